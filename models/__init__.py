@@ -1,0 +1,23 @@
+"""SQLAlchemy models, one module per context. Importing this package registers them all."""
+
+from models.base import Base
+from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
+from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
+from models.tenancy import Tenant, TenantDomain, TenantStatus
+
+__all__ = [
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "IdempotencyRecord",
+    "OneTimeToken",
+    "OutboxMessage",
+    "PendingWorkflowStart",
+    "RecoveryCode",
+    "RetiredRefreshToken",
+    "Role",
+    "Tenant",
+    "TenantDomain",
+    "TenantStatus",
+    "User",
+]

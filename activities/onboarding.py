@@ -1,0 +1,120 @@
+"""Side effects of consultant onboarding: reminders, admin nudges, applying the decision.
+
+Each is idempotent: messages carry a dedupe key of workflow id and step, and the decision only
+changes a tenant that is still pending.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from core.db import TenantScope, scoped_session
+from core.settings import Settings
+from domain.messages import render_message
+from domain.onboarding import (
+    APPLY_DECISION,
+    NUDGE_ADMINS,
+    REMIND_VERIFY,
+    AdminNudge,
+    ApplyDecision,
+    OnboardingRef,
+)
+from models.identity import Role, User
+from models.platform import put_outbox_message, record_audit
+from models.tenancy import Tenant, TenantStatus
+
+
+class OnboardingActivities:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+
+    async def _tenant_and_owner(self, session: AsyncSession, ref: OnboardingRef) -> tuple[Tenant, User]:
+        tenant = await session.get(Tenant, ref.tenant_id)
+        owner = await session.get(User, ref.owner_user_id)
+        if tenant is None or owner is None:
+            raise LookupError(f"tenant {ref.tenant_id} or its owner no longer exists")
+        return tenant, owner
+
+    @activity.defn(name=REMIND_VERIFY)
+    async def remind_verify(self, ref: OnboardingRef) -> bool:
+        """Remind the owner to verify their email, unless they did meanwhile."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            tenant, owner = await self._tenant_and_owner(session, ref)
+            if owner.email_verified_at is not None:
+                return False
+            message = render_message(
+                "verify_email_reminder", {"full_name": owner.full_name, "tenant_name": tenant.name}
+            )
+            return await put_outbox_message(
+                session,
+                dedupe_key=f"{ref.workflow_id}:verify-reminder",
+                tenant_id=tenant.id, channel="email", recipient=owner.email, user_id=owner.id,
+                template=message.event, subject=message.subject, body=message.body,
+            )
+
+    @activity.defn(name=NUDGE_ADMINS)
+    async def nudge_admins(self, nudge: AdminNudge) -> int:
+        """Tell every platform admin that this application is still waiting; returns messages recorded."""
+        ref = nudge.ref
+        async with scoped_session(self.sessionmaker, TenantScope.system()) as session:
+            tenant, _ = await self._tenant_and_owner(session, ref)
+            if tenant.status != TenantStatus.PENDING:
+                return 0
+            admins = (await session.execute(
+                select(User).where(User.role == Role.PLATFORM_ADMIN, User.is_active.is_(True))
+            )).scalars().all()
+            pending = (await session.execute(
+                select(Tenant.id).where(Tenant.status == TenantStatus.PENDING)
+            )).all()
+            message = render_message("onboarding_pending_admin", {
+                "count": len(pending),
+                "tenant_name": tenant.name,
+                "tenant_slug": tenant.slug,
+                "since": nudge.waiting_since.strftime("%Y-%m-%d %H:%M UTC"),
+                "link": f"{self.settings.public_base_url}/api/v1/admin/tenants/{tenant.id}",
+            })
+            sent = 0
+            for admin in admins:
+                sent += await put_outbox_message(
+                    session,
+                    dedupe_key=f"{ref.workflow_id}:admin-nudge:{nudge.number}:{admin.id}",
+                    tenant_id=None, channel="email", recipient=admin.email, user_id=admin.id,
+                    template=message.event, subject=message.subject, body=message.body,
+                )
+            return sent
+
+    @activity.defn(name=APPLY_DECISION)
+    async def apply_decision(self, step: ApplyDecision) -> str:
+        """Activate or reject the tenant, audit it and tell the owner. Returns the tenant status."""
+        ref, decision = step.ref, step.decision
+        async with scoped_session(self.sessionmaker, TenantScope.system()) as session:
+            tenant, owner = await self._tenant_and_owner(session, ref)
+            if tenant.status == TenantStatus.PENDING:
+                tenant.status = TenantStatus.ACTIVE if decision.approve else TenantStatus.REJECTED
+                tenant.status_reason = decision.reason
+                actor = await session.get(User, decision.actor_user_id)
+                event = await record_audit(
+                    session,
+                    tenant_id=tenant.id,
+                    action="tenant.approved" if decision.approve else "tenant.rejected",
+                    actor_user_id=decision.actor_user_id,
+                    actor_role=actor.role.value if actor else None,
+                    target_type="tenant", target_id=tenant.id,
+                    details={"reason": decision.reason} if decision.reason else {},
+                )
+                event.request_id = decision.request_id
+            event_name = "onboarding_approved" if decision.approve else "onboarding_rejected"
+            variables = {"full_name": owner.full_name, "tenant_name": tenant.name}
+            if not decision.approve:
+                variables["reason"] = decision.reason or ""
+            message = render_message(event_name, variables)
+            await put_outbox_message(
+                session,
+                dedupe_key=f"{ref.workflow_id}:decision",
+                tenant_id=tenant.id, channel="email", recipient=owner.email, user_id=owner.id,
+                template=message.event, subject=message.subject, body=message.body,
+            )
+            return tenant.status.value

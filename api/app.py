@@ -1,0 +1,59 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.middleware import IdempotencyMiddleware, RequestIdMiddleware
+from api.problems import install_problem_handlers
+from api.routers import admin, auth, clients, health, me, records, tenant
+from api.state import AppState
+from core.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Muhurta's REST API for web and mobile frontends.
+
+* Name the consultancy with the `X-Tenant` header (its slug), its subdomain or a custom domain.
+* Authenticate with `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`.
+* Errors are `application/problem+json` with a stable `type` (documented at that path).
+* Any POST that creates something accepts an `Idempotency-Key` header: repeats return the first
+  answer and do nothing again.
+* Lists are cursor-paginated: `?limit=&cursor=&sort=`; follow `next_cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
+    """Build the app. Tests pass a ready `state`; otherwise it is built at start-up."""
+    settings = settings or (state.settings if state else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = state is None
+        app.state.muhurta = state or await AppState.build(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.muhurta.close()
+
+    app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    if state is not None:
+        app.state.muhurta = state
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.muhurta)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(health.router)
+    for module in (auth, me, tenant, clients, records, admin):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,241 @@
+"""Request dependencies: state, database session, tenant, principal and permission checks.
+
+Endpoint signatures stay short and honest with the `Annotated` aliases at the bottom.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.permissions import DASHBOARD, PLATFORM, Permission, allowed
+from api.problems import (
+    FORBIDDEN,
+    MFA_REQUIRED,
+    TENANT_INACTIVE,
+    TENANT_MISMATCH,
+    TENANT_PENDING,
+    TENANT_REQUIRED,
+    TENANT_UNKNOWN,
+    TOKEN_INVALID,
+    UNAUTHENTICATED,
+    WORKFLOW_UNAVAILABLE,
+    Problem,
+)
+from api.state import AppState
+from core.db import TenantScope, enter_scope
+from core.security import AccessClaims, TokenError
+from models.identity import Role
+from models.tenancy import Tenant, TenantDomain, TenantStatus
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.muhurta
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commits once at the end, or rolls back on any error.
+
+    Work that must follow the commit (starting or signalling a workflow) is queued with
+    `after_commit(request, hook)` and runs only once the data is durable.
+    """
+    hooks: list[AfterCommit] = []
+    request.state.after_commit = hooks
+    async with state.sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    for hook in hooks:
+        try:
+            await hook()
+        except Exception:
+            log.exception("after-commit step failed; it will be retried by its relay")
+
+
+def after_commit(request: Request, hook: AfterCommit) -> None:
+    request.state.after_commit.append(hook)
+
+
+RawSession = Annotated[AsyncSession, Depends(db_session)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    tenant_id: UUID | None
+    role: Role
+    session_id: UUID
+    mfa: bool
+
+    @classmethod
+    def from_claims(cls, claims: AccessClaims) -> Principal:
+        return cls(claims.user_id, claims.tenant_id, Role(claims.role), claims.session_id, claims.mfa)
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.role == Role.PLATFORM_ADMIN
+
+
+@dataclass
+class RequestContext:
+    tenant: Tenant | None
+    principal: Principal | None
+    ip: str | None
+    user_agent: str | None
+
+
+def _named_tenant(request: Request, base_domain: str) -> tuple[str, str] | None:
+    """('slug', value) from X-Tenant or a subdomain, ('domain', host) for other hosts."""
+    header = request.headers.get("x-tenant")
+    if header:
+        return ("slug", header.strip().lower())
+    host = request.headers.get("host", "").split(":")[0].strip().lower().rstrip(".")
+    if not host or host in {"localhost", "127.0.0.1", "testserver", base_domain}:
+        return None
+    if host.endswith("." + base_domain):
+        return ("slug", host.removesuffix("." + base_domain).split(".")[-1])
+    if host.replace(".", "").isdigit():
+        return None
+    return ("domain", host)
+
+
+async def _load_tenant(session: AsyncSession, named: tuple[str, str]) -> Tenant | None:
+    kind, value = named
+    if kind == "slug":
+        return (await session.execute(select(Tenant).where(Tenant.slug == value))).scalar_one_or_none()
+    stmt = select(Tenant).join(TenantDomain).where(TenantDomain.domain == value)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _principal(request: Request, state: AppState) -> Principal | None:
+    auth = request.headers.get("authorization")
+    if not auth:
+        return None
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(UNAUTHENTICATED, "use the Bearer scheme: Authorization: Bearer <token>",
+                      field="Authorization")
+    try:
+        claims = state.keys.read_access_token(token.strip())
+    except TokenError as exc:
+        raise Problem(TOKEN_INVALID, str(exc), field="Authorization") from exc
+    if await state.redis.exists(f"revoked-session:{claims.session_id}"):
+        raise Problem(TOKEN_INVALID, "this session was signed out; sign in again",
+                      field="Authorization")
+    return Principal.from_claims(claims)
+
+
+async def request_context(request: Request, state: State, session: RawSession) -> RequestContext:
+    cached: RequestContext | None = getattr(request.state, "context", None)
+    if cached is not None:
+        return cached
+    principal = await _principal(request, state)
+    named = _named_tenant(request, state.settings.base_domain)
+    tenant = await _load_tenant(session, named) if named else None
+    if named and tenant is None:
+        raise Problem(TENANT_UNKNOWN, f"no consultancy is called '{named[1]}'", field="X-Tenant")
+    if principal and principal.tenant_id is not None:
+        if tenant is not None and tenant.id != principal.tenant_id:
+            raise Problem(TENANT_MISMATCH, field="X-Tenant")
+        if tenant is None:
+            tenant = await session.get(Tenant, principal.tenant_id)
+    await enter_scope(session, TenantScope.of(tenant.id if tenant else None))
+    client = request.client
+    context = RequestContext(
+        tenant=tenant,
+        principal=principal,
+        ip=client.host if client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    request.state.context = context
+    return context
+
+
+Context = Annotated[RequestContext, Depends(request_context)]
+
+
+async def scoped_session(session: RawSession, context: Context) -> AsyncSession:
+    """The request's session, already scoped to the request's tenant."""
+    return session
+
+
+Session = Annotated[AsyncSession, Depends(scoped_session)]
+
+
+async def current_principal(context: Context) -> Principal:
+    if context.principal is None:
+        raise Problem(UNAUTHENTICATED, field="Authorization")
+    return context.principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def current_tenant(context: Context) -> Tenant:
+    if context.tenant is None:
+        raise Problem(TENANT_REQUIRED, field="X-Tenant")
+    return context.tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
+
+
+def require(permission: Permission) -> Any:
+    """A dependency that returns the principal if they may do `permission`, else a 401/403."""
+
+    async def check(context: Context) -> Principal:
+        principal = context.principal
+        if principal is None:
+            raise Problem(UNAUTHENTICATED, field="Authorization")
+        if not allowed(principal.role, permission):
+            raise Problem(FORBIDDEN, f"your role ({principal.role.value}) may not do this")
+        if permission in PLATFORM and not principal.mfa:
+            raise Problem(MFA_REQUIRED)
+        if permission in DASHBOARD:
+            tenant = context.tenant
+            if tenant is None:
+                raise Problem(TENANT_REQUIRED, field="X-Tenant")
+            if tenant.status == TenantStatus.PENDING:
+                raise Problem(TENANT_PENDING)
+            if tenant.status != TenantStatus.ACTIVE:
+                raise Problem(TENANT_INACTIVE)
+        return principal
+
+    return Depends(check)
+
+
+async def platform_session(session: Session, admin: Principal = require(Permission.ADMIN_TENANTS)) -> AsyncSession:
+    """A session that sees every tenant: platform-admin endpoints only."""
+    await enter_scope(session, TenantScope.system())
+    return session
+
+
+PlatformSession = Annotated[AsyncSession, Depends(platform_session)]
+
+
+def temporal_client(state: State) -> Client:
+    if state.temporal is None:
+        raise Problem(WORKFLOW_UNAVAILABLE, headers={"Retry-After": "5"})
+    return state.temporal
+
+
+Temporal = Annotated[Client, Depends(temporal_client)]

@@ -1,0 +1,224 @@
+"""Errors as problem+json (RFC 9457), raised anywhere, rendered in one place.
+
+Each error carries its HTTP status and a stable `type` (`/problems/<slug>`, documented at that
+path by the API itself), a human `detail`, and where it applies the `field` at fault.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from core.logging import request_id_var
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+    description: str
+
+
+# The registry of every problem type the API returns; GET /problems/<slug> serves it.
+PROBLEM_TYPES: dict[str, ProblemType] = {}
+
+
+def problem_type(slug: str, status: int, title: str, description: str) -> ProblemType:
+    entry = ProblemType(slug, status, title, description)
+    PROBLEM_TYPES[slug] = entry
+    return entry
+
+
+VALIDATION = problem_type("validation", 422, "The request is not valid",
+    "One or more fields are missing or malformed; `errors` lists each field and what is wrong.")
+MALFORMED_JSON = problem_type("malformed-json", 400, "The body is not valid JSON",
+    "Send a JSON document with Content-Type: application/json.")
+NOT_FOUND = problem_type("not-found", 404, "Not found",
+    "Nothing with this id exists for you. Resources of other tenants are reported the same way.")
+UNAUTHENTICATED = problem_type("unauthenticated", 401, "Sign in first",
+    "Send `Authorization: Bearer <access token>`; get one from POST /api/v1/auth/login.")
+TOKEN_INVALID = problem_type("token-invalid", 401, "The token is not valid",
+    "The access or refresh token is expired, revoked or malformed; sign in again or refresh.")
+INVALID_CREDENTIALS = problem_type("invalid-credentials", 401, "Wrong email or password",
+    "Check the email and password; after several failures the account is locked for a while.")
+TOTP_REQUIRED = problem_type("totp-required", 401, "A two-factor code is needed",
+    "This account uses two-factor authentication: send `totp_code` (or a recovery code).")
+MFA_REQUIRED = problem_type("mfa-required", 403, "Two-factor authentication is required",
+    "Platform admins must enrol TOTP (POST /api/v1/auth/totp/enrol) and sign in with a code.")
+FORBIDDEN = problem_type("forbidden", 403, "Not allowed",
+    "Your role does not allow this action.")
+TENANT_PENDING = problem_type("tenant-pending-approval", 403, "Waiting for approval",
+    "Your consultancy is waiting for a platform admin's approval; until then you can sign in "
+    "and edit your profile, but not use the dashboard.")
+TENANT_INACTIVE = problem_type("tenant-inactive", 403, "This consultancy is not active",
+    "The consultancy was rejected or suspended; contact support.")
+TENANT_REQUIRED = problem_type("tenant-required", 400, "Which consultancy?",
+    "Name the tenant with the X-Tenant header (its slug), its subdomain or its custom domain.")
+TENANT_UNKNOWN = problem_type("tenant-unknown", 404, "No such consultancy",
+    "No active consultancy has this slug or domain.")
+TENANT_MISMATCH = problem_type("tenant-mismatch", 403, "Token of another consultancy",
+    "The access token belongs to another tenant than the one this request names.")
+CONFLICT = problem_type("conflict", 409, "Conflict",
+    "The request conflicts with the current state of the resource.")
+ALREADY_EXISTS = problem_type("already-exists", 409, "Already exists",
+    "Something with this unique value exists already.")
+RATE_LIMITED = problem_type("rate-limited", 429, "Too many attempts",
+    "Wait for the number of seconds in Retry-After, then try again.")
+IDEMPOTENCY_REUSED = problem_type("idempotency-key-reused", 422, "Idempotency-Key used for another request",
+    "This Idempotency-Key was first used with a different method, path or body; use a new key.")
+IDEMPOTENCY_IN_PROGRESS = problem_type("idempotency-in-progress", 409, "The first request is still running",
+    "A request with this Idempotency-Key is being processed; retry in a moment.")
+WEAK_PASSWORD = problem_type("weak-password", 422, "Choose another password",
+    "The password does not meet the policy; `detail` says why.")
+TOKEN_EXPIRED_OR_USED = problem_type("link-expired", 410, "This link has expired or was used",
+    "Ask for a new email (verification or password reset).")
+WORKFLOW_UNAVAILABLE = problem_type("workflow-unavailable", 503, "Workflow engine unavailable",
+    "Temporal did not answer; your data is safe, try again shortly.")
+WORKFLOW_REJECTED = problem_type("workflow-rejected", 409, "The process refused this change",
+    "The running process rejected the request in its current state; `detail` says why.")
+WORKFLOW_NOT_FOUND = problem_type("workflow-not-found", 404, "No such running process",
+    "The workflow for this resource does not exist (yet); it may still be starting.")
+INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
+    "The error was logged with the request id; quote it to support.")
+
+
+@dataclass
+class Problem(Exception):
+    kind: ProblemType
+    detail: str | None = None
+    field: str | None = None
+    extra: dict[str, Any] = dc_field(default_factory=dict)
+    headers: dict[str, str] = dc_field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.kind.slug}: {self.detail or self.kind.title}"
+
+
+def problem_body(
+    kind: ProblemType,
+    detail: str | None,
+    *,
+    instance: str | None = None,
+    field_name: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind.slug}",
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail or kind.description,
+    }
+    if instance:
+        body["instance"] = instance
+    if field_name:
+        body["field"] = field_name
+    if request_id_var.get():
+        body["request_id"] = request_id_var.get()
+    body.update(extra or {})
+    return body
+
+
+def problem_response(
+    kind: ProblemType,
+    detail: str | None = None,
+    *,
+    request: Request | None = None,
+    field_name: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    instance = request.url.path if request else None
+    return JSONResponse(
+        problem_body(kind, detail, instance=instance, field_name=field_name, extra=extra),
+        status_code=kind.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "email") -> "email"; ("query", "limit") -> "limit"; nested -> "a.b.0"
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for err in exc.errors():
+        message = str(err.get("msg", "invalid value"))
+        message = message.removeprefix("Value error, ")
+        errors.append({"field": _location(err.get("loc", ())), "message": message,
+                       "code": str(err.get("type", "invalid"))})
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.kind, exc.detail, request=request, field_name=exc.field,
+                                extra=exc.extra, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _validation_errors(exc)
+        if any(e["code"] == "json_invalid" for e in errors):
+            return problem_response(MALFORMED_JSON, request=request, field_name="body")
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        detail = f"{first['field']}: {first['message']}"
+        if len(errors) > 1:
+            detail += f" (and {len(errors) - 1} more)"
+        return problem_response(VALIDATION, detail, request=request, field_name=first["field"],
+                                extra={"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT}.get(exc.status_code)
+        if kind is None:
+            kind = ProblemType("http-" + str(exc.status_code), exc.status_code, str(exc.detail), "")
+        detail = None if exc.detail in (None, "Not Found") else str(exc.detail)
+        return problem_response(kind, detail, request=request, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(WorkflowAlreadyStartedError)
+    async def _already_started(request: Request, exc: WorkflowAlreadyStartedError) -> JSONResponse:
+        return problem_response(ALREADY_EXISTS, f"workflow {exc.workflow_id} is already running",
+                                request=request)
+
+    @app.exception_handler(WorkflowUpdateFailedError)
+    async def _update_failed(request: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:
+        cause = exc.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        field_name = None
+        if isinstance(cause, ApplicationError) and cause.details:
+            first = cause.details[0]
+            if isinstance(first, dict):
+                field_name = first.get("field")
+        return problem_response(WORKFLOW_REJECTED, message, request=request, field_name=field_name)
+
+    @app.exception_handler(RPCError)
+    async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return problem_response(WORKFLOW_NOT_FOUND, request=request)
+        log.warning("temporal call failed: %s", exc)
+        return problem_response(WORKFLOW_UNAVAILABLE, request=request, headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(INTERNAL, request=request)

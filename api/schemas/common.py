@@ -1,0 +1,64 @@
+"""Field types shared by request schemas: validated once, with messages a person can act on."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import AfterValidator, EmailStr, StringConstraints
+
+RESERVED_SLUGS = frozenset({
+    "www", "api", "admin", "app", "static", "assets", "mail", "docs", "status", "support",
+    "help", "billing", "platform", "temporal", "muhurta",
+})
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def _slug(value: str) -> str:
+    value = value.strip().lower()
+    if not _SLUG.match(value):
+        raise ValueError("use 3 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen")
+    if value in RESERVED_SLUGS:
+        raise ValueError(f"'{value}' is reserved; choose another")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("use an IANA time zone such as Asia/Kolkata or Europe/London") from exc
+    if value not in available_timezones() and value != "UTC":
+        raise ValueError("use an IANA time zone such as Asia/Kolkata or Europe/London")
+    return value
+
+
+def _domain(value: str) -> str:
+    value = value.strip().lower().rstrip(".")
+    if not _DOMAIN.match(value):
+        raise ValueError("use a domain name such as bookings.example.com")
+    return value
+
+
+def _phone(value: str) -> str:
+    cleaned = re.sub(r"[\s()-]", "", value)
+    if not _PHONE.match(cleaned):
+        raise ValueError("use the international format with country code, e.g. +919876543210")
+    return cleaned
+
+
+def _email(value: str) -> str:
+    return value.strip().lower()
+
+
+Slug = Annotated[str, AfterValidator(_slug)]
+TimeZone = Annotated[str, AfterValidator(_zone)]
+DomainName = Annotated[str, AfterValidator(_domain)]
+Phone = Annotated[str, AfterValidator(_phone)]
+Email = Annotated[EmailStr, AfterValidator(_email)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Locale = Annotated[str, StringConstraints(pattern=r"^(en|hi)(-[A-Z]{2})?$")]

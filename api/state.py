@@ -1,0 +1,49 @@
+"""What the API process holds for its lifetime: pools and clients, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from core.db import make_engine, make_sessionmaker
+from core.redis import make_redis
+from core.security import Keys
+from core.settings import Settings
+from core.temporal import connect_temporal
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Redis
+    temporal: Client | None
+    keys: Keys
+
+    @classmethod
+    async def build(cls, settings: Settings, *, temporal: Client | None = None) -> AppState:
+        engine = make_engine(settings.database_url, settings.database_pool_size)
+        client = temporal
+        if client is None:
+            try:
+                client = await connect_temporal(settings)
+            except RuntimeError:
+                # The API still serves reads without Temporal; /ready reports it as down and
+                # workflow starts wait in pending_workflow_starts for the relay.
+                client = None
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=make_sessionmaker(engine),
+            redis=make_redis(settings.redis_url),
+            temporal=client,
+            keys=Keys.from_settings(settings),
+        )
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+        await self.engine.dispose()

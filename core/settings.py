@@ -1,0 +1,70 @@
+"""Settings from the environment (and `.env`), one object for the whole process.
+
+Every external server is an address: leave it empty and `muhurta dev` starts an embedded one.
+Secrets are `SecretStr` so they never appear in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: str = Field("development", alias="MUHURTA_ENV")
+    data_dir: Path = Field(Path(".muhurta"), alias="MUHURTA_DATA_DIR")
+
+    database_url: str = Field(
+        "postgresql+psycopg://muhurta:muhurta@127.0.0.1:5544/muhurta", alias="DATABASE_URL"
+    )
+    database_pool_size: int = Field(10, alias="DATABASE_POOL_SIZE")
+    redis_url: str = Field("redis://127.0.0.1:6380/0", alias="REDIS_URL")
+
+    temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field("default", alias="TEMPORAL_NAMESPACE")
+    temporal_task_queue: str = Field("muhurta", alias="TEMPORAL_TASK_QUEUE")
+    temporal_tls: bool = Field(False, alias="TEMPORAL_TLS")
+    temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
+    temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
+    temporal_api_key: SecretStr | None = Field(None, alias="TEMPORAL_API_KEY")
+    temporal_ui_url: str = Field("http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
+
+    api_host: str = Field("127.0.0.1", alias="API_HOST")
+    api_port: int = Field(8000, alias="API_PORT")
+    public_base_url: str = Field("http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
+    # A request for `<slug>.<base_domain>` belongs to tenant <slug>.
+    base_domain: str = Field("muhurta.localhost", alias="BASE_DOMAIN")
+    cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
+
+    # Signing key for access tokens and the key that encrypts secrets kept in the database.
+    # Empty means: development keys generated once and kept under data_dir.
+    jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
+    encryption_keys: SecretStr | None = Field(
+        None, alias="ENCRYPTION_KEYS", description="comma-separated Fernet keys, newest first"
+    )
+    access_token_minutes: int = Field(15, alias="ACCESS_TOKEN_MINUTES")
+    refresh_token_days: int = Field(7, alias="REFRESH_TOKEN_DAYS")
+    email_token_hours: int = Field(48, alias="EMAIL_TOKEN_HOURS")
+    password_reset_minutes: int = Field(30, alias="PASSWORD_RESET_MINUTES")
+
+    # Login throttling: failures per account in a window, attempts per IP per minute.
+    login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES")
+    login_failure_window_seconds: int = Field(900, alias="LOGIN_FAILURE_WINDOW_SECONDS")
+    login_max_per_ip_per_minute: int = Field(30, alias="LOGIN_MAX_PER_IP_PER_MINUTE")
+
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_json: bool = Field(True, alias="LOG_JSON")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,176 @@
+"""The `muhurta` command: dev, api, worker, migrate, seed, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+
+
+
+# -- migrate ---------------------------------------------------------------------------------
+def migrate_database(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    import migrations
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+async def register_search_attributes(settings: Settings) -> list[str]:
+    """Register our custom search attributes on the Temporal server; returns the ones added."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+
+    from core.temporal import connect_temporal
+    from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+    client = await connect_temporal(settings)
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=settings.temporal_namespace))
+    missing = {name: kind for name, kind in SEARCH_ATTRIBUTES.items() if name not in existing.custom_attributes}
+    if missing:
+        await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+            namespace=settings.temporal_namespace,
+            search_attributes={
+                name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}") for name, kind in missing.items()
+            },
+        ))
+    return sorted(missing)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    migrate_database(settings.database_url)
+    print("database: migrated to head")
+    if not args.skip_temporal:
+        try:
+            added = asyncio.run(register_search_attributes(settings))
+        except Exception as exc:
+            print(f"temporal: could not register search attributes ({exc}); "
+                  "on Temporal Cloud add them in the namespace settings", file=sys.stderr)
+            return 1
+        print(f"temporal: search attributes {'added: ' + ', '.join(added) if added else 'already registered'}")
+    return 0
+
+
+# -- seed --------------------------------------------------------------------------------------
+async def _seed(settings: Settings) -> None:
+    from core.db import make_engine, make_sessionmaker
+    from core.security import Keys
+    from core.temporal import connect_temporal
+    from workers.seed import DEMO_ADMIN_TOTP_SECRET, DEMO_PASSWORD, seed_demo
+
+    engine = make_engine(settings.database_url, 2)
+    try:
+        try:
+            client = await connect_temporal(settings)
+        except RuntimeError:
+            client = None
+        summary = await seed_demo(make_sessionmaker(engine), Keys.from_settings(settings), settings, client)
+    finally:
+        await engine.dispose()
+    print(f"demo data: tenant '{summary.tenant_slug}' (consultant {summary.consultant_email}, client "
+          f"{summary.client_email}), pending tenant '{summary.pending_slug}' "
+          f"(workflow {summary.pending_workflow_id}); password for all: {DEMO_PASSWORD}; platform admin "
+          f"{summary.admin_email} with TOTP secret {DEMO_ADMIN_TOTP_SECRET} (`muhurta totp-code` prints a code)")
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.is_production:
+        print("refusing to seed demo data in production", file=sys.stderr)
+        return 2
+    asyncio.run(_seed(settings))
+    return 0
+
+
+def cmd_totp_code(settings: Settings, args: argparse.Namespace) -> int:
+    """Development aid: the current TOTP code of the demo admin."""
+    import pyotp
+
+    from workers.seed import DEMO_ADMIN_TOTP_SECRET
+
+    if settings.is_production:
+        return 2
+    print(pyotp.TOTP(DEMO_ADMIN_TOTP_SECRET).now())
+    return 0
+
+
+# -- api / worker ------------------------------------------------------------------------------
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.api_host,
+                port=args.port or settings.api_port, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.worker import run_worker
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(settings, stop)
+
+    asyncio.run(main())
+    # The worker shut down cleanly; skip interpreter finalisation, during which the Temporal
+    # core's native threads can abort the process ("PyGILState_Release") and turn a clean stop
+    # into a crash report.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+# -- doctor ------------------------------------------------------------------------------------
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.doctor import run_doctor
+
+    return asyncio.run(run_doctor(settings))
+
+
+# -- dev ---------------------------------------------------------------------------------------
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.dev import run_dev
+
+    return run_dev(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="muhurta", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="run everything locally: embedded servers, migrations, demo data, worker, API")
+    api = sub.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host")
+    api.add_argument("--port", type=int)
+    sub.add_parser("worker", help="run a Temporal worker")
+    migrate = sub.add_parser("migrate", help="upgrade the database and register search attributes")
+    migrate.add_argument("--skip-temporal", action="store_true")
+    sub.add_parser("seed", help="add the demo data (not in production)")
+    sub.add_parser("doctor", help="check the configuration and every server")
+    sub.add_parser("totp-code", help="print the demo admin's current TOTP code (development)")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    handlers = {
+        "dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate,
+        "seed": cmd_seed, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
+    }
+    return handlers[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

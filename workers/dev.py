@@ -1,0 +1,135 @@
+"""`muhurta dev`: the whole product on one machine, from pip-installed parts only.
+
+Starts PostgreSQL, Redis and the Temporal dev server (each unless its address is given in the
+environment), migrates, seeds the demo, then runs a worker and the API as child processes.
+Ctrl-C stops everything; children die with us even if we are killed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from types import FrameType
+
+from core.embedded import ChildServer, EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, port_open
+from core.settings import Settings
+from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+DEV_PORTS = {"postgres": 5544, "redis": 6380, "temporal": 7233, "temporal_ui": 8233}
+
+
+def _busy(port: int, what: str) -> None:
+    if port_open(port):
+        raise SystemExit(
+            f"port {port} ({what}) is in use: is another `make dev` running? Stop it, or point "
+            f"the matching *_URL/ADDRESS variable at a running server."
+        )
+
+
+def run_dev(settings: Settings) -> int:
+    from workers.cli import _seed, migrate_database
+
+    data = settings.data_dir.resolve()
+    data.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data / "run"))
+    env = dict(os.environ)
+    env.setdefault("LOG_JSON", "false")
+    stack: list[object] = []
+    started: list[ChildServer] = []
+
+    def stop_all(*_: object) -> None:
+        for child in reversed(started):
+            child.stop()
+        for server in reversed(stack):
+            server.stop()  # type: ignore[attr-defined]
+
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if "DATABASE_URL" not in os.environ:
+            _busy(DEV_PORTS["postgres"], "PostgreSQL")
+            pg = EmbeddedPostgres(data / "postgres", DEV_PORTS["postgres"])
+            pg.start()
+            stack.append(pg)
+            env["DATABASE_URL"] = pg.ensure_database("muhurta", "muhurta", "muhurta")
+            print(f"postgres   127.0.0.1:{pg.port} (data in {pg.pgdata})", flush=True)
+        if "REDIS_URL" not in os.environ:
+            _busy(DEV_PORTS["redis"], "Redis")
+            redis = EmbeddedRedis(data / "redis", DEV_PORTS["redis"])
+            redis.start()
+            stack.append(redis)
+            env["REDIS_URL"] = redis.url
+            print(f"redis      {redis.url}", flush=True)
+        if "TEMPORAL_ADDRESS" not in os.environ:
+            _busy(DEV_PORTS["temporal"], "Temporal")
+            temporal = EmbeddedTemporal(data / "temporal", DEV_PORTS["temporal"], DEV_PORTS["temporal_ui"],
+                                        namespace=settings.temporal_namespace,
+                                        search_attributes=SEARCH_ATTRIBUTES)
+            temporal.start()
+            stack.append(temporal)
+            env["TEMPORAL_ADDRESS"] = temporal.address
+            env["TEMPORAL_UI_URL"] = f"http://127.0.0.1:{DEV_PORTS['temporal_ui']}"
+            print(f"temporal   {temporal.address}, UI {env['TEMPORAL_UI_URL']}", flush=True)
+
+        os.environ.update(env)
+        dev_settings = Settings()
+        migrate_database(dev_settings.database_url)
+        print("migrations applied", flush=True)
+        import asyncio
+
+        if not any(isinstance(server, EmbeddedTemporal) for server in stack):
+            from workers.cli import register_search_attributes
+
+            asyncio.run(register_search_attributes(dev_settings))
+        asyncio.run(_seed(dev_settings))
+
+        python = sys.executable
+        for name in ("worker", "api"):
+            child = ChildServer(name, [python, "-m", "workers.cli", name], log_file=None, env=env,
+                                stop_signal=signal.SIGINT)
+            child.start()
+            started.append(child)
+        _wait_for_api(dev_settings.api_port, started)
+        base = f"http://{dev_settings.api_host}:{dev_settings.api_port}"
+        print(
+            "\nMuhurta is running:\n"
+            f"  API docs     {base}/docs\n"
+            f"  readiness    {base}/ready\n"
+            f"  Temporal UI  {dev_settings.temporal_ui_url}\n"
+            f"  data folder  {data}\n"
+            "Press Ctrl-C to stop everything.\n",
+            flush=True,
+        )
+        while not stopping:
+            for child in started:
+                if not child.alive():
+                    print(f"{child.name} exited; stopping", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.3)
+        return 0
+    finally:
+        print("stopping...", flush=True)
+        stop_all()
+        print("stopped", flush=True)
+
+
+def _wait_for_api(port: int, children: list[ChildServer], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        for child in children:
+            if not child.alive():
+                raise SystemExit(f"{child.name} exited during start-up")
+        time.sleep(0.2)
+    raise SystemExit("the API did not start within a minute")
+
+

@@ -1,0 +1,64 @@
+"""`muhurta doctor`: is every server reachable and is the configuration safe?"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from core.db import make_engine
+from core.redis import make_redis
+from core.settings import Settings
+from core.temporal import connect_temporal
+from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+
+async def run_doctor(settings: Settings) -> int:
+    problems = 0
+
+    def report(ok: bool, what: str, hint: str = "") -> None:
+        nonlocal problems
+        problems += not ok
+        print(f"[{'ok' if ok else '!!'}] {what}" + (f"\n     {hint}" if hint and not ok else ""))
+
+    engine = make_engine(settings.database_url, 1)
+    try:
+        async with engine.connect() as conn:
+            role = (await conn.execute(text(
+                "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"))).one()
+            report(True, f"PostgreSQL reachable as {role.rolname}")
+            report(not role.rolsuper and not role.rolbypassrls,
+                   "row-level security applies to the application's role",
+                   "connect as a role without SUPERUSER and BYPASSRLS, or the second line of tenant "
+                   "isolation is off")
+            head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+            report(head is not None, f"migrations applied (revision {head})", "run `muhurta migrate`")
+    except Exception as exc:
+        report(False, "PostgreSQL reachable", f"{type(exc).__name__}: {exc}")
+    finally:
+        await engine.dispose()
+
+    redis = make_redis(settings.redis_url)
+    try:
+        report(bool(await redis.ping()), "Redis reachable")
+    except Exception as exc:
+        report(False, "Redis reachable", f"{type(exc).__name__}: {exc}")
+    finally:
+        await redis.aclose()
+
+    try:
+        from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+
+        client = await connect_temporal(settings)
+        report(True, f"Temporal reachable at {settings.temporal_address} ({settings.temporal_namespace})")
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=settings.temporal_namespace))
+        missing = sorted(set(SEARCH_ATTRIBUTES) - set(listed.custom_attributes))
+        report(not missing, "custom search attributes registered",
+               f"missing {', '.join(missing)}: run `muhurta migrate`")
+    except Exception as exc:
+        report(False, "Temporal reachable", f"{type(exc).__name__}: {exc}")
+
+    if settings.is_production:
+        report(settings.jwt_secret is not None and settings.encryption_keys is not None,
+               "JWT_SECRET and ENCRYPTION_KEYS set")
+    print("all good" if not problems else f"{problems} problem(s)")
+    return 1 if problems else 0

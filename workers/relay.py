@@ -1,0 +1,64 @@
+"""Starts workflows whose start was committed but never made (the API died after its commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from core.db import TenantScope, scoped_session
+from core.workflow_starts import start_once
+from models.platform import PendingWorkflowStart
+
+log = logging.getLogger(__name__)
+
+# The API starts a workflow right after its commit; give it this long before stepping in.
+GRACE = timedelta(seconds=10)
+
+
+async def relay_pending_starts(
+    sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, grace: timedelta = GRACE, batch: int = 100
+) -> int:
+    """One pass: start every overdue pending workflow; return how many were handled."""
+    cutoff = datetime.now(UTC) - grace
+    handled = 0
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        rows = (await session.execute(
+            select(PendingWorkflowStart)
+            .where(PendingWorkflowStart.started_at.is_(None), PendingWorkflowStart.created_at <= cutoff)
+            .order_by(PendingWorkflowStart.created_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )).scalars().all()
+        for row in rows:
+            row.attempts += 1
+            try:
+                started = await start_once(
+                    client, workflow_type=row.workflow_type, workflow_id=row.workflow_id,
+                    task_queue=row.task_queue, payload=row.payload,
+                    search_attributes=row.search_attributes, memo=row.memo,
+                )
+            except Exception as exc:  # keep the row for the next pass, with the reason
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                log.warning("could not start %s: %s", row.workflow_id, exc)
+                continue
+            row.started_at = datetime.now(UTC)
+            row.last_error = None
+            handled += 1
+            log.info("relay %s workflow %s", "started" if started else "found running", row.workflow_id)
+    return handled
+
+
+async def run_relay(
+    sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, every: float = 5.0
+) -> None:
+    while True:
+        try:
+            await relay_pending_starts(sessionmaker, client)
+        except Exception:
+            log.exception("workflow start relay pass failed")
+        await asyncio.sleep(every)

@@ -1,0 +1,42 @@
+"""The worker process: polls the task queue and relays pending workflow starts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from core.db import make_engine, make_sessionmaker
+from core.settings import Settings
+from core.temporal import connect_temporal
+from workers.registry import WORKFLOWS, build_activities, workflow_runner
+from workers.relay import run_relay
+
+log = logging.getLogger(__name__)
+
+
+def build_worker(client: Client, settings: Settings, sessionmaker) -> Worker:  # type: ignore[no-untyped-def]
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=list(WORKFLOWS),
+        activities=build_activities(sessionmaker, settings),
+        workflow_runner=workflow_runner(),
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    engine = make_engine(settings.database_url, settings.database_pool_size)
+    sessionmaker = make_sessionmaker(engine)
+    client = await connect_temporal(settings)
+    worker = build_worker(client, settings, sessionmaker)
+    relay = asyncio.create_task(run_relay(sessionmaker, client))
+    log.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
+    try:
+        async with worker:
+            await (stop.wait() if stop else asyncio.Event().wait())
+    finally:
+        relay.cancel()
+        await engine.dispose()
