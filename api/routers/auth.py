@@ -185,13 +185,9 @@ async def revoke_one_session(session_id: UUID, principal: CurrentUser, session: 
 @router.post("/verify-email", response_model=UserOut)
 async def verify_email(body: TokenBody, request: Request, state: State, session: RawSession) -> UserOut:
     """Confirm an email address with the token from the verification email (single use)."""
-    consumed = await consume_one_time_token(state, body.token, TokenPurpose.VERIFY_EMAIL)
-    if consumed is None:
+    user = await consume_one_time_token(session, body.token, TokenPurpose.VERIFY_EMAIL)
+    if user is None:
         raise link_expired()
-    _, user_row = consumed
-    await enter_scope(session, TenantScope.of(user_row.tenant_id))
-    user = await session.get(User, user_row.id, with_for_update=True)
-    assert user is not None
     if user.email_verified_at is None:
         user.email_verified_at = datetime.now(UTC)
         await record_audit(session, tenant_id=user.tenant_id, action="user.email_verified",
@@ -239,13 +235,9 @@ async def forgot_password(body: PasswordForgot, session: Session, state: State, 
 @router.post("/password/reset", response_model=Accepted)
 async def reset_password(body: PasswordReset, state: State, session: RawSession) -> Accepted:
     """Set a new password with the emailed token; every session of the account is signed out."""
-    consumed = await consume_one_time_token(state, body.token, TokenPurpose.RESET_PASSWORD)
-    if consumed is None:
+    user = await consume_one_time_token(session, body.token, TokenPurpose.RESET_PASSWORD)
+    if user is None:
         raise link_expired()
-    _, user_row = consumed
-    await enter_scope(session, TenantScope.of(user_row.tenant_id))
-    user = await session.get(User, user_row.id)
-    assert user is not None
     await set_password(session, user, body.new_password, "new_password")
     revoked = await revoke_all_sessions(session, user.id, reason="password_reset", redis=state.redis,
                                         settings=state.settings)

@@ -101,21 +101,27 @@ async def send_one_time_link(
 
 
 async def consume_one_time_token(
-    state: AppState, token: str, purpose: TokenPurpose
-) -> tuple[OneTimeToken, User] | None:
-    """Mark a link's token used (its own committed unit of work); None if unknown/expired/used."""
-    async with scoped_session(state.sessionmaker, TenantScope.system()) as session:
-        record = (await session.execute(
-            select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token),
-                                       OneTimeToken.purpose == purpose).with_for_update()
-        )).scalar_one_or_none()
-        if record is None or record.used_at is not None or record.expires_at <= datetime.now(UTC):
-            return None
-        record.used_at = datetime.now(UTC)
-        user = await session.get(User, record.user_id)
-        if user is None:
-            return None
-        return record, user
+    session: AsyncSession, token: str, purpose: TokenPurpose
+) -> User | None:
+    """Mark a link's token used, in the caller's transaction; None if unknown, expired or used.
+
+    The lookup bypasses tenant scoping (the token itself is the credential), so the session is
+    left in the user's own tenant scope afterwards. If the caller's work then fails, the
+    rollback leaves the token unused and the link still works.
+    """
+    await enter_scope(session, TenantScope.system())
+    record = (await session.execute(
+        select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token),
+                                   OneTimeToken.purpose == purpose).with_for_update()
+    )).scalar_one_or_none()
+    if record is None or record.used_at is not None or record.expires_at <= datetime.now(UTC):
+        return None
+    record.used_at = datetime.now(UTC)
+    user = await session.get(User, record.user_id, with_for_update=True)
+    await session.flush()
+    if user is not None:
+        await enter_scope(session, TenantScope.of(user.tenant_id))
+    return user
 
 
 def link_expired() -> Problem:

@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and pip:
+#   make dev    run the product (embedded PostgreSQL, Redis, Temporal + UI, worker, API)
+#   make test   install what is needed, lint, type-check and run every test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: dev test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[embedded,test]'
+	@touch $(STAMP)
+
+dev: $(STAMP)
+	$(VENV)/bin/muhurta dev
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+# pytest exits 5 when it collected nothing: that is a broken suite here, never a pass.
+test: lint
+	$(PY) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$status
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf .muhurta .pytest_cache .mypy_cache .ruff_cache

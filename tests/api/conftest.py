@@ -1,0 +1,64 @@
+"""API tests: the real app over real PostgreSQL, Redis and the Temporal dev server with a worker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.app import create_app
+from api.state import AppState
+from core.embedded import EmbeddedTemporal
+from core.security import Keys
+from core.settings import Settings
+from workers.worker import build_worker
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_dev_server: EmbeddedTemporal) -> Client:
+    return await Client.connect(temporal_dev_server.address, data_converter=pydantic_data_converter)
+
+
+@pytest.fixture(scope="session")
+async def api_settings(settings: Settings) -> Settings:
+    # A task queue of our own, so nothing else polls it.
+    return settings.model_copy(update={"temporal_task_queue": f"api-tests-{uuid.uuid4().hex[:8]}"})
+
+
+@pytest.fixture(scope="session")
+async def worker(
+    temporal_client: Client, api_settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[None]:
+    worker = build_worker(temporal_client, api_settings, sessionmaker)
+    task = asyncio.create_task(worker.run())
+    yield
+    await worker.shutdown()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.fixture(scope="session")
+async def app_state(
+    api_settings: Settings, temporal_client: Client, worker: None
+) -> AsyncIterator[AppState]:
+    state = await AppState.build(api_settings, temporal=temporal_client)
+    yield state
+    await state.close()
+
+
+@pytest.fixture
+async def client(app_state: AppState, clean: None) -> AsyncIterator[AsyncClient]:
+    app = create_app(state=app_state)
+    transport = ASGITransport(app=app, client=("203.0.113.7", 50000))
+    async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def keys(app_state: AppState) -> Keys:
+    return app_state.keys

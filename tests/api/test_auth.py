@@ -1,0 +1,186 @@
+"""Sign-in, throttling, token rotation, sessions, email verification, passwords and TOTP."""
+
+from __future__ import annotations
+
+import pyotp
+from support import (
+    PASSWORD,
+    active_consultancy,
+    assert_problem,
+    link_token,
+    login,
+    outbox_for,
+    platform_admin,
+    register_client,
+    sign_up,
+)
+
+
+async def test_login_returns_tokens_that_open_the_api(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    response = await login(client, owner.email, slug=owner.tenant_slug)
+    assert response.status_code == 200
+    tokens = response.json()
+    assert tokens["token_type"] == "bearer" and tokens["mfa"] is False
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert me.json()["email"] == owner.email
+
+
+async def test_wrong_password_and_unknown_email_look_the_same(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    wrong = await login(client, owner.email, "not-the-password", slug=owner.tenant_slug)
+    unknown = await login(client, "nobody@example.com", slug=owner.tenant_slug)
+    assert_problem(wrong, 401, "invalid-credentials", "password")
+    assert_problem(unknown, 401, "invalid-credentials", "password")
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_account_is_locked_after_repeated_failures_with_retry_after(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    for _ in range(5):
+        assert (await login(client, owner.email, "wrong-password!", slug=owner.tenant_slug)).status_code == 401
+    locked = await login(client, owner.email, slug=owner.tenant_slug)  # even the right password
+    body = assert_problem(locked, 429, "rate-limited")
+    assert 0 < int(locked.headers["Retry-After"]) <= 900
+    assert body["retry_after"] == int(locked.headers["Retry-After"])
+    # Another account is not affected.
+    other = await active_consultancy(client, sessionmaker)
+    assert (await login(client, other.email, slug=other.tenant_slug)).status_code == 200
+
+
+async def test_same_email_in_two_tenants_are_two_separate_clients(client, sessionmaker):
+    a = await active_consultancy(client, sessionmaker)
+    b = await active_consultancy(client, sessionmaker)
+    in_a = await register_client(client, a.tenant_slug, "shared@example.com")
+    in_b = await register_client(client, b.tenant_slug, "shared@example.com")
+    assert in_a.user_id != in_b.user_id
+    change = await client.post("/api/v1/me/password", headers=in_a.headers(),
+                               json={"current_password": PASSWORD, "new_password": "a-new-long-password"})
+    assert change.status_code == 200
+    assert (await login(client, "shared@example.com", "a-new-long-password", slug=a.tenant_slug)).status_code == 200
+    assert (await login(client, "shared@example.com", "a-new-long-password", slug=b.tenant_slug)).status_code == 401
+    assert (await login(client, "shared@example.com", slug=b.tenant_slug)).status_code == 200
+
+
+async def test_registering_in_a_pending_tenant_is_refused(client):
+    owner = await sign_up(client)
+    response = await client.post("/api/v1/auth/register", headers={"X-Tenant": owner.tenant_slug},
+                                 json={"full_name": "C", "email": "c@example.com", "password": PASSWORD})
+    assert_problem(response, 404, "tenant-unknown", "X-Tenant")
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    first = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh})
+    assert first.status_code == 200
+    rotated = first.json()
+    assert rotated["refresh_token"] != owner.refresh
+    # The old token again: someone copied it. The whole session is signed out.
+    replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh})
+    assert_problem(replay, 401, "token-invalid", "refresh_token")
+    after = await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert_problem(after, 401, "token-invalid", "refresh_token")
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    assert_problem(me, 401, "token-invalid")
+
+
+async def test_garbage_refresh_token_is_refused(client):
+    response = await client.post("/api/v1/auth/refresh", json={"refresh_token": "not-a-token-at-all"})
+    assert_problem(response, 401, "token-invalid", "refresh_token")
+
+
+async def test_logout_ends_the_session_and_its_access_token(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    assert (await client.post("/api/v1/auth/logout", headers=owner.headers())).status_code == 204
+    assert_problem(await client.get("/api/v1/me", headers=owner.headers()), 401, "token-invalid")
+    refresh = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh})
+    assert refresh.status_code == 401
+
+
+async def test_sessions_are_listed_and_can_be_revoked(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    second = (await login(client, owner.email, slug=owner.tenant_slug)).json()
+    listed = (await client.get("/api/v1/auth/sessions", headers=owner.headers())).json()
+    assert len(listed) == 2
+    assert sum(s["current"] for s in listed) == 1
+    other = next(s for s in listed if not s["current"])
+    revoked = await client.delete(f"/api/v1/auth/sessions/{other['id']}", headers=owner.headers())
+    assert revoked.status_code == 204
+    stale = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {second['access_token']}"})
+    assert_problem(stale, 401, "token-invalid")
+    assert len((await client.get("/api/v1/auth/sessions", headers=owner.headers())).json()) == 1
+
+
+async def test_email_verification_link_works_once(client, sessionmaker):
+    owner = await sign_up(client)
+    [message] = await outbox_for(sessionmaker, owner.email)
+    token = link_token(message)
+    verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200
+    assert verified.json()["email_verified_at"] is not None
+    again = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert_problem(again, 410, "link-expired", "token")
+
+
+async def test_password_reset_flow(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    unknown = await client.post("/api/v1/auth/password/forgot", headers={"X-Tenant": owner.tenant_slug},
+                                json={"email": "nobody@example.com"})
+    known = await client.post("/api/v1/auth/password/forgot", headers={"X-Tenant": owner.tenant_slug},
+                              json={"email": owner.email})
+    assert unknown.status_code == known.status_code == 202
+    assert unknown.json() == known.json()
+    message = next(m for m in await outbox_for(sessionmaker, owner.email) if m.template == "reset_password")
+    token = link_token(message)
+    weak = await client.post("/api/v1/auth/password/reset", json={"token": token, "new_password": "short"})
+    assert_problem(weak, 422, "weak-password", "new_password")
+    done = await client.post("/api/v1/auth/password/reset",
+                             json={"token": token, "new_password": "brand-new-passphrase"})
+    assert done.status_code == 200, "a rejected weak password must not burn the link"
+    assert (await login(client, owner.email, slug=owner.tenant_slug)).status_code == 401
+    assert (await login(client, owner.email, "brand-new-passphrase", slug=owner.tenant_slug)).status_code == 200
+    assert_problem(await client.get("/api/v1/me", headers=owner.headers()), 401, "token-invalid")
+    reused = await client.post("/api/v1/auth/password/reset",
+                               json={"token": token, "new_password": "another-passphrase"})
+    assert_problem(reused, 410, "link-expired", "token")
+
+
+async def test_totp_enrolment_login_and_recovery_codes(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    enrol = (await client.post("/api/v1/auth/totp/enrol", headers=owner.headers())).json()
+    assert enrol["otpauth_uri"].startswith("otpauth://totp/")
+    totp = pyotp.TOTP(enrol["secret"])
+    wrong = await client.post("/api/v1/auth/totp/confirm", headers=owner.headers(), json={"code": "000000"})
+    assert_problem(wrong, 401, "totp-required", "code")
+    codes = (await client.post("/api/v1/auth/totp/confirm", headers=owner.headers(),
+                               json={"code": totp.now()})).json()["recovery_codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert_problem(await login(client, owner.email, slug=owner.tenant_slug), 401, "totp-required", "totp_code")
+    with_code = await login(client, owner.email, slug=owner.tenant_slug, totp_code=totp.now())
+    assert with_code.status_code == 200 and with_code.json()["mfa"] is True
+    recovery = await login(client, owner.email, slug=owner.tenant_slug, totp_code=codes[0])
+    assert recovery.status_code == 200
+    assert_problem(await login(client, owner.email, slug=owner.tenant_slug, totp_code=codes[0]),
+                   401, "totp-required", "totp_code")
+
+
+async def test_platform_admin_needs_totp_for_admin_endpoints(client, sessionmaker, keys):
+    admin, _ = await platform_admin(client, sessionmaker, keys)
+    ok = await client.get("/api/v1/admin/tenants", headers=admin.headers())
+    assert ok.status_code == 200
+    # The same admin signed in without a second factor (a recovery scenario) is turned away.
+    from datetime import timedelta
+    from uuid import UUID
+
+    token, _ = keys.issue_access_token(user_id=UUID(admin.user_id), tenant_id=None, role="platform_admin",
+                                       session_id=UUID(int=1), mfa=False, ttl=timedelta(minutes=5))
+    refused = await client.get("/api/v1/admin/tenants", headers={"Authorization": f"Bearer {token}"})
+    assert_problem(refused, 403, "mfa-required")
+
+
+async def test_clients_and_consultants_cannot_reach_admin_endpoints(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    customer = await register_client(client, owner.tenant_slug)
+    for account in (owner, customer):
+        assert_problem(await client.get("/api/v1/admin/tenants", headers=account.headers()), 403, "forbidden")
+    assert_problem(await client.get("/api/v1/clients", headers=customer.headers()), 403, "forbidden")

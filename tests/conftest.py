@@ -1,0 +1,117 @@
+"""Real servers for the whole test session, isolated from a developer's `make dev` data.
+
+PostgreSQL and Redis are the embedded ones on free ports under a temporary folder (or the
+servers named by TEST_DATABASE_URL / TEST_REDIS_URL). Temporal is the time-skipping test server
+for workflow tests and the dev server for API and end-to-end tests. Every test starts from
+empty tables and an empty Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="muhurta-xdg-"))  # 0700, as platformdirs wants
+
+from core.db import make_engine, make_sessionmaker  # noqa: E402
+from core.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, free_port  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from models import Base  # noqa: E402
+from workers.cli import migrate_database  # noqa: E402
+from workflows.search_attributes import SEARCH_ATTRIBUTES  # noqa: E402
+
+
+@dataclass
+class Servers:
+    root: Path
+    database_url: str
+    redis_url: str
+    postgres: EmbeddedPostgres | None
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    root = Path(tempfile.mkdtemp(prefix="muhurta-test-"))
+    postgres = redis = None
+    try:
+        database_url = os.environ.get("TEST_DATABASE_URL")
+        if not database_url:
+            postgres = EmbeddedPostgres(root / "pg-test", free_port())
+            postgres.start()
+            database_url = postgres.ensure_database("muhurta_test", "muhurta_test", "muhurta_test")
+        migrate_database(database_url)
+        redis_url = os.environ.get("TEST_REDIS_URL")
+        if not redis_url:
+            redis = EmbeddedRedis(root / "redis", free_port(), persistent=False)
+            redis.start()
+            redis_url = redis.url
+        yield Servers(root, database_url, redis_url, postgres)
+    finally:
+        if redis:
+            redis.stop()
+        if postgres:
+            postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers) -> Settings:
+    return Settings.model_validate({
+        "MUHURTA_ENV": "test",
+        "MUHURTA_DATA_DIR": str(servers.root / "data"),
+        "DATABASE_URL": servers.database_url,
+        "DATABASE_POOL_SIZE": 20,
+        "REDIS_URL": servers.redis_url,
+        "JWT_SECRET": "test-secret-" + "x" * 40,
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PUBLIC_BASE_URL": "https://app.muhurta.test",
+        "BASE_DOMAIN": "muhurta.test",
+        "LOG_JSON": False,
+    }, context=None)
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(settings.database_url, settings.database_pool_size)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return make_sessionmaker(engine)
+
+
+TABLES = ", ".join(t.name for t in Base.metadata.sorted_tables)
+
+
+@pytest.fixture
+async def clean(engine: AsyncEngine, settings: Settings) -> AsyncIterator[None]:
+    """Empty tables and Redis after the test (TRUNCATE is not subject to row-level security)."""
+    yield
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(settings.redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+def temporal_dev_server(servers: Servers) -> Iterator[EmbeddedTemporal]:
+    """The Temporal dev server (real, in-memory), with our search attributes registered."""
+    server = EmbeddedTemporal(servers.root / "temporal", free_port(), None, persistent=False,
+                              search_attributes=SEARCH_ATTRIBUTES)
+    server.start()
+    yield server
+    server.stop()

@@ -1,0 +1,131 @@
+"""What API tests do again and again, done the way a frontend does it: through the API."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyotp
+from httpx import AsyncClient, Response
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.db import TenantScope, scoped_session
+from core.security import Keys, hash_password
+from models.identity import Role, User
+from models.platform import OutboxMessage
+from models.tenancy import Tenant, TenantStatus
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@dataclass
+class Account:
+    user_id: str
+    email: str
+    tenant_slug: str | None
+    tenant_id: str | None
+    access: str
+    refresh: str
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.access}"}
+        if self.tenant_slug:
+            headers["X-Tenant"] = self.tenant_slug
+        headers.update(extra)
+        return headers
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+async def sign_up(client: AsyncClient, slug: str | None = None, email: str | None = None) -> Account:
+    slug = slug or unique("astro")
+    email = email or f"owner@{slug}.example.com"
+    response = await client.post("/api/v1/auth/signup", json={
+        "business_name": f"{slug} consultancy", "slug": slug, "full_name": "Owner Person",
+        "email": email, "password": PASSWORD, "timezone": "Asia/Kolkata",
+    })
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(body["user"]["id"], email, slug, body["tenant"]["id"],
+                   body["tokens"]["access_token"], body["tokens"]["refresh_token"])
+
+
+async def activate(sessionmaker: async_sessionmaker[AsyncSession], tenant_id: str) -> None:
+    """Approve a tenant directly in the database (tests of the approval itself go through the API)."""
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        await session.execute(update(Tenant).where(Tenant.id == uuid.UUID(tenant_id))
+                              .values(status=TenantStatus.ACTIVE))
+
+
+async def active_consultancy(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], slug: str | None = None
+) -> Account:
+    owner = await sign_up(client, slug)
+    await activate(sessionmaker, owner.tenant_id or "")
+    return owner
+
+
+async def register_client(client: AsyncClient, slug: str, email: str | None = None) -> Account:
+    email = email or f"{unique('client')}@example.com"
+    response = await client.post("/api/v1/auth/register", headers={"X-Tenant": slug}, json={
+        "full_name": "Client Person", "email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Account(body["user"]["id"], email, slug, body["user"]["tenant_id"],
+                   body["tokens"]["access_token"], body["tokens"]["refresh_token"])
+
+
+async def login(client: AsyncClient, email: str, password: str = PASSWORD, *, slug: str | None = None,
+                totp_code: str | None = None) -> Response:
+    payload: dict[str, Any] = {"email": email, "password": password}
+    if totp_code:
+        payload["totp_code"] = totp_code
+    return await client.post("/api/v1/auth/login", json=payload,
+                             headers={"X-Tenant": slug} if slug else {})
+
+
+async def platform_admin(
+    client: AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], keys: Keys
+) -> tuple[Account, str]:
+    """A platform admin with TOTP on, signed in with a code; returns the account and its secret."""
+    secret = pyotp.random_base32()
+    email = f"{unique('admin')}@example.com"
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        user = User(tenant_id=None, email=email, full_name="Admin", role=Role.PLATFORM_ADMIN,
+                    password_hash=hash_password(PASSWORD), email_verified_at=datetime.now(UTC),
+                    totp_secret_encrypted=keys.encrypt(secret), totp_enabled_at=datetime.now(UTC))
+        session.add(user)
+        await session.flush()
+        user_id = str(user.id)
+    response = await login(client, email, totp_code=pyotp.TOTP(secret).now())
+    assert response.status_code == 200, response.text
+    tokens = response.json()
+    return Account(user_id, email, None, None, tokens["access_token"], tokens["refresh_token"]), secret
+
+
+async def outbox_for(sessionmaker: async_sessionmaker[AsyncSession], recipient: str) -> list[OutboxMessage]:
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+                                     .order_by(OutboxMessage.created_at))
+        return list(rows.scalars())
+
+
+def link_token(message: OutboxMessage) -> str:
+    return str(message.data["link"]).split("token=", 1)[1]
+
+
+def assert_problem(response: Response, status: int, slug: str, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["type"] == f"/problems/{slug}", body
+    assert body["status"] == status
+    assert body["detail"]
+    if field is not None:
+        assert body.get("field") == field, body
+    return body
