@@ -1,0 +1,149 @@
+"""API conventions every endpoint shares: problem+json, request ids, idempotency, pagination,
+tenant resolution, health and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+from support import active_consultancy, assert_problem, register_client
+
+from core.db import TenantScope, scoped_session
+from models.identity import Role, User
+
+
+async def test_health_and_ready(client):
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    ready = await client.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"postgres": "up", "redis": "up", "temporal": "up"}
+
+
+async def test_unknown_route_and_malformed_json_are_problems(client):
+    assert_problem(await client.get("/api/v1/no-such-thing"), 404, "not-found")
+    bad = await client.post("/api/v1/auth/login", content=b"{not json",
+                            headers={"content-type": "application/json"})
+    assert_problem(bad, 400, "malformed-json", "body")
+
+
+async def test_problem_types_are_documented_at_their_type_uri(client):
+    response = await client.post("/api/v1/auth/login", json={})
+    problem_type = response.json()["type"]
+    doc = await client.get(problem_type)
+    assert doc.status_code == 200
+    assert doc.json()["title"] == response.json()["title"]
+
+
+async def test_request_id_is_echoed_or_made(client):
+    mine = await client.get("/health", headers={"X-Request-ID": "trace-abc.123"})
+    assert mine.headers["x-request-id"] == "trace-abc.123"
+    made = await client.get("/health", headers={"X-Request-ID": "bad id with spaces"})
+    assert made.headers["x-request-id"] != "bad id with spaces" and len(made.headers["x-request-id"]) == 32
+    problem = await client.get("/api/v1/me", headers={"X-Request-ID": "req-42"})
+    assert problem.json()["request_id"] == "req-42"
+
+
+async def _client_count(sessionmaker) -> int:
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        return await session.scalar(select(func.count()).select_from(User).where(User.role == Role.CLIENT)) or 0
+
+
+async def test_idempotency_key_replays_the_first_answer(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    body = {"full_name": "Walk-in Client", "email": "walkin@example.com"}
+    headers = owner.headers(**{"Idempotency-Key": "create-walkin-1"})
+    first = await client.post("/api/v1/clients", json=body, headers=headers)
+    second = await client.post("/api/v1/clients", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert await _client_count(sessionmaker) == 1
+    reused = await client.post("/api/v1/clients", json={**body, "email": "other@example.com"}, headers=headers)
+    assert_problem(reused, 422, "idempotency-key-reused", "Idempotency-Key")
+    assert await _client_count(sessionmaker) == 1
+
+
+async def test_concurrent_repeats_of_one_key_create_once(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    body = {"full_name": "Race Client", "email": "race@example.com"}
+    headers = owner.headers(**{"Idempotency-Key": "race-key"})
+    responses = await asyncio.gather(*[client.post("/api/v1/clients", json=body, headers=headers)
+                                       for _ in range(8)])
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    assert all(r.json()["id"] == responses[statuses.index(201)].json()["id"]
+               for r in responses if r.status_code == 201)
+    assert await _client_count(sessionmaker) == 1
+
+
+async def test_idempotency_keys_are_per_caller(client, sessionmaker):
+    a = await active_consultancy(client, sessionmaker)
+    b = await active_consultancy(client, sessionmaker)
+    body = {"full_name": "Same Key", "email": "samekey@example.com"}
+    ra = await client.post("/api/v1/clients", json=body, headers=a.headers(**{"Idempotency-Key": "k"}))
+    rb = await client.post("/api/v1/clients", json=body, headers=b.headers(**{"Idempotency-Key": "k"}))
+    assert ra.status_code == rb.status_code == 201
+    assert ra.json()["id"] != rb.json()["id"]
+
+
+async def test_cursor_pagination_walks_every_item_once(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    emails = [f"c{i}@example.com" for i in range(7)]
+    for email in emails:
+        assert (await client.post("/api/v1/clients", headers=owner.headers(),
+                                  json={"full_name": email, "email": email})).status_code == 201
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"limit": 3, "sort": "email", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/clients", params=params, headers=owner.headers())).json()
+        seen += [item["email"] for item in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(emails) and pages == 3
+    filtered = (await client.get("/api/v1/clients", params={"q": "c3@"}, headers=owner.headers())).json()
+    assert [i["email"] for i in filtered["items"]] == ["c3@example.com"]
+
+
+async def test_bad_paging_parameters_are_clear(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    assert_problem(await client.get("/api/v1/clients", params={"limit": 0}, headers=owner.headers()),
+                   422, "validation", "limit")
+    assert_problem(await client.get("/api/v1/clients", params={"sort": "password_hash"}, headers=owner.headers()),
+                   422, "validation", "sort")
+    assert_problem(await client.get("/api/v1/clients", params={"cursor": "garbage"}, headers=owner.headers()),
+                   422, "validation", "cursor")
+
+
+async def test_tenant_found_by_header_subdomain_and_custom_domain(client, sessionmaker):
+    owner = await active_consultancy(client, sessionmaker)
+    added = await client.post("/api/v1/tenant/domains", headers=owner.headers(),
+                              json={"domain": "Bookings.Example.COM"})
+    assert added.status_code == 201 and added.json()["domains"] == ["bookings.example.com"]
+    body = {"full_name": "Sub", "password": "correct-horse-battery-staple"}
+    by_sub = await client.post("/api/v1/auth/register", headers={"Host": f"{owner.tenant_slug}.muhurta.test"},
+                               json={**body, "email": "sub@example.com"})
+    by_domain = await client.post("/api/v1/auth/register", headers={"Host": "bookings.example.com"},
+                                  json={**body, "email": "dom@example.com"})
+    assert by_sub.status_code == by_domain.status_code == 201
+    assert by_sub.json()["user"]["tenant_id"] == by_domain.json()["user"]["tenant_id"] == owner.tenant_id
+    unknown = await client.post("/api/v1/auth/register", headers={"X-Tenant": "no-such-tenant"},
+                                json={**body, "email": "x@example.com"})
+    assert_problem(unknown, 404, "tenant-unknown", "X-Tenant")
+    missing = await client.post("/api/v1/auth/register", json={**body, "email": "y@example.com"})
+    assert_problem(missing, 400, "tenant-required", "X-Tenant")
+    taken = await client.post("/api/v1/tenant/domains", headers=owner.headers(), json={"domain": "bookings.example.com"})
+    assert_problem(taken, 409, "already-exists", "domain")
+
+
+async def test_a_token_cannot_be_used_with_another_tenant(client, sessionmaker):
+    a = await active_consultancy(client, sessionmaker)
+    b = await active_consultancy(client, sessionmaker)
+    crossed = await client.get("/api/v1/clients", headers=a.headers(**{"X-Tenant": b.tenant_slug}))
+    assert_problem(crossed, 403, "tenant-mismatch", "X-Tenant")
+    customer = await register_client(client, a.tenant_slug)
+    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {customer.access}"})).status_code == 200

@@ -1,0 +1,148 @@
+"""Walks every route of the OpenAPI document, so a route added later is covered without a new test.
+
+1. Tenant isolation: a user of tenant B tries every route with tenant A's ids; nothing of A
+   comes back and nothing of A changes.
+2. Bad input: every route that takes a JSON body gets a wrong one; the answer is problem+json
+   naming the field, and no table changes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from support import active_consultancy, assert_problem, platform_admin, register_client
+
+from api.app import create_app
+from core.db import TenantScope, scoped_session
+from models import Base
+from models.identity import AuthSession
+
+OPERATIONS = [
+    (method.upper(), path)
+    for path, item in create_app().openapi()["paths"].items()
+    for method in item
+]
+PARAM = re.compile(r"{(\w+)}")
+
+
+async def _snapshot(sessionmaker) -> dict[str, Any]:
+    """Every row of every table, as text: compare before and after to prove nothing changed."""
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        return {
+            table.name: sorted(json.dumps(dict(row._mapping), default=str, sort_keys=True)
+                               for row in (await session.execute(select(table))).all())
+            for table in Base.metadata.sorted_tables if table.name != "idempotency_records"
+        }
+
+
+async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
+    owner = await active_consultancy(client, sessionmaker)
+    customer = await register_client(client, owner.tenant_slug)
+    staff_made = (await client.post("/api/v1/clients", headers=owner.headers(),
+                                    json={"full_name": "Staff Made", "email": "staffmade@example.com"})).json()
+    domain = (await client.post("/api/v1/tenant/domains", headers=owner.headers(),
+                                json={"domain": "tenant-a.example.com"})).json()
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
+        domain_id = (await session.execute(
+            text("SELECT id FROM tenant_domains WHERE domain = 'tenant-a.example.com'"))).scalar_one()
+    params = {
+        "client_id": customer.user_id,
+        "session_id": str(owner_session),
+        "domain_id": str(domain_id),
+        "tenant_id": owner.tenant_id,
+    }
+    secrets = {owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
+               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session)}
+    assert domain["domains"] == ["tenant-a.example.com"]
+    return {"owner": owner, "params": params, "secrets": secrets}
+
+
+def _fill(path: str, params: dict[str, str]) -> str:
+    for name in PARAM.findall(path):
+        assert name in params, (
+            f"{path} takes '{name}': add tenant A's value for it to the isolation walk")
+    return PARAM.sub(lambda m: params[m.group(1)], path)
+
+
+def _leaks(response_text: str, secrets: set[str]) -> set[str]:
+    try:
+        body = json.loads(response_text)
+    except ValueError:
+        body = response_text
+    if isinstance(body, dict):
+        body.pop("instance", None)  # echoes the requested path, i.e. the id we sent
+    dumped = json.dumps(body)
+    return {s for s in secrets if s and s in dumped}
+
+
+async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmaker):
+    a = await _tenant_a(client, sessionmaker)
+    b_owner = await active_consultancy(client, sessionmaker)
+    b_client = await register_client(client, b_owner.tenant_slug)
+    before = {k: v for k, v in (await _snapshot(sessionmaker)).items()}
+
+    checked = 0
+    for actor in (b_owner, b_client):
+        for method, path in OPERATIONS:
+            if path.endswith("/logout") or path.startswith("/api/v1/auth/password") or path == "/api/v1/me/password":
+                continue  # these act only on the caller; they would end the walker's own session
+            url = _fill(path, a["params"])
+            response = await client.request(method, url, headers=actor.headers(), json={})
+            leaked = _leaks(response.text, a["secrets"])
+            assert not leaked, f"{method} {path} as {actor.email} showed tenant A's {leaked}"
+            # The same call naming tenant A is refused outright.
+            crossed = await client.request(method, url, headers=actor.headers(**{"X-Tenant": a["owner"].tenant_slug}),
+                                           json={})
+            assert not _leaks(crossed.text, a["secrets"]), f"{method} {path} leaked with X-Tenant A"
+            if "Authorization" in actor.headers() and path.startswith("/api/v1/") and not path.startswith("/api/v1/auth/"):
+                assert crossed.status_code in (403, 404, 422), (method, path, crossed.status_code, crossed.text)
+            checked += 1
+    assert checked >= 2 * 30
+
+    after = await _snapshot(sessionmaker)
+    a_rows = lambda snap: {t: [r for r in rows if any(s in r for s in (a["owner"].tenant_id,))]  # noqa: E731
+                           for t, rows in snap.items()}
+    before_a, after_a = a_rows(before), a_rows(after)
+    for table in before_a:
+        if table in {"audit_events", "auth_sessions", "outbox_messages", "retired_refresh_tokens"}:
+            # only B's own activity may add rows; A's existing rows must be untouched
+            assert set(before_a[table]) <= set(after_a[table]), table
+        else:
+            assert before_a[table] == after_a[table], f"tenant A's {table} changed"
+
+
+def _body_operations() -> list[tuple[str, str]]:
+    spec = create_app().openapi()
+    return [(m.upper(), p) for p, item in spec["paths"].items() for m, op in item.items()
+            if "requestBody" in op and "application/json" in op["requestBody"].get("content", {})]
+
+
+@pytest.mark.parametrize(("method", "path"), _body_operations())
+async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, sessionmaker, keys, method, path):
+    owner = await active_consultancy(client, sessionmaker)
+    admin, _ = await platform_admin(client, sessionmaker, keys)
+    params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
+              "session_id": owner.user_id, "domain_id": owner.user_id}
+    headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
+    url = _fill(path, params)
+    before = await _snapshot(sessionmaker)
+    for wrong in ([], "text", {"__unexpected__": 1}):
+        response = await client.request(method, url, headers=headers, json=wrong)
+        body = assert_problem(response, 422, "validation")
+        assert body["field"], f"{method} {path}: no field named for {wrong!r}"
+        assert body["errors"], f"{method} {path}: no error list"
+    assert await _snapshot(sessionmaker) == before, f"{method} {path} changed data on bad input"
+
+
+async def test_counts_helper_sees_rows(sessionmaker, client):
+    # Guards the walk above: a snapshot that always came back empty would prove nothing.
+    await active_consultancy(client, sessionmaker)
+    snap = await _snapshot(sessionmaker)
+    assert snap["tenants"] and snap["users"]
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        assert await session.scalar(select(func.count()).select_from(AuthSession)) == 1
