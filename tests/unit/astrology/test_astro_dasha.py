@@ -1,6 +1,7 @@
 """Vimshottari dasha: worked examples and properties."""
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -79,7 +80,9 @@ def test_running_dasha_worked_example():
     assert r.pratyantardasha is not None
     assert r.pratyantardasha.level == 3
     # Venus starts after Mercury + Ketu = 17*17*(17+7)/14400 years of the Mercury mahadasha
-    assert r.pratyantardasha.start == BIRTH + dt.timedelta(days=(9.5 + 17 * 17 * 24 / 14400) * 365.25)
+    assert r.pratyantardasha.start == BIRTH + dt.timedelta(
+        days=(9.5 + 17 * 17 * 24 / 14400) * 365.25
+    )
     # 0.3 years into Mercury: still Mercury/Mercury/Mercury
     at2 = BIRTH + dt.timedelta(days=9.8 * 365.25)
     assert running_dasha(100.0, BIRTH, at2).key == "mercury/mercury/mercury"
@@ -101,7 +104,7 @@ def test_periods_contiguous_and_sum_to_120_years(moon, birth, year):
             if parent is not None:
                 assert children[0].start == parent.start
                 assert children[-1].end == parent.end
-            for a, b in zip(children, children[1:], strict=False):
+            for a, b in itertools.pairwise(children):
                 assert a.end == b.start
             assert [c.lord for c in children] == _sequence_from(children[0].lord)
             assert children[0].lord == (parent.lord if parent is not None else d.starting_lord)
@@ -137,7 +140,12 @@ def test_running_dasha_agrees_with_the_timeline(moon, birth, year, where):
     periods = d.periods
     for level, got in enumerate(r.periods, start=1):
         (match,) = [p for p in periods if p.start <= at < p.end]
-        assert (got.lord, got.start, got.end, got.level) == (match.lord, match.start, match.end, level)
+        assert (got.lord, got.start, got.end, got.level) == (
+            match.lord,
+            match.start,
+            match.end,
+            level,
+        )
         periods = match.sub_periods
 
 

@@ -49,7 +49,9 @@ def angle_diff(a, b):
     node=st.sampled_from(["mean", "true"]),
 )
 def test_chart_equals_direct_swe_calls(when, lat, lon, aya, node):
-    b = BirthData(date=when.date(), time=when.time(), latitude=lat, longitude=lon, utc_offset=dt.timedelta(0))
+    b = BirthData(
+        date=when.date(), time=when.time(), latitude=lat, longitude=lon, utc_offset=dt.timedelta(0)
+    )
     chart = compute_chart(b, ChartSettings(ayanamsa=aya, node=node, placidus=True, dasha_depth=0))
     rows, cusps, ascmc = direct(chart.birth.jd_ut, aya, node, lat, lon)
     for pos, row in zip(chart.bodies[:8], rows, strict=True):
@@ -72,16 +74,30 @@ def test_ketu_is_opposite_rahu_for_both_node_types():
     for node in NodeType:
         raw = compute_positions(2451545.0, Ayanamsa.LAHIRI, node)
         c = compute_chart(
-            BirthData(date=dt.date(2000, 1, 1), time=dt.time(12), latitude=0, longitude=0, utc_offset=dt.timedelta(0)),
+            BirthData(
+                date=dt.date(2000, 1, 1),
+                time=dt.time(12),
+                latitude=0,
+                longitude=0,
+                utc_offset=dt.timedelta(0),
+            ),
             ChartSettings(node=node),
         )
         assert abs(c.bodies[7].longitude - raw.bodies[7][0]) < TOL
-        assert angle_diff(c.bodies[8].longitude, c.bodies[7].longitude) == pytest.approx(180.0, abs=TOL)
+        assert angle_diff(c.bodies[8].longitude, c.bodies[7].longitude) == pytest.approx(
+            180.0, abs=TOL
+        )
 
 
 def test_mean_node_is_always_retrograde():
     for year in range(1900, 2100, 7):
-        b = BirthData(date=dt.date(year, 3, 1), time=dt.time(0), latitude=0, longitude=0, utc_offset=dt.timedelta(0))
+        b = BirthData(
+            date=dt.date(year, 3, 1),
+            time=dt.time(0),
+            latitude=0,
+            longitude=0,
+            utc_offset=dt.timedelta(0),
+        )
         c = compute_chart(b, ChartSettings(dasha_depth=0))
         assert c.bodies[7].retrograde
         assert c.bodies[8].retrograde
@@ -92,7 +108,9 @@ def test_true_node_is_sometimes_direct():
     for day in range(0, 365, 3):
         d = dt.date(2000, 1, 1) + dt.timedelta(days=day)
         b = BirthData(date=d, time=dt.time(0), latitude=0, longitude=0, utc_offset=dt.timedelta(0))
-        flags.append(compute_chart(b, ChartSettings(node="true", dasha_depth=0)).bodies[7].retrograde)
+        flags.append(
+            compute_chart(b, ChartSettings(node="true", dasha_depth=0)).bodies[7].retrograde
+        )
     assert any(flags)
     assert not all(flags)
 
@@ -101,12 +119,24 @@ def test_sidereal_equals_tropical_minus_true_ayanamsa():
     """Documents what FLG_SIDEREAL does: subtract the ayanamsa *with* nutation from the apparent
     tropical longitude. We never do this subtraction ourselves; this only checks the reporting."""
     jd = 2451545.0
-    c = compute_chart(resolve_birth(BirthData(date=dt.date(2000, 1, 1), time=dt.time(12), latitude=0, longitude=0, utc_offset=dt.timedelta(0))))
+    c = compute_chart(
+        resolve_birth(
+            BirthData(
+                date=dt.date(2000, 1, 1),
+                time=dt.time(12),
+                latitude=0,
+                longitude=0,
+                utc_offset=dt.timedelta(0),
+            )
+        )
+    )
     with SWE_LOCK:
         trop = swe.calc_ut(jd, swe.SUN, swe.FLG_MOSEPH)[0][0]
     assert angle_diff(trop - c.ayanamsa, c.bodies[0].longitude) < 1e-9
     assert c.ayanamsa == pytest.approx(ayanamsa_value(jd, Ayanamsa.LAHIRI), abs=1e-12)
-    assert c.ayanamsa_mean == pytest.approx(ayanamsa_value(jd, Ayanamsa.LAHIRI, with_nutation=False), abs=1e-12)
+    assert c.ayanamsa_mean == pytest.approx(
+        ayanamsa_value(jd, Ayanamsa.LAHIRI, with_nutation=False), abs=1e-12
+    )
 
 
 # --- published ayanamsa values ------------------------------------------------------------
@@ -168,11 +198,19 @@ def test_ayanamsa_order_around_2000():
 
 def test_threads_with_different_ayanamsas_do_not_mix():
     births = [
-        BirthData(date=dt.date(1950 + i, 1 + i % 12, 1 + i % 28), time=dt.time(i % 24, 7), latitude=10.0 + i, longitude=70.0 + i, utc_offset=dt.timedelta(hours=5, minutes=30))
+        BirthData(
+            date=dt.date(1950 + i, 1 + i % 12, 1 + i % 28),
+            time=dt.time(i % 24, 7),
+            latitude=10.0 + i,
+            longitude=70.0 + i,
+            utc_offset=dt.timedelta(hours=5, minutes=30),
+        )
         for i in range(24)
     ]
     settings_list = [ChartSettings(ayanamsa=a, dasha_depth=1) for a in Ayanamsa]
-    expected = {(i, s.ayanamsa): compute_chart(b, s) for i, b in enumerate(births) for s in settings_list}
+    expected = {
+        (i, s.ayanamsa): compute_chart(b, s) for i, b in enumerate(births) for s in settings_list
+    }
     mismatches: list[str] = []
 
     def work(offset: int) -> None:
@@ -198,6 +236,14 @@ def test_julian_day_outside_moshier_range():
 
 
 def test_every_body_is_present_in_order():
-    c = compute_chart(BirthData(date=dt.date(2000, 1, 1), time=dt.time(12), latitude=0, longitude=0, utc_offset=dt.timedelta(0)))
+    c = compute_chart(
+        BirthData(
+            date=dt.date(2000, 1, 1),
+            time=dt.time(12),
+            latitude=0,
+            longitude=0,
+            utc_offset=dt.timedelta(0),
+        )
+    )
     assert tuple(p.body for p in c.bodies) == BODIES
     assert c.ephemeris == "moshier"
