@@ -106,6 +106,7 @@ def compute_positions(
 ) -> RawPositions:
     """Positions, ayanamsa and (when coordinates are given) ascendant and Placidus cusps."""
     check_jd(jd_ut)
+    ayanamsa, node = Ayanamsa(ayanamsa), NodeType(node)
     calc = swe.calc_ut
     flags = CALC_FLAGS
     out: list[tuple[float, float, float]] = []

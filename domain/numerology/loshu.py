@@ -16,6 +16,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.astrology.errors import InvalidSettingError
 from domain.numerology.reduce import (
     conductor_number,
     date_digits,
@@ -140,8 +141,13 @@ def kua_number(
     equals the usual tables: 1900s male 10 - root(YY), female 5 + root(YY); 2000s male
     9 - root(YY), female 6 + root(YY).
     """
+    year_start = KuaYearStart(year_start)
+    if gender not in ("male", "female"):
+        raise InvalidSettingError(
+            f"Gender must be 'male' or 'female', not {gender!r}.", field="gender"
+        )
     year = birth_date.year
-    if year_start is KuaYearStart.FEB_4 and birth_date < dt.date(year, 2, 4):
+    if year_start == KuaYearStart.FEB_4 and birth_date < dt.date(year, 2, 4):
         year -= 1
     s = digital_root(year)
     if gender == "male":
@@ -165,8 +171,8 @@ def lo_shu_grid(
         else None
     )
     digits = [GridDigit(digit=d, source="date") for d in date_digits(birth_date) if d != 0]
-    add_driver = convention.driver is DriverRule.ALWAYS or (
-        convention.driver is DriverRule.IF_TWO_DIGIT_DAY and birth_date.day >= 10
+    add_driver = convention.driver == DriverRule.ALWAYS or (
+        convention.driver == DriverRule.IF_TWO_DIGIT_DAY and birth_date.day >= 10
     )
     if add_driver:
         digits.append(GridDigit(digit=driver, source="driver"))

@@ -103,9 +103,9 @@ def _is_vowel(word: str, i: int, y_rule: YRule) -> bool:
     c = word[i]
     if c in VOWELS:
         return True
-    if c != "Y" or y_rule is YRule.NEVER:
+    if c != "Y" or y_rule == YRule.NEVER:
         return False
-    if y_rule is YRule.ALWAYS:
+    if y_rule == YRule.ALWAYS:
         return True
     before = word[i - 1] if i > 0 else ""
     after = word[i + 1] if i + 1 < len(word) else ""
@@ -122,11 +122,12 @@ def name_numbers(
 ) -> NameNumbers:
     """Name numbers. ``masters`` defaults to 11/22/33 for Pythagorean and none for Chaldean
     (whose practice reads the compound total, kept in ``Reduced.total``/``chain``)."""
+    system, y_rule, method = LetterSystem(system), YRule(y_rule), NameMethod(method)
     table = TABLES[system]
     keep: tuple[int, ...] = tuple(
         sorted(masters)
         if masters is not None
-        else (MASTER_NUMBERS if system is LetterSystem.PYTHAGOREAN else NO_MASTERS)
+        else (MASTER_NUMBERS if system == LetterSystem.PYTHAGOREAN else NO_MASTERS)
     )
     text = _ascii_upper(name)
     words: list[list[LetterValue]] = []
@@ -157,7 +158,7 @@ def name_numbers(
         parts = [[lv.value for lv in w if select is None or lv.vowel is select] for w in words]
         if not any(parts):
             return None
-        if method is NameMethod.BY_WORD:
+        if method == NameMethod.BY_WORD:
             total = sum(reduce_number(sum(p), keep).value for p in parts if p)
             return reduce_number(total, keep)
         return reduce_number(sum(sum(p) for p in parts), keep)

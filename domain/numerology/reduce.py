@@ -75,7 +75,8 @@ def life_path(
     method: LifePathMethod = LifePathMethod.COMPONENTS,
     masters: Collection[int] = MASTER_NUMBERS,
 ) -> Reduced:
-    if method is LifePathMethod.ALL_DIGITS:
+    method = LifePathMethod(method)
+    if method == LifePathMethod.ALL_DIGITS:
         return reduce_number(sum(date_digits(d)), masters)
     parts = [reduce_number(x, masters).value for x in (d.month, d.day, d.year)]
     return reduce_number(sum(parts), masters)
