@@ -7,6 +7,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from domain.astrology._fast import construct
 from domain.astrology.birth_time import BirthData, ChartWarning, ResolvedBirth, resolve_birth
 from domain.astrology.dasha import VimshottariDasha, YearLength, vimshottari_dasha
 from domain.astrology.ephemeris import (
@@ -165,19 +166,22 @@ def _position(
     p = pada_index(lon)
     sign = SIGNS[p // 9]
     d = lon - 30.0 * sign.index
-    return BodyPosition.model_construct(
-        body=body,
-        longitude=lon,
-        latitude=lat,
-        speed=speed,
-        retrograde=speed < 0.0,
-        sign=sign,
-        degree_in_sign=0.0 if d < 0.0 else d,
-        nakshatra=NAKSHATRAS[p // 4],
-        pada=p % 4 + 1,
-        navamsa_sign=SIGNS[p % 12],
-        house=None if lagna_sign is None else (sign.index - lagna_sign) % 12 + 1,
-        approximate=approximate,
+    return construct(
+        BodyPosition,
+        {
+            "body": body,
+            "longitude": lon,
+            "latitude": lat,
+            "speed": speed,
+            "retrograde": speed < 0.0,
+            "sign": sign,
+            "degree_in_sign": 0.0 if d < 0.0 else d,
+            "nakshatra": NAKSHATRAS[p // 4],
+            "pada": p % 4 + 1,
+            "navamsa_sign": SIGNS[p % 12],
+            "house": None if lagna_sign is None else (sign.index - lagna_sign) % 12 + 1,
+            "approximate": approximate,
+        },
     )
 
 
@@ -225,26 +229,31 @@ def compute_chart(
         p = pada_index(asc)
         sign = SIGNS[p // 9]
         lagna_sign = sign.index
-        lagna = Lagna.model_construct(
-            longitude=asc,
-            sign=sign,
-            degree_in_sign=max(asc - 30.0 * sign.index, 0.0),
-            nakshatra=NAKSHATRAS[p // 4],
-            pada=p % 4 + 1,
-            navamsa_sign=SIGNS[p % 12],
+        lagna = construct(
+            Lagna,
+            {
+                "longitude": asc,
+                "sign": sign,
+                "degree_in_sign": max(asc - 30.0 * sign.index, 0.0),
+                "nakshatra": NAKSHATRAS[p // 4],
+                "pada": p % 4 + 1,
+                "navamsa_sign": SIGNS[p % 12],
+            },
         )
     bodies = tuple(
         _position(b, lon, lat, spd, lagna_sign, a)
         for b, (lon, lat, spd), a in zip(BODIES, rows, approx, strict=True)
     )
     if lagna_sign is not None:
+        members: list[list[Body]] = [[] for _ in range(12)]
+        for pos in bodies:
+            members[(pos.sign.index - lagna_sign) % 12].append(pos.body)
         houses = tuple(
-            House.model_construct(
-                number=n + 1,
-                sign=SIGNS[(lagna_sign + n) % 12],
-                bodies=tuple(p.body for p in bodies if p.house == n + 1),
+            construct(
+                House,
+                {"number": n + 1, "sign": SIGNS[(lagna_sign + n) % 12], "bodies": tuple(m)},
             )
-            for n in range(12)
+            for n, m in enumerate(members)
         )
     if raw.placidus_cusps is not None and raw.midheaven is not None:
         placidus = PlacidusHouses.model_construct(
@@ -278,22 +287,25 @@ def compute_chart(
             depth=settings.dasha_depth,
             approximate=not known,
         )
-    return VedicChart.model_construct(
-        birth=resolved,
-        settings=settings,
-        ephemeris=EPHEMERIS_NAME,
-        ayanamsa=raw.ayanamsa_true,
-        ayanamsa_mean=raw.ayanamsa_mean,
-        bodies=bodies,
-        moon_sign=moon.sign,
-        moon_nakshatra=moon.nakshatra,
-        moon_pada=moon.pada,
-        moon_approximate=moon.approximate,
-        lagna=lagna,
-        houses=houses,
-        placidus=placidus,
-        dasha=dasha,
-        warnings=tuple(warnings),
+    return construct(
+        VedicChart,
+        {
+            "birth": resolved,
+            "settings": settings,
+            "ephemeris": EPHEMERIS_NAME,
+            "ayanamsa": raw.ayanamsa_true,
+            "ayanamsa_mean": raw.ayanamsa_mean,
+            "bodies": bodies,
+            "moon_sign": moon.sign,
+            "moon_nakshatra": moon.nakshatra,
+            "moon_pada": moon.pada,
+            "moon_approximate": moon.approximate,
+            "lagna": lagna,
+            "houses": houses,
+            "placidus": placidus,
+            "dasha": dasha,
+            "warnings": tuple(warnings),
+        },
     )
 
 

@@ -22,6 +22,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.astrology._fast import construct
 from domain.astrology.errors import DashaOutOfRangeError, InvalidSettingError
 from domain.astrology.zodiac import (
     DASHA_LORDS,
@@ -138,6 +139,8 @@ class VimshottariDasha(BaseModel):
 
 
 _Node = tuple[Body, int, int, tuple["_Node", ...]]  # lord, start tick, end tick, children
+# lord, level, years, index of start and end in the plan's ticks, children
+_PlanNode = tuple[Body, int, float, int, int, tuple["_PlanNode", ...]]
 
 
 def _sequence(first: Body) -> tuple[Body, ...]:
@@ -169,6 +172,31 @@ def _template(first: Body, depth: int) -> tuple[_Node, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=64)
+def _plan(first: Body, depth: int) -> tuple[tuple[int, ...], tuple[_PlanNode, ...]]:
+    """The template with every distinct boundary listed once, so that a timeline needs one
+    datetime per boundary (82 for depth 2) rather than two per period."""
+    ticks: set[int] = set()
+
+    def collect(nodes: tuple[_Node, ...]) -> None:
+        for _lord, a, b, kids in nodes:
+            ticks.update((a, b))
+            collect(kids)
+
+    template = _template(first, depth)
+    collect(template)
+    ordered = tuple(sorted(ticks))
+    index = {t: i for i, t in enumerate(ordered)}
+
+    def convert(nodes: tuple[_Node, ...], level: int) -> tuple[_PlanNode, ...]:
+        return tuple(
+            (lord, level, (b - a) / TICKS_PER_YEAR, index[a], index[b], convert(kids, level + 1))
+            for lord, a, b, kids in nodes
+        )
+
+    return ordered, convert(template, 1)
+
+
 def _check_depth(depth: int) -> None:
     if not 1 <= depth <= MAX_DEPTH:
         raise InvalidSettingError(
@@ -177,21 +205,22 @@ def _check_depth(depth: int) -> None:
         )
 
 
-def _build(
-    nodes: tuple[_Node, ...], origin: dt.datetime, tick_us: int, level: int
-) -> tuple[DashaPeriod, ...]:
-    construct = DashaPeriod.model_construct
-    td = dt.timedelta
+def _build(nodes: tuple[_PlanNode, ...], instants: list[dt.datetime]) -> tuple[DashaPeriod, ...]:
     return tuple(
-        construct(
-            lord=lord,
-            level=level,
-            start=origin + td(microseconds=a * tick_us),
-            end=origin + td(microseconds=b * tick_us),
-            years=(b - a) / TICKS_PER_YEAR,
-            sub_periods=_build(kids, origin, tick_us, level + 1) if kids else (),
-        )
-        for lord, a, b, kids in nodes
+        [
+            construct(
+                DashaPeriod,
+                {
+                    "lord": lord,
+                    "level": level,
+                    "start": instants[ia],
+                    "end": instants[ib],
+                    "years": years,
+                    "sub_periods": _build(kids, instants) if kids else (),
+                },
+            )
+            for lord, level, years, ia, ib, kids in nodes
+        ]
     )
 
 
@@ -230,22 +259,27 @@ def vimshottari_dasha(
     tick_us = year_us // TICKS_PER_YEAR
     elapsed_us = round(frac * DASHA_YEARS[first] * year_us)
     origin = birth - dt.timedelta(microseconds=elapsed_us)
-    periods = _build(_template(first, depth), origin, tick_us, 1)
+    ticks, plan = _plan(first, depth)
+    step = dt.timedelta(microseconds=tick_us)
+    periods = _build(plan, [origin + step * t for t in ticks])
     first_end = periods[0].end
-    return VimshottariDasha.model_construct(
-        year_length=year_length,
-        year_days=float(year_length.days),
-        moon_longitude=normalize(moon_longitude),
-        nakshatra=nak,
-        starting_lord=first,
-        elapsed_fraction=frac,
-        balance_years=(first_end - birth) / dt.timedelta(microseconds=year_us),
-        birth=birth,
-        cycle_start=origin,
-        cycle_end=origin + dt.timedelta(microseconds=TOTAL_YEARS * year_us),
-        depth=depth,
-        approximate=approximate,
-        periods=periods,
+    return construct(
+        VimshottariDasha,
+        {
+            "year_length": year_length,
+            "year_days": float(year_length.days),
+            "moon_longitude": normalize(moon_longitude),
+            "nakshatra": nak,
+            "starting_lord": first,
+            "elapsed_fraction": frac,
+            "balance_years": (first_end - birth) / dt.timedelta(microseconds=year_us),
+            "birth": birth,
+            "cycle_start": origin,
+            "cycle_end": origin + dt.timedelta(microseconds=TOTAL_YEARS * year_us),
+            "depth": depth,
+            "approximate": approximate,
+            "periods": periods,
+        },
     )
 
 

@@ -200,3 +200,13 @@ def _levels(top):
         out.append([(p, p.sub_periods) for p in frontier])
         frontier = [c for p in frontier for c in p.sub_periods]
     return out
+
+
+@given(moons, births, years)
+@settings(max_examples=30, deadline=None)
+def test_timeline_is_valid_against_its_schema(moon, birth, year):
+    """Periods are built without validation for speed; the data must still be valid."""
+    d = vimshottari_dasha(moon, birth, year_length=year, depth=3)
+    again = type(d).model_validate(d.model_dump())
+    assert again == d
+    assert again.model_dump_json() == d.model_dump_json()
