@@ -1,8 +1,12 @@
 """The one place that calls pyswisseph.
 
-Swiss Ephemeris keeps the sidereal mode (ayanamsa) as process-global state, so every call
-sequence that depends on it — ``set_sid_mode`` then the positions and houses — runs under
-``SWE_LOCK``. Any other code in the process that calls ``swe`` must take the same lock.
+Swiss Ephemeris keeps the sidereal mode (ayanamsa) as global state, so every call sequence that
+depends on it — ``set_sid_mode`` then the positions and houses — runs under ``SWE_LOCK``, and
+the mode is set before every computation. (The pyswisseph 2.10 wheel builds the library with
+thread-local state: a new thread starts with the default Fagan/Bradley mode whatever another
+thread set — hence "set it every time". Builds without thread-local storage share one state
+across threads — hence the lock.) Other code in the process that calls ``swe`` must do the
+same.
 
 Ephemeris: the built-in Moshier theory (``FLG_MOSEPH``), always. It needs no data files and
 deviates from JPL by under 1" for the planets and a few " for the Moon (Swiss Ephemeris

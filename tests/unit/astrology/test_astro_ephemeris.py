@@ -247,3 +247,27 @@ def test_every_body_is_present_in_order():
     )
     assert tuple(p.body for p in c.bodies) == BODIES
     assert c.ephemeris == "moshier"
+
+
+def test_a_fresh_thread_gets_the_requested_ayanamsa():
+    """In this pyswisseph build Swiss Ephemeris keeps its state per thread: a new thread starts
+    with the library default (Fagan/Bradley) whatever another thread set. The engine sets the
+    mode before every computation, so a chart computed in a new thread is the same."""
+    b = BirthData(
+        date=dt.date(1990, 5, 17),
+        time=dt.time(14, 25),
+        latitude=28.6,
+        longitude=77.2,
+        utc_offset=dt.timedelta(hours=5, minutes=30),
+    )
+    here = compute_chart(b)
+    results = {}
+
+    def work():
+        results["chart"] = compute_chart(b)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert results["chart"].bodies == here.bodies
+    assert results["chart"].ayanamsa == here.ayanamsa
