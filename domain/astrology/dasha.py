@@ -23,7 +23,7 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from domain.astrology._fast import construct
-from domain.astrology.errors import DashaOutOfRangeError, InvalidSettingError
+from domain.astrology.errors import DashaOutOfRangeError, InvalidSettingError, coerce_enum
 from domain.astrology.zodiac import (
     DASHA_LORDS,
     NAKSHATRA_SPAN,
@@ -251,7 +251,7 @@ def vimshottari_dasha(
 ) -> VimshottariDasha:
     """The Vimshottari periods from the sidereal Moon at birth, to ``depth`` levels."""
     _check_depth(depth)
-    year_length = YearLength(year_length)
+    year_length = coerce_enum(YearLength, year_length, "year_length")
     birth = _require_aware(birth_utc, "birth_utc")
     nak, frac = dasha_balance(moon_longitude)
     first = nak.lord
@@ -287,7 +287,7 @@ def _running(
     origin: dt.datetime, first: Body, year_length: YearLength, at: dt.datetime, depth: int
 ) -> RunningDasha:
     _check_depth(depth)
-    year_length = YearLength(year_length)
+    year_length = coerce_enum(YearLength, year_length, "year_length")
     at_utc = _require_aware(at, "at")
     year_us = year_length.microseconds
     tick_us = year_us // TICKS_PER_YEAR
@@ -333,7 +333,7 @@ def running_dasha(
 ) -> RunningDasha:
     """Periods in force at ``at`` without building the whole timeline."""
     birth = _require_aware(birth_utc, "birth_utc")
-    year_length = YearLength(year_length)
+    year_length = coerce_enum(YearLength, year_length, "year_length")
     nak, frac = dasha_balance(moon_longitude)
     year_us = year_length.microseconds
     origin = birth - dt.timedelta(microseconds=round(frac * DASHA_YEARS[nak.lord] * year_us))

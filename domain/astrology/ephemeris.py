@@ -24,7 +24,7 @@ from typing import Final
 
 import swisseph as swe
 
-from domain.astrology.errors import DateOutOfRangeError
+from domain.astrology.errors import DateOutOfRangeError, coerce_enum
 
 SWE_LOCK: Final = threading.RLock()
 
@@ -110,7 +110,8 @@ def compute_positions(
 ) -> RawPositions:
     """Positions, ayanamsa and (when coordinates are given) ascendant and Placidus cusps."""
     check_jd(jd_ut)
-    ayanamsa, node = Ayanamsa(ayanamsa), NodeType(node)
+    ayanamsa = coerce_enum(Ayanamsa, ayanamsa, "ayanamsa")
+    node = coerce_enum(NodeType, node, "node")
     calc = swe.calc_ut
     flags = CALC_FLAGS
     out: list[tuple[float, float, float]] = []
@@ -161,6 +162,7 @@ def sidereal_longitude(jd_ut: float, body: int, ayanamsa: Ayanamsa) -> float:
 def ayanamsa_value(jd_ut: float, ayanamsa: Ayanamsa, *, with_nutation: bool = True) -> float:
     """The ayanamsa at ``jd_ut``: true (with nutation, what sidereal positions subtract from
     apparent tropical ones) or mean (``with_nutation=False``, what most printed tables list)."""
+    ayanamsa = coerce_enum(Ayanamsa, ayanamsa, "ayanamsa")
     flags = EPHEMERIS_FLAG if with_nutation else EPHEMERIS_FLAG | swe.FLG_NONUT
     with SWE_LOCK:
         swe.set_sid_mode(SID_MODE[ayanamsa], 0.0, 0.0)

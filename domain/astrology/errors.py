@@ -8,7 +8,10 @@ problem+json; nothing here knows about HTTP.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from enum import Enum
+from typing import Any, ClassVar, TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 class EngineInputError(ValueError):
@@ -102,3 +105,16 @@ class InvalidNameError(EngineInputError):
     """A name has no letter that the chosen numerology table can value."""
 
     code = "invalid_name"
+
+
+def coerce_enum(cls: type[E], value: object, field: str) -> E:
+    """``cls(value)``, or an ``InvalidSettingError`` naming the allowed values."""
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = [str(m.value) for m in cls]
+        raise InvalidSettingError(
+            f"{value!r} is not one of {', '.join(allowed)}.",
+            field=field,
+            details={"allowed": allowed},
+        ) from None

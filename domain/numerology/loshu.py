@@ -16,7 +16,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.astrology.errors import InvalidSettingError
+from domain.astrology.errors import InvalidSettingError, coerce_enum
 from domain.numerology.reduce import (
     conductor_number,
     date_digits,
@@ -141,7 +141,7 @@ def kua_number(
     equals the usual tables: 1900s male 10 - root(YY), female 5 + root(YY); 2000s male
     9 - root(YY), female 6 + root(YY).
     """
-    year_start = KuaYearStart(year_start)
+    year_start = coerce_enum(KuaYearStart, year_start, "kua_year_start")
     if gender not in ("male", "female"):
         raise InvalidSettingError(
             f"Gender must be 'male' or 'female', not {gender!r}.", field="gender"

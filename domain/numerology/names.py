@@ -13,7 +13,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.astrology.errors import InvalidNameError
+from domain.astrology.errors import InvalidNameError, coerce_enum
 from domain.numerology.reduce import MASTER_NUMBERS, NO_MASTERS, Reduced, reduce_number
 
 
@@ -122,7 +122,9 @@ def name_numbers(
 ) -> NameNumbers:
     """Name numbers. ``masters`` defaults to 11/22/33 for Pythagorean and none for Chaldean
     (whose practice reads the compound total, kept in ``Reduced.total``/``chain``)."""
-    system, y_rule, method = LetterSystem(system), YRule(y_rule), NameMethod(method)
+    system = coerce_enum(LetterSystem, system, "system")
+    y_rule = coerce_enum(YRule, y_rule, "y_rule")
+    method = coerce_enum(NameMethod, method, "method")
     table = TABLES[system]
     keep: tuple[int, ...] = tuple(
         sorted(masters)

@@ -9,7 +9,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.astrology.errors import InvalidSettingError
+from domain.astrology.errors import InvalidSettingError, coerce_enum
 
 #: The master numbers of Pythagorean practice.
 MASTER_NUMBERS: Final[tuple[int, ...]] = (11, 22, 33)
@@ -75,7 +75,7 @@ def life_path(
     method: LifePathMethod = LifePathMethod.COMPONENTS,
     masters: Collection[int] = MASTER_NUMBERS,
 ) -> Reduced:
-    method = LifePathMethod(method)
+    method = coerce_enum(LifePathMethod, method, "method")
     if method == LifePathMethod.ALL_DIGITS:
         return reduce_number(sum(date_digits(d)), masters)
     parts = [reduce_number(x, masters).value for x in (d.month, d.day, d.year)]

@@ -210,3 +210,10 @@ def test_timeline_is_valid_against_its_schema(moon, birth, year):
     again = type(d).model_validate(d.model_dump())
     assert again == d
     assert again.model_dump_json() == d.model_dump_json()
+
+
+def test_unknown_year_length_is_a_domain_error():
+    with pytest.raises(InvalidSettingError) as e:
+        vimshottari_dasha(10.0, BIRTH, year_length="lunar")
+    assert e.value.field == "year_length"
+    assert e.value.details["allowed"] == ["julian", "tropical", "savana"]

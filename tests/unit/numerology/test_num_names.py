@@ -188,3 +188,17 @@ def test_name_number_properties(text):
         assert vowels + consonants == total
         assert digital_root(n.destiny.value) == digital_root(total)
         assert n.destiny.value <= 9 or n.destiny.value in n.masters
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: name_numbers("Ann", system="hebrew"),
+        lambda: name_numbers("Ann", y_rule="sometimes"),
+        lambda: life_path(dt.date(2000, 1, 1), method="fast"),
+    ],
+)
+def test_unknown_convention_values_are_domain_errors(call):
+    with pytest.raises(InvalidSettingError) as e:
+        call()
+    assert e.value.details["allowed"]
