@@ -21,7 +21,7 @@ _set = object.__setattr__
 
 
 @cache
-def _field_names(cls: type[BaseModel]) -> set[str]:
+def field_names(cls: type[BaseModel]) -> set[str]:
     # shared by all instances of cls: frozen models never mutate it, model_copy copies it
     return set(cls.model_fields)
 
@@ -30,7 +30,7 @@ def construct(cls: type[M], values: dict[str, Any]) -> M:
     """An instance of ``cls`` holding ``values`` (every field, already valid) as is."""
     obj = _new(cls)
     _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", _field_names(cls))
+    _set(obj, "__pydantic_fields_set__", field_names(cls))
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj

@@ -22,7 +22,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.astrology._fast import construct
+from domain.astrology._fast import construct, field_names
 from domain.astrology.errors import DashaOutOfRangeError, InvalidSettingError, coerce_enum
 from domain.astrology.zodiac import (
     DASHA_LORDS,
@@ -85,6 +85,9 @@ class DashaPeriod(BaseModel):
     end: dt.datetime
     years: float
     sub_periods: tuple[DashaPeriod, ...] = ()
+
+
+_PERIOD_FIELDS: Final = field_names(DashaPeriod)
 
 
 class RunningDasha(BaseModel):
@@ -206,22 +209,28 @@ def _check_depth(depth: int) -> None:
 
 
 def _build(nodes: tuple[_PlanNode, ...], instants: list[dt.datetime]) -> tuple[DashaPeriod, ...]:
-    return tuple(
-        [
-            construct(
-                DashaPeriod,
-                {
-                    "lord": lord,
-                    "level": level,
-                    "start": instants[ia],
-                    "end": instants[ib],
-                    "years": years,
-                    "sub_periods": _build(kids, instants) if kids else (),
-                },
-            )
-            for lord, level, years, ia, ib, kids in nodes
-        ]
-    )
+    # the hottest loop of a chart (90 periods at depth 2): ``construct`` inlined
+    out = []
+    new, setattr_, fields = object.__new__, object.__setattr__, _PERIOD_FIELDS
+    for lord, level, years, ia, ib, kids in nodes:
+        period = new(DashaPeriod)
+        setattr_(
+            period,
+            "__dict__",
+            {
+                "lord": lord,
+                "level": level,
+                "start": instants[ia],
+                "end": instants[ib],
+                "years": years,
+                "sub_periods": _build(kids, instants) if kids else (),
+            },
+        )
+        setattr_(period, "__pydantic_fields_set__", fields)
+        setattr_(period, "__pydantic_extra__", None)
+        setattr_(period, "__pydantic_private__", None)
+        out.append(period)
+    return tuple(out)
 
 
 # --- public functions ---------------------------------------------------------------------
