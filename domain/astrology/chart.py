@@ -24,6 +24,7 @@ from domain.astrology.zodiac import (
     Body,
     NakshatraRef,
     SignRef,
+    degree_in_sign,
     format_dms,
     normalize,
     pada_index,
@@ -165,7 +166,6 @@ def _position(
 ) -> BodyPosition:
     p = pada_index(lon)
     sign = SIGNS[p // 9]
-    d = lon - 30.0 * sign.index
     return construct(
         BodyPosition,
         {
@@ -175,7 +175,7 @@ def _position(
             "speed": speed,
             "retrograde": speed < 0.0,
             "sign": sign,
-            "degree_in_sign": 0.0 if d < 0.0 else d,
+            "degree_in_sign": degree_in_sign(lon, sign),
             "nakshatra": NAKSHATRAS[p // 4],
             "pada": p % 4 + 1,
             "navamsa_sign": SIGNS[p % 12],
@@ -234,7 +234,7 @@ def compute_chart(
             {
                 "longitude": asc,
                 "sign": sign,
-                "degree_in_sign": max(asc - 30.0 * sign.index, 0.0),
+                "degree_in_sign": degree_in_sign(asc, sign),
                 "nakshatra": NAKSHATRAS[p // 4],
                 "pada": p % 4 + 1,
                 "navamsa_sign": SIGNS[p % 12],
@@ -262,7 +262,7 @@ def compute_chart(
                     number=i + 1,
                     longitude=c,
                     sign=SIGNS[pada_index(c) // 9],
-                    degree_in_sign=max(c - 30.0 * (pada_index(c) // 9), 0.0),
+                    degree_in_sign=degree_in_sign(c, SIGNS[pada_index(c) // 9]),
                 )
                 for i, c in enumerate(raw.placidus_cusps)
             ),
