@@ -19,7 +19,7 @@ dev: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy .
+	$(VENV)/bin/mypy
 
 # pytest exits 5 when it collected nothing: that is a broken suite here, never a pass.
 test: lint

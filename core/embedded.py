@@ -80,7 +80,7 @@ class ChildServer:
             stdin=subprocess.DEVNULL,
             user=self.user,
             env=self.env,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=_die_with_parent,
         )
         if out is not None:
             out.close()

@@ -14,7 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An empty variable (FOO=) means "not set", as compose files and shells often leave them.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     environment: str = Field("development", alias="MUHURTA_ENV")
     data_dir: Path = Field(Path(".muhurta"), alias="MUHURTA_DATA_DIR")

@@ -45,7 +45,7 @@ class TenantOwned:
     """
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
 
 
@@ -53,5 +53,5 @@ class OptionallyTenantOwned:
     """Rows of a tenant, or of the platform itself when tenant_id is NULL (platform admins)."""
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[uuid.UUID | None]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[uuid.UUID | None]:
         return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)

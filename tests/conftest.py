@@ -22,12 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="muhurta-xdg-"))  # 0700, as platformdirs wants
 
-from core.db import make_engine, make_sessionmaker  # noqa: E402
-from core.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, free_port  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from models import Base  # noqa: E402
-from workers.cli import migrate_database  # noqa: E402
-from workflows.search_attributes import SEARCH_ATTRIBUTES  # noqa: E402
+from core.db import make_engine, make_sessionmaker
+from core.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, free_port
+from core.settings import Settings
+from models import Base
+from workers.cli import migrate_database
+from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 
 @dataclass

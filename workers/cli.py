@@ -15,7 +15,6 @@ from core.logging import configure_logging
 from core.settings import Settings, get_settings
 
 
-
 # -- migrate ---------------------------------------------------------------------------------
 def migrate_database(database_url: str) -> None:
     from alembic import command
@@ -33,10 +32,9 @@ async def add_missing_search_attributes(client: Client, namespace: str) -> list[
     """Register our custom search attributes on the server; returns the ones it lacked."""
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+    from temporalio.service import RPCError, RPCStatusCode
 
     from workflows.search_attributes import SEARCH_ATTRIBUTES
-
-    from temporalio.service import RPCError, RPCStatusCode
 
     try:
         listed = await client.operator_service.list_search_attributes(
@@ -140,12 +138,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         await run_worker(settings, stop)
 
     asyncio.run(main())
-    # The worker shut down cleanly; skip interpreter finalisation, during which the Temporal
-    # core's native threads can abort the process ("PyGILState_Release") and turn a clean stop
-    # into a crash report.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    return 0
 
 
 # -- doctor ------------------------------------------------------------------------------------
@@ -183,7 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         "dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate,
         "seed": cmd_seed, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
     }
-    return handlers[args.command](settings, args)
+    code = handlers[args.command](settings, args)
+    # Skip interpreter finalisation: the Temporal core's native threads can abort it
+    # ("PyGILState_Release") and turn a successful command into exit code 134.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -24,6 +25,8 @@ def build_worker(client: Client, settings: Settings, sessionmaker) -> Worker:  #
         workflows=list(WORKFLOWS),
         activities=build_activities(sessionmaker, settings),
         workflow_runner=workflow_runner(),
+        # on SIGTERM, let running activities finish (a deploy) before they are retried elsewhere
+        graceful_shutdown_timeout=timedelta(seconds=30),
     )
 
 

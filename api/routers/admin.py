@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from sqlalchemy import or_, select
 
-from api.deps import PlatformSession, State, Temporal, require
+from api.deps import PlatformSession, Principal, State, Temporal, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
 from api.problems import CONFLICT, NOT_FOUND, Problem
@@ -35,7 +35,7 @@ async def list_tenants(
     session: PlatformSession, paging: Paging,
     status: Annotated[TenantStatus | None, Query()] = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the slug or name")] = None,
-    admin=require(Permission.ADMIN_TENANTS),
+    admin: Principal = require(Permission.ADMIN_TENANTS),
 ) -> Page[TenantOut]:
     stmt = select(Tenant)
     if status:
@@ -51,7 +51,7 @@ async def list_tenants(
 
 @router.get("/tenants/{tenant_id}", response_model=AdminTenantOut)
 async def read_tenant(
-    tenant_id: UUID, session: PlatformSession, state: State, admin=require(Permission.ADMIN_TENANTS)
+    tenant_id: UUID, session: PlatformSession, state: State, admin: Principal = require(Permission.ADMIN_TENANTS)
 ) -> AdminTenantOut:
     tenant = await _tenant(session, tenant_id)
     return AdminTenantOut(**TenantOut.of(tenant).model_dump(), onboarding=await onboarding_view(state, tenant))
@@ -71,7 +71,7 @@ async def _decide(
 @router.post("/tenants/{tenant_id}/approve", response_model=AdminTenantOut)
 async def approve_tenant(
     tenant_id: UUID, session: PlatformSession, state: State, client: Temporal,
-    body: ApproveBody | None = None, admin=require(Permission.ADMIN_TENANTS),
+    body: ApproveBody | None = None, admin: Principal = require(Permission.ADMIN_TENANTS),
 ) -> AdminTenantOut:
     """Approve a pending consultancy: it becomes active and its owner is told."""
     decision = OnboardingDecision(approve=True, reason=body.note if body else None,
@@ -82,7 +82,7 @@ async def approve_tenant(
 @router.post("/tenants/{tenant_id}/reject", response_model=AdminTenantOut)
 async def reject_tenant(
     tenant_id: UUID, body: RejectBody, session: PlatformSession, state: State, client: Temporal,
-    admin=require(Permission.ADMIN_TENANTS),
+    admin: Principal = require(Permission.ADMIN_TENANTS),
 ) -> AdminTenantOut:
     """Reject a pending consultancy with a reason, which the owner is told."""
     decision = OnboardingDecision(approve=False, reason=body.reason, actor_user_id=admin.user_id,
@@ -95,7 +95,7 @@ async def list_all_audit_events(
     session: PlatformSession, paging: Paging,
     tenant_id: Annotated[UUID | None, Query()] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
-    admin=require(Permission.ADMIN_AUDIT),
+    admin: Principal = require(Permission.ADMIN_AUDIT),
 ) -> Page[AuditEventOut]:
     stmt = select(AuditEvent)
     if tenant_id:
@@ -113,7 +113,7 @@ async def list_all_outbox(
     tenant_id: Annotated[UUID | None, Query()] = None,
     template: Annotated[str | None, Query(max_length=100)] = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
-    admin=require(Permission.ADMIN_OUTBOX),
+    admin: Principal = require(Permission.ADMIN_OUTBOX),
 ) -> Page[OutboxMessageOut]:
     stmt = select(OutboxMessage)
     if tenant_id:

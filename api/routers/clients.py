@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, status
 from sqlalchemy import or_, select
 
-from api.deps import CurrentTenant, Session, State, require
+from api.deps import CurrentTenant, Principal, Session, State, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
 from api.problems import NOT_FOUND, Problem
@@ -33,7 +33,7 @@ async def list_clients(
     paging: Paging,
     q: Annotated[str | None, Query(max_length=100, description="part of the name or email")] = None,
     verified: Annotated[bool | None, Query(description="only (un)verified emails")] = None,
-    principal=require(Permission.VIEW_CLIENTS),
+    principal: Principal = require(Permission.VIEW_CLIENTS),
 ) -> Page[UserOut]:
     stmt = clients_of(tenant.id)
     if q:
@@ -52,7 +52,7 @@ async def list_clients(
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 async def create_client(
     body: ClientCreate, tenant: CurrentTenant, session: Session, state: State,
-    principal=require(Permission.MANAGE_CLIENTS),
+    principal: Principal = require(Permission.MANAGE_CLIENTS),
 ) -> UserOut:
     """Staff add a client (e.g. one who booked by phone); the client gets a link to set a password."""
     user = await add_user(session, User(
@@ -68,7 +68,7 @@ async def create_client(
 
 @router.get("/{client_id}", response_model=UserOut)
 async def read_client(
-    client_id: UUID, tenant: CurrentTenant, session: Session, principal=require(Permission.VIEW_CLIENTS)
+    client_id: UUID, tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.VIEW_CLIENTS)
 ) -> UserOut:
     user = (await session.execute(clients_of(tenant.id).where(User.id == client_id))).scalar_one_or_none()
     if user is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, Session, State, require
+from api.deps import CurrentUser, Principal, Session, State, require
 from api.permissions import Permission
 from api.problems import INVALID_CREDENTIALS, NOT_FOUND, Problem
 from api.schemas.identity import Accepted, PasswordChange, ProfileUpdate, UserOut
@@ -31,7 +31,7 @@ async def read_profile(principal: CurrentUser, session: Session) -> UserOut:
 
 @router.patch("", response_model=UserOut)
 async def update_profile(
-    body: ProfileUpdate, session: Session, principal=require(Permission.EDIT_OWN_PROFILE)
+    body: ProfileUpdate, session: Session, principal: Principal = require(Permission.EDIT_OWN_PROFILE)
 ) -> UserOut:
     user = await _me(session, principal)
     changes = body.model_dump(exclude_unset=True)

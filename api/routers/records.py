@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from api.deps import CurrentTenant, Session, require
+from api.deps import CurrentTenant, Principal, Session, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
 from api.schemas.admin import AuditEventOut, OutboxMessageOut
@@ -20,7 +20,7 @@ router = APIRouter(tags=["records"])
 async def list_audit_events(
     tenant: CurrentTenant, session: Session, paging: Paging,
     action: Annotated[str | None, Query(max_length=100, description="exact action, e.g. auth.login")] = None,
-    principal=require(Permission.VIEW_AUDIT),
+    principal: Principal = require(Permission.VIEW_AUDIT),
 ) -> Page[AuditEventOut]:
     stmt = select(AuditEvent).where(AuditEvent.tenant_id == tenant.id)
     if action:
@@ -35,7 +35,7 @@ async def list_outbox(
     tenant: CurrentTenant, session: Session, paging: Paging,
     template: Annotated[str | None, Query(max_length=100)] = None,
     recipient: Annotated[str | None, Query(max_length=320)] = None,
-    principal=require(Permission.VIEW_OUTBOX),
+    principal: Principal = require(Permission.VIEW_OUTBOX),
 ) -> Page[OutboxMessageOut]:
     """Messages this consultancy's processes sent through the local (offline) provider."""
     stmt = select(OutboxMessage).where(OutboxMessage.tenant_id == tenant.id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import CurrentTenant, Session, State, require
+from api.deps import CurrentTenant, Principal, Session, State, require
 from api.permissions import Permission
 from api.problems import ALREADY_EXISTS, NOT_FOUND, Problem
 from api.schemas.admin import OnboardingView
@@ -21,14 +21,14 @@ router = APIRouter(prefix="/tenant", tags=["tenant"])
 
 
 @router.get("", response_model=TenantOut)
-async def read_tenant(tenant: CurrentTenant, principal=require(Permission.EDIT_OWN_PROFILE)) -> TenantOut:
+async def read_tenant(tenant: CurrentTenant, principal: Principal = require(Permission.EDIT_OWN_PROFILE)) -> TenantOut:
     return TenantOut.of(tenant)
 
 
 @router.patch("", response_model=TenantOut)
 async def update_tenant(
     body: TenantUpdate, tenant: CurrentTenant, session: Session,
-    principal=require(Permission.EDIT_TENANT_PROFILE),
+    principal: Principal = require(Permission.EDIT_TENANT_PROFILE),
 ) -> TenantOut:
     """The owner edits the consultancy's profile (allowed while awaiting approval)."""
     changes = body.model_dump(exclude_unset=True)
@@ -43,14 +43,14 @@ async def update_tenant(
 
 @router.get("/onboarding", response_model=OnboardingView)
 async def read_onboarding(
-    tenant: CurrentTenant, state: State, principal=require(Permission.VIEW_ONBOARDING)
+    tenant: CurrentTenant, state: State, principal: Principal = require(Permission.VIEW_ONBOARDING)
 ) -> OnboardingView:
     return await onboarding_view(state, tenant)
 
 
 @router.post("/domains", status_code=status.HTTP_201_CREATED, response_model=TenantOut)
 async def add_domain(
-    body: DomainIn, tenant: CurrentTenant, session: Session, principal=require(Permission.MANAGE_TENANT)
+    body: DomainIn, tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.MANAGE_TENANT)
 ) -> TenantOut:
     """Register a custom domain: requests to it are served as this consultancy."""
     taken = (await session.execute(select(TenantDomain.id).where(TenantDomain.domain == body.domain))).first()
@@ -70,7 +70,7 @@ async def add_domain(
 
 @router.delete("/domains/{domain_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_domain(
-    domain_id: UUID, tenant: CurrentTenant, session: Session, principal=require(Permission.MANAGE_TENANT)
+    domain_id: UUID, tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.MANAGE_TENANT)
 ) -> None:
     domain = await session.get(TenantDomain, domain_id)
     if domain is None or domain.tenant_id != tenant.id:

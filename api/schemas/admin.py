@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
-
-from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 

@@ -34,7 +34,7 @@ from core.security import (
     verify_password,
 )
 from domain.messages import render_message
-from models.identity import OneTimeToken, RecoveryCode, Role, TokenPurpose, User
+from models.identity import OneTimeToken, RecoveryCode, TokenPurpose, User
 from models.platform import put_outbox_message, record_audit
 from models.tenancy import Tenant
 

@@ -31,4 +31,5 @@ async def onboarding_view(state: AppState, tenant: Tenant) -> OnboardingView:
 async def decide(client: Client, tenant: Tenant, decision: OnboardingDecision) -> OnboardingState:
     """Send the decision as a workflow Update: validated by the workflow, answered synchronously."""
     handle = client.get_workflow_handle(onboarding_workflow_id(tenant.id))
-    return await handle.execute_update("decide", decision, result_type=OnboardingState)
+    state: OnboardingState = await handle.execute_update("decide", decision, result_type=OnboardingState)
+    return state

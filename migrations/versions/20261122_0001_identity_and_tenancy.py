@@ -1,7 +1,7 @@
 """identity and tenancy
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 00:19:47.564373+00:00
 """
 

@@ -136,7 +136,8 @@ async def test_tenant_found_by_header_subdomain_and_custom_domain(client, sessio
     assert_problem(unknown, 404, "tenant-unknown", "X-Tenant")
     missing = await client.post("/api/v1/auth/register", json={**body, "email": "y@example.com"})
     assert_problem(missing, 400, "tenant-required", "X-Tenant")
-    taken = await client.post("/api/v1/tenant/domains", headers=owner.headers(), json={"domain": "bookings.example.com"})
+    taken = await client.post("/api/v1/tenant/domains", headers=owner.headers(),
+                              json={"domain": "bookings.example.com"})
     assert_problem(taken, 409, "already-exists", "domain")
 
 

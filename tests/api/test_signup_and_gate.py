@@ -36,8 +36,8 @@ async def test_pending_consultant_can_edit_profile_but_not_use_dashboard(client)
     for method, path in [("GET", "/api/v1/clients"), ("POST", "/api/v1/clients"),
                          ("GET", "/api/v1/audit-events"), ("GET", "/api/v1/outbox"),
                          ("POST", "/api/v1/tenant/domains")]:
-        response = await client.request(method, path, headers=owner.headers(),
-                                         json={"full_name": "X", "email": "x@example.com"} if method == "POST" else None)
+        body = {"full_name": "X", "email": "x@example.com"} if method == "POST" else None
+        response = await client.request(method, path, headers=owner.headers(), json=body)
         assert_problem(response, 403, "tenant-pending-approval")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -48,7 +49,5 @@ async def env(time_skipping_env, sessionmaker, settings: Settings, clean) -> Asy
         time_skipping_env.started = []  # type: ignore[attr-defined]
         yield time_skipping_env
         for handle in time_skipping_env.started:  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(RPCError):  # it had completed
                 await handle.terminate("test finished")
-            except RPCError:
-                pass  # it had completed
