@@ -30,6 +30,7 @@ from api.problems import (
     WORKFLOW_UNAVAILABLE,
     Problem,
 )
+from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from core.db import TenantScope, enter_scope
 from core.security import AccessClaims, TokenError
@@ -112,9 +113,11 @@ def _named_tenant(request: Request, base_domain: str) -> tuple[str, str] | None:
     if not host or host in {"localhost", "127.0.0.1", "testserver", base_domain}:
         return None
     if host.endswith("." + base_domain):
-        return ("slug", host.removesuffix("." + base_domain).split(".")[-1])
-    if host.replace(".", "").isdigit():
-        return None
+        slug = host.removesuffix("." + base_domain).split(".")[-1]
+        # api.<base>, www.<base> and the like are the platform's own hosts, not tenants
+        return None if slug in RESERVED_SLUGS else ("slug", slug)
+    if "." not in host or host.replace(".", "").isdigit():
+        return None  # a bare host name or an IP address names no tenant
     return ("domain", host)
 
 

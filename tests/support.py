@@ -129,3 +129,17 @@ def assert_problem(response: Response, status: int, slug: str, field: str | None
     if field is not None:
         assert body.get("field") == field, body
     return body
+
+
+async def eventually(probe: Any, expected: Any, timeout: float = 10.0) -> Any:
+    """Poll `probe()` until it returns `expected`, e.g. Temporal's visibility index, which is
+    eventually consistent. This waits on a condition, never for time to pass."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    value = await probe()
+    while value != expected and loop.time() < deadline:
+        await asyncio.sleep(0.05)  # allowed: polling an index, not waiting for a timer
+        value = await probe()
+    return value

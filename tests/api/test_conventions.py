@@ -148,3 +148,10 @@ async def test_a_token_cannot_be_used_with_another_tenant(client, sessionmaker):
     assert_problem(crossed, 403, "tenant-mismatch", "X-Tenant")
     customer = await register_client(client, a.tenant_slug)
     assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {customer.access}"})).status_code == 200
+
+
+async def test_platform_hosts_name_no_tenant(client):
+    for host in ("api.muhurta.test", "www.muhurta.test", "muhurta.test", "10.0.0.5", "internal-lb"):
+        response = await client.post("/api/v1/auth/login", headers={"Host": host},
+                                     json={"email": "nobody@example.com", "password": "whatever-password"})
+        assert_problem(response, 401, "invalid-credentials")

@@ -1,0 +1,66 @@
+"""A row and its workflow never exist one without the other, even if the API dies between them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
+from support import PASSWORD, unique
+
+from api.app import create_app
+from core.db import TenantScope, scoped_session
+from core.workflow_starts import start_once
+from models.platform import PendingWorkflowStart
+from workers.relay import relay_pending_starts
+
+
+async def _signup_without_starting(app_state) -> dict:
+    """The API as if it died right after its commit: it never gets to start the workflow."""
+    crashed = replace(app_state, temporal=None)
+    async with AsyncClient(transport=ASGITransport(app=create_app(state=crashed)), base_url="http://t") as client:
+        slug = unique("crash")
+        response = await client.post("/api/v1/auth/signup", json={
+            "business_name": "Crash Test", "slug": slug, "full_name": "Owner",
+            "email": f"owner@{slug}.example.com", "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_relay_starts_a_workflow_the_api_never_started(app_state, client, sessionmaker, temporal_client):
+    body = await _signup_without_starting(app_state)
+    workflow_id = body["onboarding_workflow_id"]
+    handle = temporal_client.get_workflow_handle(workflow_id)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        pending = (await session.execute(select(PendingWorkflowStart))).scalar_one()
+    assert pending.workflow_id == workflow_id and pending.started_at is None
+
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 1
+    description = await handle.describe()
+    assert description.id == workflow_id
+    assert description.search_attributes.get("TenantId") == [body["tenant"]["id"]]
+
+    # A second pass finds nothing left to do and starts nothing twice.
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 0
+
+
+async def test_relay_recognises_a_start_that_happened_but_was_not_marked(
+    app_state, client, sessionmaker, temporal_client
+):
+    body = await _signup_without_starting(app_state)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        row = (await session.execute(select(PendingWorkflowStart))).scalar_one()
+    # The API started it, then died before recording that it had.
+    assert await start_once(temporal_client, workflow_type=row.workflow_type, workflow_id=row.workflow_id,
+                            task_queue=row.task_queue, payload=row.payload,
+                            search_attributes=row.search_attributes, memo=row.memo)
+    first_run = (await temporal_client.get_workflow_handle(body["onboarding_workflow_id"]).describe()).run_id
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 1
+    again = await temporal_client.get_workflow_handle(body["onboarding_workflow_id"]).describe()
+    assert again.run_id == first_run
+
+
+async def test_relay_leaves_fresh_rows_to_the_api(app_state, client, sessionmaker, temporal_client):
+    await _signup_without_starting(app_state)
+    assert await relay_pending_starts(sessionmaker, temporal_client) == 0  # within the grace period
