@@ -161,6 +161,13 @@ class Keys:
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
+    def rotate(self, ciphertext: str) -> str:
+        """Re-encrypt with the newest key (the first of ENCRYPTION_KEYS)."""
+        try:
+            return self._fernet.rotate(ciphertext.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("cannot rotate: the data was encrypted with an unknown key") from exc
+
     def decrypt(self, ciphertext: str) -> str:
         try:
             return self._fernet.decrypt(ciphertext.encode()).decode()

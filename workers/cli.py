@@ -106,6 +106,23 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from core.db import make_engine, make_sessionmaker
+    from core.security import Keys
+    from workers.rotate_keys import rotate_encrypted_columns
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url, 2)
+        try:
+            return await rotate_encrypted_columns(make_sessionmaker(engine), Keys.from_settings(settings))
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    print(f"re-encrypted {count} stored secrets with the newest key; older keys may now be removed")
+    return 0
+
+
 def cmd_totp_code(settings: Settings, args: argparse.Namespace) -> int:
     """Development aid: the current TOTP code of the demo admin."""
     import pyotp
@@ -168,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("seed", help="add the demo data (not in production)")
     sub.add_parser("doctor", help="check the configuration and every server")
     sub.add_parser("totp-code", help="print the demo admin's current TOTP code (development)")
+    sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the newest ENCRYPTION_KEYS key")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -175,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate,
         "seed": cmd_seed, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
+        "rotate-keys": cmd_rotate_keys,
     }
     code = handlers[args.command](settings, args)
     # Skip interpreter finalisation: the Temporal core's native threads can abort it

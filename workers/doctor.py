@@ -29,7 +29,10 @@ async def run_doctor(settings: Settings) -> int:
                    "row-level security applies to the application's role",
                    "connect as a role without SUPERUSER and BYPASSRLS, or the second line of tenant "
                    "isolation is off")
-            head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+            has_table = (await conn.execute(text("SELECT to_regclass('alembic_version')"))).scalar()
+            head = None
+            if has_table:
+                head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
             report(head is not None, f"migrations applied (revision {head})", "run `muhurta migrate`")
     except Exception as exc:
         report(False, "PostgreSQL reachable", f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,13 @@
+"""Every column that holds a secret encrypted with `Keys.encrypt`: `muhurta rotate-keys` re-encrypts
+them all with the newest key, after which older keys can be dropped from ENCRYPTION_KEYS.
+A model that adds such a column lists it here."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import InstrumentedAttribute
+
+from models.identity import User
+
+ENCRYPTED_COLUMNS: list[InstrumentedAttribute[str | None]] = [
+    User.totp_secret_encrypted,
+]
