@@ -184,3 +184,31 @@ async def test_clients_and_consultants_cannot_reach_admin_endpoints(client, sess
     for account in (owner, customer):
         assert_problem(await client.get("/api/v1/admin/tenants", headers=account.headers()), 403, "forbidden")
     assert_problem(await client.get("/api/v1/clients", headers=customer.headers()), 403, "forbidden")
+
+
+async def test_sign_in_attempts_are_limited_per_network(client, sessionmaker, app_state):
+    owner = await active_consultancy(client, sessionmaker)
+    limit = app_state.settings.login_max_per_ip_per_minute
+    statuses = [(await login(client, f"guess{i}@example.com", slug=owner.tenant_slug)).status_code
+                for i in range(limit + 1)]
+    assert statuses[:limit] == [401] * limit
+    blocked = await login(client, owner.email, slug=owner.tenant_slug)
+    assert_problem(blocked, 429, "rate-limited")
+    assert 0 < int(blocked.headers["Retry-After"]) <= 60
+
+
+async def test_an_expired_verification_link_is_refused_and_changes_nothing(client, sessionmaker):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from core.db import TenantScope, scoped_session
+    from models.identity import OneTimeToken
+
+    owner = await sign_up(client)
+    [message] = await outbox_for(sessionmaker, owner.email)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        await session.execute(update(OneTimeToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    expired = await client.post("/api/v1/auth/verify-email", json={"token": link_token(message)})
+    assert_problem(expired, 410, "link-expired", "token")
+    assert (await client.get("/api/v1/me", headers=owner.headers())).json()["email_verified_at"] is None

@@ -139,6 +139,37 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     assert await _snapshot(sessionmaker) == before, f"{method} {path} changed data on bad input"
 
 
+def _operations_with(predicate) -> list[tuple[str, str]]:
+    spec = create_app().openapi()
+    return [(m.upper(), p) for p, item in spec["paths"].items() for m, op in item.items() if predicate(p, op)]
+
+
+def _takes_param(name: str):
+    return lambda path, op: any(p.get("name") == name and p.get("in") == "query" for p in op.get("parameters", []))
+
+
+@pytest.mark.parametrize(("method", "path"), _operations_with(lambda path, op: bool(PARAM.findall(path))))
+async def test_malformed_ids_in_the_path_are_clear(client, sessionmaker, keys, method, path):
+    owner = await active_consultancy(client, sessionmaker)
+    admin, _ = await platform_admin(client, sessionmaker, keys)
+    headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
+    name = PARAM.findall(path)[0]
+    url = _fill(path, {n: "not-a-uuid" if n == name else owner.user_id for n in PARAM.findall(path)})
+    before = await _snapshot(sessionmaker)
+    assert_problem(await client.request(method, url, headers=headers, json={}), 422, "validation", name)
+    assert await _snapshot(sessionmaker) == before
+
+
+@pytest.mark.parametrize(("method", "path"), _operations_with(_takes_param("limit")))
+async def test_out_of_range_paging_is_clear_on_every_list(client, sessionmaker, keys, method, path):
+    owner = await active_consultancy(client, sessionmaker)
+    admin, _ = await platform_admin(client, sessionmaker, keys)
+    headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
+    for value in ("0", "1000", "ten"):
+        assert_problem(await client.request(method, path, params={"limit": value}, headers=headers),
+                       422, "validation", "limit")
+
+
 async def test_counts_helper_sees_rows(sessionmaker, client):
     # Guards the walk above: a snapshot that always came back empty would prove nothing.
     await active_consultancy(client, sessionmaker)
