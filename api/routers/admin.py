@@ -15,9 +15,9 @@ from api.problems import CONFLICT, NOT_FOUND, Problem
 from api.schemas.admin import AdminTenantOut, ApproveBody, AuditEventOut, OutboxMessageOut, RejectBody
 from api.schemas.identity import TenantOut
 from api.services.onboarding import decide, onboarding_view
+from api.services.records import audit_page, outbox_page
 from core.logging import request_id_var
 from domain.onboarding import OnboardingDecision
-from models.platform import AuditEvent, OutboxMessage
 from models.tenancy import Tenant, TenantStatus
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -97,14 +97,7 @@ async def list_all_audit_events(
     action: Annotated[str | None, Query(max_length=100)] = None,
     admin: Principal = require(Permission.ADMIN_AUDIT),
 ) -> Page[AuditEventOut]:
-    stmt = select(AuditEvent)
-    if tenant_id:
-        stmt = stmt.where(AuditEvent.tenant_id == tenant_id)
-    if action:
-        stmt = stmt.where(AuditEvent.action == action)
-    rows, cursor = await paginate(session, stmt, paging, sortable={"at": AuditEvent.at},
-                                  default_sort="-at", id_column=AuditEvent.id)
-    return Page[AuditEventOut](items=[AuditEventOut.model_validate(r) for r in rows], next_cursor=cursor)
+    return await audit_page(session, paging, tenant_id=tenant_id, action=action)
 
 
 @router.get("/outbox", response_model=Page[OutboxMessageOut])
@@ -115,13 +108,4 @@ async def list_all_outbox(
     recipient: Annotated[str | None, Query(max_length=320)] = None,
     admin: Principal = require(Permission.ADMIN_OUTBOX),
 ) -> Page[OutboxMessageOut]:
-    stmt = select(OutboxMessage)
-    if tenant_id:
-        stmt = stmt.where(OutboxMessage.tenant_id == tenant_id)
-    if template:
-        stmt = stmt.where(OutboxMessage.template == template)
-    if recipient:
-        stmt = stmt.where(OutboxMessage.recipient == recipient.strip().lower())
-    rows, cursor = await paginate(session, stmt, paging, sortable={"created_at": OutboxMessage.created_at},
-                                  default_sort="-created_at", id_column=OutboxMessage.id)
-    return Page[OutboxMessageOut](items=[OutboxMessageOut.model_validate(r) for r in rows], next_cursor=cursor)
+    return await outbox_page(session, paging, tenant_id=tenant_id, template=template, recipient=recipient)
