@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from domain.astrology.birth_time import BirthData
 from domain.astrology.chart import ChartSettings, compute_chart
 from domain.astrology.drawing import (
-    Placement,
     PlacedLabel,
+    Placement,
     chart_north_indian_svg,
     chart_south_indian_svg,
     layout_labels,
@@ -101,7 +101,7 @@ def check_south(chart, varga="d1"):
     cells = south_cells(chart_south_indian_svg(chart, varga))
     for p in chart.bodies:
         sign = (p.sign if varga == "d1" else p.navamsa_sign).index
-        sign_number, house, (x, y, w, h), (ax, ay), size = cells[p.body.value]
+        sign_number, house, (x, y, w, h), (ax, ay), _size = cells[p.body.value]
         assert sign_number == sign + 1
         if varga == "d1" and chart.lagna is not None:
             assert house == str(p.house)
