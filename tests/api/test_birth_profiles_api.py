@@ -36,7 +36,7 @@ async def _profile(client, account, **extra):
 
 
 async def test_profile_summary_is_what_the_engine_says(client, sessionmaker):
-    owner, customer = await _setup(client, sessionmaker)
+    _owner, customer = await _setup(client, sessionmaker)
     p = await _profile(client, customer)
     engine = compute_chart(BirthData(date=dt.date(1990, 5, 17), time=dt.time(14, 25), **DELHI))
     s = p["summary"]
@@ -148,7 +148,7 @@ async def test_stale_dasha_summary_is_moved_on_when_read(client, sessionmaker):
 
 
 async def test_chart_numerology_and_lo_shu_of_a_profile(client, sessionmaker):
-    owner, customer = await _setup(client, sessionmaker)
+    _owner, customer = await _setup(client, sessionmaker)
     p = await _profile(client, customer)
     h = customer.headers()
     chart = await client.get(f"/api/v1/birth-profiles/{p['id']}/chart", params={"at": "2030-01-01T00:00:00Z"},
@@ -168,7 +168,7 @@ async def test_chart_numerology_and_lo_shu_of_a_profile(client, sessionmaker):
 
 
 async def test_texts_are_per_tenant_key_and_locale(client, sessionmaker):
-    owner, customer = await _setup(client, sessionmaker)
+    owner, _customer = await _setup(client, sessionmaker)
     other = await active_consultancy(client, sessionmaker)
     h = owner.headers()
     r = await client.put("/api/v1/astrology/texts/Nakshatra:Purva Phalguni/en", headers=h, json={"text": "PP."})
