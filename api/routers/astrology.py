@@ -21,7 +21,7 @@ from activities.documents.pdf import PdfUnavailableError, render_pdf
 from api.deps import CurrentTenant, Principal, Session, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
-from api.problems import NOT_FOUND, REPORT_UNAVAILABLE, VALIDATION, Problem
+from api.problems import NOT_FOUND, REPORT_UNAVAILABLE, VALIDATION, Problem, engine_problem
 from api.schemas.astrology import (
     ChartOut,
     ChartRequest,
@@ -64,7 +64,7 @@ from api.services.astrology import (
     running_at,
     texts_for,
 )
-from domain.astrology import VedicChart, compute_chart, search_places
+from domain.astrology import EngineInputError, VedicChart, compute_chart, search_places
 from domain.astrology.report import chart_report_context
 from domain.astrology.suggestions import (
     OFFERING_KEY,
@@ -387,10 +387,12 @@ async def birth_profile_suggestions(
     bodies = transit_bodies(rules)
     if bodies:
         settings = chart_settings(profile)
-        with engine_errors():
+        try:
             outlook = await run_in_threadpool(
                 lambda: transit_outlook(chart.moon_sign, when, add_months(when, max(horizon_months(rules), 1)),
                                         bodies=bodies, ayanamsa=settings.ayanamsa, node=settings.node))
+        except EngineInputError as exc:  # `at` (plus the horizon) outside the ephemeris
+            raise engine_problem(exc, "at") from exc
     from_source = await PAST_ORDERS.offering_keys(session, tenant.id, profile.client_id)
     past = list(dict.fromkeys([*(ordered or []), *from_source]))
     data = SuggestionInput(at=when, running=running, transits=outlook, past_offerings=tuple(past))

@@ -177,7 +177,7 @@ async def test_texts_are_per_tenant_key_and_locale(client, sessionmaker):
     await client.put("/api/v1/astrology/texts/mahadasha:saturn/hi", headers=h, json={"text": "शनि"})
     await client.put("/api/v1/astrology/texts/mahadasha:saturn/en", headers=h, json={"text": "Saturn, edited."})
     listed = (await client.get("/api/v1/astrology/texts", params={"prefix": "mahadasha:"}, headers=h)).json()
-    assert [(t["key"], t["locale"], t["text"]) for t in listed["items"]] == [
+    assert sorted((t["key"], t["locale"], t["text"]) for t in listed["items"]) == [
         ("mahadasha:saturn", "en", "Saturn, edited."), ("mahadasha:saturn", "hi", "शनि")]
     hi = (await client.get("/api/v1/astrology/texts", params={"locale": "hi"}, headers=h)).json()
     assert [t["key"] for t in hi["items"]] == ["mahadasha:saturn"]
@@ -260,6 +260,9 @@ async def test_rules_and_suggestions(client, sessionmaker):
     assert "follow-up-call" not in [s["offering_key"] for s in again["suggestions"]]
     assert_problem(await client.get(f"/api/v1/birth-profiles/{p['id']}/suggestions",
                                     params={"ordered": "Not A Key"}, headers=h), 422, "validation", "ordered")
+    assert_problem(await client.get(f"/api/v1/birth-profiles/{p['id']}/suggestions",
+                                    params={"at": "3100-01-01T00:00:00Z"}, headers=h),
+                   422, "astrology-date-out-of-range", "at")
     assert_problem(await client.post("/api/v1/astrology/suggestion-rules", headers=h, json={
         "name": "bad", "when": {**SADE_SATI, "body": "moon"}, "offering_key": "x"}), 422, "validation")
     assert_problem(await client.post("/api/v1/astrology/suggestion-rules", headers=h, json={
@@ -295,6 +298,12 @@ async def test_chart_report_pdf(client, sessionmaker):
     for words in ("Saturn", "Jupiter", "Ascendant", "Vimshottari", "Lo Shu", "UTC offset used", "+05:30",
                   "Eight drives steady ambition.", "Asha Verma", "Page 1 of"):
         assert words in text, words
+    unknown = await _profile(client, customer, label="Son", birth={"date": "2015-02-01", "time_unknown": True,
+                                                                  "place_name": "Pune"})
+    r = await client.get(f"/api/v1/birth-profiles/{unknown['id']}/report.pdf", headers=owner.headers())
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    unknown_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    assert "time unknown" in unknown_text and "from the Moon" in unknown_text
     if shutil.which("pdftotext"):
         out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert p["summary"]["lagna_sign"] in out and "Saturn" in out
