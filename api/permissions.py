@@ -18,6 +18,11 @@ class Permission(enum.StrEnum):
     MANAGE_CLIENTS = "clients:manage"
     VIEW_AUDIT = "audit:view"
     VIEW_OUTBOX = "outbox:view"
+    # astrology: computing for signed-in people of an active tenant, clients included
+    USE_ASTROLOGY = "astrology:use"
+    BIRTH_PROFILES = "birth_profiles:manage"  # clients: their own; the tenant's people: any client's
+    VIEW_ASTRO_CONTENT = "astrology_content:view"
+    MANAGE_ASTRO_CONTENT = "astrology_content:manage"  # interpretive texts and suggestion rules
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -31,22 +36,28 @@ DASHBOARD = frozenset({
     Permission.MANAGE_CLIENTS,
     Permission.VIEW_AUDIT,
     Permission.VIEW_OUTBOX,
+    Permission.USE_ASTROLOGY,
+    Permission.BIRTH_PROFILES,
+    Permission.VIEW_ASTRO_CONTENT,
+    Permission.MANAGE_ASTRO_CONTENT,
 })
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
 _EVERYONE = {Permission.EDIT_OWN_PROFILE}
+_ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
+_ASTRO_TEAM = _ASTROLOGY | {Permission.VIEW_ASTRO_CONTENT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM),
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
-    Role.CONSULTANT: frozenset(_EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
+    Role.CONSULTANT: frozenset(_EVERYONE | _ASTRO_TEAM | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
     Role.STAFF: frozenset(
-        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+        _EVERYONE | _ASTRO_TEAM | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
     ),
-    Role.CLIENT: frozenset(_EVERYONE),
+    Role.CLIENT: frozenset(_EVERYONE | _ASTROLOGY),
 }
 
 

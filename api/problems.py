@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.logging import request_id_var
+from domain.astrology.errors import EngineInputError
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,53 @@ WORKFLOW_REJECTED = problem_type("workflow-rejected", 409, "The process refused 
     "The running process rejected the request in its current state; `detail` says why.")
 WORKFLOW_NOT_FOUND = problem_type("workflow-not-found", 404, "No such running process",
     "The workflow for this resource does not exist (yet); it may still be starting.")
+REPORT_UNAVAILABLE = problem_type("report-unavailable", 503, "Reports cannot be made right now",
+    "The PDF renderer is not available on this server (WeasyPrint or its system libraries are missing).")
+
+# The astrology and numerology engine's input errors: one type per stable error code, all 422,
+# with `field` naming the input at fault and `code`/`details` as the engine gave them.
+_ENGINE_ERRORS: dict[str, tuple[str, str]] = {
+    "invalid_input": ("The birth data is not usable", "The engine could not use the input; `detail` says why."),
+    "coordinates_out_of_range": ("Coordinates out of range",
+        "Latitude must be within -90..90 and longitude within -180..180 (east positive)."),
+    "date_out_of_range": ("Date out of range",
+        "The date is outside what the ephemeris supports (1000-01-01 to 2999-12-31); `min` and `max` say so."),
+    "unknown_timezone": ("Unknown time zone", "Use an IANA time zone such as Asia/Kolkata."),
+    "timezone_not_found": ("No time zone at these coordinates", "Give the time zone or a UTC offset."),
+    "invalid_utc_offset": ("Invalid UTC offset", "Write the offset like +05:30 or -08:00, within ±18:00."),
+    "conflicting_options": ("Conflicting options",
+        "Two options exclude each other (e.g. an explicit UTC offset and local mean time)."),
+    "place_required": ("Place of birth needed", "Give coordinates, a geonameid or a place name."),
+    "nonexistent_local_time": ("This local time did not exist",
+        "Clocks jumped over this time (a DST change); check it, or choose an offset with `fold` "
+        "('earlier' or 'later'); `candidates` lists both readings."),
+    "ambiguous_local_time": ("This local time happened twice",
+        "Clocks went back over this time; say which with `fold` ('earlier' or 'later'); `candidates` lists both."),
+    "unknown_place": ("Unknown place",
+        "The gazetteer (cities over 15,000 people) has no such place; `suggestions` lists near matches, "
+        "or give coordinates."),
+    "ambiguous_place": ("Several places have this name",
+        "Narrow it with `country_code` or pick one by `geonameid` from `candidates`."),
+    "dasha_out_of_range": ("Outside the dasha cycle",
+        "The date is before birth or after the 120-year Vimshottari cycle."),
+    "invalid_setting": ("Invalid setting", "A setting has a value the engine does not know; `allowed` lists them."),
+    "invalid_name": ("No letters to count", "The name has no Latin letter; transliterate it first."),
+}
+ENGINE_PROBLEMS: dict[str, ProblemType] = {
+    code: problem_type("astrology-" + code.replace("_", "-"), 422, title, description)
+    for code, (title, description) in _ENGINE_ERRORS.items()
+}
+
+
+def engine_problem(exc: Any, field: str | None = None) -> Problem:
+    """An `EngineInputError` as a Problem: its code's type, its message, the field at fault
+    (`field` overrides the engine's, e.g. to add the request's `birth.` prefix), `code` and
+    the details (candidates, suggestions, allowed values)."""
+    kind = ENGINE_PROBLEMS.get(exc.code, ENGINE_PROBLEMS["invalid_input"])
+    extra = {"code": exc.code, **{k: v for k, v in exc.details.items() if k not in {"code", "field"}}}
+    return Problem(kind, exc.message, field=field or exc.field, extra=extra)
+
+
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 
@@ -194,6 +242,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             kind = ProblemType("http-" + str(exc.status_code), exc.status_code, str(exc.detail), "")
         detail = None if exc.detail in (None, "Not Found") else str(exc.detail)
         return problem_response(kind, detail, request=request, headers=dict(exc.headers or {}))
+
+    @app.exception_handler(EngineInputError)
+    async def _engine(request: Request, exc: EngineInputError) -> JSONResponse:
+        problem = engine_problem(exc)
+        return problem_response(problem.kind, problem.detail, request=request, field_name=problem.field,
+                                extra=problem.extra)
 
     @app.exception_handler(WorkflowAlreadyStartedError)
     async def _already_started(request: Request, exc: WorkflowAlreadyStartedError) -> JSONResponse:

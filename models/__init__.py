@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per context. Importing this package registers them all."""
 
+from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
@@ -9,13 +10,16 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "BirthProfile",
     "IdempotencyRecord",
+    "InterpretiveText",
     "OneTimeToken",
     "OutboxMessage",
     "PendingWorkflowStart",
     "RecoveryCode",
     "RetiredRefreshToken",
     "Role",
+    "SuggestionRule",
     "Tenant",
     "TenantDomain",
     "TenantStatus",

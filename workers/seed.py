@@ -6,6 +6,7 @@ Idempotent: running it again changes nothing that exists.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,11 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.services.astrology import apply_chart
 from core.db import TenantScope, scoped_session
 from core.security import Keys, hash_password
 from core.settings import Settings
 from core.workflow_starts import start_once
+from domain.astrology import BirthData, ChartSettings, compute_chart
 from domain.onboarding import OnboardingInput, onboarding_workflow_id
+from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.identity import Role, User
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
@@ -61,6 +65,37 @@ async def _ensure_user(session: AsyncSession, **fields: object) -> User:
     return user
 
 
+async def _seed_astrology(session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None:
+    """A birth profile for the demo client, a few interpretive texts and a sade sati rule."""
+    exists = await session.scalar(select(BirthProfile.id).where(BirthProfile.client_id == client_id))
+    if exists is not None:
+        return
+    birth = {"date": "1990-05-20", "time": "06:15", "place_name": "Jaipur", "country_code": "IN"}
+    settings = ChartSettings()
+    chart = compute_chart(BirthData.model_validate(birth), settings)
+    profile = BirthProfile(tenant_id=tenant_id, client_id=client_id, label="Self", full_name="Priya Sharma",
+                           gender="female", birth_date=chart.birth.local_date, birth_input=birth,
+                           chart_settings=settings.model_dump(mode="json"))
+    apply_chart(profile, chart, datetime.now(UTC))
+    session.add(profile)
+    for key, text in DEMO_TEXTS.items():
+        session.add(InterpretiveText(tenant_id=tenant_id, key=key, locale="en", text=text))
+    session.add(SuggestionRule(
+        tenant_id=tenant_id, name="Sade sati", kind="transit", offering_key="shani-shanti-puja", priority=10,
+        condition={"kind": "transit", "body": "saturn", "houses_from_moon": [12, 1, 2], "within_months": 12,
+                   "include_current": True},
+        reasons={"en": "{body} is in the {house_ordinal} from your Moon ({sign}) from {date}: sade sati."},
+        skip_if_ordered=True, active=True))
+    await session.flush()
+
+
+# Demo content only: each consultancy writes its own texts.
+DEMO_TEXTS = {
+    "driver:2": "(Demo text) Driver 2 — edit this under /api/v1/astrology/texts.",
+    "mahadasha:venus": "(Demo text) Venus mahadasha — the consultancy's own words go here.",
+}
+
+
 async def seed_demo(
     sessionmaker: async_sessionmaker[AsyncSession], keys: Keys, settings: Settings, client: Client | None
 ) -> SeedSummary:
@@ -74,8 +109,9 @@ async def seed_demo(
         demo = await _tenant(session, "demo", "Jyotish Demo Consultancy", TenantStatus.ACTIVE)
         await _ensure_user(session, tenant_id=demo.id, email="astro@demo.example.com",
                            full_name="Acharya Demo", role=Role.OWNER, timezone="Asia/Kolkata")
-        await _ensure_user(session, tenant_id=demo.id, email="client@demo.example.com",
-                           full_name="Priya Client", role=Role.CLIENT, timezone="Asia/Kolkata")
+        priya = await _ensure_user(session, tenant_id=demo.id, email="client@demo.example.com",
+                                   full_name="Priya Client", role=Role.CLIENT, timezone="Asia/Kolkata")
+        await _seed_astrology(session, demo.id, priya.id)
 
         pending = await _tenant(session, "pending-demo", "Numerology Newcomer", TenantStatus.PENDING)
         owner = await _ensure_user(session, tenant_id=pending.id, email="newcomer@pending.example.org",

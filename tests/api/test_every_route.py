@@ -46,6 +46,14 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
                                     json={"full_name": "Staff Made", "email": "staffmade@example.com"})).json()
     domain = (await client.post("/api/v1/tenant/domains", headers=owner.headers(),
                                 json={"domain": "tenant-a.example.com"})).json()
+    profile = (await client.post("/api/v1/birth-profiles", headers=customer.headers(), json={
+        "label": "Self", "full_name": "Tenant A Person", "birth": {
+            "date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209}})).json()
+    a_text = (await client.put("/api/v1/astrology/texts/driver:8/en", headers=owner.headers(),
+                             json={"text": "tenant A's secret driver text"})).json()
+    rule = (await client.post("/api/v1/astrology/suggestion-rules", headers=owner.headers(), json={
+        "name": "A rule", "when": {"kind": "past_order", "any_of": ["a-offering"]},
+        "offering_key": "tenant-a-offering"})).json()
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
@@ -55,8 +63,13 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "session_id": str(owner_session),
         "domain_id": str(domain_id),
         "tenant_id": owner.tenant_id,
+        "profile_id": profile["id"],
+        "key": "driver:8",
+        "locale": "en",
+        "rule_id": rule["id"],
     }
-    secrets = {owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
+    secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
+               owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
                staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session)}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
@@ -127,7 +140,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     owner = await active_consultancy(client, sessionmaker)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
-              "session_id": owner.user_id, "domain_id": owner.user_id}
+              "session_id": owner.user_id, "domain_id": owner.user_id,
+              "profile_id": owner.user_id, "key": "driver:8", "locale": "en", "rule_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

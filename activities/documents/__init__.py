@@ -1,0 +1,1 @@
+"""Documents: PDF rendering shared by reports, invoices and certificates."""

@@ -1,0 +1,299 @@
+"""Astrology around the engine: birth input, profiles and their summary, texts, suggestions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.deps import Principal
+from api.problems import FORBIDDEN, NOT_FOUND, VALIDATION, Problem, engine_problem
+from api.schemas.astrology import BirthIn, PeriodOut, ProfileOut, ProfileSummary, RuleOut, SettingsIn
+from domain.astrology import (
+    BirthData,
+    ChartSettings,
+    EngineInputError,
+    ResolvedBirth,
+    RunningDasha,
+    VedicChart,
+    YearLength,
+    parse_utc_offset,
+    running_dasha,
+)
+from domain.astrology.suggestions import Rule
+from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
+from models.base import utcnow
+from models.identity import Role, User
+
+#: Engine fields that belong to the birth object of a request.
+BIRTH_FIELDS = frozenset({
+    "date", "time", "latitude", "longitude", "timezone", "place_name", "country_code", "geonameid",
+    "utc_offset", "local_mean_time", "fold", "time_unknown",
+})
+SETTINGS_FIELDS = frozenset({"ayanamsa", "node", "year_length", "dasha_depth", "placidus"})
+
+
+def request_field(field: str | None, birth_prefix: str = "birth") -> str | None:
+    """The request's path of an engine field: `latitude` -> `birth.latitude`."""
+    if field is None:
+        return None
+    if field in BIRTH_FIELDS and birth_prefix:
+        return f"{birth_prefix}.{field}"
+    if field in SETTINGS_FIELDS:
+        return f"settings.{field}"
+    return field
+
+
+@contextmanager
+def engine_errors(birth_prefix: str = "birth") -> Iterator[None]:
+    """Turn the engine's input errors into 422 problems naming the request's field."""
+    try:
+        yield
+    except EngineInputError as exc:
+        raise engine_problem(exc, request_field(exc.field, birth_prefix)) from exc
+
+
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(VALIDATION, f"{field}: {message}", field=field,
+                   extra={"errors": [{"field": field, "message": message, "code": "value_error"}]})
+
+
+def birth_data(body: BirthIn, prefix: str = "birth") -> BirthData:
+    """The engine's BirthData from the request (a missing time must be said to be unknown)."""
+    if body.time is None and not body.time_unknown:
+        raise _invalid(f"{prefix}.time", "give the time of birth, or set time_unknown to true")
+    if body.time is not None and body.time_unknown:
+        raise _invalid(f"{prefix}.time_unknown", "a time was given: leave time_unknown false, or drop the time")
+    with engine_errors(prefix):
+        offset = parse_utc_offset(body.utc_offset) if body.utc_offset is not None else None
+    return BirthData(
+        date=body.date, time=body.time, latitude=body.latitude, longitude=body.longitude,
+        timezone=body.timezone, place_name=body.place_name, country_code=body.country_code,
+        geonameid=body.geonameid, utc_offset=offset, local_mean_time=body.local_mean_time, fold=body.fold,
+    )
+
+
+def running_at(chart: VedicChart, at: dt.datetime) -> RunningDasha | None:
+    if chart.dasha is None:
+        return None
+    try:
+        return chart.dasha.running(at, depth=chart.dasha.depth)
+    except EngineInputError:
+        return None  # outside the 120-year cycle
+
+
+# --- content keys and texts ------------------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    return "_".join(text.lower().replace("-", " ").split())
+
+
+def chart_keys(chart: VedicChart, running: RunningDasha | None) -> list[str]:
+    """The engine's keys plus `nakshatra:<moon's>`, `mahadasha:<lord>`, `antardasha:<maha>:<antar>`."""
+    keys = list(chart.keys)
+    keys.append(f"nakshatra:{_slug(chart.moon_nakshatra.name)}")
+    if running is not None:
+        keys.append(f"mahadasha:{running.mahadasha.lord.value}")
+        if running.antardasha is not None:
+            keys.append(f"antardasha:{running.mahadasha.lord.value}:{running.antardasha.lord.value}")
+    return list(dict.fromkeys(keys))
+
+
+async def texts_for(session: AsyncSession, tenant_id: UUID, keys: Sequence[str], locale: str) -> dict[str, str]:
+    """The tenant's text for each key that has one, in `locale`, else in English."""
+    if not keys:
+        return {}
+    rows = (await session.execute(
+        select(InterpretiveText.key, InterpretiveText.locale, InterpretiveText.text).where(
+            InterpretiveText.tenant_id == tenant_id, InterpretiveText.key.in_(list(keys)),
+            InterpretiveText.locale.in_({locale, "en"}))
+    )).all()
+    found: dict[str, str] = {}
+    for key, _loc, text in sorted(rows, key=lambda r: r[1] == locale):  # the wanted locale last: it wins
+        found[key] = text
+    return {k: found[k] for k in keys if k in found}
+
+
+async def caller_locale(session: AsyncSession, principal: Principal, asked: str | None) -> str:
+    if asked:
+        return asked
+    locale = await session.scalar(select(User.locale).where(User.id == principal.user_id))
+    return "hi" if (locale or "en").startswith("hi") else "en"
+
+
+# --- birth profiles ----------------------------------------------------------------------------
+
+
+def profiles_for(principal: Principal, tenant_id: UUID) -> Select[Any]:
+    """The one readable statement for birth profiles: a client's own, or all of the tenant's."""
+    stmt = select(BirthProfile).where(BirthProfile.tenant_id == tenant_id)
+    if principal.role == Role.CLIENT:
+        stmt = stmt.where(BirthProfile.client_id == principal.user_id)
+    return stmt
+
+
+async def load_profile(session: AsyncSession, principal: Principal, tenant_id: UUID, profile_id: UUID) -> BirthProfile:
+    profile: BirthProfile | None = (await session.execute(
+        profiles_for(principal, tenant_id).where(BirthProfile.id == profile_id))).scalar_one_or_none()
+    if profile is None:
+        raise Problem(NOT_FOUND, "no birth profile with this id", field="profile_id")
+    return profile
+
+
+async def profile_owner(session: AsyncSession, principal: Principal, tenant_id: UUID, client_id: UUID | None) -> UUID:
+    """Whose profile a new one is: a client's own; for the tenant's people, a client they name."""
+    if principal.role == Role.CLIENT:
+        if client_id is not None and client_id != principal.user_id:
+            raise Problem(FORBIDDEN, "clients keep birth profiles for their own account only", field="client_id")
+        return principal.user_id
+    if client_id is None:
+        raise _invalid("client_id", "name the client whose birth profile this is")
+    found = await session.scalar(select(User.id).where(User.id == client_id, User.tenant_id == tenant_id,
+                                                       User.role == Role.CLIENT))
+    if found is None:
+        raise _invalid("client_id", "this consultancy has no client with this id")
+    return client_id
+
+
+def chart_settings(profile: BirthProfile) -> ChartSettings:
+    return ChartSettings.model_validate(profile.chart_settings)
+
+
+def resolved_birth(profile: BirthProfile) -> ResolvedBirth:
+    return ResolvedBirth.model_validate(profile.resolved)
+
+
+def apply_chart(profile: BirthProfile, chart: VedicChart, now: dt.datetime) -> None:
+    """Store the resolved birth and the summary of a freshly computed chart."""
+    b = chart.birth
+    moon = chart.bodies[1]
+    profile.resolved = b.model_dump(mode="json")
+    profile.time_known = b.time_known
+    profile.birth_utc = b.utc
+    profile.place_label = (b.place.label if b.place else f"{b.latitude:.4f}, {b.longitude:.4f}"
+                           + (f" ({b.timezone})" if b.timezone else ""))
+    profile.utc_offset = b.utc_offset_text
+    profile.offset_source = b.offset_source.value
+    profile.lagna_sign = chart.lagna.sign.name if chart.lagna else None
+    profile.moon_sign = chart.moon_sign.name
+    profile.moon_longitude = moon.longitude
+    profile.nakshatra = chart.moon_nakshatra.name
+    profile.nakshatra_pada = chart.moon_pada
+    profile.warnings = [w.model_dump() for w in chart.warnings]
+    set_dasha(profile, now)
+
+
+def set_dasha(profile: BirthProfile, now: dt.datetime) -> None:
+    year_length = YearLength(profile.chart_settings.get("year_length", "julian"))
+    try:
+        running = running_dasha(profile.moon_longitude, profile.birth_utc, now, year_length=year_length, depth=2)
+    except EngineInputError:
+        running = None
+    maha = running.mahadasha if running else None
+    antar = running.antardasha if running else None
+    profile.mahadasha_lord = maha.lord.value if maha else None
+    profile.mahadasha_end = maha.end if maha else None
+    profile.antardasha_lord = antar.lord.value if antar else None
+    profile.antardasha_end = antar.end if antar else None
+    profile.summary_computed_at = now
+
+
+def refresh_if_stale(profile: BirthProfile, now: dt.datetime) -> bool:
+    """Move the stored dasha on when the stored antardasha is over; True if it changed."""
+    if profile.antardasha_end is not None and profile.antardasha_end <= now:
+        set_dasha(profile, now)
+        return True
+    return False
+
+
+def _period(lord: str | None, start: dt.datetime | None, end: dt.datetime | None) -> PeriodOut | None:
+    if lord is None or start is None or end is None:
+        return None
+    return PeriodOut(lord=lord, start=start, end=end)
+
+
+def profile_out(profile: BirthProfile) -> ProfileOut:
+    resolved = profile.resolved
+    running = None
+    if profile.mahadasha_lord is not None:
+        year_length = YearLength(profile.chart_settings.get("year_length", "julian"))
+        try:
+            running = running_dasha(profile.moon_longitude, profile.birth_utc, profile.summary_computed_at,
+                                    year_length=year_length, depth=2)
+        except EngineInputError:
+            running = None
+    maha = running.mahadasha if running else None
+    antar = running.antardasha if running else None
+    return ProfileOut(
+        id=profile.id, client_id=profile.client_id, label=profile.label, full_name=profile.full_name,
+        gender=profile.gender, birth=profile.birth_input, settings=profile.chart_settings,
+        summary=ProfileSummary(
+            time_known=profile.time_known, birth_utc=profile.birth_utc, place=profile.place_label,
+            utc_offset=profile.utc_offset, offset_source=profile.offset_source,
+            offset_reason=str(resolved.get("offset_reason", "")),
+            lagna_sign=profile.lagna_sign, moon_sign=profile.moon_sign, nakshatra=profile.nakshatra,
+            nakshatra_pada=profile.nakshatra_pada,
+            mahadasha=_period(profile.mahadasha_lord, maha.start if maha else None, profile.mahadasha_end),
+            antardasha=_period(profile.antardasha_lord, antar.start if antar else None, profile.antardasha_end),
+            warnings=profile.warnings, computed_at=profile.summary_computed_at,
+        ),
+        created_at=profile.created_at, updated_at=profile.updated_at,
+    )
+
+
+def settings_in(profile: BirthProfile) -> SettingsIn:
+    return SettingsIn.model_validate(profile.chart_settings)
+
+
+def now_utc() -> dt.datetime:
+    return utcnow()
+
+
+# --- suggestion rules and past orders ------------------------------------------------------------
+
+
+def rule_out(rule: SuggestionRule) -> RuleOut:
+    return RuleOut.model_validate({
+        "id": rule.id, "name": rule.name, "when": rule.condition, "offering_key": rule.offering_key,
+        "reasons": rule.reasons, "priority": rule.priority, "skip_if_ordered": rule.skip_if_ordered,
+        "active": rule.active, "created_at": rule.created_at, "updated_at": rule.updated_at,
+    })
+
+
+def engine_rule(rule: SuggestionRule) -> Rule:
+    return Rule.model_validate({
+        "id": str(rule.id), "when": rule.condition, "offering_key": rule.offering_key, "reasons": rule.reasons,
+        "priority": rule.priority, "skip_if_ordered": rule.skip_if_ordered,
+    })
+
+
+class PastOrdersSource(Protocol):
+    """Where the offering keys a client bought before come from."""
+
+    name: str
+
+    async def offering_keys(self, session: AsyncSession, tenant_id: UUID, client_id: UUID) -> list[str]: ...
+
+
+class NoOrdersYet:
+    """There is no orders table yet: the payments capability will replace this source with one
+    that reads the client's fulfilled orders. Until then only keys the caller passes count."""
+
+    name = "none yet"
+
+    async def offering_keys(self, session: AsyncSession, tenant_id: UUID, client_id: UUID) -> list[str]:
+        return []
+
+
+PAST_ORDERS: PastOrdersSource = NoOrdersYet()
+
+
+def dump(value: Any) -> Any:
+    """JSON-ready form of a pydantic model (for audit details)."""
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
