@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per context. Importing this package registers them all."""
 
 from models.base import Base
+from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
 from models.tenancy import Tenant, TenantDomain, TenantStatus
@@ -14,8 +15,10 @@ __all__ = [
     "OutboxMessage",
     "PendingWorkflowStart",
     "RecoveryCode",
+    "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
+    "StoredFile",
     "Tenant",
     "TenantDomain",
     "TenantStatus",
