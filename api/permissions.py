@@ -18,6 +18,9 @@ class Permission(enum.StrEnum):
     MANAGE_CLIENTS = "clients:manage"
     VIEW_AUDIT = "audit:view"
     VIEW_OUTBOX = "outbox:view"
+    OWN_FILES = "files:own"            # a client's own files and report deliveries
+    MANAGE_FILES = "files:manage"      # every file of the consultancy
+    MANAGE_REPORTS = "reports:manage"  # start report deliveries, upload reports, mark delivered by hand
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -31,22 +34,26 @@ DASHBOARD = frozenset({
     Permission.MANAGE_CLIENTS,
     Permission.VIEW_AUDIT,
     Permission.VIEW_OUTBOX,
+    Permission.OWN_FILES,
+    Permission.MANAGE_FILES,
+    Permission.MANAGE_REPORTS,
 })
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
 _EVERYONE = {Permission.EDIT_OWN_PROFILE}
+_DOCUMENTS = {Permission.OWN_FILES, Permission.MANAGE_FILES, Permission.MANAGE_REPORTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM),
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
-    Role.CONSULTANT: frozenset(_EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
+    Role.CONSULTANT: frozenset(_EVERYONE | _DOCUMENTS | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
     Role.STAFF: frozenset(
-        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+        _EVERYONE | _DOCUMENTS | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
     ),
-    Role.CLIENT: frozenset(_EVERYONE),
+    Role.CLIENT: frozenset(_EVERYONE | {Permission.OWN_FILES}),
 }
 
 

@@ -17,7 +17,8 @@ from uuid import UUID
 
 from core.settings import Settings
 
-_KEY = re.compile(r"^tenants/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(/[a-z0-9][a-z0-9._-]{0,99}){1,4}$")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_KEY = re.compile(rf"^tenants/{_UUID}(/[a-z0-9][a-z0-9._-]{{0,99}}){{1,4}}$")
 _PART = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 
 

@@ -52,7 +52,7 @@ class ReportDeliveryInput(BaseModel):
 class ReportUploaded(BaseModel):
     file_id: UUID
     uploaded_at: datetime
-    uploaded_by: UUID
+    uploaded_by: UUID | None = None
 
 
 class ReportOpened(BaseModel):
@@ -99,6 +99,7 @@ AlertKind = Literal["due_soon", "overdue"]
 class ConsultantAlert(BaseModel):
     ref: ReportRef
     kind: AlertKind
+    at: datetime
 
 
 class AlertOutcome(BaseModel):
@@ -110,6 +111,7 @@ class AlertOutcome(BaseModel):
 class DeliverReport(BaseModel):
     ref: ReportRef
     file_id: UUID
+    at: datetime
 
 
 class Delivered(BaseModel):
