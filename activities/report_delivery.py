@@ -42,6 +42,7 @@ from domain.report_delivery import (
     ReportDeliveryStatus,
     ReportRef,
     render,
+    report_delivery_workflow_id,
 )
 from models.files import ReportDelivery, StoredFile, record_first_open
 from models.identity import Role, User
@@ -110,7 +111,7 @@ class ReportDeliveryActivities:
                         id=inp.order_id, tenant_id=inp.tenant_id, reference=inp.reference,
                         client_id=inp.client_id, consultant_id=inp.consultant_id, title=inp.title,
                         due_at=inp.due_at, status=ReportDeliveryStatus.AWAITING_UPLOAD,
-                        workflow_id=activity.info().workflow_id, requested_by=inp.requested_by,
+                        workflow_id=report_delivery_workflow_id(inp.order_id), requested_by=inp.requested_by,
                     ).on_conflict_do_nothing(index_elements=["id"])
                 )
             except IntegrityError as exc:
