@@ -15,7 +15,7 @@ import hmac
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
@@ -38,8 +38,9 @@ def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
 
 
 def canonical_uri(path: str) -> str:
-    """Each segment URI-encoded once (S3 does not double-encode); '/' kept."""
-    return quote(path or "/", safe="/~")
+    """Each segment URI-encoded exactly once (S3 does not double-encode); '/' kept. Accepts the
+    path raw or already percent-encoded as sent."""
+    return quote(unquote(path or "/"), safe="/~")
 
 
 def canonical_query(query: str) -> str:

@@ -106,7 +106,9 @@ def extension_of(filename: str | None) -> str | None:
     return filename.rsplit(".", 1)[1].strip().lower() or None
 
 
-_UNSAFE = re.compile(r"[^\w.\- ()]+")
+def _safe_char(ch: str) -> bool:
+    # letters, marks (the vowel signs of Devanagari and other scripts), digits, and a few signs
+    return unicodedata.category(ch)[0] in "LMN" or ch in "._- ()"
 
 
 def display_name(filename: str | None, kind: FileKind, fallback: str = "file") -> str:
@@ -116,5 +118,5 @@ def display_name(filename: str | None, kind: FileKind, fallback: str = "file") -
     base = unicodedata.normalize("NFKC", base)
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
     stem = base.rsplit(".", 1)[0] if "." in base else base
-    stem = _UNSAFE.sub("_", stem).strip(" ._") or fallback
+    stem = re.sub("_+", "_", "".join(ch if _safe_char(ch) else "_" for ch in stem)).strip(" ._") or fallback
     return f"{stem[:100]}.{KINDS[kind].extensions[0]}"
