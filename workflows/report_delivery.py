@@ -109,9 +109,10 @@ class ReportDeliveryWorkflow:
     async def _alert(self, kind: AlertKind) -> None:
         outcome = await self._activity(ALERT_CONSULTANT, ConsultantAlert(ref=self._ref, kind=kind, at=workflow.now()),
                                        result_type=AlertOutcome)
-        if outcome.uploaded_file_id is not None and self._upload is None:
-            # the database knows of an upload whose signal never arrived: deliver it
-            self._upload = ReportUploaded(file_id=outcome.uploaded_file_id, uploaded_at=workflow.now())
+        if outcome.uploaded_file_id is not None:
+            # the report was uploaded meanwhile (its signal may never arrive): no alert, deliver it
+            if self._upload is None:
+                self._upload = ReportUploaded(file_id=outcome.uploaded_file_id, uploaded_at=workflow.now())
             return
         if kind == "due_soon":
             self._state.due_soon_alert_at = workflow.now()
