@@ -23,6 +23,9 @@ class Permission(enum.StrEnum):
     BIRTH_PROFILES = "birth_profiles:manage"  # clients: their own; the tenant's people: any client's
     VIEW_ASTRO_CONTENT = "astrology_content:view"
     MANAGE_ASTRO_CONTENT = "astrology_content:manage"  # interpretive texts and suggestion rules
+    OWN_FILES = "files:own"            # a client's own files and report deliveries
+    MANAGE_FILES = "files:manage"      # every file of the consultancy
+    MANAGE_REPORTS = "reports:manage"  # start report deliveries, upload reports, mark delivered by hand
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -40,6 +43,9 @@ DASHBOARD = frozenset({
     Permission.BIRTH_PROFILES,
     Permission.VIEW_ASTRO_CONTENT,
     Permission.MANAGE_ASTRO_CONTENT,
+    Permission.OWN_FILES,
+    Permission.MANAGE_FILES,
+    Permission.MANAGE_REPORTS,
 })
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
@@ -47,17 +53,21 @@ PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permissi
 _EVERYONE = {Permission.EDIT_OWN_PROFILE}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
 _ASTRO_TEAM = _ASTROLOGY | {Permission.VIEW_ASTRO_CONTENT}
+_DOCUMENTS = {Permission.OWN_FILES, Permission.MANAGE_FILES, Permission.MANAGE_REPORTS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM),
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
-    Role.CONSULTANT: frozenset(_EVERYONE | _ASTRO_TEAM | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
-    Role.STAFF: frozenset(
-        _EVERYONE | _ASTRO_TEAM | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+    Role.CONSULTANT: frozenset(
+        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}
     ),
-    Role.CLIENT: frozenset(_EVERYONE | _ASTROLOGY),
+    Role.STAFF: frozenset(
+        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS
+        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+    ),
+    Role.CLIENT: frozenset(_EVERYONE | _ASTROLOGY | {Permission.OWN_FILES}),
 }
 
 

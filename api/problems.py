@@ -141,6 +141,17 @@ def engine_problem(exc: Any, field: str | None = None) -> Problem:
     return Problem(kind, exc.message, field=field or exc.field, extra=extra)
 
 
+FILE_TOO_LARGE = problem_type("file-too-large", 413, "The file is too large",
+    "An upload may be at most UPLOAD_MAX_BYTES (20 MiB unless configured); `detail` gives the limit.")
+FILE_TYPE_REFUSED = problem_type("unsupported-file-type", 415, "This kind of file is not accepted",
+    "Files are recognised by their content, not their name: PDF documents and PNG, JPEG, WebP or GIF "
+    "images; a report must be a PDF. A name that claims another kind than the content is refused too.")
+DOWNLOAD_LINK_INVALID = problem_type("download-link-invalid", 403, "This download link is not valid",
+    "The link was changed, belongs to another file, or its person may no longer fetch the file; "
+    "ask for a new one (GET /api/v1/files/{file_id}/download-link).")
+DOWNLOAD_LINK_EXPIRED = problem_type("download-link-expired", 410, "This download link has expired",
+    "Download links work for a limited time; sign in and ask for a new one "
+    "(GET /api/v1/files/{file_id}/download-link).")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,6 +58,19 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES")
     login_failure_window_seconds: int = Field(900, alias="LOGIN_FAILURE_WINDOW_SECONDS")
     login_max_per_ip_per_minute: int = Field(30, alias="LOGIN_MAX_PER_IP_PER_MINUTE")
+
+    # Files: where uploads are kept (local disk under data_dir/files, or an S3-compatible bucket),
+    # how large an upload may be, and how long signed download links work.
+    storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
+    s3_endpoint_url: str = Field("https://s3.amazonaws.com", alias="S3_ENDPOINT_URL")
+    s3_bucket: str | None = Field(None, alias="S3_BUCKET")
+    s3_region: str = Field("us-east-1", alias="S3_REGION")
+    s3_access_key_id: str | None = Field(None, alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: SecretStr | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
+    s3_path_style: bool = Field(True, alias="S3_PATH_STYLE", description="bucket in the path, not the host")
+    upload_max_bytes: int = Field(20 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
+    download_link_minutes: int = Field(15, alias="DOWNLOAD_LINK_MINUTES")
+    report_link_days: int = Field(7, alias="REPORT_LINK_DAYS", description="links sent by email")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")

@@ -2,6 +2,7 @@
 
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
+from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
 from models.tenancy import Tenant, TenantDomain, TenantStatus
@@ -17,8 +18,10 @@ __all__ = [
     "OutboxMessage",
     "PendingWorkflowStart",
     "RecoveryCode",
+    "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
+    "StoredFile",
     "SuggestionRule",
     "Tenant",
     "TenantDomain",

@@ -9,17 +9,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.onboarding import OnboardingActivities
+from activities.report_delivery import ReportDeliveryActivities
 from core.settings import Settings
 from workflows.onboarding import OnboardingWorkflow
+from workflows.report_delivery import ReportDeliveryWorkflow
 
-WORKFLOWS: Sequence[type] = (OnboardingWorkflow,)
+WORKFLOWS: Sequence[type] = (OnboardingWorkflow, ReportDeliveryWorkflow)
 
 
 def build_activities(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> list[Callable[..., Any]]:
     onboarding = OnboardingActivities(sessionmaker, settings)
-    return [onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision]
+    reports = ReportDeliveryActivities(sessionmaker, settings)
+    return [
+        onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
+        reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
+        reports.record_by_hand,
+    ]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -54,6 +54,13 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
     rule = (await client.post("/api/v1/astrology/suggestion-rules", headers=owner.headers(), json={
         "name": "A rule", "when": {"kind": "past_order", "any_of": ["a-offering"]},
         "offering_key": "tenant-a-offering"})).json()
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    upload = await client.post("/api/v1/files", headers=owner.headers(), files={"file": ("palm.png", png, "image/png")},
+                               data={"client_id": customer.user_id})
+    assert upload.status_code == 201, upload.text
+    delivery = await client.post("/api/v1/report-deliveries", headers=owner.headers(), json={
+        "client_id": customer.user_id, "title": "Annual forecast", "due_at": "2099-01-01T10:00:00+05:30"})
+    assert delivery.status_code == 201, delivery.text
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
@@ -67,10 +74,13 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "key": "driver:8",
         "locale": "en",
         "rule_id": rule["id"],
+        "file_id": upload.json()["id"],
+        "delivery_id": delivery.json()["id"],
     }
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
                owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
-               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session)}
+               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
+               upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast"}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -141,7 +151,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
               "session_id": owner.user_id, "domain_id": owner.user_id,
-              "profile_id": owner.user_id, "key": "driver:8", "locale": "en", "rule_id": owner.user_id}
+              "profile_id": owner.user_id, "key": "driver:8", "locale": "en", "rule_id": owner.user_id,
+              "file_id": owner.user_id, "delivery_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -1,0 +1,216 @@
+"""Side effects of report delivery: the database mirror, the consultant's alerts, the delivery itself.
+
+Every one is idempotent: messages carry a dedupe key of workflow id and step (so a retried
+activity or a replayed workflow sends nothing twice), and the row is only moved forward
+(a delivered report is never made "awaiting" again, a first open is never overwritten).
+
+Messages go to the outbox through `models.platform.put_outbox_message` for now; the
+notifications capability takes over sending with the same events, variables and dedupe keys.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.db import TenantScope, scoped_session
+from core.security import Keys
+from core.settings import Settings
+from core.signed_links import DownloadLinks
+from domain.report_delivery import (
+    ALERT_CONSULTANT,
+    DELIVER_REPORT,
+    ENSURE_DELIVERY,
+    FINAL_STATUSES,
+    RECORD_BY_HAND,
+    RECORD_OPENED,
+    AlertOutcome,
+    ConsultantAlert,
+    Delivered,
+    DeliverReport,
+    RecordManual,
+    RecordOpened,
+    ReportDeliveryInput,
+    ReportDeliveryStatus,
+    ReportRef,
+    render,
+    report_delivery_workflow_id,
+)
+from models.files import ReportDelivery, StoredFile, record_first_open
+from models.identity import Role, User
+from models.platform import put_outbox_message, record_audit
+from models.tenancy import Tenant
+
+STAFF_ROLES = (Role.OWNER, Role.CONSULTANT, Role.STAFF)
+
+
+def download_url(settings: Settings, file_id: UUID, token: str) -> str:
+    return f"{settings.public_base_url}/api/v1/files/{file_id}/content?token={token}"
+
+
+def _local(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%d %b %Y, %H:%M %Z")
+
+
+class ReportDeliveryActivities:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.links = DownloadLinks.from_keys(Keys.from_settings(settings))
+
+    async def _load(self, session: AsyncSession, ref: ReportRef) -> tuple[ReportDelivery, Tenant]:
+        delivery = await session.get(ReportDelivery, ref.order_id, with_for_update=True)
+        tenant = await session.get(Tenant, ref.tenant_id)
+        if delivery is None or tenant is None:
+            raise ApplicationError(f"report delivery {ref.order_id} no longer exists", non_retryable=True)
+        return delivery, tenant
+
+    async def _person(self, session: AsyncSession, user_id: UUID) -> User:
+        user = await session.get(User, user_id)
+        if user is None:
+            raise ApplicationError(f"user {user_id} no longer exists", non_retryable=True)
+        return user
+
+    async def _send(self, session: AsyncSession, *, key: str, tenant_id: UUID, to: User, event: str,
+                    variables: dict[str, Any], channels: tuple[str, ...] = ("email", "in_app"),
+                    in_app_event: str | None = None, data: dict[str, Any] | None = None) -> bool:
+        sent = False
+        for channel in channels:
+            template = in_app_event if channel == "in_app" and in_app_event else event
+            subject, body = render(template, variables)
+            sent |= await put_outbox_message(
+                session, dedupe_key=f"{key}:{channel}", tenant_id=tenant_id, channel=channel,
+                recipient=to.email, user_id=to.id, template=template, subject=subject, body=body,
+                data=data,
+            )
+        return sent
+
+    @activity.defn(name=ENSURE_DELIVERY)
+    async def ensure_delivery(self, inp: ReportDeliveryInput) -> str:
+        """Create the delivery's row unless the API (or an earlier attempt) did; returns its status."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(inp.tenant_id)) as session:
+            client = await session.get(User, inp.client_id)
+            consultant = await session.get(User, inp.consultant_id)
+            if client is None or client.role != Role.CLIENT:
+                raise ApplicationError(f"{inp.client_id} is not a client of tenant {inp.tenant_id}",
+                                       non_retryable=True)
+            if consultant is None or consultant.role not in STAFF_ROLES:
+                raise ApplicationError(f"{inp.consultant_id} is not a consultant of tenant {inp.tenant_id}",
+                                       non_retryable=True)
+            try:
+                await session.execute(
+                    insert(ReportDelivery).values(
+                        id=inp.order_id, tenant_id=inp.tenant_id, reference=inp.reference,
+                        client_id=inp.client_id, consultant_id=inp.consultant_id, title=inp.title,
+                        due_at=inp.due_at, status=ReportDeliveryStatus.AWAITING_UPLOAD,
+                        workflow_id=report_delivery_workflow_id(inp.order_id), requested_by=inp.requested_by,
+                    ).on_conflict_do_nothing(index_elements=["id"])
+                )
+            except IntegrityError as exc:
+                raise ApplicationError(f"cannot record report delivery {inp.order_id}: {exc.orig}",
+                                       non_retryable=True) from exc
+            delivery = await session.get(ReportDelivery, inp.order_id)
+            if delivery is None:
+                raise ApplicationError(f"report delivery {inp.order_id} belongs to another tenant",
+                                       non_retryable=True)
+            return delivery.status.value
+
+    @activity.defn(name=ALERT_CONSULTANT)
+    async def alert_consultant(self, alert: ConsultantAlert) -> AlertOutcome:
+        """Tell the consultant the report is due soon, or overdue, unless it arrived meanwhile."""
+        ref = alert.ref
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, tenant = await self._load(session, ref)
+            if delivery.status in FINAL_STATUSES:
+                return AlertOutcome(sent=False)
+            if delivery.file_id is not None:  # uploaded, and the signal did not reach the workflow
+                return AlertOutcome(sent=False, uploaded_file_id=delivery.file_id)
+            consultant = await self._person(session, delivery.consultant_id)
+            client = await self._person(session, delivery.client_id)
+            sent = await self._send(
+                session, key=f"{ref.workflow_id}:alert:{alert.kind}", tenant_id=tenant.id, to=consultant,
+                event=f"report_{alert.kind}",
+                variables={
+                    "full_name": consultant.full_name, "client_name": client.full_name, "title": delivery.title,
+                    "due": _local(delivery.due_at, consultant.timezone or tenant.timezone),
+                    "link": f"{self.settings.public_base_url}/api/v1/report-deliveries/{delivery.id}",
+                },
+                data={"delivery_id": str(delivery.id)},
+            )
+            if alert.kind == "due_soon":
+                delivery.due_soon_alert_at = delivery.due_soon_alert_at or alert.at
+            else:
+                delivery.overdue_alert_at = delivery.overdue_alert_at or alert.at
+                delivery.status = ReportDeliveryStatus.OVERDUE
+            return AlertOutcome(sent=sent)
+
+    @activity.defn(name=DELIVER_REPORT)
+    async def deliver(self, step: DeliverReport) -> Delivered:
+        """Send the client the report (email with a signed link, and in-app); mark it delivered.
+
+        The latest upload recorded in the database wins over the one the workflow was told of.
+        """
+        ref = step.ref
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, tenant = await self._load(session, ref)
+            file_id = delivery.file_id or step.file_id
+            stored = await session.get(StoredFile, file_id)
+            if stored is None:
+                raise ApplicationError(f"the report file {file_id} no longer exists", non_retryable=True)
+            client = await self._person(session, delivery.client_id)
+            delivered_at = delivery.delivered_at or step.at
+            expires = delivered_at + timedelta(days=self.settings.report_link_days)
+            token = self.links.token(file_id=file_id, tenant_id=tenant.id, user_id=client.id, expires_at=expires)
+            link = download_url(self.settings, file_id, token)
+            await self._send(
+                session, key=f"{ref.workflow_id}:deliver", tenant_id=tenant.id, to=client,
+                event="report_delivered", in_app_event="report_delivered_in_app",
+                variables={"full_name": client.full_name, "tenant_name": tenant.name, "title": delivery.title,
+                           "link": link, "expires": _local(expires, client.timezone or tenant.timezone)},
+                data={"delivery_id": str(delivery.id), "file_id": str(file_id), "link": link},
+            )
+            if delivery.status in (ReportDeliveryStatus.AWAITING_UPLOAD, ReportDeliveryStatus.OVERDUE):
+                opened = delivery.first_opened_at is not None  # opened while this ran
+                delivery.status = ReportDeliveryStatus.OPENED if opened else ReportDeliveryStatus.DELIVERED
+            delivery.delivered_at = delivered_at
+            return Delivered(file_id=file_id, delivered_at=delivered_at)
+
+    @activity.defn(name=RECORD_OPENED)
+    async def record_opened(self, step: RecordOpened) -> bool:
+        """Record the client's first open (a later or repeated one changes nothing)."""
+        ref = step.ref
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, _ = await self._load(session, ref)
+            first = await record_first_open(session, delivery.id, step.at)
+            await session.refresh(delivery)
+            if delivery.status == ReportDeliveryStatus.DELIVERED:
+                delivery.status = ReportDeliveryStatus.OPENED
+            return first
+
+    @activity.defn(name=RECORD_BY_HAND)
+    async def record_by_hand(self, step: RecordManual) -> str:
+        """Staff handed the report over another way: record who, when and why, and audit it."""
+        ref, manual = step.ref, step.delivery
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, tenant = await self._load(session, ref)
+            if delivery.status not in FINAL_STATUSES:
+                delivery.status = ReportDeliveryStatus.DELIVERED_BY_HAND
+                delivery.delivered_at = step.at
+                delivery.delivered_by = manual.actor_user_id
+                delivery.delivery_note = manual.note
+                event = await record_audit(
+                    session, tenant_id=tenant.id, action="report.delivered_by_hand",
+                    actor_user_id=manual.actor_user_id, actor_role=manual.actor_role,
+                    target_type="report_delivery", target_id=delivery.id,
+                    details={"note": manual.note} if manual.note else {}, ip=manual.ip,
+                )
+                event.request_id = manual.request_id
+            return delivery.status.value
