@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, alias="LOGIN_FAILURE_WINDOW_SECONDS")
     login_max_per_ip_per_minute: int = Field(30, alias="LOGIN_MAX_PER_IP_PER_MINUTE")
 
+    # Bookings: the default meeting provider needs no account (a Jitsi Meet room per booking).
+    jitsi_base_url: str = Field("https://meet.jit.si", alias="JITSI_BASE_URL")
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")
 

@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per context. Importing this package registers them all."""
 
 from models.base import Base
+from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
 from models.tenancy import Tenant, TenantDomain, TenantStatus
@@ -8,8 +9,12 @@ from models.tenancy import Tenant, TenantDomain, TenantStatus
 __all__ = [
     "AuditEvent",
     "AuthSession",
+    "AvailabilityOverride",
     "Base",
+    "Booking",
+    "Consultant",
     "IdempotencyRecord",
+    "Offering",
     "OneTimeToken",
     "OutboxMessage",
     "PendingWorkflowStart",
@@ -20,4 +25,5 @@ __all__ = [
     "TenantDomain",
     "TenantStatus",
     "User",
+    "WebinarSession",
 ]

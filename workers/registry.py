@@ -8,18 +8,25 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.consultation import ConsultationActivities
 from activities.onboarding import OnboardingActivities
 from core.settings import Settings
+from workflows.consultation import ConsultationWorkflow
 from workflows.onboarding import OnboardingWorkflow
 
-WORKFLOWS: Sequence[type] = (OnboardingWorkflow,)
+WORKFLOWS: Sequence[type] = (OnboardingWorkflow, ConsultationWorkflow)
 
 
 def build_activities(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> list[Callable[..., Any]]:
     onboarding = OnboardingActivities(sessionmaker, settings)
-    return [onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision]
+    consultation = ConsultationActivities(sessionmaker, settings)
+    return [
+        onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
+        consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
+        consultation.record_outcome, consultation.notify,
+    ]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
