@@ -185,6 +185,7 @@ class ConsultationWorkflow:
             self._state.reminders.append(ReminderSent(
                 sequence=due.sequence, offset_minutes=due.offset_minutes, due_at=due.due_at,
                 sent_at=workflow.now(), delivered=sent > 0))
+            self._state.steps_notified.append(f"reminder:{due.sequence}:{due.offset_minutes}")
 
     async def _await_outcome(self) -> None:
         # The session runs: the consultant may record the outcome from its start.
@@ -359,6 +360,7 @@ class ConsultationWorkflow:
         await workflow.execute_activity(
             NOTIFY, Notify(ref=self._ref, step=step, event=event, audience=audience, ics=ics),
             result_type=int, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+        self._state.steps_notified.append(step)
 
     def _publish(self) -> None:
         workflow.upsert_search_attributes([

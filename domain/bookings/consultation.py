@@ -96,6 +96,7 @@ class ConsultationState(BaseModel):
     completed_at: datetime | None = None
     follow_ups_sent: list[FollowUp] = Field(default_factory=list)
     follow_ups_stopped: list[FollowUp] = Field(default_factory=list)
+    steps_notified: list[str] = Field(default_factory=list, description="message steps handed to notify, in order")
 
 
 # -- signals and updates -------------------------------------------------------------------

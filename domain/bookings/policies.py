@@ -97,10 +97,10 @@ def reschedule_refusal(
         return "the session has started; it can no longer be moved"
     if by != CancelledBy.CLIENT:
         return None
-    if reschedules >= policy.max_reschedules:
-        return f"this booking was already moved {reschedules} time(s), the most the policy allows"
     if starts_at - at < timedelta(hours=policy.min_hours_before):
         return f"sessions can be moved until {policy.min_hours_before} h before they start"
+    if reschedules >= policy.max_reschedules:
+        return f"this booking was already moved {reschedules} time(s), the most the policy allows"
     return None
 
 
