@@ -28,8 +28,8 @@ from activities.meetings import MeetingLink, MeetingProvider, MeetingRequest, bu
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
-from core.signing import sign
-from domain.bookings import ical
+from core.signing import booking_link_token
+from domain.bookings import ical, links
 from domain.bookings.consultation import (
     CANCEL,
     CONFIRM,
@@ -71,20 +71,16 @@ from models.platform import put_outbox_message, record_audit
 
 log = logging.getLogger(__name__)
 
-MANAGE_LINK = "booking"       # signed-link purpose: view, reschedule, cancel a booking
-FEEDBACK_LINK = "feedback"
-
-
 def manage_link(keys: Keys, base_url: str, booking: Booking) -> str:
-    token = sign(keys, MANAGE_LINK, {"b": str(booking.id), "t": str(booking.tenant_id)},
-                 expires_at=booking.ends_at + timedelta(days=7))
-    return f"{base_url}/api/v1/public/bookings/{token}"
+    token = booking_link_token(keys, links.MANAGE, booking_id=booking.id, tenant_id=booking.tenant_id,
+                               expires_at=booking.ends_at + links.VALID_AFTER_END[links.MANAGE])
+    return base_url + links.manage_path(token)
 
 
 def feedback_link(keys: Keys, base_url: str, booking: Booking) -> str:
-    token = sign(keys, FEEDBACK_LINK, {"b": str(booking.id), "t": str(booking.tenant_id)},
-                 expires_at=booking.ends_at + timedelta(days=60))
-    return f"{base_url}/api/v1/public/bookings/{token}/feedback"
+    token = booking_link_token(keys, links.FEEDBACK, booking_id=booking.id, tenant_id=booking.tenant_id,
+                               expires_at=booking.ends_at + links.VALID_AFTER_END[links.FEEDBACK])
+    return base_url + links.feedback_path(token)
 
 
 def meeting_secret(keys: Keys) -> bytes:

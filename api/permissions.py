@@ -18,20 +18,32 @@ class Permission(enum.StrEnum):
     MANAGE_CLIENTS = "clients:manage"
     VIEW_AUDIT = "audit:view"
     VIEW_OUTBOX = "outbox:view"
+    MANAGE_CONSULTANTS = "consultants:manage"   # profiles, hours, overrides, calendar feed
+    MANAGE_OFFERINGS = "offerings:manage"
+    BOOK = "bookings:book"                      # book, see, move and cancel bookings (clients: their own)
+    MANAGE_BOOKINGS = "bookings:manage"         # all of the consultancy's bookings, mark paid offline
+    RECORD_OUTCOMES = "bookings:outcome"        # completed / no-show (the booking's consultant or the owner)
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
     ADMIN_OUTBOX = "platform:outbox"
 
 
-# Permissions that need the tenant to be active (approved): the dashboard.
+# Permissions that need the tenant to be active (approved): the dashboard, and booking.
 DASHBOARD = frozenset({
     Permission.MANAGE_TENANT,
     Permission.VIEW_CLIENTS,
     Permission.MANAGE_CLIENTS,
     Permission.VIEW_AUDIT,
     Permission.VIEW_OUTBOX,
+    Permission.MANAGE_CONSULTANTS,
+    Permission.MANAGE_OFFERINGS,
+    Permission.BOOK,
+    Permission.MANAGE_BOOKINGS,
+    Permission.RECORD_OUTCOMES,
 })
+_PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
+             Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
@@ -42,11 +54,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
-    Role.CONSULTANT: frozenset(_EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
+    # a consultant manages their own profile, offerings and bookings (checked per row)
+    Role.CONSULTANT: frozenset(_EVERYONE | _PRACTICE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
     Role.STAFF: frozenset(
-        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
+                     Permission.BOOK, Permission.MANAGE_BOOKINGS}
     ),
-    Role.CLIENT: frozenset(_EVERYONE),
+    Role.CLIENT: frozenset(_EVERYONE | {Permission.BOOK}),
 }
 
 

@@ -93,6 +93,16 @@ WORKFLOW_REJECTED = problem_type("workflow-rejected", 409, "The process refused 
     "The running process rejected the request in its current state; `detail` says why.")
 WORKFLOW_NOT_FOUND = problem_type("workflow-not-found", 404, "No such running process",
     "The workflow for this resource does not exist (yet); it may still be starting.")
+SLOT_TAKEN = problem_type("slot-taken", 409, "That time was just taken",
+    "Another booking holds this time (or overlaps it with its buffers). List the free slots again and "
+    "choose another.")
+NOT_A_SLOT = problem_type("not-a-slot", 422, "That time is not offered",
+    "Choose a starts_at from the offering's free slots: inside working hours, on the slot step, with "
+    "enough notice, within the booking horizon and the daily limit.")
+SOLD_OUT = problem_type("sold-out", 409, "No seats left",
+    "Every seat of this webinar session is taken; choose another session.")
+INVALID_LINK = problem_type("invalid-link", 404, "This link is not valid",
+    "The link is incomplete or was not made by us; open it from the most recent email.")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

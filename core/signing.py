@@ -60,3 +60,9 @@ def verify(keys: Keys, purpose: str, token: str, *, now: datetime | None = None)
     if expires is not None and (now or datetime.now(UTC)).timestamp() > expires:
         raise LinkError("this link has expired")
     return claims
+
+
+def booking_link_token(keys: Keys, purpose: str, *, booking_id: object, tenant_id: object,
+                       expires_at: datetime) -> str:
+    """The token of a booking's signed link (see domain.bookings.links for purposes and paths)."""
+    return sign(keys, purpose, {"b": str(booking_id), "t": str(tenant_id)}, expires_at=expires_at)
