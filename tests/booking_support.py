@@ -132,3 +132,28 @@ def templates(found: list[OutboxMessage]) -> list[str]:
 
 def next_hour(instant: datetime) -> datetime:
     return instant.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+
+
+# -- through the API ---------------------------------------------------------------------------
+async def bookable(client: Any, owner: Any, *, timezone: str = "Asia/Kolkata", hours: list[dict[str, str]] | None = None,
+                   slug: str = "acharya", **offering: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The owner becomes a bookable consultant with one offering; returns both as the API shows them."""
+    made = await client.post("/api/v1/consultants", headers=owner.headers(), json={
+        "slug": slug, "display_name": "Acharya Demo", "timezone": timezone, "headline": "Vedic astrology",
+        "weekly_hours": ALL_DAY if hours is None else hours})
+    assert made.status_code == 201, made.text
+    consultant = made.json()
+    fields = {"consultant_id": consultant["id"], "title": "Kundli reading", "duration_minutes": 60,
+              "min_notice_minutes": 0, "buffer_after_minutes": 15, "slot_interval_minutes": 30, **offering}
+    created = await client.post("/api/v1/offerings", headers=owner.headers(), json=fields)
+    assert created.status_code == 201, created.text
+    return consultant, created.json()
+
+
+async def public_slots(client: Any, tenant_slug: str, offering_id: str, consultant_slug: str = "acharya",
+                       **params: Any) -> list[dict[str, Any]]:
+    response = await client.get(
+        f"/api/v1/public/{tenant_slug}/consultants/{consultant_slug}/offerings/{offering_id}/slots", params=params)
+    assert response.status_code == 200, response.text
+    slots: list[dict[str, Any]] = response.json()["slots"]
+    return slots
