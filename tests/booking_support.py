@@ -135,8 +135,9 @@ def next_hour(instant: datetime) -> datetime:
 
 
 # -- through the API ---------------------------------------------------------------------------
-async def bookable(client: Any, owner: Any, *, timezone: str = "Asia/Kolkata", hours: list[dict[str, str]] | None = None,
-                   slug: str = "acharya", **offering: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+async def bookable(client: Any, owner: Any, *, timezone: str = "Asia/Kolkata",
+                   hours: list[dict[str, str]] | None = None, slug: str = "acharya",
+                   **offering: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The owner becomes a bookable consultant with one offering; returns both as the API shows them."""
     made = await client.post("/api/v1/consultants", headers=owner.headers(), json={
         "slug": slug, "display_name": "Acharya Demo", "timezone": timezone, "headline": "Vedic astrology",

@@ -52,7 +52,7 @@ async def test_profile_offerings_and_slots_are_public_in_the_viewers_zone(client
     owner = await active_consultancy(client, sessionmaker)
     hours = [{"day": d, "start": "09:00", "end": "12:00"} for d in ("monday", "tuesday", "wednesday", "thursday",
                                                                     "friday")]
-    consultant, offering = await bookable(client, owner, hours=hours, price_minor=150_000, min_notice_minutes=60)
+    _consultant, offering = await bookable(client, owner, hours=hours, price_minor=150_000, min_notice_minutes=60)
     page = await client.get(f"/api/v1/public/{owner.tenant_slug}")
     assert page.status_code == 200
     [profile] = page.json()["consultants"]
@@ -265,7 +265,8 @@ async def test_paid_booking_is_held_marked_paid_offline_then_refunded_in_full_by
     body = cancelled.json()
     assert (body["refund_percent"], body["refund_due_minor"], body["refund_status"]) == (100, 200_000, "due")
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        audit = (await session.execute(select(AuditEvent).where(AuditEvent.action == "booking.marked_paid"))).scalar_one()
+        audit = (await session.execute(
+            select(AuditEvent).where(AuditEvent.action == "booking.marked_paid"))).scalar_one()
     assert audit.actor_user_id == uuid.UUID(owner.user_id) and audit.details["reference"] == "UPI-881"
 
 

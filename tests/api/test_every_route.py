@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from booking_support import bookable, public_slots
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
-from support import active_consultancy, assert_problem, platform_admin, register_client
+from support import active_consultancy, assert_problem, eventually, platform_admin, register_client
 
 from api.app import create_app
 from core.db import TenantScope, scoped_session
+from core.security import Keys
+from core.signing import sign
 from models import Base
 from models.identity import AuthSession
 
@@ -46,18 +51,44 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
                                     json={"full_name": "Staff Made", "email": "staffmade@example.com"})).json()
     domain = (await client.post("/api/v1/tenant/domains", headers=owner.headers(),
                                 json={"domain": "tenant-a.example.com"})).json()
+    consultant, offering = await bookable(client, owner)
+    in_three_days = str((datetime.now(UTC) + timedelta(days=3)).date())
+    slot = (await public_slots(client, owner.tenant_slug, offering["id"], start=in_three_days))[2]
+    booking = (await client.post("/api/v1/bookings", headers=customer.headers(),
+                                 json={"offering_id": offering["id"], "starts_at": slot["starts_at"]})).json()
+
+    async def confirmed() -> bool:  # the workflow has written all it will write for days
+        seen = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=customer.headers())).json()
+        return seen["meeting_url"] is not None
+    assert await eventually(confirmed, True)
+    day = slot["local_date"]
+    assert (await client.put(f"/api/v1/consultants/{consultant['id']}/overrides/{day}", headers=owner.headers(),
+                             json={"windows": [{"start": "09:00", "end": "17:00"}]})).status_code == 200
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
             text("SELECT id FROM tenant_domains WHERE domain = 'tenant-a.example.com'"))).scalar_one()
+    # Signed links and feed addresses are capabilities: the walk gets A's ids signed with a key
+    # that is not ours, i.e. what someone without the email or the secret address could forge.
+    forger = Keys("not-our-secret-" + "z" * 40, [Fernet.generate_key().decode()])
     params = {
         "client_id": customer.user_id,
         "session_id": str(owner_session),
         "domain_id": str(domain_id),
         "tenant_id": owner.tenant_id,
+        "consultant_id": consultant["id"],
+        "offering_id": offering["id"],
+        "booking_id": booking["id"],
+        "on_date": day,
+        "tenant_slug": owner.tenant_slug,
+        "consultant_slug": consultant["slug"],
+        "link_token": sign(forger, "booking", {"b": booking["id"], "t": owner.tenant_id}),
+        "feed_token": sign(forger, "calendar", {"c": consultant["id"], "t": owner.tenant_id, "v": 1}),
     }
+    # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
-               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session)}
+               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
+               booking["id"], booking["workflow_id"]}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -127,7 +158,10 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     owner = await active_consultancy(client, sessionmaker)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
-              "session_id": owner.user_id, "domain_id": owner.user_id}
+              "session_id": owner.user_id, "domain_id": owner.user_id, "consultant_id": owner.user_id,
+              "offering_id": owner.user_id, "booking_id": owner.user_id, "on_date": "2026-12-01",
+              "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
+              "feed_token": "x.y"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -96,7 +96,7 @@ async def test_free_booking_from_confirmation_to_follow_up(env, sessionmaker):
     assert "METHOD:REQUEST" in invite and f"UID:booking-{booking_id}@muhurta.app" in invite
     assert f"DTSTART:{inp.starts_at:%Y%m%dT%H%M%SZ}" in invite and "SEQUENCE:0" in invite
     assert confirmed[0].recipient == p.client_email and "Europe/London" in confirmed[0].body
-    assert "/api/v1/public/bookings/" in confirmed[0].data["manage_url"]
+    assert "/api/v1/booking-links/" in confirmed[0].data["manage_url"]
 
     await _until(env, inp.starts_at - DAY - HOUR)
     assert await messages(sessionmaker, booking_id, "consultation.reminder.client") == []
