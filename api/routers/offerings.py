@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import DBAPIError
@@ -155,7 +155,7 @@ async def offering_slots(
     days: Annotated[int, Query(ge=1, le=92)] = 7,
     timezone: Annotated[TimeZone | None, Query(description="the viewer's IANA zone")] = None,
     principal: Principal = require(Permission.BOOK),
-) -> SlotsOut:
+) -> Response:
     """Free slots (or webinar sessions with seats left), as the public page shows them."""
     offering = await offering_of(session, tenant, offering_id)
     consultant = await consultant_of(session, tenant, offering.consultant_id)

@@ -110,7 +110,7 @@ async def public_slots(
     days: Annotated[int, Query(ge=1, le=92, description="how many days")] = 7,
     timezone: Annotated[TimeZone | None, Query(description="the viewer's IANA zone (default the consultant's)")]
     = None,
-) -> SlotsOut:
+) -> Response:
     """Free slots, on the viewer's clock: weekly hours, overrides, bookings with buffers, notice,
     horizon and daily limit applied. For a webinar: its sessions with seats left."""
     tenant = await public_tenant(session, tenant_slug)

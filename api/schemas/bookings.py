@@ -250,8 +250,8 @@ class SlotOut(BaseModel):
     ends_at: datetime
     local_start: datetime = Field(description="on the viewer's clock, with its offset")
     local_date: date
-    webinar_session_id: UUID | None = None
-    seats_left: int | None = None
+    webinar_session_id: UUID | None = Field(None, description="webinars only")
+    seats_left: int | None = Field(None, description="webinars only")
 
 
 class SlotsOut(BaseModel):

@@ -13,11 +13,12 @@ never wait for each other (the constraint decides between them), while a webinar
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +39,7 @@ from api.problems import (
     VALIDATION,
     Problem,
 )
-from api.schemas.bookings import BookingOut, BookingRequest, SlotOut, SlotsOut
+from api.schemas.bookings import BookingOut, BookingRequest
 from api.state import AppState
 from api.workflow_starts import start_after_commit
 from core.db import TenantScope, enter_scope
@@ -55,7 +56,7 @@ from domain.bookings.consultation import (
 )
 from domain.bookings.intake import IntakeError, IntakeField, check_intake
 from domain.bookings.policies import ReschedulePolicy
-from domain.bookings.slots import Busy, day_range, free_slots, in_zone, slot_is_free, zone
+from domain.bookings.slots import Busy, day_range, free_slots, slot_is_free, zone
 from models.bookings import (
     Booking,
     Consultant,
@@ -133,15 +134,24 @@ def booking_out(booking: Booking, state: AppState, principal: Principal | None =
 
 
 # -- slots ---------------------------------------------------------------------------------
+def _utc(instant: datetime) -> str:
+    return (instant if instant.utcoffset() == timedelta(0) else instant.astimezone(UTC)).isoformat()
+
+
 async def list_slots(
     session: AsyncSession, consultant: Consultant, offering: Offering, *,
     start: date | None, days: int, viewer_zone: str | None, now: datetime,
-) -> SlotsOut:
+) -> Response:
+    """Free slots as a SlotsOut JSON document.
+
+    Written straight to JSON: 60 days can hold 1,500 slots, and building a pydantic model per
+    slot cost more than finding them (see docs/bookings.md, "Performance").
+    """
     viewer = viewer_zone or consultant.timezone
-    first_day = start or now.astimezone(zone(viewer)).date()
-    range_start, range_end = day_range(first_day, days, viewer)
     tz = zone(viewer)
-    out: list[SlotOut] = []
+    first_day = start or now.astimezone(tz).date()
+    range_start, range_end = day_range(first_day, days, viewer)
+    out: list[dict[str, Any]] = []
     if offering.kind == OfferingKind.WEBINAR:
         rows = (await session.execute(
             select(WebinarSession).where(
@@ -151,16 +161,19 @@ async def list_slots(
             ).order_by(WebinarSession.starts_at))).scalars()
         for ws in rows:
             local = ws.starts_at.astimezone(tz)
-            out.append(SlotOut(starts_at=ws.starts_at, ends_at=ws.ends_at, local_start=local, local_date=local.date(),
-                               webinar_session_id=ws.id, seats_left=ws.capacity - ws.seats_taken))
+            out.append({"starts_at": _utc(ws.starts_at), "ends_at": _utc(ws.ends_at), "local_start": local.isoformat(),
+                        "local_date": local.date().isoformat(), "webinar_session_id": str(ws.id),
+                        "seats_left": ws.capacity - ws.seats_taken})
     else:
         ctx = await slot_context(session, consultant, offering, range_start, range_end)
-        slots = free_slots(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
-                           now=now, start=range_start, end=range_end)
-        out = [SlotOut(starts_at=s.start, ends_at=s.end, local_start=s.local_start, local_date=s.local_start.date())
-               for s in in_zone(slots, viewer)]
-    return SlotsOut(offering_id=offering.id, timezone=viewer, consultant_timezone=consultant.timezone,
-                    start=first_day, days=days, slots=out)
+        for slot in free_slots(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
+                               now=now, start=range_start, end=range_end):
+            shown = slot.start.astimezone(tz).isoformat()  # slots are UTC instants already
+            out.append({"starts_at": slot.start.isoformat(), "ends_at": slot.end.isoformat(), "local_start": shown,
+                        "local_date": shown[:10]})
+    document = {"offering_id": str(offering.id), "timezone": viewer, "consultant_timezone": consultant.timezone,
+                "start": first_day.isoformat(), "days": days, "slots": out}
+    return Response(json.dumps(document, separators=(",", ":")), media_type="application/json")
 
 
 # -- booking -------------------------------------------------------------------------------
@@ -203,12 +216,10 @@ async def create_booking(
             raise Problem(NOT_FOUND, "this offering has no such session", field="webinar_session_id")
         if seat.starts_at < now + timedelta(minutes=offering.min_notice_minutes):
             raise Problem(NOT_A_SLOT, "this session starts too soon to book", field="webinar_session_id")
-        try:
-            async with session.begin_nested():
-                # the CHECK (seats_taken <= capacity) refuses the seat beyond the last one
-                await session.execute(update(WebinarSession).where(WebinarSession.id == seat.id)
-                                      .values(seats_taken=WebinarSession.seats_taken + 1))
-        except DBAPIError as exc:
+        try:  # the CHECK (seats_taken <= capacity) refuses the seat beyond the last one
+            await session.execute(update(WebinarSession).where(WebinarSession.id == seat.id)
+                                  .values(seats_taken=WebinarSession.seats_taken + 1))
+        except DBAPIError as exc:  # the request's transaction is rolled back as the problem propagates
             if _sqlstate(exc) == "23514":
                 raise Problem(SOLD_OUT, field="webinar_session_id") from exc
             raise
@@ -229,9 +240,8 @@ async def create_booking(
     )
     session.add(booking)
     try:
-        async with session.begin_nested():
-            await session.flush()
-    except DBAPIError as exc:
+        await session.flush()
+    except DBAPIError as exc:  # no savepoint needed: the problem rolls the whole request back
         # 23P01: the exclusion constraint refused an overlapping live booking; 40P01: two
         # overlapping inserts waited on each other and PostgreSQL chose this one to fail.
         if _sqlstate(exc) in ("23P01", "40P01"):

@@ -152,6 +152,7 @@ def wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
     return instant.astimezone(tz).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=65536)
 def first_instant_at_or_after(day: date, minute: int, tz: ZoneInfo) -> datetime:
     """The first instant (UTC) at which the clock in `tz` shows `day` at `minute`, or later.
 
