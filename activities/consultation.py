@@ -144,8 +144,10 @@ class ConsultationActivities:
             booking.confirmed_at = booking.confirmed_at or datetime.now(UTC)
             if booking.meeting_url is None:
                 offering = await session.get(Offering, booking.offering_id)
+                # a webinar's seats share one room: the link is made for the session, not the seat
                 link = await self._provider(booking.meeting_provider).create(MeetingRequest(
-                    booking.id, offering.title if offering else "Consultation", booking.starts_at, booking.ends_at))
+                    booking.webinar_session_id or booking.id, offering.title if offering else "Consultation",
+                    booking.starts_at, booking.ends_at))
                 booking.meeting_url = link.url
             return Confirmed(status=booking.status, meeting_url=booking.meeting_url, paid=paid)
 

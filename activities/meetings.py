@@ -18,7 +18,7 @@ from uuid import UUID
 
 @dataclass(frozen=True)
 class MeetingRequest:
-    booking_id: UUID
+    booking_id: UUID          # the booking, or the webinar session its seats share
     title: str
     starts_at: datetime
     ends_at: datetime

@@ -146,7 +146,8 @@ async def guest_booking(
 async def _public_booking(session: Session, booking: Booking) -> PublicBookingOut:
     offering = await session.get(Offering, booking.offering_id)
     consultant = await session.get(Consultant, booking.consultant_id)
-    assert offering is not None and consultant is not None
+    tenant = await session.get(Tenant, booking.tenant_id)
+    assert offering is not None and consultant is not None and tenant is not None
     now = datetime.now(UTC)
     live = booking.status in (BookingStatus.HELD, BookingStatus.CONFIRMED) and now < booking.starts_at
     policy = ReschedulePolicy.model_validate(booking.reschedule_policy or {})
@@ -154,7 +155,8 @@ async def _public_booking(session: Session, booking: Booking) -> PublicBookingOu
                 and reschedule_refusal(policy, starts_at=booking.starts_at, at=now,
                                        reschedules=booking.reschedule_count, by=CancelledBy.CLIENT) is None)
     return PublicBookingOut(
-        id=booking.id, status=booking.status, offering_title=offering.title, consultant_name=consultant.display_name,
+        id=booking.id, status=booking.status, offering_id=offering.id, offering_title=offering.title,
+        consultant_name=consultant.display_name, tenant_slug=tenant.slug, consultant_slug=consultant.slug,
         starts_at=booking.starts_at, ends_at=booking.ends_at,
         local_start=booking.starts_at.astimezone(zone(booking.client_timezone)), timezone=booking.client_timezone,
         meeting_url=booking.meeting_url if booking.status == BookingStatus.CONFIRMED else None,

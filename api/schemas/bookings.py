@@ -324,8 +324,11 @@ class PublicBookingOut(BaseModel):
 
     id: UUID
     status: BookingStatus
+    offering_id: UUID
     offering_title: str
     consultant_name: str
+    tenant_slug: str = Field(description="with consultant_slug and offering_id: where to list slots to move to")
+    consultant_slug: str
     starts_at: datetime
     ends_at: datetime
     local_start: datetime

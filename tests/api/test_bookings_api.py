@@ -205,7 +205,7 @@ async def test_a_booking_and_its_workflow_never_exist_one_without_the_other(app_
     assert await eventually(confirmed_messages, 1) == 1
 
 
-async def test_reschedule_and_cancel_through_the_api(client, sessionmaker):
+async def test_reschedule_and_cancel_through_the_api(client, sessionmaker, keys):
     owner, _, offering, customer = await _setup(client, sessionmaker)
     day = (datetime.now(UTC) + timedelta(days=3)).date()
     slots = await public_slots(client, owner.tenant_slug, offering["id"], start=str(day))
@@ -221,6 +221,12 @@ async def test_reschedule_and_cancel_through_the_api(client, sessionmaker):
     assert moved.status_code == 200, moved.text
     assert datetime.fromisoformat(moved.json()["starts_at"]) == datetime.fromisoformat(slots[4]["starts_at"])
     assert moved.json()["sequence"] == 1 and moved.json()["reschedule_count"] == 1
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:  # as a completion would leave it
+        (await session.get(Booking, uuid.UUID(booking["id"]))).private_notes_encrypted = keys.encrypt("Saturn 7th")
+    assert (await client.get(f"/api/v1/bookings/{booking['id']}", headers=owner.headers())).json()[
+        "private_notes"] == "Saturn 7th"
+    assert (await client.get(f"/api/v1/bookings/{booking['id']}", headers=customer.headers())).json()[
+        "private_notes"] is None
     early = await client.post(f"/api/v1/bookings/{booking['id']}/complete", headers=owner.headers(),
                               json={"summary": "x"})
     assert_problem(early, 409, "workflow-rejected")
@@ -307,6 +313,17 @@ async def test_guest_books_without_an_account_and_uses_the_signed_link(client, s
     assert_problem(await client.get(links.manage_path(expired)), 410, "link-expired", "link_token")
     assert row.intake == {"birth_date": "1990-04-01", "birth_place": "Pune"}
 
+    shown = viewed.json()
+    later = (await public_slots(client, shown["tenant_slug"], shown["offering_id"], shown["consultant_slug"],
+                                start=slot["local_date"], days=2))[-1]
+    moved = await client.post(path + "/reschedule", json={"starts_at": later["starts_at"]})
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["starts_at"]) == datetime.fromisoformat(later["starts_at"])
+
+    async def rescheduled_notice():
+        return len([m for m in await outbox_for(sessionmaker, "guest@example.com")
+                    if m.template == "consultation.rescheduled.client"])
+    assert await eventually(rescheduled_notice, 1) == 1
     cancelled = await client.post(path + "/cancel", json={"reason": "Plans changed"})
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled" and not cancelled.json()["can_cancel"]
@@ -370,6 +387,12 @@ async def test_webinar_seats_cannot_be_oversold(client, sessionmaker):
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         seats = (await session.get(WebinarSession, uuid.UUID(session_id))).seats_taken
     assert seats == 3
+    booked = [r.json()["id"] for r in responses if r.status_code == 201]
+
+    async def one_room_for_all_seats() -> bool:
+        urls = {(await _booking_row(sessionmaker, b)).meeting_url for b in booked}
+        return len(urls) == 1 and None not in urls
+    assert await eventually(one_room_for_all_seats, True)
     first = next(r.json() for r in responses if r.status_code == 201)
     seat_holder = clients[[r.status_code for r in responses].index(201)]
     cancelled = await client.post(f"/api/v1/bookings/{first['id']}/cancel", headers=seat_holder.headers(), json={})
