@@ -246,8 +246,7 @@ class PublicConsultancy(BaseModel):
 
 
 class SlotOut(BaseModel):
-    starts_at: datetime = Field(description="UTC")
-    ends_at: datetime
+    starts_at: datetime = Field(description="UTC; book with this value (or local_start: the same instant)")
     local_start: datetime = Field(description="on the viewer's clock, with its offset")
     local_date: date
     webinar_session_id: UUID | None = Field(None, description="webinars only")
@@ -256,6 +255,7 @@ class SlotOut(BaseModel):
 
 class SlotsOut(BaseModel):
     offering_id: UUID
+    duration_minutes: int = Field(description="every slot lasts this long (real time)")
     timezone: str = Field(description="the viewer's zone the local times are in")
     consultant_timezone: str
     start: date

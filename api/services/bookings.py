@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from sqlalchemy import select, update
@@ -138,6 +140,18 @@ def _utc(instant: datetime) -> str:
     return (instant if instant.utcoffset() == timedelta(0) else instant.astimezone(UTC)).isoformat()
 
 
+# The same slots are listed again and again (every visitor of a page, every day of a range):
+# formatting an aware datetime costs more than finding the slot, so the strings are remembered.
+@lru_cache(maxsize=1 << 16)
+def _iso(instant: datetime) -> str:
+    return instant.isoformat()
+
+
+@lru_cache(maxsize=1 << 16)
+def _local_iso(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).isoformat()
+
+
 async def list_slots(
     session: AsyncSession, consultant: Consultant, offering: Offering, *,
     start: date | None, days: int, viewer_zone: str | None, now: datetime,
@@ -161,18 +175,17 @@ async def list_slots(
             ).order_by(WebinarSession.starts_at))).scalars()
         for ws in rows:
             local = ws.starts_at.astimezone(tz)
-            out.append({"starts_at": _utc(ws.starts_at), "ends_at": _utc(ws.ends_at), "local_start": local.isoformat(),
+            out.append({"starts_at": _utc(ws.starts_at), "local_start": local.isoformat(),
                         "local_date": local.date().isoformat(), "webinar_session_id": str(ws.id),
                         "seats_left": ws.capacity - ws.seats_taken})
     else:
         ctx = await slot_context(session, consultant, offering, range_start, range_end)
         for slot in free_slots(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
                                now=now, start=range_start, end=range_end):
-            shown = slot.start.astimezone(tz).isoformat()  # slots are UTC instants already
-            out.append({"starts_at": slot.start.isoformat(), "ends_at": slot.end.isoformat(), "local_start": shown,
-                        "local_date": shown[:10]})
-    document = {"offering_id": str(offering.id), "timezone": viewer, "consultant_timezone": consultant.timezone,
-                "start": first_day.isoformat(), "days": days, "slots": out}
+            shown = _local_iso(slot.start, tz)  # slots are UTC instants already
+            out.append({"starts_at": _iso(slot.start), "local_start": shown, "local_date": shown[:10]})
+    document = {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
+                "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days, "slots": out}
     return Response(json.dumps(document, separators=(",", ":")), media_type="application/json")
 
 
