@@ -186,11 +186,12 @@ async def no_show(
 @router.post("/{booking_id}/mark-paid", status_code=status.HTTP_202_ACCEPTED, response_model=BookingOut)
 async def mark_paid(
     booking_id: UUID, body: MarkPaidBody, request: Request, tenant: CurrentTenant, session: Session,
-    state: State, client: Temporal, principal: Principal = require(Permission.MANAGE_BOOKINGS),
+    state: State, principal: Principal = require(Permission.MANAGE_BOOKINGS),
 ) -> BookingOut:
     """Staff record a payment made outside the platform (cash, UPI to the consultant). The payment
     is written here, audited, and the workflow is told (`payment_confirmed`), which confirms the
-    booking; should that signal be lost, the hold's expiry finds the payment and confirms."""
+    booking; should that signal be lost (or Temporal be unreachable), the hold's expiry finds the
+    payment and confirms."""
     booking = await visible_booking(session, tenant, booking_id, principal, lock=True)
     if booking.status != BookingStatus.HELD or booking.paid_at is not None:
         raise Problem(CONFLICT, f"only a booking held for payment can be marked paid; this one is "
@@ -208,7 +209,8 @@ async def mark_paid(
     workflow_id = booking.workflow_id
 
     async def tell_workflow() -> None:
-        await client.get_workflow_handle(workflow_id).signal("payment_confirmed", payment)
+        if state.temporal is not None:
+            await state.temporal.get_workflow_handle(workflow_id).signal("payment_confirmed", payment)
 
     after_commit(request, tell_workflow)
     await session.flush()
