@@ -146,8 +146,10 @@ class ConsultationWorkflow:
                 start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
             self._state.paid = result.paid
             self._state.meeting_url = result.meeting_url
-            if result.status == BookingStatus.HELD:  # paid in the database only after the signal: wait on
-                return
+            if result.status == BookingStatus.HELD:
+                # Unreachable: we get here with a payment (signal) or one found in the database.
+                # Fail loudly (visible in the UI) rather than leave a held slot without a timer.
+                raise ApplicationError("confirmation found the booking held and unpaid", non_retryable=True)
             self._state.status = result.status
             self._state.schedule_set_at = workflow.now()
             self._publish()
