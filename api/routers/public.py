@@ -147,7 +147,8 @@ async def _public_booking(session: Session, booking: Booking) -> PublicBookingOu
     offering = await session.get(Offering, booking.offering_id)
     consultant = await session.get(Consultant, booking.consultant_id)
     tenant = await session.get(Tenant, booking.tenant_id)
-    assert offering is not None and consultant is not None and tenant is not None
+    if offering is None or consultant is None or tenant is None:
+        raise Problem(NOT_FOUND, "this booking's offering or consultant no longer exists")
     now = datetime.now(UTC)
     live = booking.status in (BookingStatus.HELD, BookingStatus.CONFIRMED) and now < booking.starts_at
     policy = ReschedulePolicy.model_validate(booking.reschedule_policy or {})
