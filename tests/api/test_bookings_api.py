@@ -402,6 +402,14 @@ async def test_webinar_seats_cannot_be_oversold(client, sessionmaker):
     overlapping = await client.post(f"/api/v1/offerings/{webinar['id']}/webinar-sessions", headers=owner.headers(),
                                     json={"starts_at": (at + timedelta(minutes=30)).isoformat()})
     assert_problem(overlapping, 409, "slot-taken", "starts_at")
+    # a 1:1 session cannot be booked over the webinar, nor a webinar scheduled over a 1:1 booking
+    assert_problem(await _book(client, clients[0], one_to_one["id"], at.isoformat()), 409, "slot-taken",
+                   "starts_at")
+    later = datetime.fromisoformat(day_slots[-1]["starts_at"])
+    assert (await _book(client, clients[0], one_to_one["id"], later.isoformat())).status_code == 201
+    over_booking = await client.post(f"/api/v1/offerings/{webinar['id']}/webinar-sessions", headers=owner.headers(),
+                                     json={"starts_at": (later - timedelta(minutes=30)).isoformat()})
+    assert_problem(over_booking, 409, "slot-taken", "starts_at")
 
 
 async def test_consultants_manage_only_their_own(client, sessionmaker):
