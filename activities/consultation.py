@@ -68,6 +68,7 @@ from models.bookings import (
 )
 from models.identity import User
 from models.platform import put_outbox_message, record_audit
+from models.tenancy import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -362,8 +363,6 @@ class ConsultationActivities:
 
 
 async def _tenant_slug(session: AsyncSession, booking: Booking) -> str:
-    from models.tenancy import Tenant
-
     tenant = await session.get(Tenant, booking.tenant_id)
     return tenant.slug if tenant else ""
 

@@ -74,8 +74,6 @@ from models.platform import record_audit
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
-STAFF_ROLES = (Role.OWNER, Role.STAFF)
-
 
 # -- lookups -------------------------------------------------------------------------------
 async def public_tenant(session: AsyncSession, slug: str) -> Tenant:
