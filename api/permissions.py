@@ -26,13 +26,18 @@ class Permission(enum.StrEnum):
     OWN_FILES = "files:own"            # a client's own files and report deliveries
     MANAGE_FILES = "files:manage"      # every file of the consultancy
     MANAGE_REPORTS = "reports:manage"  # start report deliveries, upload reports, mark delivered by hand
+    MANAGE_CONSULTANTS = "consultants:manage"   # profiles, hours, overrides, calendar feed
+    MANAGE_OFFERINGS = "offerings:manage"
+    BOOK = "bookings:book"                      # book, see, move and cancel bookings (clients: their own)
+    MANAGE_BOOKINGS = "bookings:manage"         # all of the consultancy's bookings, mark paid offline
+    RECORD_OUTCOMES = "bookings:outcome"        # completed / no-show (the booking's consultant or the owner)
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
     ADMIN_OUTBOX = "platform:outbox"
 
 
-# Permissions that need the tenant to be active (approved): the dashboard.
+# Permissions that need the tenant to be active (approved): the dashboard, and booking.
 DASHBOARD = frozenset({
     Permission.MANAGE_TENANT,
     Permission.VIEW_CLIENTS,
@@ -46,7 +51,14 @@ DASHBOARD = frozenset({
     Permission.OWN_FILES,
     Permission.MANAGE_FILES,
     Permission.MANAGE_REPORTS,
+    Permission.MANAGE_CONSULTANTS,
+    Permission.MANAGE_OFFERINGS,
+    Permission.BOOK,
+    Permission.MANAGE_BOOKINGS,
+    Permission.RECORD_OUTCOMES,
 })
+_PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
+             Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
@@ -60,14 +72,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
+    # a consultant manages their own profile, offerings and bookings (checked per row)
     Role.CONSULTANT: frozenset(
-        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}
+        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}
     ),
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS
-        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
+           Permission.BOOK, Permission.MANAGE_BOOKINGS}
     ),
-    Role.CLIENT: frozenset(_EVERYONE | _ASTROLOGY | {Permission.OWN_FILES}),
+    Role.CLIENT: frozenset(_EVERYONE | _ASTROLOGY | {Permission.OWN_FILES, Permission.BOOK}),
 }
 
 

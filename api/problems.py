@@ -152,6 +152,16 @@ DOWNLOAD_LINK_INVALID = problem_type("download-link-invalid", 403, "This downloa
 DOWNLOAD_LINK_EXPIRED = problem_type("download-link-expired", 410, "This download link has expired",
     "Download links work for a limited time; sign in and ask for a new one "
     "(GET /api/v1/files/{file_id}/download-link).")
+SLOT_TAKEN = problem_type("slot-taken", 409, "That time was just taken",
+    "Another booking holds this time (or overlaps it with its buffers). List the free slots again and "
+    "choose another.")
+NOT_A_SLOT = problem_type("not-a-slot", 422, "That time is not offered",
+    "Choose a starts_at from the offering's free slots: inside working hours, on the slot step, with "
+    "enough notice, within the booking horizon and the daily limit.")
+SOLD_OUT = problem_type("sold-out", 409, "No seats left",
+    "Every seat of this webinar session is taken; choose another session.")
+INVALID_LINK = problem_type("invalid-link", 404, "This link is not valid",
+    "The link is incomplete or was not made by us; open it from the most recent email.")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(20 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
     download_link_minutes: int = Field(15, alias="DOWNLOAD_LINK_MINUTES")
     report_link_days: int = Field(7, alias="REPORT_LINK_DAYS", description="links sent by email")
+    # Bookings: the default meeting provider needs no account (a Jitsi Meet room per booking).
+    jitsi_base_url: str = Field("https://meet.jit.si", alias="JITSI_BASE_URL")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")

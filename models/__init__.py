@@ -2,6 +2,7 @@
 
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
+from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
 from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
@@ -10,10 +11,14 @@ from models.tenancy import Tenant, TenantDomain, TenantStatus
 __all__ = [
     "AuditEvent",
     "AuthSession",
+    "AvailabilityOverride",
     "Base",
     "BirthProfile",
+    "Booking",
+    "Consultant",
     "IdempotencyRecord",
     "InterpretiveText",
+    "Offering",
     "OneTimeToken",
     "OutboxMessage",
     "PendingWorkflowStart",
@@ -27,4 +32,5 @@ __all__ = [
     "TenantDomain",
     "TenantStatus",
     "User",
+    "WebinarSession",
 ]

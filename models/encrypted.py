@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import InstrumentedAttribute
 
+from models.bookings import Booking
 from models.identity import User
 
 ENCRYPTED_COLUMNS: list[InstrumentedAttribute[str | None]] = [
     User.totp_secret_encrypted,
+    Booking.private_notes_encrypted,
 ]

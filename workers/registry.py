@@ -8,13 +8,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.consultation import ConsultationActivities
 from activities.onboarding import OnboardingActivities
 from activities.report_delivery import ReportDeliveryActivities
 from core.settings import Settings
+from workflows.consultation import ConsultationWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
-WORKFLOWS: Sequence[type] = (OnboardingWorkflow, ReportDeliveryWorkflow)
+WORKFLOWS: Sequence[type] = (OnboardingWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow)
 
 
 def build_activities(
@@ -22,10 +24,13 @@ def build_activities(
 ) -> list[Callable[..., Any]]:
     onboarding = OnboardingActivities(sessionmaker, settings)
     reports = ReportDeliveryActivities(sessionmaker, settings)
+    consultation = ConsultationActivities(sessionmaker, settings)
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
         reports.record_by_hand,
+        consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
+        consultation.record_outcome, consultation.notify,
     ]
 
 

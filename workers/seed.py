@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,8 +20,10 @@ from core.security import Keys, hash_password
 from core.settings import Settings
 from core.workflow_starts import start_once
 from domain.astrology import BirthData, ChartSettings, compute_chart
+from domain.bookings.policies import CancellationPolicy, ReschedulePolicy
 from domain.onboarding import OnboardingInput, onboarding_workflow_id
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
+from models.bookings import Consultant, Offering, OfferingKind, WebinarSession, WebinarStatus, blocked_range
 from models.identity import Role, User
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
@@ -94,6 +96,46 @@ DEMO_TEXTS = {
     "driver:2": "(Demo text) Driver 2 — edit this under /api/v1/astrology/texts.",
     "mahadasha:venus": "(Demo text) Venus mahadasha — the consultancy's own words go here.",
 }
+WORKING_HOURS = [{"day": day, "start": start, "end": end}
+                 for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+                 for start, end in (("10:00", "13:00"), ("15:00", "19:00"))]
+BIRTH_DETAILS = [
+    {"name": "birth_date", "label": "Date of birth", "type": "date", "required": True},
+    {"name": "birth_time", "label": "Time of birth", "type": "time", "required": False},
+    {"name": "birth_place", "label": "Place of birth", "type": "text", "required": True},
+]
+
+
+async def _bookable(session: AsyncSession, tenant_id: object, user_id: object) -> None:
+    """The demo consultant's public page: hours, a paid reading, a free call and a webinar."""
+    if (await session.execute(select(Consultant.id).where(Consultant.user_id == user_id))).first():
+        return
+    consultant = Consultant(tenant_id=tenant_id, user_id=user_id, slug="acharya", display_name="Acharya Demo",
+                            headline="Vedic astrology, muhurta and remedies", timezone="Asia/Kolkata",
+                            bio="Twenty years of chart readings. Sessions in English and Hindi.",
+                            weekly_hours=WORKING_HOURS, is_public=True, calendar_feed_version=1)
+    session.add(consultant)
+    await session.flush()
+    common = dict(tenant_id=tenant_id, consultant_id=consultant.id, currency="INR", buffer_before_minutes=0,
+                  buffer_after_minutes=15, slot_interval_minutes=30, min_notice_minutes=240, horizon_days=60,
+                  meeting_provider="jitsi", cancellation_policy=CancellationPolicy().model_dump(),
+                  reschedule_policy=ReschedulePolicy().model_dump(), reminder_offsets_minutes=[1440, 60],
+                  hold_minutes=15, completion_grace_hours=2, follow_up_days=90, is_active=True)
+    reading = Offering(kind=OfferingKind.ONE_TO_ONE, title="Kundli reading", duration_minutes=60, price_minor=150_000,
+                       description="A full birth-chart reading with dasha periods.", intake_form=BIRTH_DETAILS,
+                       max_per_day=4, **common)
+    call = Offering(kind=OfferingKind.ONE_TO_ONE, title="Quick question", duration_minutes=20, price_minor=0,
+                    description="Twenty minutes, free, for a first question.", intake_form=[], max_per_day=3,
+                    **common)
+    webinar = Offering(kind=OfferingKind.WEBINAR, title="Saturn transit 2027 (webinar)", duration_minutes=90,
+                       price_minor=49_900, capacity=50, intake_form=[], **common)
+    session.add_all([reading, call, webinar])
+    await session.flush()
+    starts = (datetime.now(UTC) + timedelta(days=14)).replace(hour=13, minute=30, second=0, microsecond=0)
+    session.add(WebinarSession(tenant_id=tenant_id, offering_id=webinar.id, consultant_id=consultant.id,
+                               starts_at=starts, ends_at=starts + timedelta(minutes=90),
+                               blocked=blocked_range(webinar, starts), capacity=50, seats_taken=0,
+                               status=WebinarStatus.SCHEDULED))
 
 
 async def seed_demo(
@@ -107,11 +149,12 @@ async def seed_demo(
             admin.totp_enabled_at = datetime.now(UTC)
 
         demo = await _tenant(session, "demo", "Jyotish Demo Consultancy", TenantStatus.ACTIVE)
-        await _ensure_user(session, tenant_id=demo.id, email="astro@demo.example.com",
-                           full_name="Acharya Demo", role=Role.OWNER, timezone="Asia/Kolkata")
+        astro = await _ensure_user(session, tenant_id=demo.id, email="astro@demo.example.com",
+                                   full_name="Acharya Demo", role=Role.OWNER, timezone="Asia/Kolkata")
         priya = await _ensure_user(session, tenant_id=demo.id, email="client@demo.example.com",
                                    full_name="Priya Client", role=Role.CLIENT, timezone="Asia/Kolkata")
         await _seed_astrology(session, demo.id, priya.id)
+        await _bookable(session, demo.id, astro.id)
 
         pending = await _tenant(session, "pending-demo", "Numerology Newcomer", TenantStatus.PENDING)
         owner = await _ensure_user(session, tenant_id=pending.id, email="newcomer@pending.example.org",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -26,12 +27,18 @@ def _slug(value: str) -> str:
     return value
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk (~10 ms): once per process is enough
+    return frozenset(available_timezones())
+
+
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError("use an IANA time zone such as Asia/Kolkata or Europe/London") from exc
-    if value not in available_timezones() and value != "UTC":
+    if value not in _known_zones() and value != "UTC":
         raise ValueError("use an IANA time zone such as Asia/Kolkata or Europe/London")
     return value
 

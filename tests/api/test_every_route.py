@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from booking_support import bookable, public_slots
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
-from support import active_consultancy, assert_problem, platform_admin, register_client
+from support import active_consultancy, assert_problem, eventually, platform_admin, register_client
 
 from api.app import create_app
 from core.db import TenantScope, scoped_session
+from core.security import Keys
+from core.signing import sign
 from models import Base
 from models.identity import AuthSession
 
@@ -61,10 +66,26 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
     delivery = await client.post("/api/v1/report-deliveries", headers=owner.headers(), json={
         "client_id": customer.user_id, "title": "Annual forecast", "due_at": "2099-01-01T10:00:00+05:30"})
     assert delivery.status_code == 201, delivery.text
+    consultant, offering = await bookable(client, owner)
+    in_three_days = str((datetime.now(UTC) + timedelta(days=3)).date())
+    slot = (await public_slots(client, owner.tenant_slug, offering["id"], start=in_three_days))[2]
+    booking = (await client.post("/api/v1/bookings", headers=customer.headers(),
+                                 json={"offering_id": offering["id"], "starts_at": slot["starts_at"]})).json()
+
+    async def confirmed() -> bool:  # the workflow has written all it will write for days
+        seen = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=customer.headers())).json()
+        return seen["meeting_url"] is not None
+    assert await eventually(confirmed, True)
+    day = slot["local_date"]
+    assert (await client.put(f"/api/v1/consultants/{consultant['id']}/overrides/{day}", headers=owner.headers(),
+                             json={"windows": [{"start": "09:00", "end": "17:00"}]})).status_code == 200
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
             text("SELECT id FROM tenant_domains WHERE domain = 'tenant-a.example.com'"))).scalar_one()
+    # Signed links and feed addresses are capabilities: the walk gets A's ids signed with a key
+    # that is not ours, i.e. what someone without the email or the secret address could forge.
+    forger = Keys("not-our-secret-" + "z" * 40, [Fernet.generate_key().decode()])
     params = {
         "client_id": customer.user_id,
         "session_id": str(owner_session),
@@ -76,11 +97,21 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "rule_id": rule["id"],
         "file_id": upload.json()["id"],
         "delivery_id": delivery.json()["id"],
+        "consultant_id": consultant["id"],
+        "offering_id": offering["id"],
+        "booking_id": booking["id"],
+        "on_date": day,
+        "tenant_slug": owner.tenant_slug,
+        "consultant_slug": consultant["slug"],
+        "link_token": sign(forger, "booking", {"b": booking["id"], "t": owner.tenant_id}),
+        "feed_token": sign(forger, "calendar", {"c": consultant["id"], "t": owner.tenant_id, "v": 1}),
     }
+    # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
                owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
                staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
-               upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast"}
+               upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
+               booking["id"], booking["workflow_id"]}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -152,7 +183,10 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
               "session_id": owner.user_id, "domain_id": owner.user_id,
               "profile_id": owner.user_id, "key": "driver:8", "locale": "en", "rule_id": owner.user_id,
-              "file_id": owner.user_id, "delivery_id": owner.user_id}
+              "file_id": owner.user_id, "delivery_id": owner.user_id, "consultant_id": owner.user_id,
+              "offering_id": owner.user_id, "booking_id": owner.user_id, "on_date": "2026-12-01",
+              "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
+              "feed_token": "x.y"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -1,0 +1,388 @@
+"""Side effects of the Consultation workflow: the booking row, meeting links, messages.
+
+Every activity is idempotent. Status changes are conditional on the current status (a retry
+finds the change made and returns the same answer); messages carry the dedupe key
+`<workflow id>:<step>:<audience>`; the move compares the booking's SEQUENCE with the one the
+workflow expected.
+
+`notify` is the one place messages leave from. Until the notifications capability lands it
+renders `domain.bookings.messages` and writes the outbox; then it hands (event, audience,
+variables, attachment) to that capability instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.meetings import MeetingLink, MeetingProvider, MeetingRequest, build_providers
+from core.db import TenantScope, scoped_session
+from core.security import Keys
+from core.settings import Settings
+from core.signing import booking_link_token
+from domain.bookings import ical, links
+from domain.bookings.consultation import (
+    CANCEL,
+    CONFIRM,
+    EXPIRE_HOLD,
+    MOVE,
+    NOT_A_SLOT_ERROR,
+    NOTIFY,
+    RECORD_OUTCOME,
+    SLOT_TAKEN_ERROR,
+    Audience,
+    BookingStatus,
+    CancelBooking,
+    CancelledTerms,
+    Confirm,
+    Confirmed,
+    ConsultationRef,
+    ExpireHold,
+    MoveBooking,
+    Moved,
+    Notify,
+    Outcome,
+    RecordOutcome,
+)
+from domain.bookings.messages import has_template, render
+from domain.bookings.money import format_money
+from domain.bookings.policies import CancellationPolicy, cancellation_terms
+from domain.bookings.slots import Busy, slot_is_free, zone
+from models.bookings import (
+    Booking,
+    Consultant,
+    Offering,
+    RefundStatus,
+    WebinarSession,
+    blocked_range,
+    slot_context,
+)
+from models.identity import User
+from models.platform import put_outbox_message, record_audit
+from models.tenancy import Tenant
+
+log = logging.getLogger(__name__)
+
+def manage_link(keys: Keys, base_url: str, booking: Booking) -> str:
+    token = booking_link_token(keys, links.MANAGE, booking_id=booking.id, tenant_id=booking.tenant_id,
+                               expires_at=booking.ends_at + links.VALID_AFTER_END[links.MANAGE])
+    return base_url + links.manage_path(token)
+
+
+def feedback_link(keys: Keys, base_url: str, booking: Booking) -> str:
+    token = booking_link_token(keys, links.FEEDBACK, booking_id=booking.id, tenant_id=booking.tenant_id,
+                               expires_at=booking.ends_at + links.VALID_AFTER_END[links.FEEDBACK])
+    return base_url + links.feedback_path(token)
+
+
+def meeting_secret(keys: Keys) -> bytes:
+    return hmac.new(keys.jwt_secret.encode(), b"muhurta/meeting-rooms/v1", hashlib.sha256).digest()
+
+
+def when_text(instant: datetime, zone_name: str) -> str:
+    local = instant.astimezone(zone(zone_name))
+    return f"{local:%A %d %B %Y, %H:%M} {local.tzname()} ({zone_name})"
+
+
+def _fail(message: str, kind: str = "BookingStateChanged", field: str | None = None) -> ApplicationError:
+    return ApplicationError(message, {"field": field} if field else {}, type=kind, non_retryable=True)
+
+
+class ConsultationActivities:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        providers: dict[str, MeetingProvider] | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.keys = Keys.from_settings(settings)
+        self.providers = providers or build_providers(meeting_secret(self.keys), settings.jitsi_base_url)
+
+    # -- helpers ---------------------------------------------------------------------------
+    async def _booking(self, session: AsyncSession, ref: ConsultationRef, *, lock: bool = True) -> Booking:
+        stmt = select(Booking).where(Booking.id == ref.booking_id)
+        booking = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
+        if booking is None:
+            raise _fail(f"booking {ref.booking_id} no longer exists", "BookingGone")
+        return booking
+
+    def _provider(self, name: str) -> MeetingProvider:
+        return self.providers.get(name) or self.providers["jitsi"]
+
+    async def _release_seat(self, session: AsyncSession, booking: Booking) -> None:
+        if booking.webinar_session_id is not None:
+            await session.execute(update(WebinarSession).where(WebinarSession.id == booking.webinar_session_id)
+                                  .values(seats_taken=WebinarSession.seats_taken - 1))
+
+    # -- confirm ---------------------------------------------------------------------------
+    @activity.defn(name=CONFIRM)
+    async def confirm(self, step: Confirm) -> Confirmed:
+        """Record a payment if one came, confirm a held booking once paid, make the meeting link."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
+            booking = await self._booking(session, step.ref)
+            payment = step.payment
+            if payment and booking.paid_at is None and booking.status in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+                booking.paid_at = payment.paid_at
+                booking.amount_paid_minor = payment.amount_minor
+                booking.payment_method = payment.method
+                booking.payment_reference = payment.reference
+            paid = booking.paid_at is not None
+            if booking.status == BookingStatus.HELD and (paid or booking.price_minor == 0):
+                booking.status = BookingStatus.CONFIRMED
+            if booking.status != BookingStatus.CONFIRMED:
+                return Confirmed(status=booking.status, meeting_url=booking.meeting_url, paid=paid)
+            booking.confirmed_at = booking.confirmed_at or datetime.now(UTC)
+            if booking.meeting_url is None:
+                offering = await session.get(Offering, booking.offering_id)
+                # a webinar's seats share one room: the link is made for the session, not the seat
+                link = await self._provider(booking.meeting_provider).create(MeetingRequest(
+                    booking.webinar_session_id or booking.id, offering.title if offering else "Consultation",
+                    booking.starts_at, booking.ends_at))
+                booking.meeting_url = link.url
+            return Confirmed(status=booking.status, meeting_url=booking.meeting_url, paid=paid)
+
+    # -- hold expiry -----------------------------------------------------------------------
+    @activity.defn(name=EXPIRE_HOLD)
+    async def expire_hold(self, step: ExpireHold) -> str:
+        """Abandon a booking still held and unpaid (its slot or seat is free again at once).
+
+        Returns "abandoned", or "paid" if a payment was recorded meanwhile (a lost signal is
+        harmless), or the status the booking has otherwise.
+        """
+        async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
+            booking = await self._booking(session, step.ref)
+            if booking.status == BookingStatus.ABANDONED:
+                return "abandoned"
+            if booking.status != BookingStatus.HELD:
+                return booking.status.value
+            if booking.paid_at is not None:
+                return "paid"
+            booking.status = BookingStatus.ABANDONED
+            await self._release_seat(session, booking)
+            await record_audit(session, tenant_id=booking.tenant_id, action="booking.hold_expired",
+                               target_type="booking", target_id=booking.id,
+                               details={"hold_expires_at": str(booking.hold_expires_at)})
+            return "abandoned"
+
+    # -- reschedule ------------------------------------------------------------------------
+    @activity.defn(name=MOVE)
+    async def move(self, step: MoveBooking) -> Moved:
+        """Move the booking to a new free slot in one UPDATE; the exclusion constraint has the last word."""
+        request = step.request
+        async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
+            booking = await self._booking(session, step.ref)
+            if booking.sequence == step.expected_sequence + 1 and booking.starts_at == request.starts_at:
+                return Moved(starts_at=booking.starts_at, ends_at=booking.ends_at, sequence=booking.sequence)
+            if booking.sequence != step.expected_sequence or booking.status != BookingStatus.CONFIRMED:
+                raise _fail("the booking changed meanwhile; reload it and try again")
+            if booking.webinar_session_id is not None:
+                raise _fail("a webinar seat cannot be moved; cancel it and book another session", field="starts_at")
+            consultant = (await session.execute(
+                select(Consultant).where(Consultant.id == booking.consultant_id).with_for_update(key_share=True)
+            )).scalar_one()
+            offering = await session.get(Offering, booking.offering_id)
+            if offering is None:
+                raise _fail("the offering no longer exists")
+            new_start = request.starts_at
+            ctx = await slot_context(session, consultant, offering, new_start, new_start,
+                                     exclude_booking_id=booking.id)
+            if not slot_is_free(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
+                                now=step.at, at=new_start):
+                taken = slot_is_free(ctx.availability, ctx.rules, busy=Busy(), now=step.at, at=new_start)
+                if taken:
+                    raise _fail("that time was just taken; choose another", SLOT_TAKEN_ERROR, "starts_at")
+                raise _fail("that time is not one of the offered slots", NOT_A_SLOT_ERROR, "starts_at")
+            old_start = booking.starts_at
+            booking.starts_at = new_start
+            booking.ends_at = new_start + timedelta(minutes=offering.duration_minutes)
+            booking.blocked = blocked_range(offering, new_start)
+            booking.sequence += 1
+            booking.reschedule_count += 1
+            try:
+                async with session.begin_nested():
+                    await session.flush()
+            except IntegrityError as exc:
+                raise _fail("that time was just taken; choose another", SLOT_TAKEN_ERROR, "starts_at") from exc
+            if booking.meeting_url:
+                link = await self._provider(booking.meeting_provider).move(
+                    MeetingLink(booking.meeting_provider, booking.meeting_url),
+                    MeetingRequest(booking.id, offering.title, booking.starts_at, booking.ends_at))
+                booking.meeting_url = link.url
+            await _audit(session, booking, "booking.rescheduled", request.actor_user_id, request.request_id,
+                         {"from": old_start.isoformat(), "to": new_start.isoformat(), "by": request.by.value})
+            return Moved(starts_at=booking.starts_at, ends_at=booking.ends_at, sequence=booking.sequence)
+
+    # -- cancel ----------------------------------------------------------------------------
+    @activity.defn(name=CANCEL)
+    async def cancel(self, step: CancelBooking) -> CancelledTerms:
+        """Cancel, apply the policy agreed at booking, record the refund due (payments carries it out)."""
+        request = step.request
+        async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
+            booking = await self._booking(session, step.ref)
+            if booking.status == BookingStatus.CANCELLED:
+                return CancelledTerms(refund_percent=booking.refund_percent or 0,
+                                      refund_due_minor=booking.refund_due_minor, paid_minor=booking.amount_paid_minor)
+            if booking.status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+                raise _fail(f"the booking is {booking.status.value}; it can no longer be cancelled")
+            policy = CancellationPolicy.model_validate(booking.cancellation_policy or {})
+            terms = cancellation_terms(policy, starts_at=booking.starts_at, at=step.at, by=request.by,
+                                       paid_minor=booking.amount_paid_minor)
+            booking.status = BookingStatus.CANCELLED
+            booking.cancelled_at = step.at
+            booking.cancelled_by = request.by.value
+            booking.cancel_reason = request.reason
+            booking.refund_percent = terms.refund_percent
+            booking.refund_due_minor = terms.refund_due_minor
+            booking.refund_status = RefundStatus.DUE if terms.refund_due_minor > 0 else RefundStatus.NONE
+            booking.sequence += 1
+            await self._release_seat(session, booking)
+            if booking.meeting_url:
+                await self._provider(booking.meeting_provider).cancel(
+                    MeetingLink(booking.meeting_provider, booking.meeting_url))
+            await _audit(session, booking, "booking.cancelled", request.actor_user_id, request.request_id,
+                         {"by": request.by.value, "reason": request.reason, "refund_percent": terms.refund_percent,
+                          "refund_due_minor": terms.refund_due_minor})
+            return CancelledTerms(refund_percent=terms.refund_percent, refund_due_minor=terms.refund_due_minor,
+                                  paid_minor=booking.amount_paid_minor)
+
+    # -- outcome ---------------------------------------------------------------------------
+    @activity.defn(name=RECORD_OUTCOME)
+    async def record_outcome(self, step: RecordOutcome) -> str:
+        request = step.request
+        target = BookingStatus.COMPLETED if request.outcome == Outcome.COMPLETED else BookingStatus.NO_SHOW
+        async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
+            booking = await self._booking(session, step.ref)
+            if booking.status == target:
+                return target.value
+            if booking.status != BookingStatus.CONFIRMED:
+                raise _fail(f"the booking is {booking.status.value}")
+            booking.status = target
+            booking.outcome_by = request.actor_user_id
+            if target == BookingStatus.COMPLETED:
+                booking.completed_at = step.at
+                booking.summary = request.summary
+                booking.private_notes_encrypted = request.private_notes_encrypted
+            else:
+                booking.no_show_at = step.at
+            await _audit(session, booking, f"booking.{target.value}", request.actor_user_id, request.request_id, {})
+            return target.value
+
+    # -- messages --------------------------------------------------------------------------
+    @activity.defn(name=NOTIFY)
+    async def notify(self, step: Notify) -> int:
+        """Send one consultation message to each audience; returns how many were recorded now.
+
+        Replace this activity's body to hand messages to the notifications capability; keep the
+        dedupe key (workflow id + step + audience) and the `expected_starts_at` check.
+        """
+        async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
+            booking = await self._booking(session, step.ref, lock=False)
+            if step.expected_starts_at is not None and (
+                booking.starts_at != step.expected_starts_at or booking.status != BookingStatus.CONFIRMED
+            ):
+                log.info("%s: %s dropped, the booking moved or changed", step.ref.workflow_id, step.step)
+                return 0
+            offering = await session.get(Offering, booking.offering_id)
+            consultant = await session.get(Consultant, booking.consultant_id)
+            client = await session.get(User, booking.client_id)
+            if offering is None or consultant is None or client is None:
+                raise _fail("the booking's offering, consultant or client no longer exists", "BookingGone")
+            consultant_user = await session.get(User, consultant.user_id)
+            base = self.settings.public_base_url.rstrip("/")
+            variables = {
+                "client_name": client.full_name,
+                "consultant_name": consultant.display_name,
+                "offering_title": offering.title,
+                "meeting_url": booking.meeting_url or "(the link follows once the booking is confirmed)",
+                "manage_url": manage_link(self.keys, base, booking),
+                "dashboard_url": f"{base}/api/v1/bookings/{booking.id}",
+                "feedback_url": feedback_link(self.keys, base, booking),
+                "booking_page_url": f"{base}/api/v1/public/{await _tenant_slug(session, booking)}"
+                                    f"/consultants/{consultant.slug}",
+                "reason": booking.cancel_reason or "",
+                "refund": _refund_text(booking),
+                "hold_until": when_text(booking.hold_expires_at, booking.client_timezone)
+                if booking.hold_expires_at else "",
+                **step.variables,
+            }
+            recipients = {
+                Audience.CLIENT: (client, booking.client_timezone),
+                Audience.CONSULTANT: (consultant_user, consultant.timezone),
+            }
+            sent = 0
+            for audience in step.audience:
+                person, zone_name = recipients[audience]
+                if person is None or not has_template(step.event, audience.value):
+                    continue
+                message = render(step.event, audience.value,
+                                 {**variables, "when": when_text(booking.starts_at, zone_name)})
+                data: dict[str, str | int] = {
+                    "booking_id": str(booking.id), "event": step.event, "starts_at": booking.starts_at.isoformat(),
+                    "sequence": booking.sequence,
+                }
+                if audience == Audience.CLIENT:
+                    data["manage_url"] = variables["manage_url"]
+                if step.event == "feedback":
+                    data["feedback_url"] = variables["feedback_url"]
+                if step.ics:
+                    data["ics"] = self._invitation(booking, offering, consultant, consultant_user, client, step.ics)
+                    data["ics_method"] = step.ics.upper()
+                sent += await put_outbox_message(
+                    session, dedupe_key=f"{step.ref.workflow_id}:{step.step}:{audience.value}",
+                    tenant_id=booking.tenant_id, channel="email", recipient=person.email, user_id=person.id,
+                    template=message.event, subject=message.subject, body=message.body, data=data,
+                )
+            return sent
+
+    def _invitation(self, booking: Booking, offering: Offering, consultant: Consultant,
+                    consultant_user: User | None, client: User, method: str) -> str:
+        cancelled = method == "cancel"
+        event = ical.CalendarEvent(
+            booking_id=booking.id, starts_at=booking.starts_at, ends_at=booking.ends_at,
+            sequence=booking.sequence, summary=f"{offering.title} with {consultant.display_name}",
+            description=f"{offering.title}: {client.full_name} and {consultant.display_name}."
+                        + (f"\nJoin: {booking.meeting_url}" if booking.meeting_url else ""),
+            location=booking.meeting_url,
+            organizer=ical.Person(consultant.display_name, consultant_user.email) if consultant_user else None,
+            attendees=(ical.Person(client.full_name, client.email),),
+            cancelled=cancelled,
+        )
+        method_enum = ical.Method.CANCEL if cancelled else ical.Method.REQUEST
+        return ical.invitation(event, method_enum, stamp=datetime.now(UTC))
+
+
+async def _tenant_slug(session: AsyncSession, booking: Booking) -> str:
+    tenant = await session.get(Tenant, booking.tenant_id)
+    return tenant.slug if tenant else ""
+
+
+def _refund_text(booking: Booking) -> str:
+    if booking.status != BookingStatus.CANCELLED:
+        return ""
+    if booking.refund_due_minor > 0:
+        return (f"A refund of {format_money(booking.refund_due_minor, booking.currency)} "
+                f"({booking.refund_percent} %) will be made to the original payment method.")
+    if booking.amount_paid_minor > 0:
+        return "Under the cancellation policy no refund is due."
+    return ""
+
+
+async def _audit(session: AsyncSession, booking: Booking, action: str, actor: UUID | None, request_id: str | None,
+                 details: dict[str, object]) -> None:
+    actor_user = await session.get(User, actor) if actor else None
+    event = await record_audit(session, tenant_id=booking.tenant_id, action=action, actor_user_id=actor,
+                               actor_role=actor_user.role.value if actor_user else None,
+                               target_type="booking", target_id=booking.id, details=details)
+    event.request_id = request_id
+

@@ -1,0 +1,236 @@
+"""Unauthenticated pages: a consultancy's consultants, offerings and free slots by slug; guest
+booking; signed links from emails (view, reschedule, cancel, feedback); calendar feeds.
+
+Nothing here shows ids of people, emails or tenant ids. Signed links and feed addresses are
+capabilities: possession is the permission, and a forged or altered one is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response, status
+from sqlalchemy import select
+
+from api.deps import Context, Session, State, Temporal
+from api.problems import CONFLICT, NOT_FOUND, Problem
+from api.ratelimit import enforce
+from api.schemas.bookings import (
+    CancelBody,
+    FeedbackBody,
+    GuestBookingCreate,
+    PublicBookingOut,
+    PublicConsultancy,
+    PublicConsultant,
+    PublicOffering,
+    RescheduleBody,
+    SlotsOut,
+)
+from api.schemas.common import TimeZone
+from api.schemas.identity import Accepted
+from api.services.bookings import (
+    booking_from_link,
+    consultant_from_feed,
+    create_booking,
+    guest_client,
+    list_slots,
+    public_tenant,
+    require_changeable,
+    reread,
+    run_update,
+)
+from domain.bookings import ical, links
+from domain.bookings.consultation import BookingStatus, CancelRequest, RescheduleRequest
+from domain.bookings.policies import CancellationPolicy, CancelledBy, ReschedulePolicy, reschedule_refusal
+from domain.bookings.slots import zone
+from models.bookings import Booking, Consultant, Offering, WebinarSession, WebinarStatus
+from models.identity import User
+from models.platform import record_audit
+from models.tenancy import Tenant
+
+router = APIRouter(tags=["public"])
+
+GUEST_BOOKINGS_PER_IP_PER_HOUR = 30
+GUEST_BOOKINGS_PER_EMAIL_PER_HOUR = 5
+
+
+def _public_offering(o: Offering) -> PublicOffering:
+    return PublicOffering(
+        id=o.id, kind=o.kind.value, title=o.title, description=o.description, duration_minutes=o.duration_minutes,
+        price_minor=o.price_minor, currency=o.currency, capacity=o.capacity, intake_form=o.intake_form,
+        cancellation_policy=CancellationPolicy.model_validate(o.cancellation_policy or {}).describe(),
+        reschedule_policy=ReschedulePolicy.model_validate(o.reschedule_policy or {}).model_dump(),
+    )
+
+
+async def _public_consultant(session: Session, tenant: Tenant, slug: str) -> Consultant:
+    consultant = (await session.execute(select(Consultant).where(
+        Consultant.tenant_id == tenant.id, Consultant.slug == slug.lower(), Consultant.is_public.is_(True),
+    ))).scalar_one_or_none()
+    if consultant is None:
+        raise Problem(NOT_FOUND, f"{tenant.name} has no consultant called '{slug}'", field="consultant_slug")
+    return consultant
+
+
+async def _offerings(session: Session, consultant: Consultant) -> list[PublicOffering]:
+    rows = (await session.execute(select(Offering).where(
+        Offering.consultant_id == consultant.id, Offering.is_active.is_(True)).order_by(Offering.title))).scalars()
+    return [_public_offering(o) for o in rows]
+
+
+def _profile(c: Consultant, offerings: list[PublicOffering]) -> PublicConsultant:
+    return PublicConsultant(slug=c.slug, display_name=c.display_name, headline=c.headline, bio=c.bio,
+                            timezone=c.timezone, offerings=offerings)
+
+
+@router.get("/public/{tenant_slug}", response_model=PublicConsultancy)
+async def public_consultancy(tenant_slug: str, session: Session) -> PublicConsultancy:
+    """A consultancy's public page: its consultants and what they offer."""
+    tenant = await public_tenant(session, tenant_slug)
+    consultants = (await session.execute(select(Consultant).where(
+        Consultant.tenant_id == tenant.id, Consultant.is_public.is_(True)).order_by(Consultant.display_name))).scalars()
+    return PublicConsultancy(slug=tenant.slug, name=tenant.name,
+                             consultants=[_profile(c, await _offerings(session, c)) for c in consultants])
+
+
+@router.get("/public/{tenant_slug}/consultants/{consultant_slug}", response_model=PublicConsultant)
+async def public_consultant(tenant_slug: str, consultant_slug: str, session: Session) -> PublicConsultant:
+    tenant = await public_tenant(session, tenant_slug)
+    consultant = await _public_consultant(session, tenant, consultant_slug)
+    return _profile(consultant, await _offerings(session, consultant))
+
+
+@router.get("/public/{tenant_slug}/consultants/{consultant_slug}/offerings/{offering_id}/slots",
+            response_model=SlotsOut)
+async def public_slots(
+    tenant_slug: str, consultant_slug: str, offering_id: UUID, session: Session,
+    start: Annotated[date | None, Query(description="first day on the viewer's clock (default today)")] = None,
+    days: Annotated[int, Query(ge=1, le=92, description="how many days")] = 7,
+    timezone: Annotated[TimeZone | None, Query(description="the viewer's IANA zone (default the consultant's)")]
+    = None,
+) -> Response:
+    """Free slots, on the viewer's clock: weekly hours, overrides, bookings with buffers, notice,
+    horizon and daily limit applied. For a webinar: its sessions with seats left."""
+    tenant = await public_tenant(session, tenant_slug)
+    consultant = await _public_consultant(session, tenant, consultant_slug)
+    offering = await session.get(Offering, offering_id)
+    if offering is None or offering.consultant_id != consultant.id or not offering.is_active:
+        raise Problem(NOT_FOUND, "this consultant has no such offering", field="offering_id")
+    return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone,
+                            now=datetime.now(UTC))
+
+
+@router.post("/public/{tenant_slug}/bookings", status_code=status.HTTP_201_CREATED, response_model=PublicBookingOut)
+async def guest_booking(
+    tenant_slug: str, body: GuestBookingCreate, request: Request, session: Session, state: State, context: Context,
+) -> PublicBookingOut:
+    """Book without an account. The confirmation email carries a signed link to view, move or
+    cancel the booking; it is not in this answer, so only the owner of the email can use it."""
+    tenant = await public_tenant(session, tenant_slug)
+    await enforce(state.redis, f"guest-booking-ip:{context.ip}", GUEST_BOOKINGS_PER_IP_PER_HOUR, 3600,
+                  "bookings from this address")
+    await enforce(state.redis, f"guest-booking-email:{tenant.id}:{body.email}", GUEST_BOOKINGS_PER_EMAIL_PER_HOUR,
+                  3600, "bookings for this email")
+    offering = await session.get(Offering, body.offering_id)
+    if offering is None or offering.tenant_id != tenant.id:
+        raise Problem(NOT_FOUND, "this consultancy has no such offering", field="offering_id")
+    client = await guest_client(session, tenant, full_name=body.full_name, email=body.email, phone=body.phone,
+                                timezone=body.timezone)
+    booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
+                                   body=body, actor=None)
+    return await _public_booking(session, booking)
+
+
+async def _public_booking(session: Session, booking: Booking) -> PublicBookingOut:
+    offering = await session.get(Offering, booking.offering_id)
+    consultant = await session.get(Consultant, booking.consultant_id)
+    tenant = await session.get(Tenant, booking.tenant_id)
+    if offering is None or consultant is None or tenant is None:
+        raise Problem(NOT_FOUND, "this booking's offering or consultant no longer exists")
+    now = datetime.now(UTC)
+    live = booking.status in (BookingStatus.HELD, BookingStatus.CONFIRMED) and now < booking.starts_at
+    policy = ReschedulePolicy.model_validate(booking.reschedule_policy or {})
+    can_move = (booking.status == BookingStatus.CONFIRMED and booking.webinar_session_id is None
+                and reschedule_refusal(policy, starts_at=booking.starts_at, at=now,
+                                       reschedules=booking.reschedule_count, by=CancelledBy.CLIENT) is None)
+    return PublicBookingOut(
+        id=booking.id, status=booking.status, offering_id=offering.id, offering_title=offering.title,
+        consultant_name=consultant.display_name, tenant_slug=tenant.slug, consultant_slug=consultant.slug,
+        starts_at=booking.starts_at, ends_at=booking.ends_at,
+        local_start=booking.starts_at.astimezone(zone(booking.client_timezone)), timezone=booking.client_timezone,
+        meeting_url=booking.meeting_url if booking.status == BookingStatus.CONFIRMED else None,
+        cancellation_policy=CancellationPolicy.model_validate(booking.cancellation_policy or {}).describe(),
+        can_cancel=live, can_reschedule=can_move,
+    )
+
+
+@router.get("/booking-links/{link_token}", response_model=PublicBookingOut)
+async def link_booking(link_token: str, session: Session, state: State) -> PublicBookingOut:
+    """The booking a signed link from an email points to."""
+    _, booking = await booking_from_link(session, state, link_token)
+    return await _public_booking(session, booking)
+
+
+@router.post("/booking-links/{link_token}/reschedule", response_model=PublicBookingOut)
+async def link_reschedule(link_token: str, body: RescheduleBody, session: Session, state: State,
+                          client: Temporal) -> PublicBookingOut:
+    """A client without an account moves their booking (within the reschedule policy)."""
+    _, booking = await booking_from_link(session, state, link_token)
+    require_changeable(booking, "moved")
+    await run_update(client, booking, "reschedule", RescheduleRequest(
+        starts_at=body.starts_at.astimezone(UTC), by=CancelledBy.CLIENT, actor_user_id=booking.client_id))
+    return await _public_booking(session, await reread(session, booking))
+
+
+@router.post("/booking-links/{link_token}/cancel", response_model=PublicBookingOut)
+async def link_cancel(link_token: str, body: CancelBody, session: Session, state: State,
+                      client: Temporal) -> PublicBookingOut:
+    """A client without an account cancels; the refund follows the policy agreed at booking."""
+    _, booking = await booking_from_link(session, state, link_token)
+    require_changeable(booking, "cancelled")
+    await run_update(client, booking, "cancel", CancelRequest(by=CancelledBy.CLIENT, reason=body.reason,
+                                                              actor_user_id=booking.client_id))
+    return await _public_booking(session, await reread(session, booking))
+
+
+@router.post("/booking-links/{link_token}/feedback", response_model=Accepted)
+async def link_feedback(link_token: str, body: FeedbackBody, session: Session, state: State) -> Accepted:
+    """The client rates a completed session (the link in the feedback request)."""
+    _, booking = await booking_from_link(session, state, link_token, links.FEEDBACK, lock=True)
+    if booking.status != BookingStatus.COMPLETED:
+        raise Problem(CONFLICT, "only a completed session can be rated")
+    booking.feedback_rating, booking.feedback_comment = body.rating, body.comment
+    await record_audit(session, tenant_id=booking.tenant_id, action="booking.feedback", actor_user_id=booking.client_id,
+                       target_type="booking", target_id=booking.id, details={"rating": body.rating})
+    return Accepted(detail="thank you for your feedback")
+
+
+@router.get("/calendar-feeds/{feed_token}", response_class=Response,
+            responses={200: {"content": {"text/calendar": {}}, "description": "an iCalendar (RFC 5545) feed"}})
+async def calendar_feed(feed_token: str, session: Session, state: State) -> Response:
+    """A consultant's bookings and webinar sessions as iCalendar, for calendar apps to subscribe to."""
+    consultant = await consultant_from_feed(session, state, feed_token)
+    since = datetime.now(UTC) - timedelta(days=30)
+    rows = (await session.execute(
+        select(Booking, Offering.title, User.full_name).join(Offering, Offering.id == Booking.offering_id)
+        .join(User, User.id == Booking.client_id)
+        .where(Booking.consultant_id == consultant.id, Booking.webinar_session_id.is_(None),
+               Booking.status.in_([BookingStatus.HELD, BookingStatus.CONFIRMED, BookingStatus.COMPLETED]),
+               Booking.ends_at >= since)
+        .order_by(Booking.starts_at).limit(2000))).all()
+    events = [ical.CalendarEvent(
+        booking_id=b.id, starts_at=b.starts_at, ends_at=b.ends_at, sequence=b.sequence,
+        summary=f"{title} with {client_name}", location=b.meeting_url,
+        tentative=b.status == BookingStatus.HELD) for b, title, client_name in rows]
+    webinars = (await session.execute(
+        select(WebinarSession, Offering.title).join(Offering, Offering.id == WebinarSession.offering_id)
+        .where(WebinarSession.consultant_id == consultant.id, WebinarSession.status == WebinarStatus.SCHEDULED,
+               WebinarSession.ends_at >= since))).all()
+    events += [ical.CalendarEvent(booking_id=w.id, starts_at=w.starts_at, ends_at=w.ends_at, sequence=0,
+                                  summary=f"{title} (webinar, {w.seats_taken}/{w.capacity} seats)")
+               for w, title in webinars]
+    text = ical.feed(consultant.display_name, events, stamp=datetime.now(UTC))
+    return Response(content=text, media_type="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,383 @@
+"""Slots, booking without double booking, and acting on a booking through its workflow.
+
+Booking is one transaction: check the slot (a friendly answer), insert the row (the exclusion
+constraint is the real guard: a concurrent insert of an overlapping live booking fails with
+23P01, answered as 409 slot-taken), write the pending workflow start; after the commit the
+Consultation workflow starts (or the relay starts it).
+
+1:1 bookings hold a KEY SHARE lock on the consultant's row while they check webinar sessions and
+insert; scheduling a webinar session takes an exclusive lock on that row. Bookings therefore
+never wait for each other (the constraint decides between them), while a webinar session and a
+1:1 booking can never be placed over each other in a race.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request, Response
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from api.deps import Principal
+from api.problems import (
+    CONFLICT,
+    FORBIDDEN,
+    INVALID_LINK,
+    NOT_A_SLOT,
+    NOT_FOUND,
+    SLOT_TAKEN,
+    SOLD_OUT,
+    TENANT_UNKNOWN,
+    TOKEN_EXPIRED_OR_USED,
+    VALIDATION,
+    Problem,
+)
+from api.schemas.bookings import BookingOut, BookingRequest
+from api.state import AppState
+from api.workflow_starts import start_after_commit
+from core.db import TenantScope, enter_scope
+from core.signing import LinkError, booking_link_token, sign, verify
+from domain.bookings import links
+from domain.bookings.consultation import (
+    NOT_A_SLOT_ERROR,
+    SLOT_TAKEN_ERROR,
+    WORKFLOW_TYPE,
+    BookingStatus,
+    ConsultationInput,
+    ConsultationState,
+    consultation_workflow_id,
+)
+from domain.bookings.intake import IntakeError, IntakeField, check_intake
+from domain.bookings.policies import ReschedulePolicy
+from domain.bookings.slots import Busy, day_range, free_slots, slot_is_free, zone
+from models.bookings import (
+    Booking,
+    Consultant,
+    Offering,
+    OfferingKind,
+    WebinarSession,
+    WebinarStatus,
+    blocked_range,
+    slot_context,
+)
+from models.identity import Role, User
+from models.platform import record_audit
+from models.tenancy import Tenant, TenantStatus
+from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
+
+
+# -- lookups -------------------------------------------------------------------------------
+async def public_tenant(session: AsyncSession, slug: str) -> Tenant:
+    """An active consultancy by its slug; the session now acts within it (public pages)."""
+    tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug.lower()))).scalar_one_or_none()
+    if tenant is None or tenant.status != TenantStatus.ACTIVE:
+        raise Problem(TENANT_UNKNOWN, f"no consultancy is called '{slug}'", field="tenant_slug")
+    await enter_scope(session, TenantScope.of(tenant.id))
+    return tenant
+
+
+async def own_consultant(session: AsyncSession, principal: Principal) -> Consultant | None:
+    stmt = select(Consultant).where(Consultant.user_id == principal.user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def consultant_of(session: AsyncSession, tenant: Tenant, consultant_id: uuid.UUID,
+                        principal: Principal | None = None) -> Consultant:
+    """The tenant's consultant; a consultant-role principal may only manage their own."""
+    consultant = await session.get(Consultant, consultant_id)
+    if consultant is None or consultant.tenant_id != tenant.id:
+        raise Problem(NOT_FOUND, "this consultancy has no consultant with this id", field="consultant_id")
+    if principal and principal.role == Role.CONSULTANT and consultant.user_id != principal.user_id:
+        raise Problem(FORBIDDEN, "consultants manage only their own profile and offerings")
+    return consultant
+
+
+async def offering_of(session: AsyncSession, tenant: Tenant, offering_id: uuid.UUID,
+                      principal: Principal | None = None, *, field: str = "offering_id") -> Offering:
+    offering = await session.get(Offering, offering_id)
+    if offering is None or offering.tenant_id != tenant.id:
+        raise Problem(NOT_FOUND, "this consultancy has no offering with this id", field=field)
+    if principal and principal.role == Role.CONSULTANT:
+        await consultant_of(session, tenant, offering.consultant_id, principal)
+    return offering
+
+
+async def visible_booking(session: AsyncSession, tenant: Tenant, booking_id: uuid.UUID, principal: Principal,
+                          *, lock: bool = False) -> Booking:
+    """A booking the principal may see: clients their own, consultants theirs, owner and staff all."""
+    stmt = select(Booking).where(Booking.id == booking_id, Booking.tenant_id == tenant.id)
+    booking = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
+    if booking is not None and principal.role == Role.CLIENT and booking.client_id != principal.user_id:
+        booking = None
+    if booking is not None and principal.role == Role.CONSULTANT:
+        mine = await own_consultant(session, principal)
+        booking = booking if mine and booking.consultant_id == mine.id else None
+    if booking is None:
+        raise Problem(NOT_FOUND, "you have no booking with this id", field="booking_id")
+    return booking
+
+
+def booking_out(booking: Booking, state: AppState, principal: Principal | None = None) -> BookingOut:
+    out = BookingOut.model_validate(booking)
+    if principal and principal.role in (Role.OWNER, Role.CONSULTANT) and booking.private_notes_encrypted:
+        out.private_notes = state.keys.decrypt(booking.private_notes_encrypted)
+    return out
+
+
+# -- slots ---------------------------------------------------------------------------------
+def _utc(instant: datetime) -> str:
+    return (instant if instant.utcoffset() == timedelta(0) else instant.astimezone(UTC)).isoformat()
+
+
+# The same slots are listed again and again (every visitor of a page, every day of a range):
+# formatting an aware datetime costs more than finding the slot, so the strings are remembered.
+@lru_cache(maxsize=1 << 16)
+def _iso(instant: datetime) -> str:
+    return instant.isoformat()
+
+
+@lru_cache(maxsize=1 << 16)
+def _local_iso(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).isoformat()
+
+
+async def list_slots(
+    session: AsyncSession, consultant: Consultant, offering: Offering, *,
+    start: date | None, days: int, viewer_zone: str | None, now: datetime,
+) -> Response:
+    """Free slots as a SlotsOut JSON document.
+
+    Written straight to JSON: 60 days can hold 1,500 slots, and building a pydantic model per
+    slot cost more than finding them (see docs/bookings.md, "Performance").
+    """
+    viewer = viewer_zone or consultant.timezone
+    tz = zone(viewer)
+    first_day = start or now.astimezone(tz).date()
+    range_start, range_end = day_range(first_day, days, viewer)
+    out: list[dict[str, Any]] = []
+    if offering.kind == OfferingKind.WEBINAR:
+        rows = (await session.execute(
+            select(WebinarSession).where(
+                WebinarSession.offering_id == offering.id, WebinarSession.status == WebinarStatus.SCHEDULED,
+                WebinarSession.starts_at >= max(range_start, now + timedelta(minutes=offering.min_notice_minutes)),
+                WebinarSession.starts_at < range_end, WebinarSession.seats_taken < WebinarSession.capacity,
+            ).order_by(WebinarSession.starts_at))).scalars()
+        for ws in rows:
+            local = ws.starts_at.astimezone(tz)
+            out.append({"starts_at": _utc(ws.starts_at), "local_start": local.isoformat(),
+                        "local_date": local.date().isoformat(), "webinar_session_id": str(ws.id),
+                        "seats_left": ws.capacity - ws.seats_taken})
+    else:
+        ctx = await slot_context(session, consultant, offering, range_start, range_end)
+        for slot in free_slots(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
+                               now=now, start=range_start, end=range_end):
+            shown = _local_iso(slot.start, tz)  # slots are UTC instants already
+            out.append({"starts_at": _iso(slot.start), "local_start": shown, "local_date": shown[:10]})
+    document = {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
+                "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days, "slots": out}
+    return Response(json.dumps(document, separators=(",", ":")), media_type="application/json")
+
+
+# -- booking -------------------------------------------------------------------------------
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+async def create_booking(
+    request: Request, session: AsyncSession, state: AppState, *,
+    tenant: Tenant, offering: Offering, client: User, body: BookingRequest, actor: Principal | None,
+) -> Booking:
+    now = datetime.now(UTC)
+    if not offering.is_active:
+        raise Problem(NOT_FOUND, "this offering is not open for booking", field="offering_id")
+    try:
+        intake = check_intake([IntakeField.model_validate(f) for f in offering.intake_form], body.intake)
+    except IntakeError as exc:
+        raise Problem(VALIDATION, str(exc), field=f"intake.{exc.field}") from exc
+    seat: WebinarSession | None = None
+    if offering.kind == OfferingKind.ONE_TO_ONE:
+        if body.starts_at is None or body.webinar_session_id is not None:
+            raise Problem(VALIDATION, "a session is booked by its starts_at (one of the free slots)",
+                          field="starts_at")
+        starts_at = body.starts_at.astimezone(UTC)
+        consultant = (await session.execute(
+            select(Consultant).where(Consultant.id == offering.consultant_id).with_for_update(key_share=True)
+        )).scalar_one()
+        ctx = await slot_context(session, consultant, offering, starts_at, starts_at)
+        if not slot_is_free(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
+                            now=now, at=starts_at):
+            if slot_is_free(ctx.availability, ctx.rules, busy=Busy(), now=now, at=starts_at):
+                raise Problem(SLOT_TAKEN, "that time is already booked; choose another slot", field="starts_at")
+            raise Problem(NOT_A_SLOT, field="starts_at")
+        ends_at = starts_at + timedelta(minutes=offering.duration_minutes)
+    else:
+        if body.webinar_session_id is None:
+            raise Problem(VALIDATION, "a webinar is booked by its webinar_session_id", field="webinar_session_id")
+        seat = await session.get(WebinarSession, body.webinar_session_id)
+        if seat is None or seat.offering_id != offering.id or seat.status != WebinarStatus.SCHEDULED:
+            raise Problem(NOT_FOUND, "this offering has no such session", field="webinar_session_id")
+        if seat.starts_at < now + timedelta(minutes=offering.min_notice_minutes):
+            raise Problem(NOT_A_SLOT, "this session starts too soon to book", field="webinar_session_id")
+        try:  # the CHECK (seats_taken <= capacity) refuses the seat beyond the last one
+            await session.execute(update(WebinarSession).where(WebinarSession.id == seat.id)
+                                  .values(seats_taken=WebinarSession.seats_taken + 1))
+        except DBAPIError as exc:  # the request's transaction is rolled back as the problem propagates
+            if _sqlstate(exc) == "23514":
+                raise Problem(SOLD_OUT, field="webinar_session_id") from exc
+            raise
+        starts_at, ends_at = seat.starts_at, seat.ends_at
+
+    booking_id = uuid.uuid4()
+    paid = offering.price_minor > 0
+    booking = Booking(
+        id=booking_id, tenant_id=tenant.id, offering_id=offering.id, consultant_id=offering.consultant_id,
+        client_id=client.id, webinar_session_id=seat.id if seat else None,
+        status=BookingStatus.HELD if paid else BookingStatus.CONFIRMED,
+        starts_at=starts_at, ends_at=ends_at, blocked=None if seat else blocked_range(offering, starts_at),
+        client_timezone=body.timezone or client.timezone or tenant.timezone, intake=intake,
+        price_minor=offering.price_minor, currency=offering.currency,
+        hold_expires_at=now + timedelta(minutes=offering.hold_minutes) if paid else None,
+        cancellation_policy=offering.cancellation_policy, reschedule_policy=offering.reschedule_policy,
+        meeting_provider=offering.meeting_provider, workflow_id=consultation_workflow_id(booking_id),
+    )
+    session.add(booking)
+    try:
+        await session.flush()
+    except DBAPIError as exc:  # no savepoint needed: the problem rolls the whole request back
+        # 23P01: the exclusion constraint refused an overlapping live booking; 40P01: two
+        # overlapping inserts waited on each other and PostgreSQL chose this one to fail.
+        if _sqlstate(exc) in ("23P01", "40P01"):
+            raise Problem(SLOT_TAKEN, "that time was just booked by someone else; choose another slot",
+                          field="starts_at") from exc
+        raise
+    await record_audit(session, tenant_id=tenant.id, action="booking.created",
+                       actor_user_id=actor.user_id if actor else client.id,
+                       actor_role=(actor.role.value if actor else Role.CLIENT.value),
+                       target_type="booking", target_id=booking.id,
+                       details={"offering_id": str(offering.id), "starts_at": starts_at.isoformat(),
+                                "status": booking.status.value})
+    await start_after_commit(
+        request, session, state, workflow_type=WORKFLOW_TYPE, workflow_id=booking.workflow_id,
+        payload=ConsultationInput(
+            booking_id=booking.id, tenant_id=tenant.id, consultant_id=offering.consultant_id, client_id=client.id,
+            offering_title=offering.title, status=booking.status, starts_at=starts_at, ends_at=ends_at,
+            hold_expires_at=booking.hold_expires_at,
+            reminder_offsets_minutes=list(offering.reminder_offsets_minutes or [1440, 60]),
+            reschedule_policy=ReschedulePolicy.model_validate(offering.reschedule_policy or {}),
+            completion_grace_hours=offering.completion_grace_hours, follow_up_days=offering.follow_up_days,
+        ),
+        tenant_id=tenant.id,
+        search_attributes={TENANT_ID.name: str(tenant.id), CLIENT_ID.name: str(client.id),
+                           CONSULTANT_ID.name: str(offering.consultant_id), ENTITY_STATUS.name: booking.status.value},
+        memo={"summary": f"{offering.title}: {booking.status.value}, {starts_at:%Y-%m-%d %H:%M} UTC"},
+    )
+    return booking
+
+
+async def guest_client(session: AsyncSession, tenant: Tenant, *, full_name: str, email: str, phone: str | None,
+                       timezone: str | None) -> User:
+    """The client with this email, or a new one without a password (they may set one later)."""
+    user = (await session.execute(
+        select(User).where(User.tenant_id == tenant.id, User.email == email))).scalar_one_or_none()
+    if user is not None:
+        if user.role != Role.CLIENT:
+            raise Problem(CONFLICT, "this email belongs to a member of the consultancy; sign in to book",
+                          field="email")
+        return user
+    user = User(tenant_id=tenant.id, email=email, full_name=full_name, phone=phone, timezone=timezone,
+                role=Role.CLIENT, locale="en")
+    session.add(user)
+    await session.flush()
+    return user
+
+
+# -- acting through the workflow -----------------------------------------------------------
+def _require_status(booking: Booking, *allowed: BookingStatus, doing: str) -> None:
+    if booking.status not in allowed:
+        raise Problem(CONFLICT, f"this booking is {booking.status.value.replace('_', ' ')}; it cannot be {doing}")
+
+
+async def run_update(client: Client, booking: Booking, update_name: str, argument: Any) -> ConsultationState:
+    """Send a validated Update to the booking's workflow; map its refusals to problems."""
+    handle = client.get_workflow_handle(booking.workflow_id)
+    try:
+        result: ConsultationState = await handle.execute_update(update_name, argument,
+                                                                result_type=ConsultationState)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == SLOT_TAKEN_ERROR:
+            raise Problem(SLOT_TAKEN, cause.message, field="starts_at") from exc
+        if isinstance(cause, ApplicationError) and cause.type == NOT_A_SLOT_ERROR:
+            raise Problem(NOT_A_SLOT, cause.message, field="starts_at") from exc
+        raise
+    return result
+
+
+async def reread(session: AsyncSession, booking: Booking) -> Booking:
+    """The booking as the workflow's activity left it (committed in its own transaction)."""
+    await session.refresh(booking)
+    return booking
+
+
+def require_changeable(booking: Booking, doing: str) -> None:
+    if doing == "moved":
+        _require_status(booking, BookingStatus.CONFIRMED, doing=doing)
+    elif doing == "cancelled":
+        _require_status(booking, BookingStatus.HELD, BookingStatus.CONFIRMED, doing=doing)
+    else:
+        _require_status(booking, BookingStatus.CONFIRMED, doing=doing)
+
+
+# -- signed links --------------------------------------------------------------------------
+def booking_token(state: AppState, booking: Booking, purpose: str = links.MANAGE) -> str:
+    return booking_link_token(state.keys, purpose, booking_id=booking.id, tenant_id=booking.tenant_id,
+                              expires_at=booking.ends_at + links.VALID_AFTER_END[purpose])
+
+
+async def booking_from_link(session: AsyncSession, state: AppState, token: str, purpose: str = links.MANAGE,
+                            *, lock: bool = False) -> tuple[Tenant, Booking]:
+    try:
+        claims = verify(state.keys, purpose, token)
+        tenant_id, booking_id = uuid.UUID(claims["t"]), uuid.UUID(claims["b"])
+    except LinkError as exc:
+        if "expired" in str(exc):
+            raise Problem(TOKEN_EXPIRED_OR_USED, "this link has expired", field="link_token") from exc
+        raise Problem(INVALID_LINK, field="link_token") from exc
+    except (KeyError, ValueError) as exc:
+        raise Problem(INVALID_LINK, field="link_token") from exc
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise Problem(INVALID_LINK, field="link_token")
+    await enter_scope(session, TenantScope.of(tenant.id))
+    stmt = select(Booking).where(Booking.id == booking_id)
+    booking = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
+    if booking is None:
+        raise Problem(INVALID_LINK, field="link_token")
+    return tenant, booking
+
+
+def calendar_token(state: AppState, consultant: Consultant) -> str:
+    return sign(state.keys, links.CALENDAR, {"c": str(consultant.id), "t": str(consultant.tenant_id),
+                                             "v": consultant.calendar_feed_version})
+
+
+async def consultant_from_feed(session: AsyncSession, state: AppState, token: str) -> Consultant:
+    try:
+        claims = verify(state.keys, links.CALENDAR, token)
+        tenant_id, consultant_id, version = uuid.UUID(claims["t"]), uuid.UUID(claims["c"]), int(claims["v"])
+    except (LinkError, KeyError, ValueError) as exc:
+        raise Problem(INVALID_LINK, "this calendar address is not valid", field="feed_token") from exc
+    await enter_scope(session, TenantScope.of(tenant_id))
+    consultant = await session.get(Consultant, consultant_id)
+    if consultant is None or consultant.calendar_feed_version != version:
+        raise Problem(INVALID_LINK, "this calendar address was replaced by a newer one", field="feed_token")
+    return consultant

@@ -1,0 +1,1 @@
+"""Bookings: slot arithmetic, policies, calendar invitations and the Consultation contracts. Pure."""

@@ -1,0 +1,267 @@
+"""Free slots of a consultant: pure arithmetic, right across daylight-saving changes.
+
+Inputs are the consultant's weekly working hours as wall-clock windows in their IANA zone, date
+overrides (other hours, or a day off), what already blocks their time (live bookings with their
+buffers, webinar sessions), and the offering's rules: duration, buffers, start-time step,
+minimum notice, booking horizon and a daily limit. Output is a sorted list of UTC instants;
+`in_zone` shows them on the viewer's clock.
+
+How wall-clock hours become instants (the only subtle part): a window "09:00-17:00" on a local
+date starts at the **first instant at which the consultant's clock shows 09:00 or later** that
+day, and ends at the first instant at which it shows 17:00 or later. So:
+
+* on a spring-forward day a window over the gap is shorter in real time (London 00:00-04:00 on
+  the last Sunday of March lasts three hours); a boundary inside the gap is the moment the
+  clock jumps (01:30 -> 02:00 BST);
+* on a fall-back day it is longer (00:00-04:00 lasts five hours); a boundary on a repeated time
+  is its first occurrence;
+* a session always lasts its duration in real time, whatever the clock does meanwhile.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+MINUTES_PER_DAY = 24 * 60
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def parse_clock(text: str) -> int:
+    """'09:30' -> 570 minutes after midnight; '24:00' is the next midnight (1440)."""
+    hours, sep, minutes = text.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and 1 <= len(hours) <= 2):
+        raise ValueError(f"'{text}' is not a time of day; use HH:MM, e.g. 09:30")
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) >= 60 or value > MINUTES_PER_DAY:
+        raise ValueError(f"'{text}' is not a time of day between 00:00 and 24:00")
+    return value
+
+
+def format_clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Window:
+    """Working hours on one local date: [start, end) in minutes after local midnight."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start < self.end <= MINUTES_PER_DAY):
+            raise ValueError(
+                f"{format_clock(self.start)}-{format_clock(self.end)} is not a window: "
+                "the end must come after the start, both within 00:00-24:00")
+
+    @classmethod
+    def of(cls, start: str, end: str) -> Window:
+        return cls(parse_clock(start), parse_clock(end))
+
+    def __str__(self) -> str:
+        return f"{format_clock(self.start)}-{format_clock(self.end)}"
+
+
+def check_windows(windows: Iterable[Window]) -> tuple[Window, ...]:
+    """Sorted windows of one day; overlapping ones are an error (say what overlaps)."""
+    ordered = tuple(sorted(windows))
+    for before, after in itertools.pairwise(ordered):
+        if after.start < before.end:
+            raise ValueError(f"{before} and {after} overlap; merge them into one window")
+    return ordered
+
+
+@dataclass(frozen=True)
+class Availability:
+    """When a consultant works: weekly hours (0 = Monday) and per-date overrides, in `timezone`.
+
+    An override replaces that date's weekly hours entirely; an empty override is a day off.
+    """
+
+    timezone: str
+    weekly: Mapping[int, Sequence[Window]]
+    overrides: Mapping[date, Sequence[Window]] = field(default_factory=dict)
+
+    def windows_on(self, day: date) -> Sequence[Window]:
+        found = self.overrides.get(day)
+        return found if found is not None else self.weekly.get(day.weekday(), ())
+
+
+@dataclass(frozen=True)
+class SlotRules:
+    duration: timedelta
+    step: timedelta
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    min_notice: timedelta = timedelta(0)
+    horizon: timedelta = timedelta(days=60)
+    max_per_day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration <= timedelta(0) or self.step <= timedelta(0):
+            raise ValueError("duration and step must be positive")
+
+    def blocked(self, start: datetime) -> tuple[datetime, datetime]:
+        """The time a session starting at `start` takes from the consultant, buffers included."""
+        return start - self.buffer_before, start + self.duration + self.buffer_after
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: datetime
+    end: datetime
+
+
+class Busy:
+    """Intervals [start, end) that block the consultant, merged for O(log n) overlap tests."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, intervals: Iterable[tuple[datetime, datetime]] = ()) -> None:
+        merged: list[list[datetime]] = []
+        for start, end in sorted(i for i in intervals if i[0] < i[1]):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self._starts = [m[0] for m in merged]
+        self._ends = [m[1] for m in merged]
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Does [start, end) share an instant with a busy interval? Touching ends do not."""
+        i = bisect_right(self._ends, start)  # the first interval ending after `start`
+        return i < len(self._starts) and self._starts[i] < end
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+
+def wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
+    """What the clock in `tz` shows at `instant` (naive)."""
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=65536)
+def first_instant_at_or_after(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """The first instant (UTC) at which the clock in `tz` shows `day` at `minute`, or later.
+
+    A time shown twice (fall back) gives its first occurrence; a time never shown (spring
+    forward) gives the instant of the jump.
+    """
+    wall = datetime.combine(day, time()) + timedelta(minutes=minute)
+    early = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    late = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    lo, hi = (early, late) if early <= late else (late, early)
+    if wall_clock(lo, tz) >= wall:
+        return lo
+    # `wall` lies in a gap: the clock jumps over it between lo (before) and hi (after).
+    lo_s, hi_s = int(lo.timestamp()), int(hi.timestamp())
+    while hi_s - lo_s > 1:
+        mid = (lo_s + hi_s) // 2
+        if wall_clock(datetime.fromtimestamp(mid, UTC), tz) >= wall:
+            hi_s = mid
+        else:
+            lo_s = mid
+    return datetime.fromtimestamp(hi_s, UTC)
+
+
+def window_instants(day: date, window: Window, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return first_instant_at_or_after(day, window.start, tz), first_instant_at_or_after(day, window.end, tz)
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def free_slots(
+    availability: Availability,
+    rules: SlotRules,
+    *,
+    busy: Busy,
+    booked_per_day: Mapping[date, int] | None = None,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+) -> list[Slot]:
+    """Every bookable session starting in [start, end), in time order.
+
+    A slot's session lies inside one working window of its local date; its start is the
+    window's start plus a whole number of steps; its blocked range (buffers included) touches
+    nothing busy; it starts at least `min_notice` after `now` and before `now + horizon`; and its
+    local date has fewer than `max_per_day` bookings of the offering (`booked_per_day`, keyed
+    by the consultant's local date).
+    """
+    tz = zone(availability.timezone)
+    first = max(start, now + rules.min_notice)
+    last = min(end, now + rules.horizon)
+    if first >= last:
+        return []
+    counts = booked_per_day or {}
+    duration, step = rules.duration, rules.step
+    before, after = rules.buffer_before, rules.buffer_after
+    slots: list[Slot] = []
+    day = local_date(first, tz) - timedelta(days=1)
+    last_day = local_date(last, tz)
+    one_day = timedelta(days=1)
+    while day <= last_day:
+        windows = availability.windows_on(day)
+        if windows and (rules.max_per_day is None or counts.get(day, 0) < rules.max_per_day):
+            for window in windows:
+                opens, closes = window_instants(day, window, tz)
+                at = opens
+                if at < first:
+                    at += step * -((opens - first) // step)  # the first step on or after `first`
+                latest = closes - duration
+                while at <= latest and at < last:
+                    ends = at + duration
+                    if not busy.overlaps(at - before, ends + after):
+                        slots.append(Slot(at, ends))
+                    at += step
+        day += one_day
+    return slots
+
+
+def slot_is_free(
+    availability: Availability,
+    rules: SlotRules,
+    *,
+    busy: Busy,
+    booked_per_day: Mapping[date, int] | None = None,
+    now: datetime,
+    at: datetime,
+) -> bool:
+    """Is a session starting exactly at `at` one of the free slots?"""
+    found = free_slots(availability, rules, busy=busy, booked_per_day=booked_per_day, now=now,
+                       start=at, end=at + timedelta(microseconds=1))
+    return bool(found) and found[0].start == at
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSlot:
+    start: datetime      # UTC
+    end: datetime        # UTC
+    local_start: datetime  # aware, on the viewer's clock
+    local_end: datetime
+
+
+def in_zone(slots: Iterable[Slot], viewer_zone: str) -> list[LocalSlot]:
+    tz = zone(viewer_zone)
+    return [LocalSlot(s.start, s.end, s.start.astimezone(tz), s.end.astimezone(tz)) for s in slots]
+
+
+def day_range(first_day: date, days: int, viewer_zone: str) -> tuple[datetime, datetime]:
+    """The instants of `days` whole local days from `first_day` on the viewer's clock."""
+    tz = zone(viewer_zone)
+    return (first_instant_at_or_after(first_day, 0, tz),
+            first_instant_at_or_after(first_day + timedelta(days=days), 0, tz))

@@ -1,0 +1,380 @@
+"""ConsultationWorkflow (`consultation-<booking id>`): one booking from hold to follow-up.
+
+    held --payment_confirmed--> confirmed --session--> completed --> feedback (+1 day), follow-up (+90 days)
+      |                          |    |                   \\-> no_show
+      \\--hold expires--> abandoned  \\--cancel (update)--> cancelled
+                                  \\--reschedule (update): reminders move with it
+
+Signal `payment_confirmed`; updates `reschedule`, `cancel`, `record_outcome`, `stop_follow_ups`
+(each validated, each answered with the new state); query `state`.
+
+One asyncio.Lock orders everything that changes the booking: an update applying a change and a
+reminder about to be sent never interleave, and a reminder is only sent if its sequence is
+still the booking's (a reschedule bumps it), so no reminder is ever sent for an old time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.bookings.consultation import (
+        CANCEL,
+        CONFIRM,
+        EXPIRE_HOLD,
+        FEEDBACK_AFTER,
+        MAX_OUTCOME_ASKS,
+        MOVE,
+        NOTIFY,
+        OUTCOME_ASK_EVERY,
+        RECORD_OUTCOME,
+        WORKFLOW_TYPE,
+        Audience,
+        BookingStatus,
+        CancelBooking,
+        CancelledTerms,
+        CancelRequest,
+        Confirm,
+        Confirmed,
+        ConsultationInput,
+        ConsultationRef,
+        ConsultationState,
+        ExpireHold,
+        FollowUp,
+        MoveBooking,
+        Moved,
+        Notify,
+        Outcome,
+        OutcomeRequest,
+        PaymentConfirmed,
+        PlannedReminder,
+        RecordOutcome,
+        ReminderSent,
+        RescheduleRequest,
+        StopFollowUps,
+        describe_offset,
+        planned_reminders,
+    )
+    from domain.bookings.policies import CancelledBy, reschedule_refusal
+    from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
+
+TIMEOUT = timedelta(seconds=30)
+# Steps of the lifecycle retry until the database answers again.
+BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# A person is waiting for an update's answer: a few quick tries, then a clear refusal.
+INTERACTIVE = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
+                          maximum_attempts=4)
+BOTH = [Audience.CLIENT, Audience.CONSULTANT]
+T = TypeVar("T")
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class ConsultationWorkflow:
+    @workflow.init
+    def __init__(self, inp: ConsultationInput) -> None:
+        self._inp = inp
+        self._ref = ConsultationRef(workflow_id=workflow.info().workflow_id, tenant_id=inp.tenant_id,
+                                    booking_id=inp.booking_id)
+        self._state = ConsultationState(
+            booking_id=inp.booking_id, status=inp.status, starts_at=inp.starts_at, ends_at=inp.ends_at,
+            schedule_set_at=workflow.now(), hold_expires_at=inp.hold_expires_at,
+        )
+        self._lock = asyncio.Lock()
+        self._changing = False        # an update passed validation and is being applied
+        self._moved = False           # wakes the reminder loop to plan again
+        self._payment: PaymentConfirmed | None = None
+        self._client_reschedules = 0
+
+    # -- the lifecycle ---------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: ConsultationInput) -> ConsultationState:
+        self._publish()
+        if self._status == BookingStatus.HELD:
+            await self._notify("held", "held", [Audience.CLIENT])
+            await self._await_payment()
+        if self._status in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+            await self._confirm()
+        if self._status == BookingStatus.CONFIRMED:
+            await self._remind_until_start()
+        if self._status == BookingStatus.CONFIRMED:
+            await self._await_outcome()
+        if self._status == BookingStatus.COMPLETED:
+            await self._follow_up()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    @property
+    def _status(self) -> BookingStatus:
+        return self._state.status
+
+    async def _await_payment(self) -> None:
+        hold_until = self._state.hold_expires_at or workflow.now()
+        remaining = hold_until - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(
+                    lambda: self._payment is not None or self._status != BookingStatus.HELD, timeout=remaining)
+                return
+            except TimeoutError:
+                pass
+        async with self._lock:
+            if self._payment is not None or self._status != BookingStatus.HELD:
+                return
+            outcome = await workflow.execute_activity(
+                EXPIRE_HOLD, ExpireHold(ref=self._ref, at=workflow.now()), result_type=str,
+                start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+            if outcome == "paid":
+                self._state.paid = True
+                return
+            self._state.status = BookingStatus.ABANDONED if outcome == "abandoned" else BookingStatus(outcome)
+            self._publish()
+        if outcome == "abandoned":
+            await self._notify("hold-expired", "hold_expired", [Audience.CLIENT])
+
+    async def _confirm(self) -> None:
+        async with self._lock:
+            if self._status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+                return
+            result: Confirmed = await workflow.execute_activity(
+                CONFIRM, Confirm(ref=self._ref, payment=self._payment), result_type=Confirmed,
+                start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+            self._state.paid = result.paid
+            self._state.meeting_url = result.meeting_url
+            if result.status == BookingStatus.HELD:
+                # Unreachable: we get here with a payment (signal) or one found in the database.
+                # Fail loudly (visible in the UI) rather than leave a held slot without a timer.
+                raise ApplicationError("confirmation found the booking held and unpaid", non_retryable=True)
+            self._state.status = result.status
+            self._state.schedule_set_at = workflow.now()
+            self._publish()
+        if self._status == BookingStatus.CONFIRMED:
+            await self._notify("confirmed", "confirmed", BOTH, ics="request")
+
+    async def _remind_until_start(self) -> None:
+        while self._status == BookingStatus.CONFIRMED:
+            now = workflow.now()
+            if now >= self._state.starts_at:
+                return
+            plan = planned_reminders(self._state, self._inp.reminder_offsets_minutes)
+            due = plan[0] if plan else None
+            deadline = due.due_at if due else self._state.starts_at
+            self._moved = False
+            if deadline > now:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self._moved or self._status != BookingStatus.CONFIRMED, timeout=deadline - now)
+                    continue  # moved or ended: plan again
+                except TimeoutError:
+                    pass
+            if due is not None:
+                await self._send_reminder(due)
+
+    async def _send_reminder(self, due: PlannedReminder) -> None:
+        async with self._lock:
+            if self._status != BookingStatus.CONFIRMED or due.sequence != self._state.sequence:
+                return  # the booking moved or ended while the timer fired: not for this time
+            sent = await workflow.execute_activity(
+                NOTIFY, Notify(ref=self._ref, step=f"reminder:{due.sequence}:{due.offset_minutes}", event="reminder",
+                               audience=BOTH, expected_starts_at=self._state.starts_at,
+                               variables={"offset": describe_offset(due.offset_minutes)}),
+                result_type=int, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+            self._state.reminders.append(ReminderSent(
+                sequence=due.sequence, offset_minutes=due.offset_minutes, due_at=due.due_at,
+                sent_at=workflow.now(), delivered=sent > 0))
+            self._state.steps_notified.append(f"reminder:{due.sequence}:{due.offset_minutes}")
+
+    async def _await_outcome(self) -> None:
+        # The session runs: the consultant may record the outcome from its start.
+        until_end = self._state.ends_at - workflow.now()
+        wait: timedelta | None = max(until_end, timedelta(0)) + timedelta(hours=self._inp.completion_grace_hours)
+        while self._status == BookingStatus.CONFIRMED:
+            try:
+                await workflow.wait_condition(lambda: self._status != BookingStatus.CONFIRMED, timeout=wait)
+            except TimeoutError:
+                self._state.outcome_asks += 1
+                await self._notify(f"ask-outcome:{self._state.outcome_asks}", "outcome_needed",
+                                   [Audience.CONSULTANT])
+                wait = OUTCOME_ASK_EVERY if self._state.outcome_asks < MAX_OUTCOME_ASKS else None
+        if self._status == BookingStatus.NO_SHOW:
+            await self._notify("no-show", "no_show", [Audience.CLIENT])
+
+    async def _follow_up(self) -> None:
+        done = self._state.completed_at or workflow.now()
+        plan = [(FollowUp.FEEDBACK, done + FEEDBACK_AFTER)]
+        if self._inp.follow_up_days:
+            plan.append((FollowUp.FOLLOW_UP, done + timedelta(days=self._inp.follow_up_days)))
+        for kind, at in plan:
+            if kind in self._state.follow_ups_stopped:
+                continue
+            remaining = at - workflow.now()
+            if remaining > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        lambda kind=kind: kind in self._state.follow_ups_stopped, timeout=remaining)  # type: ignore[misc]
+                    continue
+                except TimeoutError:
+                    pass
+            await self._notify(kind.value, kind.value, [Audience.CLIENT])
+            self._state.follow_ups_sent.append(kind)
+
+    # -- signals, updates, query -----------------------------------------------------------
+    @workflow.signal
+    def payment_confirmed(self, payment: PaymentConfirmed) -> None:
+        """From the payments capability, or staff marking it paid offline (the API writes paid_at first)."""
+        if self._payment is None and self._status == BookingStatus.HELD:
+            self._payment = payment
+
+    @workflow.update
+    async def reschedule(self, request: RescheduleRequest) -> ConsultationState:
+        self._changing = True
+        try:
+            async with self._lock:
+                self._still(BookingStatus.CONFIRMED)
+                moved: Moved = await self._interactive(
+                    MOVE, MoveBooking(ref=self._ref, request=request, at=workflow.now(),
+                                      expected_sequence=self._state.sequence), Moved)
+                self._state.starts_at, self._state.ends_at = moved.starts_at, moved.ends_at
+                self._state.sequence = moved.sequence
+                self._state.reschedules += 1
+                self._state.schedule_set_at = workflow.now()
+                if request.by == CancelledBy.CLIENT:
+                    self._client_reschedules += 1
+                self._moved = True
+                self._publish()
+        finally:
+            self._changing = False
+        await self._notify(f"rescheduled:{self._state.sequence}", "rescheduled", BOTH, ics="request")
+        return self._state
+
+    @reschedule.validator
+    def _validate_reschedule(self, request: RescheduleRequest) -> None:
+        self._not_changing()
+        if self._status != BookingStatus.CONFIRMED:
+            raise _refuse(f"a {self._status.value.replace('_', '-')} booking cannot be moved")
+        now = workflow.now()
+        if request.starts_at == self._state.starts_at:
+            raise _refuse("that is already the booking's time", "starts_at")
+        if request.starts_at <= now:
+            raise _refuse("choose a time in the future", "starts_at")
+        refusal = reschedule_refusal(self._inp.reschedule_policy, starts_at=self._state.starts_at, at=now,
+                                     reschedules=self._client_reschedules, by=request.by)
+        if refusal:
+            raise _refuse(refusal)
+
+    @workflow.update
+    async def cancel(self, request: CancelRequest) -> ConsultationState:
+        self._changing = True
+        was_confirmed = self._status == BookingStatus.CONFIRMED
+        try:
+            async with self._lock:
+                self._still(BookingStatus.HELD, BookingStatus.CONFIRMED)
+                terms: CancelledTerms = await self._interactive(
+                    CANCEL, CancelBooking(ref=self._ref, request=request, at=workflow.now()), CancelledTerms)
+                self._state.status = BookingStatus.CANCELLED
+                self._state.cancelled_by = request.by
+                self._state.cancel_reason = request.reason
+                self._state.refund_percent = terms.refund_percent
+                self._state.refund_due_minor = terms.refund_due_minor
+                self._state.sequence += 1
+                self._publish()
+        finally:
+            self._changing = False
+        await self._notify("cancelled", "cancelled", BOTH, ics="cancel" if was_confirmed else None)
+        return self._state
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        self._not_changing()
+        if self._status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+            raise _refuse(f"the booking is already {self._status.value.replace('_', ' ')}")
+        if workflow.now() >= self._state.starts_at:
+            raise _refuse("the session has started: mark it completed or a no-show instead")
+        if request.by != CancelledBy.CLIENT and not (request.reason and request.reason.strip()):
+            raise _refuse("say why the session is cancelled: the client is told", "reason")
+
+    @workflow.update
+    async def record_outcome(self, request: OutcomeRequest) -> ConsultationState:
+        self._changing = True
+        try:
+            async with self._lock:
+                self._still(BookingStatus.CONFIRMED)
+                status = await self._interactive(
+                    RECORD_OUTCOME, RecordOutcome(ref=self._ref, request=request, at=workflow.now()), str)
+                self._state.status = BookingStatus(status)
+                if request.outcome == Outcome.COMPLETED:
+                    self._state.completed_at = workflow.now()
+                self._publish()
+        finally:
+            self._changing = False
+        return self._state
+
+    @record_outcome.validator
+    def _validate_outcome(self, request: OutcomeRequest) -> None:
+        self._not_changing()
+        if self._status != BookingStatus.CONFIRMED:
+            raise _refuse(f"the booking is {self._status.value.replace('_', ' ')}")
+        if workflow.now() < self._state.starts_at:
+            raise _refuse("the session has not started yet")
+
+    @workflow.update
+    def stop_follow_ups(self, request: StopFollowUps) -> ConsultationState:
+        for kind in request.which:
+            if kind not in self._state.follow_ups_stopped:
+                self._state.follow_ups_stopped.append(kind)
+        return self._state
+
+    @stop_follow_ups.validator
+    def _validate_stop(self, request: StopFollowUps) -> None:
+        if self._status not in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED):
+            raise _refuse(f"the booking is {self._status.value.replace('_', ' ')}: no follow-ups are planned")
+
+    @workflow.query
+    def state(self) -> ConsultationState:
+        return self._state
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _not_changing(self) -> None:
+        if self._changing:
+            raise _refuse("another change to this booking is being applied; try again in a moment")
+
+    def _still(self, *statuses: BookingStatus) -> None:
+        if self._status not in statuses:
+            raise _refuse(f"the booking became {self._status.value.replace('_', ' ')} meanwhile")
+
+    async def _interactive(self, name: str, arg: object, result_type: type[T]) -> T:
+        try:
+            result: T = await workflow.execute_activity(
+                name, arg, result_type=result_type, start_to_close_timeout=TIMEOUT, retry_policy=INTERACTIVE)
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
+            raise ApplicationError("the change could not be applied just now; try again", non_retryable=True) from None
+        return result
+
+    async def _notify(self, step: str, event: str, audience: list[Audience], ics: str | None = None) -> None:
+        await workflow.execute_activity(
+            NOTIFY, Notify(ref=self._ref, step=step, event=event, audience=audience, ics=ics),
+            result_type=int, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+        self._state.steps_notified.append(step)
+
+    def _publish(self) -> None:
+        workflow.upsert_search_attributes([
+            TENANT_ID.value_set(str(self._inp.tenant_id)),
+            CLIENT_ID.value_set(str(self._inp.client_id)),
+            CONSULTANT_ID.value_set(str(self._inp.consultant_id)),
+            ENTITY_STATUS.value_set(self._status.value),
+        ])
+        workflow.upsert_memo({"summary": (
+            f"{self._inp.offering_title}: {self._status.value.replace('_', ' ')}, "
+            f"{self._state.starts_at:%Y-%m-%d %H:%M} UTC")})
+
+
+def _refuse(message: str, field: str | None = None) -> ApplicationError:
+    return ApplicationError(message, *([{"field": field}] if field else []), non_retryable=True)
