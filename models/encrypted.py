@@ -7,7 +7,10 @@ from __future__ import annotations
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models.identity import User
+from models.payments import PaymentSettings
 
 ENCRYPTED_COLUMNS: list[InstrumentedAttribute[str | None]] = [
     User.totp_secret_encrypted,
+    PaymentSettings.razorpay_key_secret_encrypted,
+    PaymentSettings.razorpay_webhook_secret_encrypted,
 ]
