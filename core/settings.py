@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, alias="LOGIN_FAILURE_WINDOW_SECONDS")
     login_max_per_ip_per_minute: int = Field(30, alias="LOGIN_MAX_PER_IP_PER_MINUTE")
 
+    # Razorpay, the platform's own account. Without keys (and outside production) the local
+    # gateway (`activities/payments/local_gateway.py`) stands in on RAZORPAY_LOCAL_PORT with
+    # development keys kept under data_dir; tenants may also store their own keys (encrypted).
+    razorpay_key_id: str | None = Field(None, alias="RAZORPAY_KEY_ID")
+    razorpay_key_secret: SecretStr | None = Field(None, alias="RAZORPAY_KEY_SECRET")
+    razorpay_webhook_secret: SecretStr | None = Field(None, alias="RAZORPAY_WEBHOOK_SECRET")
+    razorpay_base_url: str | None = Field(None, alias="RAZORPAY_BASE_URL")
+    razorpay_local_port: int = Field(9034, alias="RAZORPAY_LOCAL_PORT")
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")
 

@@ -125,11 +125,12 @@ class Order(IdMixin, TimestampMixin, TenantOwned, Base):
     coupon_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coupons.id", ondelete="SET NULL"))
     coupon_code: Mapped[str | None] = mapped_column(String(40))
     expires_at: Mapped[datetime]
-    gateway_account: Mapped[str] = mapped_column(String(16), default="platform")  # or "tenant"
+    gateway_key_id: Mapped[str | None] = mapped_column(String(64))  # the Razorpay account the order lives in
     gateway_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     paid_payment_id: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    wallet_released: Mapped[bool] = mapped_column(Boolean, default=False)  # an unpaid order gave it back
     review_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(500))
