@@ -22,11 +22,25 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
+    update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, IdMixin, OptionallyTenantOwned, TenantOwned, TimestampMixin
+from core.razorpay import (
+    RAZORPAY_API,
+    TENANT,
+    GatewayCredentials,
+    PaymentsNotConfigured,
+    local_gateway_url,
+    platform_credentials,
+)
+from core.security import Keys
+from core.settings import Settings
+from models.base import Base, IdMixin, OptionallyTenantOwned, TenantOwned, TimestampMixin, utcnow
 
 MONEY = BigInteger
 
@@ -288,3 +302,165 @@ class GatewayWebhookEvent(IdMixin, OptionallyTenantOwned, Base):
     processed_at: Mapped[datetime | None] = mapped_column(index=True)
     outcome: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- repository functions --------------------------------------------------------------------
+class InsufficientFunds(Exception):
+    def __init__(self, balance: int, wanted: int) -> None:
+        super().__init__(f"the wallet holds {balance}, not {wanted}")
+        self.balance, self.wanted = balance, wanted
+
+
+async def _locked_wallet(
+    session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID, currency: str
+) -> WalletAccount:
+    """The client's wallet account in `currency`, created if need be, locked until the transaction ends."""
+    await session.execute(
+        insert(WalletAccount)
+        .values(id=uuid.uuid4(), tenant_id=tenant_id, client_id=client_id, currency=currency)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "client_id", "currency"])
+    )
+    account = (await session.execute(
+        select(WalletAccount)
+        .where(WalletAccount.tenant_id == tenant_id, WalletAccount.client_id == client_id,
+               WalletAccount.currency == currency)
+        .with_for_update()
+    )).scalar_one()
+    return account
+
+
+async def wallet_balance(session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID, currency: str) -> int:
+    """The balance is the sum of the movements; nothing else stores it."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(WalletEntry.amount), 0))
+        .join(WalletAccount, WalletAccount.id == WalletEntry.account_id)
+        .where(WalletAccount.tenant_id == tenant_id, WalletAccount.client_id == client_id,
+               WalletAccount.currency == currency)
+    )
+    return int(total or 0)
+
+
+async def move_wallet(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    client_id: uuid.UUID,
+    currency: str,
+    amount: int,
+    kind: str,
+    dedupe_key: str,
+    order_id: uuid.UUID | None = None,
+    refund_id: uuid.UUID | None = None,
+    note: str | None = None,
+    created_by: uuid.UUID | None = None,
+) -> WalletEntry:
+    """Credit (amount > 0) or debit (amount < 0) a wallet once per dedupe key.
+
+    The account row is locked first, so concurrent movements of one wallet take turns: a debit
+    sees every earlier movement and is refused (InsufficientFunds) if it would go below zero.
+    `balance_after` is checked >= 0 by the database as a second line of defence.
+    """
+    if amount == 0:
+        raise ValueError("a wallet movement cannot be zero")
+    account = await _locked_wallet(session, tenant_id, client_id, currency)
+    existing = (await session.execute(
+        select(WalletEntry).where(WalletEntry.tenant_id == tenant_id, WalletEntry.dedupe_key == dedupe_key)
+    )).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    balance = await wallet_balance(session, tenant_id, client_id, currency)
+    if balance + amount < 0:
+        raise InsufficientFunds(balance, -amount)
+    entry = WalletEntry(
+        tenant_id=tenant_id, account_id=account.id, amount=amount, balance_after=balance + amount, kind=kind,
+        dedupe_key=dedupe_key, order_id=order_id, refund_id=refund_id, note=note, created_by=created_by,
+        created_at=utcnow(),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def lock_coupon(session: AsyncSession, tenant_id: uuid.UUID, code: str) -> Coupon | None:
+    """The coupon row, locked: concurrent orders using it take turns, so its limits hold."""
+    return (await session.execute(
+        select(Coupon).where(Coupon.tenant_id == tenant_id, Coupon.code == code.strip().upper()).with_for_update()
+    )).scalar_one_or_none()
+
+
+async def client_coupon_uses(session: AsyncSession, coupon_id: uuid.UUID, client_id: uuid.UUID) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(CouponRedemption)
+        .where(CouponRedemption.coupon_id == coupon_id, CouponRedemption.client_id == client_id,
+               CouponRedemption.released_at.is_(None))
+    ) or 0)
+
+
+async def release_coupon(session: AsyncSession, order_id: uuid.UUID) -> bool:
+    """Give an unpaid order's coupon use back (once)."""
+    released = (await session.execute(
+        update(CouponRedemption)
+        .where(CouponRedemption.order_id == order_id, CouponRedemption.released_at.is_(None))
+        .values(released_at=utcnow())
+        .returning(CouponRedemption.coupon_id)
+    )).scalar_one_or_none()
+    if released is None:
+        return False
+    await session.execute(update(Coupon).where(Coupon.id == released).values(uses=Coupon.uses - 1))
+    return True
+
+
+async def next_invoice_number(session: AsyncSession, tenant_id: uuid.UUID, series: str) -> int:
+    """The next number of the series, in the caller's transaction: the counter row stays locked
+    until it commits, and a rollback returns the number, so numbers have no gaps or repeats."""
+    number = (await session.execute(
+        insert(InvoiceCounter)
+        .values(tenant_id=tenant_id, series=series, last_number=1)
+        .on_conflict_do_update(index_elements=["tenant_id", "series"],
+                               set_={"last_number": InvoiceCounter.last_number + 1})
+        .returning(InvoiceCounter.last_number)
+    )).scalar_one()
+    return int(number)
+
+
+async def payment_settings(session: AsyncSession, tenant_id: uuid.UUID) -> PaymentSettings | None:
+    return (await session.execute(
+        select(PaymentSettings).where(PaymentSettings.tenant_id == tenant_id)
+    )).scalar_one_or_none()
+
+
+def gateway_base_url(settings: Settings) -> str:
+    if settings.razorpay_base_url:
+        return settings.razorpay_base_url.rstrip("/")
+    if settings.razorpay_key_id or settings.is_production:
+        return RAZORPAY_API
+    return local_gateway_url(settings)
+
+
+def tenant_credentials(row: PaymentSettings | None, settings: Settings, keys: Keys) -> GatewayCredentials | None:
+    """A tenant's own Razorpay account, if it stored keys."""
+    if row is None or not (row.razorpay_key_id and row.razorpay_key_secret_encrypted):
+        return None
+    return GatewayCredentials(
+        key_id=row.razorpay_key_id,
+        key_secret=keys.decrypt(row.razorpay_key_secret_encrypted),
+        webhook_secret=keys.decrypt(row.razorpay_webhook_secret_encrypted)
+        if row.razorpay_webhook_secret_encrypted else "",
+        base_url=gateway_base_url(settings),
+        account=TENANT,
+    )
+
+
+async def credentials_for(
+    session: AsyncSession, tenant_id: uuid.UUID, settings: Settings, keys: Keys, *, key_id: str | None = None
+) -> GatewayCredentials:
+    """The account to use for a tenant: its own keys if stored, else the platform's. With
+    `key_id` (an order's), the account that order was created in, whichever it is."""
+    own = tenant_credentials(await payment_settings(session, tenant_id), settings, keys)
+    platform = platform_credentials(settings)
+    if key_id is None:
+        return own or platform
+    for candidate in (own, platform):
+        if candidate is not None and candidate.key_id == key_id:
+            return candidate
+    raise PaymentsNotConfigured(f"the Razorpay account {key_id} of this order is no longer configured")

@@ -50,9 +50,28 @@ class OrderStatus(enum.StrEnum):
     REFUNDED = "refunded"                        # everything paid went back
 
 
-# Once money is captured the order never returns to these.
-UNPAID_STATUSES = frozenset({OrderStatus.PENDING_PAYMENT})
+# Where an order may go from each status: a paid order never returns to pending or expired.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.NEEDS_REVIEW, OrderStatus.EXPIRED,
+                                            OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.FULFILLED, OrderStatus.AWAITING_FULFILMENT,
+                                 OrderStatus.FULFILMENT_FAILED, OrderStatus.REFUNDED}),
+    OrderStatus.AWAITING_FULFILMENT: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
+    OrderStatus.FULFILLED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.FULFILMENT_FAILED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.NEEDS_REVIEW: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.EXPIRED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+    OrderStatus.REFUNDED: frozenset(),
+}
 CLOSED_UNPAID = frozenset({OrderStatus.EXPIRED, OrderStatus.CANCELLED})
+# Statuses in which the order holds captured money (refunds are possible).
+MONEY_HELD = frozenset({OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.AWAITING_FULFILMENT,
+                        OrderStatus.FULFILMENT_FAILED, OrderStatus.NEEDS_REVIEW, OrderStatus.REFUNDED})
+
+
+def can_move(current: OrderStatus, target: OrderStatus) -> bool:
+    return target in TRANSITIONS[current]
 
 
 class LineStatus(enum.StrEnum):
@@ -132,6 +151,7 @@ class RefundView(BaseModel):
     status: RefundStatus
     kind: str
     reason: str
+    payment_id: str | None = None
     gateway_refund_id: str | None = None
 
 
@@ -174,6 +194,7 @@ class OrderState(BaseModel):
     flags: list[str] = Field(default_factory=list)
     invoice_number: str | None = None
     extra_payments: list[str] = Field(default_factory=list)
+    after_sales_until: datetime | None = None
 
 
 # -- to and from other workflows ---------------------------------------------------------
@@ -258,6 +279,7 @@ class StaleOrder(BaseModel):
     order_id: UUID
     tenant_id: UUID
     workflow_id: str
+    pending_refunds_only: bool = False
 
 
 class StaleQuery(BaseModel):
