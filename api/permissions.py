@@ -18,6 +18,15 @@ class Permission(enum.StrEnum):
     MANAGE_CLIENTS = "clients:manage"
     VIEW_AUDIT = "audit:view"
     VIEW_OUTBOX = "outbox:view"
+    # payments (dashboard too: only for active tenants); clients see and pay only their own orders
+    VIEW_ORDERS = "orders:view"
+    PAY_ORDERS = "orders:pay"
+    MANAGE_ORDERS = "orders:manage"
+    REFUND_ORDERS = "orders:refund"
+    MANAGE_COUPONS = "coupons:manage"
+    MANAGE_PAYMENT_SETTINGS = "payments:settings"
+    VIEW_WALLET = "wallet:view"
+    CREDIT_WALLETS = "wallet:credit"
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -31,7 +40,19 @@ DASHBOARD = frozenset({
     Permission.MANAGE_CLIENTS,
     Permission.VIEW_AUDIT,
     Permission.VIEW_OUTBOX,
+    Permission.VIEW_ORDERS,
+    Permission.PAY_ORDERS,
+    Permission.MANAGE_ORDERS,
+    Permission.REFUND_ORDERS,
+    Permission.MANAGE_COUPONS,
+    Permission.MANAGE_PAYMENT_SETTINGS,
+    Permission.VIEW_WALLET,
+    Permission.CREDIT_WALLETS,
 })
+
+# Staff who sell and refund; the owner also sets payment settings and credits wallets.
+_SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORDERS, Permission.REFUND_ORDERS,
+            Permission.MANAGE_COUPONS, Permission.VIEW_WALLET}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
@@ -42,11 +63,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
-    Role.CONSULTANT: frozenset(_EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}),
-    Role.STAFF: frozenset(
-        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX}
+    Role.CONSULTANT: frozenset(
+        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS}
     ),
-    Role.CLIENT: frozenset(_EVERYONE),
+    Role.STAFF: frozenset(
+        _EVERYONE | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX} | _SELLING
+    ),
+    Role.CLIENT: frozenset(_EVERYONE | {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.VIEW_WALLET}),
 }
 
 

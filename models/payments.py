@@ -311,7 +311,7 @@ class InsufficientFunds(Exception):
         self.balance, self.wanted = balance, wanted
 
 
-async def _locked_wallet(
+async def lock_wallet(
     session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID, currency: str
 ) -> WalletAccount:
     """The client's wallet account in `currency`, created if need be, locked until the transaction ends."""
@@ -362,7 +362,7 @@ async def move_wallet(
     """
     if amount == 0:
         raise ValueError("a wallet movement cannot be zero")
-    account = await _locked_wallet(session, tenant_id, client_id, currency)
+    account = await lock_wallet(session, tenant_id, client_id, currency)
     existing = (await session.execute(
         select(WalletEntry).where(WalletEntry.tenant_id == tenant_id, WalletEntry.dedupe_key == dedupe_key)
     )).scalar_one_or_none()

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -92,6 +92,7 @@ class OrderWorkflow:
         self._state = inp.resume or OrderState(
             order_id=inp.order_id, status=OrderStatus.PENDING_PAYMENT, amount_due=inp.amount_due,
             wallet_applied=inp.wallet_applied, lines={str(line.line_id): LineStatus.PENDING for line in inp.lines},
+            pay_by=workflow.now() + timedelta(seconds=inp.payment_window_seconds),
         )
         self._payments: list[PaymentReport] = []
         self._settlements: list[RefundReport] = []
@@ -147,7 +148,7 @@ class OrderWorkflow:
             self._set_status(OrderStatus.PAID)
             return
         while self._state.status == OrderStatus.PENDING_PAYMENT:
-            remaining = self._inp.expires_at - workflow.now()
+            remaining = self._pay_by() - workflow.now()
             if remaining > timedelta(0):
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None,
@@ -165,11 +166,17 @@ class OrderWorkflow:
             if self._cancel_reason is not None and self._state.status == OrderStatus.PENDING_PAYMENT:
                 await self._close_unpaid(OrderStatus.CANCELLED, self._cancel_reason)
 
+    def _pay_by(self) -> datetime:
+        return self._state.pay_by or self._inp.expires_at
+
     def _stale(self) -> StaleOrder:
         return StaleOrder(order_id=self._inp.order_id, tenant_id=self._inp.tenant_id,
                           workflow_id=self._ref.workflow_id)
 
     async def _take_payment(self, report: PaymentReport) -> None:
+        known = {self._state.paid_payment_id, *self._state.extra_payments}
+        if report.payment_id in known and report.status == "captured":
+            return  # a redelivery of a payment this workflow has already taken
         outcome = await self._activity(RECORD_PAYMENT, RecordPayment(ref=self._ref, report=report), PaymentOutcome)
         assert isinstance(outcome, PaymentOutcome)
         result = outcome.result
@@ -200,16 +207,16 @@ class OrderWorkflow:
         elif result == PaymentResult.FAILED and self._state.status == OrderStatus.PENDING_PAYMENT:
             await self._notify("payment_failed", "client", f"payment-failed:{outcome.payment_id}",
                                reason=outcome.detail or "declined",
-                               expires=self._inp.expires_at.strftime("%d %b %Y %H:%M UTC"))
+                               expires=self._pay_by().strftime("%d %b %Y %H:%M UTC"))
 
     async def _close_unpaid(self, status: OrderStatus, reason: str) -> None:
         await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=status, reason=reason))
-        self._set_status(status)
         ctx = self._context()
         for line in self._inp.lines:
             await self._release(ctx, line, reason)
         if status == OrderStatus.EXPIRED:
             await self._notify("order_expired", "client", "expired")
+        self._set_status(status)
 
     # -- 2. fulfilment ----------------------------------------------------------------------------------
     def _context(self) -> FulfilmentContext:
@@ -248,10 +255,10 @@ class OrderWorkflow:
                    if self._state.lines.get(str(line.line_id)) == LineStatus.AWAITING_HANDLER]
         final = OrderStatus.AWAITING_FULFILMENT if waiting else OrderStatus.FULFILLED
         await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=final, reason="fulfilment done"))
-        self._set_status(final)
         if waiting:
             await self._notify("fulfilment_awaiting_handler", "staff", "awaiting-handler",
                                kinds=", ".join(sorted({line.kind.value for line in waiting})))
+        self._set_status(final)
 
     async def _compensate(self, ctx: FulfilmentContext, done: list[FulfilmentLine], failed: FulfilmentLine,
                           reason: str) -> None:
@@ -267,15 +274,15 @@ class OrderWorkflow:
         await REGISTRY.handler_for(failed.kind).release(ctx, failed, reason)
         await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=OrderStatus.FULFILMENT_FAILED,
                                                      reason=reason))
-        self._set_status(OrderStatus.FULFILMENT_FAILED)
         amount = self._refundable()
-        if amount > 0:
-            await self._refund(RefundRequest(amount=amount, reason=f"order could not be fulfilled: {reason}"[:500],
-                                             kind="compensation", key=f"{self._inp.order_id}:compensation"))
         await self._notify("fulfilment_failed", "client", "fulfilment-failed", reason=reason[:200],
                            amount=self._money_text(amount))
         await self._notify("fulfilment_failed_staff", "staff", "fulfilment-failed", reason=reason[:200],
                            amount=self._money_text(amount))
+        self._set_status(OrderStatus.FULFILMENT_FAILED)
+        if amount > 0:
+            await self._refund(RefundRequest(amount=amount, reason=f"order could not be fulfilled: {reason}"[:500],
+                                             kind="compensation", key=f"{self._inp.order_id}:compensation"))
 
     # -- 3. after the sale: refunds ------------------------------------------------------------------
     def _refundable(self, payment_id: str | None = None) -> int:
@@ -412,7 +419,7 @@ class OrderWorkflow:
                                    non_retryable=True)
         if self._inp.amount_due == 0:
             raise ApplicationError("this order is paid from the wallet: nothing to pay online", non_retryable=True)
-        if workflow.now() >= self._inp.expires_at:
+        if workflow.now() >= self._pay_by():
             raise ApplicationError("this order has expired", non_retryable=True)
 
     @workflow.update

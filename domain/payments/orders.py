@@ -163,7 +163,8 @@ class OrderInput(BaseModel):
     total: int
     amount_due: int
     wallet_applied: int
-    expires_at: datetime
+    expires_at: datetime                  # for people; the workflow counts payment_window from its start
+    payment_window_seconds: int = int(PAYMENT_WINDOW.total_seconds())
     lines: list[FulfilmentLine]
     resume: OrderState | None = None      # carried over by continue-as-new
 
@@ -194,6 +195,7 @@ class OrderState(BaseModel):
     flags: list[str] = Field(default_factory=list)
     invoice_number: str | None = None
     extra_payments: list[str] = Field(default_factory=list)
+    pay_by: datetime | None = None
     after_sales_until: datetime | None = None
 
 
