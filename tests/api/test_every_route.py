@@ -46,6 +46,11 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
                                     json={"full_name": "Staff Made", "email": "staffmade@example.com"})).json()
     domain = (await client.post("/api/v1/tenant/domains", headers=owner.headers(),
                                 json={"domain": "tenant-a.example.com"})).json()
+    order = (await client.post("/api/v1/orders", headers=owner.headers(), json={
+        "client_id": customer.user_id,
+        "lines": [{"kind": "product", "description": "Tenant A's guide", "unit_amount": 50_000}]})).json()
+    coupon = (await client.post("/api/v1/coupons", headers=owner.headers(), json={
+        "code": "TENANTA10", "kind": "percent", "percent_bp": 1000})).json()
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
@@ -55,9 +60,12 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "session_id": str(owner_session),
         "domain_id": str(domain_id),
         "tenant_id": owner.tenant_id,
+        "order_id": order["id"],
+        "coupon_id": coupon["id"],
     }
     secrets = {owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
-               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session)}
+               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
+               order["id"], coupon["id"], "TENANTA10", "Tenant A's guide"}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -127,7 +135,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     owner = await active_consultancy(client, sessionmaker)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
-              "session_id": owner.user_id, "domain_id": owner.user_id}
+              "session_id": owner.user_id, "domain_id": owner.user_id, "order_id": owner.user_id,
+              "coupon_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
