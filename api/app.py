@@ -39,6 +39,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         try:
             yield
         finally:
+            processor = getattr(app.state, "webhook_processor", None)
+            if processor is not None:  # stored webhook events left in its queue go to the relay
+                await processor.close()
             if owned:
                 await app.state.muhurta.close()
 

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")
+    api_workers: int = Field(1, alias="API_WORKERS")
     public_base_url: str = Field("http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     # A request for `<slug>.<base_domain>` belongs to tenant <slug>.
     base_domain: str = Field("muhurta.localhost", alias="BASE_DOMAIN")

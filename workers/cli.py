@@ -140,7 +140,8 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.api_host,
-                port=args.port or settings.api_port, log_config=None, access_log=False)
+                port=args.port or settings.api_port, log_config=None, access_log=False,
+                workers=args.workers or settings.api_workers)
     return 0
 
 
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     api = sub.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host")
     api.add_argument("--port", type=int)
+    api.add_argument("--workers", type=int, help="API processes sharing the port (default API_WORKERS, 1)")
     sub.add_parser("worker", help="run a Temporal worker")
     migrate = sub.add_parser("migrate", help="upgrade the database and register search attributes")
     migrate.add_argument("--skip-temporal", action="store_true")

@@ -12,7 +12,7 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +50,7 @@ from api.schemas.payments import (
     WebhookAck,
 )
 from api.services.orders import NewOrder, create_order, order_view, orders_of, start_order_workflow
-from api.services.payment_events import WebhookSecrets, ingest_webhook, process_event
+from api.services.payment_events import EventProcessor, WebhookSecrets, ingest_webhook
 from core.db import TenantScope, scoped_session
 from core.razorpay import PaymentsNotConfigured, checkout_signature_matches, platform_credentials
 from domain.payments.orders import (
@@ -461,15 +461,16 @@ def _secrets(request: Request, state: State) -> WebhookSecrets:
     return secrets
 
 
-async def _process_quietly(state: State, row_id: uuid.UUID) -> None:
-    try:
-        await process_event(state.sessionmaker, state.temporal, row_id)
-    except Exception:  # the worker's relay takes it up again
-        log.exception("processing webhook event %s failed; the relay will retry", row_id)
+def _processor(request: Request, state: State) -> EventProcessor:
+    processor: EventProcessor | None = getattr(request.app.state, "webhook_processor", None)
+    if processor is None:
+        processor = EventProcessor(state.sessionmaker, state.temporal)
+        request.app.state.webhook_processor = processor
+    return processor
 
 
-async def _receive(request: Request, state: State, background: BackgroundTasks, signature: str,
-                   event_id: str | None, tenant_id: uuid.UUID | None) -> WebhookAck:
+async def _receive(request: Request, state: State, signature: str, event_id: str | None,
+                   tenant_id: uuid.UUID | None) -> Response:
     if int(request.headers.get("content-length") or 0) > MAX_WEBHOOK_BYTES:
         raise Problem(VALIDATION, "the body is too large for a Razorpay event", field="body")
     body = await request.body()
@@ -477,8 +478,9 @@ async def _receive(request: Request, state: State, background: BackgroundTasks, 
                                     event_id=event_id, tenant_id=tenant_id,
                                     ip=request.client.host if request.client else None)
     if ingested.row_id is not None:
-        background.add_task(_process_quietly, state, ingested.row_id)
-    return WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)
+        _processor(request, state).submit(ingested.row_id)  # acted on after the answer
+    ack = WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)
+    return Response(ack.model_dump_json(), media_type="application/json")
 
 
 Signature = Annotated[str, Header(alias="X-Razorpay-Signature", min_length=1, max_length=200)]
@@ -487,17 +489,16 @@ EventId = Annotated[str | None, Header(alias="X-Razorpay-Event-Id", max_length=1
 
 @router.post("/webhooks/razorpay", response_model=WebhookAck)
 async def razorpay_webhook(
-    request: Request, state: State, background: BackgroundTasks, signature: Signature, event_id: EventId = None,
-) -> WebhookAck:
+    request: Request, state: State, signature: Signature, event_id: EventId = None,
+) -> Response:
     """Events of the platform's Razorpay account. Answers 200 once the event is verified and stored
     (a redelivery: `duplicate: true`); the order's workflow is signalled after the answer."""
-    return await _receive(request, state, background, signature, event_id, None)
+    return await _receive(request, state, signature, event_id, None)
 
 
 @router.post("/webhooks/razorpay/{tenant_id}", response_model=WebhookAck)
 async def razorpay_tenant_webhook(
-    tenant_id: uuid.UUID, request: Request, state: State, background: BackgroundTasks, signature: Signature,
-    event_id: EventId = None,
-) -> WebhookAck:
+    tenant_id: uuid.UUID, request: Request, state: State, signature: Signature, event_id: EventId = None,
+) -> Response:
     """Events of a consultancy's own Razorpay account (verified with its webhook secret)."""
-    return await _receive(request, state, background, signature, event_id, tenant_id)
+    return await _receive(request, state, signature, event_id, tenant_id)

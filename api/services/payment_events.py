@@ -8,6 +8,8 @@ behind): it reads the stored event and signals the order's workflow, which decid
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,8 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -27,7 +28,7 @@ from core.razorpay import GatewayCredentials, PaymentsNotConfigured, platform_cr
 from core.security import Keys
 from core.settings import Settings
 from domain.payments.orders import order_workflow_id
-from domain.payments.webhooks import parse_event
+from domain.payments.webhooks import ParsedEvent, parse_event
 from models.payments import GatewayWebhookEvent, Order, Refund, payment_settings, tenant_credentials
 from models.platform import record_audit
 
@@ -94,52 +95,112 @@ async def ingest_webhook(
     except (ValueError, AttributeError):
         event_name = "unreadable"
     event_id = (event_id or "sha256:" + hashlib.sha256(body).hexdigest())[:100]
-    async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        row_id = (await session.execute(
-            insert(GatewayWebhookEvent)
-            .values(id=uuid.uuid4(), event_id=event_id, event=event_name, tenant_id=tenant_id,
-                    body=body.decode("utf-8", errors="replace"), received_at=datetime.now(UTC), attempts=0)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(GatewayWebhookEvent.id)
-        )).scalar_one_or_none()
+    engine = sessionmaker.kw["bind"]
+    async with engine.begin() as connection:
+        row_id = (await connection.execute(_INSERT_EVENT, {
+            "tenant": str(tenant_id or ""), "id": uuid.uuid4(), "event_id": event_id, "event": event_name,
+            "body": body.decode("utf-8", errors="replace")})).scalar_one_or_none()
     return Ingested(event_id, row_id)
+
+
+# One statement, one round trip: the row-level-security scope is set (transaction-local) by the
+# CTE the INSERT reads from, so it is in force when PostgreSQL checks the new row.
+_INSERT_EVENT = text("""
+    WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
+                          set_config('app.rls_bypass', 'off', true) AS bypass)
+    INSERT INTO gateway_webhook_events (id, event_id, event, tenant_id, body, received_at, attempts)
+    SELECT :id, :event_id, :event, CAST(NULLIF(scope.tenant, '') AS uuid), :body, now(), 0 FROM scope
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id
+""")
+
+
+class EventProcessor:
+    """Acts on stored events soon after they were acknowledged, in batches, off the request path.
+
+    One per API process. If the queue is full or the process dies, the worker's relay acts on
+    whatever is left (every stored event is acted on at least once)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                 *, batch: int = 100, capacity: int = 10_000) -> None:
+        self.sessionmaker, self.client, self.batch = sessionmaker, client, batch
+        self.queue: asyncio.Queue[uuid.UUID] = asyncio.Queue(capacity)
+        self._task: asyncio.Task[None] | None = None
+
+    def submit(self, row_id: uuid.UUID) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(row_id)
+
+    async def _run(self) -> None:
+        while True:
+            ids = [await self.queue.get()]
+            while len(ids) < self.batch and not self.queue.empty():
+                ids.append(self.queue.get_nowait())
+            try:
+                await process_events(self.sessionmaker, self.client, ids)
+            except Exception:
+                log.exception("acting on %d webhook events failed; the relay will retry them", len(ids))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 async def process_event(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
                         row_id: uuid.UUID) -> str | None:
-    """Act on a stored event once: signal its order's workflow. Returns the outcome, or None if
-    it was taken (or done) by someone else or must be tried again later."""
+    """Act on one stored event once; see process_events."""
+    return (await process_events(sessionmaker, client, [row_id])).get(row_id)
+
+
+async def process_events(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                         row_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """Act on stored events once each: signal their orders' workflows. Returns each event's outcome,
+    or None if it was taken (or done) by someone else or must be tried again later."""
+    outcomes: dict[uuid.UUID, str | None] = dict.fromkeys(row_ids)
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        event = (await session.execute(
+        events = (await session.execute(
             select(GatewayWebhookEvent)
-            .where(GatewayWebhookEvent.id == row_id, GatewayWebhookEvent.processed_at.is_(None))
+            .where(GatewayWebhookEvent.id.in_(row_ids), GatewayWebhookEvent.processed_at.is_(None))
+            .order_by(GatewayWebhookEvent.received_at)
             .with_for_update(skip_locked=True)
-        )).scalar_one_or_none()
-        if event is None:
-            return None
-        event.attempts += 1
-        try:
-            outcome = await _act(session, client, event)
-        except RetryLater as exc:
-            event.outcome = f"retry: {exc}"[:200]
-            if event.attempts < MAX_ATTEMPTS:
-                return None
-            outcome = f"gave up: {exc}"
-            log.error("webhook event %s not processed after %d attempts: %s", event.event_id, event.attempts, exc)
-        event.processed_at, event.outcome = datetime.now(UTC), outcome[:200]
-        return outcome
+        )).scalars().all()
+        parsed = {event.id: _parse(event) for event in events}
+        wanted = {p.gateway_order_id for p in parsed.values() if p.payment is not None and p.gateway_order_id}
+        orders = {order.gateway_order_id or "": order for order in (await session.execute(
+            select(Order).where(Order.gateway_order_id.in_(wanted)))).scalars()} if wanted else {}
+        for event in events:
+            event.attempts += 1
+            try:
+                outcome = await _act(session, client, event, parsed[event.id], orders)
+            except RetryLater as exc:
+                event.outcome = f"retry: {exc}"[:200]
+                if event.attempts < MAX_ATTEMPTS:
+                    continue
+                outcome = f"gave up: {exc}"
+                log.error("webhook event %s not processed after %d attempts: %s", event.event_id, event.attempts, exc)
+            event.processed_at, event.outcome = datetime.now(UTC), outcome[:200]
+            outcomes[event.id] = outcome
+    return outcomes
 
 
 class RetryLater(Exception):
     pass
 
 
-async def _act(session: AsyncSession, client: Client | None, event: GatewayWebhookEvent) -> str:
+def _parse(event: GatewayWebhookEvent) -> ParsedEvent:
     try:
         body = json.loads(event.body)
     except ValueError:
-        return "ignored: not JSON"
-    parsed = parse_event(body if isinstance(body, dict) else {}, event.event_id)
+        return ParsedEvent("unreadable")
+    return parse_event(body if isinstance(body, dict) else {}, event.event_id)
+
+
+async def _act(session: AsyncSession, client: Client | None, event: GatewayWebhookEvent, parsed: ParsedEvent,
+               orders: dict[str, Order]) -> str:
     if parsed.payment is None and parsed.refund is None:
         return f"ignored: {parsed.event or 'no event'}"
     order: Order | None = None
@@ -152,8 +213,7 @@ async def _act(session: AsyncSession, client: Client | None, event: GatewayWebho
                 Refund.gateway_refund_id == parsed.refund.gateway_refund_id))).scalar_one_or_none()
         order = await session.get(Order, refund.order_id) if refund else None
     elif parsed.gateway_order_id:
-        order = (await session.execute(
-            select(Order).where(Order.gateway_order_id == parsed.gateway_order_id))).scalar_one_or_none()
+        order = orders.get(parsed.gateway_order_id)
     if order is None:
         return "ignored: not an order of ours"
     if order.tenant_id != event.tenant_id and event.tenant_id is not None:
@@ -194,9 +254,10 @@ async def process_pending_events(sessionmaker: async_sessionmaker[AsyncSession],
             .order_by(GatewayWebhookEvent.received_at).limit(batch)
         )).scalars().all()
     done = 0
-    for row_id in ids:
+    for start in range(0, len(ids), 50):
         try:
-            done += await process_event(sessionmaker, client, row_id) is not None
+            outcomes = await process_events(sessionmaker, client, list(ids[start:start + 50]))
+            done += sum(outcome is not None for outcome in outcomes.values())
         except Exception:
-            log.exception("webhook event %s failed", row_id)
+            log.exception("webhook events failed")
     return done
