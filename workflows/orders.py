@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         CreateRefund,
         FulfilmentLine,
         GatewayFindings,
+        LineCompletion,
         LineStatus,
         LineUpdate,
         OrderInput,
@@ -438,6 +439,27 @@ class OrderWorkflow:
             raise ApplicationError(
                 f"at most {self._money_text(available)} can still be refunded on this order",
                 {"field": "amount"}, non_retryable=True)
+
+    @workflow.update
+    async def complete_line(self, completion: LineCompletion) -> OrderState:
+        """Staff delivered an `awaiting_handler` line by hand; the last one fulfils the order."""
+        line = next(line for line in self._inp.lines if line.line_id == completion.line_id)
+        await self._set_line(line, LineStatus.FULFILLED, completion.note or "delivered by staff")
+        if all(status == LineStatus.FULFILLED for status in self._state.lines.values()) \
+                and self._state.status == OrderStatus.AWAITING_FULFILMENT:
+            await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=OrderStatus.FULFILLED,
+                                                         reason="the last item was delivered by staff"))
+            self._set_status(OrderStatus.FULFILLED)
+        return self._state
+
+    @complete_line.validator
+    def _validate_completion(self, completion: LineCompletion) -> None:
+        status = self._state.lines.get(str(completion.line_id))
+        if status is None:
+            raise ApplicationError("this order has no such line", {"field": "line_id"}, non_retryable=True)
+        if status != LineStatus.AWAITING_HANDLER or self._state.status != OrderStatus.AWAITING_FULFILMENT:
+            raise ApplicationError(f"this line is {status.value.replace('_', ' ')}, not awaiting delivery",
+                                   {"field": "line_id"}, non_retryable=True)
 
     @workflow.query
     def state(self) -> OrderState:

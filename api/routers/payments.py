@@ -35,6 +35,7 @@ from api.schemas.payments import (
     CouponCreate,
     CouponOut,
     CouponUpdate,
+    LineDelivered,
     OrderCancel,
     OrderCreate,
     OrderOut,
@@ -55,6 +56,8 @@ from core.db import TenantScope, scoped_session
 from core.razorpay import PaymentsNotConfigured, checkout_signature_matches, platform_credentials
 from domain.payments.orders import (
     CheckoutInfo,
+    LineCompletion,
+    OrderState,
     OrderStatus,
     PaymentReport,
     PaymentSource,
@@ -354,6 +357,23 @@ async def refund_order(
         raise Problem(NOT_FOUND, "the refund was not recorded", field="order_id")
     await session.refresh(refund)
     return RefundOut.model_validate(refund)
+
+
+@router.post("/orders/{order_id}/lines/{line_id}/fulfilled", response_model=OrderOut)
+async def deliver_line(
+    order_id: uuid.UUID, line_id: uuid.UUID, body: LineDelivered, tenant: CurrentTenant, session: Session,
+    client: Temporal, principal: Principal = require(Permission.MANAGE_ORDERS),
+) -> OrderOut:
+    """Staff delivered by hand a line that has no automatic fulfilment (`awaiting_handler`)."""
+    order = await _order(session, tenant, principal, order_id)
+    await client.get_workflow_handle(order_workflow_id(order.id)).execute_update(
+        "complete_line", LineCompletion(line_id=line_id, actor_user_id=principal.user_id, note=body.note),
+        result_type=OrderState)
+    await record_audit(session, tenant_id=tenant.id, action="order.line_delivered", actor_user_id=principal.user_id,
+                       actor_role=principal.role.value, target_type="order", target_id=order.id,
+                       details={"line_id": str(line_id), "note": body.note})
+    await session.refresh(order)
+    return await order_view(session, order)
 
 
 @router.post("/orders/{order_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=OrderOut)

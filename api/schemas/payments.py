@@ -267,6 +267,11 @@ class RefundCreate(Strict):
     destination: RefundDestination = RefundDestination.ORIGINAL
 
 
+class LineDelivered(Strict):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)] = Field(
+        description="what was delivered, how")
+
+
 class OrderCancel(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=300)]
 

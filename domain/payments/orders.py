@@ -135,6 +135,14 @@ class RefundRequest(BaseModel):
     payment_id: str | None = None          # a specific payment (a duplicate); default: the order's
 
 
+class LineCompletion(BaseModel):
+    """Staff delivered a line that has no automatic fulfilment (update `complete_line`)."""
+
+    line_id: UUID
+    actor_user_id: UUID | None = None
+    note: str = Field("", max_length=500)
+
+
 class RefundStatus(enum.StrEnum):
     PENDING = "pending"
     PROCESSED = "processed"

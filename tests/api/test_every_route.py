@@ -62,6 +62,7 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "tenant_id": owner.tenant_id,
         "order_id": order["id"],
         "coupon_id": coupon["id"],
+        "line_id": order["lines"][0]["id"],
     }
     secrets = {owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
                staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
@@ -136,7 +137,7 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
               "session_id": owner.user_id, "domain_id": owner.user_id, "order_id": owner.user_id,
-              "coupon_id": owner.user_id}
+              "coupon_id": owner.user_id, "line_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -84,6 +84,18 @@ async def test_an_order_paid_through_checkout_is_verified_fulfilled_and_invoiced
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     [receipt] = [m for m in await outbox_for(sessionmaker, buyer.email) if m.template == "payment_receipt"]
     assert done["invoice_number"] in receipt.body
+    # The report has no automatic fulfilment yet: staff deliver it by hand, and the order is fulfilled.
+    line_id = done["lines"][0]["id"]
+    assert done["lines"][0]["status"] == "awaiting_handler"
+    assert_problem(await client.post(f"/api/v1/orders/{order['id']}/lines/{line_id}/fulfilled",
+                                     headers=buyer.headers(), json={"note": "sent by email"}), 403, "forbidden")
+    delivered = await client.post(f"/api/v1/orders/{order['id']}/lines/{line_id}/fulfilled",
+                                  headers=owner.headers(), json={"note": "report emailed as PDF"})
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["status"] == "fulfilled" and delivered.json()["lines"][0]["status"] == "fulfilled"
+    again = await client.post(f"/api/v1/orders/{order['id']}/lines/{line_id}/fulfilled",
+                              headers=owner.headers(), json={"note": "twice"})
+    assert_problem(again, 409, "workflow-rejected", "line_id")
 
 
 async def test_the_same_webhook_ten_times_fulfils_once(client, sessionmaker, gateway):
