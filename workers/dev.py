@@ -94,7 +94,10 @@ def run_dev(settings: Settings) -> int:
         python = sys.executable
         names = ["worker", "api"]
         if not dev_settings.razorpay_key_id:
+            from core.razorpay import platform_credentials
+
             _busy(dev_settings.razorpay_local_port, "the local Razorpay gateway")
+            platform_credentials(dev_settings)  # the development keys, made once before any child reads them
             names.insert(0, "razorpay-local")
         for name in names:
             child = ChildServer(name, [python, "-m", "workers.cli", name], log_file=None, env=env,
