@@ -22,6 +22,7 @@ from api.routers import (
     health,
     me,
     offerings,
+    payments,
     public,
     records,
     reports,
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         try:
             yield
         finally:
+            processor = getattr(app.state, "webhook_processor", None)
+            if processor is not None:  # stored webhook events left in its queue go to the relay
+                await processor.close()
             if owned:
                 await app.state.muhurta.close()
 
@@ -80,6 +84,6 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, admin):
+                   bookings, public, payments, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

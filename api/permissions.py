@@ -31,6 +31,15 @@ class Permission(enum.StrEnum):
     BOOK = "bookings:book"                      # book, see, move and cancel bookings (clients: their own)
     MANAGE_BOOKINGS = "bookings:manage"         # all of the consultancy's bookings, mark paid offline
     RECORD_OUTCOMES = "bookings:outcome"        # completed / no-show (the booking's consultant or the owner)
+    # payments (dashboard too: only for active tenants); clients see and pay only their own orders
+    VIEW_ORDERS = "orders:view"
+    PAY_ORDERS = "orders:pay"
+    MANAGE_ORDERS = "orders:manage"
+    REFUND_ORDERS = "orders:refund"
+    MANAGE_COUPONS = "coupons:manage"
+    MANAGE_PAYMENT_SETTINGS = "payments:settings"
+    VIEW_WALLET = "wallet:view"
+    CREDIT_WALLETS = "wallet:credit"
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -56,9 +65,21 @@ DASHBOARD = frozenset({
     Permission.BOOK,
     Permission.MANAGE_BOOKINGS,
     Permission.RECORD_OUTCOMES,
+    Permission.VIEW_ORDERS,
+    Permission.PAY_ORDERS,
+    Permission.MANAGE_ORDERS,
+    Permission.REFUND_ORDERS,
+    Permission.MANAGE_COUPONS,
+    Permission.MANAGE_PAYMENT_SETTINGS,
+    Permission.VIEW_WALLET,
+    Permission.CREDIT_WALLETS,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
+
+# Staff who sell and refund; the owner also sets payment settings and credits wallets.
+_SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORDERS, Permission.REFUND_ORDERS,
+            Permission.MANAGE_COUPONS, Permission.VIEW_WALLET}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
@@ -74,14 +95,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # a consultant manages their own profile, offerings and bookings (checked per row)
     Role.CONSULTANT: frozenset(
-        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS}
+        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS
+        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS}
     ),
     Role.STAFF: frozenset(
-        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS
+        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
            Permission.BOOK, Permission.MANAGE_BOOKINGS}
     ),
-    Role.CLIENT: frozenset(_EVERYONE | _ASTROLOGY | {Permission.OWN_FILES, Permission.BOOK}),
+    Role.CLIENT: frozenset(
+        _EVERYONE | _ASTROLOGY
+        | {Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.VIEW_WALLET}
+    ),
 }
 
 

@@ -162,6 +162,20 @@ SOLD_OUT = problem_type("sold-out", 409, "No seats left",
     "Every seat of this webinar session is taken; choose another session.")
 INVALID_LINK = problem_type("invalid-link", 404, "This link is not valid",
     "The link is incomplete or was not made by us; open it from the most recent email.")
+COUPON_NOT_APPLICABLE = problem_type("coupon-not-applicable", 422, "This coupon cannot be used here",
+    "The coupon does not exist, is not valid now, does not apply to these items or has been used up; "
+    "`detail` says which.")
+PAYMENT_SIGNATURE_INVALID = problem_type("payment-signature-invalid", 400, "The payment could not be verified",
+    "The Razorpay signature does not match this order and payment. Nothing was changed; the attempt is logged.")
+WEBHOOK_SIGNATURE_INVALID = problem_type("webhook-signature-invalid", 400, "The webhook signature is wrong",
+    "X-Razorpay-Signature is not the HMAC-SHA256 of the body with this account's webhook secret. "
+    "Nothing was changed; the attempt is logged.")
+PAYMENTS_UNAVAILABLE = problem_type("payments-unavailable", 503, "Online payments are not available",
+    "No Razorpay account is configured for this consultancy, or Razorpay did not answer; try again later.")
+INSUFFICIENT_WALLET = problem_type("insufficient-wallet-balance", 409, "Not enough in the wallet",
+    "The client's wallet holds less than this needs.")
+ORDER_NOT_PAYABLE = problem_type("order-not-payable", 409, "This order cannot be paid now",
+    "The order is paid, expired, cancelled or paid from the wallet; `detail` says which.")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")
+    api_workers: int = Field(1, alias="API_WORKERS")
     public_base_url: str = Field("http://127.0.0.1:8000", alias="PUBLIC_BASE_URL")
     # A request for `<slug>.<base_domain>` belongs to tenant <slug>.
     base_domain: str = Field("muhurta.localhost", alias="BASE_DOMAIN")
@@ -73,6 +74,14 @@ class Settings(BaseSettings):
     report_link_days: int = Field(7, alias="REPORT_LINK_DAYS", description="links sent by email")
     # Bookings: the default meeting provider needs no account (a Jitsi Meet room per booking).
     jitsi_base_url: str = Field("https://meet.jit.si", alias="JITSI_BASE_URL")
+    # Razorpay, the platform's own account. Without keys (and outside production) the local
+    # gateway (`activities/payments/local_gateway.py`) stands in on RAZORPAY_LOCAL_PORT with
+    # development keys kept under data_dir; tenants may also store their own keys (encrypted).
+    razorpay_key_id: str | None = Field(None, alias="RAZORPAY_KEY_ID")
+    razorpay_key_secret: SecretStr | None = Field(None, alias="RAZORPAY_KEY_SECRET")
+    razorpay_webhook_secret: SecretStr | None = Field(None, alias="RAZORPAY_WEBHOOK_SECRET")
+    razorpay_base_url: str | None = Field(None, alias="RAZORPAY_BASE_URL")
+    razorpay_local_port: int = Field(9034, alias="RAZORPAY_LOCAL_PORT")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")

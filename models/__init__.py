@@ -5,6 +5,20 @@ from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
 from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
+from models.payments import (
+    Coupon,
+    CouponRedemption,
+    GatewayWebhookEvent,
+    Invoice,
+    InvoiceCounter,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentSettings,
+    Refund,
+    WalletAccount,
+    WalletEntry,
+)
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
@@ -16,13 +30,23 @@ __all__ = [
     "BirthProfile",
     "Booking",
     "Consultant",
+    "Coupon",
+    "CouponRedemption",
+    "GatewayWebhookEvent",
     "IdempotencyRecord",
     "InterpretiveText",
+    "Invoice",
+    "InvoiceCounter",
     "Offering",
     "OneTimeToken",
+    "Order",
+    "OrderLine",
     "OutboxMessage",
+    "Payment",
+    "PaymentSettings",
     "PendingWorkflowStart",
     "RecoveryCode",
+    "Refund",
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
@@ -32,5 +56,7 @@ __all__ = [
     "TenantDomain",
     "TenantStatus",
     "User",
+    "WalletAccount",
+    "WalletEntry",
     "WebinarSession",
 ]

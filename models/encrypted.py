@@ -8,8 +8,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from models.bookings import Booking
 from models.identity import User
+from models.payments import PaymentSettings
 
 ENCRYPTED_COLUMNS: list[InstrumentedAttribute[str | None]] = [
     User.totp_secret_encrypted,
     Booking.private_notes_encrypted,
+    PaymentSettings.razorpay_key_secret_encrypted,
+    PaymentSettings.razorpay_webhook_secret_encrypted,
 ]

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="muhurta-xdg-"))  # 0700, as platformdirs wants
 
+from activities.payments.local_gateway import LocalRazorpay, LocalRazorpayServer
 from core.db import make_engine, make_sessionmaker
 from core.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, free_port
 from core.settings import Settings
@@ -63,8 +65,32 @@ def servers() -> Iterator[Servers]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+# The platform's Razorpay account on the local gateway (the same SDK code path as production).
+RAZORPAY_KEY_ID = "rzp_test_platform0001"
+RAZORPAY_KEY_SECRET = "platform-key-secret-for-tests"
+RAZORPAY_WEBHOOK_SECRET = "platform-webhook-secret-for-tests"
+
+
 @pytest.fixture(scope="session")
-def settings(servers: Servers) -> Settings:
+def razorpay_server() -> Iterator[LocalRazorpayServer]:
+    gateway = LocalRazorpay()
+    gateway.add_account(RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)
+    server = LocalRazorpayServer(gateway, free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gateway(razorpay_server: LocalRazorpayServer) -> Iterator[LocalRazorpay]:
+    """The local Razorpay, with its behaviour switches reset after the test."""
+    yield razorpay_server.gateway
+    razorpay_server.gateway.drop_webhooks = False
+    razorpay_server.gateway.refund_outcome = "processed"
+
+
+@pytest.fixture(scope="session")
+def settings(servers: Servers, razorpay_server: LocalRazorpayServer) -> Settings:
     return Settings.model_validate({
         "MUHURTA_ENV": "test",
         "MUHURTA_DATA_DIR": str(servers.root / "data"),
@@ -76,6 +102,10 @@ def settings(servers: Servers) -> Settings:
         "PUBLIC_BASE_URL": "https://app.muhurta.test",
         "BASE_DOMAIN": "muhurta.test",
         "LOG_JSON": False,
+        "RAZORPAY_KEY_ID": RAZORPAY_KEY_ID,
+        "RAZORPAY_KEY_SECRET": RAZORPAY_KEY_SECRET,
+        "RAZORPAY_WEBHOOK_SECRET": RAZORPAY_WEBHOOK_SECRET,
+        "RAZORPAY_BASE_URL": razorpay_server.base_url,
     }, context=None)
 
 
@@ -98,8 +128,14 @@ TABLES = ", ".join(t.name for t in Base.metadata.sorted_tables)
 async def clean(engine: AsyncEngine, settings: Settings) -> AsyncIterator[None]:
     """Empty tables and Redis after the test (TRUNCATE is not subject to row-level security)."""
     yield
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+    for attempt in range(5):
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(f"TRUNCATE {TABLES} CASCADE"))
+            break
+        except DBAPIError as exc:  # a workflow's activity still writing: PostgreSQL picked us as the victim
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
     from redis.asyncio import Redis
 
     redis = Redis.from_url(settings.redis_url)

@@ -140,7 +140,8 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.api_host,
-                port=args.port or settings.api_port, log_config=None, access_log=False)
+                port=args.port or settings.api_port, log_config=None, access_log=False,
+                workers=args.workers or settings.api_workers)
     return 0
 
 
@@ -155,6 +156,38 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         await run_worker(settings, stop)
 
     asyncio.run(main())
+    return 0
+
+
+def cmd_razorpay_local(settings: Settings, args: argparse.Namespace) -> int:
+    """The local Razorpay gateway with the development keys, sending webhooks to the API."""
+    import time
+
+    from activities.payments.local_gateway import LocalRazorpay, LocalRazorpayServer
+    from core.razorpay import platform_credentials
+
+    if settings.is_production or settings.razorpay_key_id:
+        print("refusing: real Razorpay keys are configured (or this is production)", file=sys.stderr)
+        return 2
+    credentials = platform_credentials(settings)
+    gateway = LocalRazorpay()
+    gateway.add_account(credentials.key_id, credentials.key_secret, credentials.webhook_secret,
+                        webhook_url=f"http://{settings.api_host}:{settings.api_port}/api/v1/webhooks/razorpay")
+    server = LocalRazorpayServer(gateway, settings.razorpay_local_port)
+    server.start()
+    print(f"local Razorpay on {server.base_url} (key {credentials.key_id}); pay an order with "
+          f"POST {server.base_url}/_local/orders/<razorpay order id>/pay", flush=True)
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not stop:
+        time.sleep(0.2)
+    server.stop()
     return 0
 
 
@@ -179,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     api = sub.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host")
     api.add_argument("--port", type=int)
+    api.add_argument("--workers", type=int, help="API processes sharing the port (default API_WORKERS, 1)")
     sub.add_parser("worker", help="run a Temporal worker")
     migrate = sub.add_parser("migrate", help="upgrade the database and register search attributes")
     migrate.add_argument("--skip-temporal", action="store_true")
@@ -186,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("doctor", help="check the configuration and every server")
     sub.add_parser("totp-code", help="print the demo admin's current TOTP code (development)")
     sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the newest ENCRYPTION_KEYS key")
+    sub.add_parser("razorpay-local", help="run the local Razorpay gateway (development, no keys needed)")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -193,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate,
         "seed": cmd_seed, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
-        "rotate-keys": cmd_rotate_keys,
+        "rotate-keys": cmd_rotate_keys, "razorpay-local": cmd_razorpay_local,
     }
     code = handlers[args.command](settings, args)
     # Skip interpreter finalisation: the Temporal core's native threads can abort it

@@ -92,18 +92,28 @@ def run_dev(settings: Settings) -> int:
         asyncio.run(_seed(dev_settings))
 
         python = sys.executable
-        for name in ("worker", "api"):
+        names = ["worker", "api"]
+        if not dev_settings.razorpay_key_id:
+            from core.razorpay import platform_credentials
+
+            _busy(dev_settings.razorpay_local_port, "the local Razorpay gateway")
+            platform_credentials(dev_settings)  # the development keys, made once before any child reads them
+            names.insert(0, "razorpay-local")
+        for name in names:
             child = ChildServer(name, [python, "-m", "workers.cli", name], log_file=None, env=env,
                                 stop_signal=signal.SIGINT)
             child.start()
             started.append(child)
         _wait_for_api(dev_settings.api_port, started)
         base = f"http://{dev_settings.api_host}:{dev_settings.api_port}"
+        razorpay = "" if dev_settings.razorpay_key_id else (
+            f"  Razorpay     local gateway http://127.0.0.1:{dev_settings.razorpay_local_port} (no keys needed)\n")
         print(
             "\nMuhurta is running:\n"
             f"  API docs     {base}/docs\n"
             f"  readiness    {base}/ready\n"
             f"  Temporal UI  {dev_settings.temporal_ui_url}\n"
+            f"{razorpay}"
             f"  data folder  {data}\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,

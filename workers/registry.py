@@ -10,32 +10,45 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.consultation import ConsultationActivities
 from activities.onboarding import OnboardingActivities
+from activities.payments.orders import PaymentActivities
 from activities.report_delivery import ReportDeliveryActivities
+from core.security import Keys
 from core.settings import Settings
 from workflows.consultation import ConsultationWorkflow
+from workflows.fulfilment import configure_fulfilment
 from workflows.onboarding import OnboardingWorkflow
+from workflows.orders import OrderWorkflow
+from workflows.reconciliation import ReconciliationWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
-WORKFLOWS: Sequence[type] = (OnboardingWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow)
+WORKFLOWS: Sequence[type] = (
+    OnboardingWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow, OrderWorkflow, ReconciliationWorkflow,
+)
+
+# Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
+configure_fulfilment(getattr(w, "__temporal_workflow_definition").name for w in WORKFLOWS)
 
 
 def build_activities(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, keys: Keys | None = None
 ) -> list[Callable[..., Any]]:
     onboarding = OnboardingActivities(sessionmaker, settings)
     reports = ReportDeliveryActivities(sessionmaker, settings)
     consultation = ConsultationActivities(sessionmaker, settings)
+    payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings))
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
         reports.record_by_hand,
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
         consultation.record_outcome, consultation.notify,
+        *payments.all(),
     ]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox re-imports workflow code per run; our pure modules and pydantic pass through."""
+    """The sandbox re-imports workflow code per run; our pure modules, pydantic and the fulfilment
+    registry (one per worker process) pass through."""
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "domain")
+        restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "domain", "workflows.fulfilment")
     )

@@ -62,3 +62,20 @@ async def run_relay(
         except Exception:
             log.exception("workflow start relay pass failed")
         await asyncio.sleep(every)
+
+
+async def run_webhook_relay(
+    sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, every: float = 3.0
+) -> None:
+    """Acts on stored Razorpay webhook events that the API did not get to (it died, or Temporal
+    was away): every event is acted on at least once."""
+    from api.services.payment_events import process_pending_events
+
+    while True:
+        try:
+            done = await process_pending_events(sessionmaker, client)
+            if done:
+                log.info("webhook relay processed %d stored events", done)
+        except Exception:
+            log.exception("webhook relay pass failed")
+        await asyncio.sleep(every)

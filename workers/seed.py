@@ -25,6 +25,7 @@ from domain.onboarding import OnboardingInput, onboarding_workflow_id
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.bookings import Consultant, Offering, OfferingKind, WebinarSession, WebinarStatus, blocked_range
 from models.identity import Role, User
+from models.payments import Coupon, PaymentSettings, payment_settings
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
@@ -138,6 +139,21 @@ async def _bookable(session: AsyncSession, tenant_id: object, user_id: object) -
                                status=WebinarStatus.SCHEDULED))
 
 
+async def _payments_demo(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """GST-registered payment settings (prices include 18 % GST) and a WELCOME10 coupon."""
+    if await payment_settings(session, tenant_id) is None:
+        session.add(PaymentSettings(
+            tenant_id=tenant_id, currency="INR", gst_mode="inclusive", gst_rate_bp=1800, gstin="27AAPFU0939F1ZV",
+            legal_name="Jyotish Demo Consultancy LLP", address="12 MG Road\nPune 411001", invoice_prefix="JD",
+            payment_window_minutes=30))
+    exists = await session.scalar(select(Coupon.id).where(Coupon.tenant_id == tenant_id, Coupon.code == "WELCOME10"))
+    if exists is None:
+        session.add(Coupon(tenant_id=tenant_id, code="WELCOME10", kind="percent", percent_bp=1000, currency="INR",
+                           max_uses=100, max_uses_per_client=1, min_order_amount=0, uses=0, active=True,
+                           offering_kinds=[], offering_ids=[], description="10 % off a first order"))
+    await session.flush()
+
+
 async def seed_demo(
     sessionmaker: async_sessionmaker[AsyncSession], keys: Keys, settings: Settings, client: Client | None
 ) -> SeedSummary:
@@ -155,6 +171,7 @@ async def seed_demo(
                                    full_name="Priya Client", role=Role.CLIENT, timezone="Asia/Kolkata")
         await _seed_astrology(session, demo.id, priya.id)
         await _bookable(session, demo.id, astro.id)
+        await _payments_demo(session, demo.id)
 
         pending = await _tenant(session, "pending-demo", "Numerology Newcomer", TenantStatus.PENDING)
         owner = await _ensure_user(session, tenant_id=pending.id, email="newcomer@pending.example.org",

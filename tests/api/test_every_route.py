@@ -79,6 +79,11 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
     day = slot["local_date"]
     assert (await client.put(f"/api/v1/consultants/{consultant['id']}/overrides/{day}", headers=owner.headers(),
                              json={"windows": [{"start": "09:00", "end": "17:00"}]})).status_code == 200
+    order = (await client.post("/api/v1/orders", headers=owner.headers(), json={
+        "client_id": customer.user_id,
+        "lines": [{"kind": "product", "description": "Tenant A's guide", "unit_amount": 50_000}]})).json()
+    coupon = (await client.post("/api/v1/coupons", headers=owner.headers(), json={
+        "code": "TENANTA10", "kind": "percent", "percent_bp": 1000})).json()
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
@@ -105,13 +110,16 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "consultant_slug": consultant["slug"],
         "link_token": sign(forger, "booking", {"b": booking["id"], "t": owner.tenant_id}),
         "feed_token": sign(forger, "calendar", {"c": consultant["id"], "t": owner.tenant_id, "v": 1}),
+        "order_id": order["id"],
+        "coupon_id": coupon["id"],
+        "line_id": order["lines"][0]["id"],
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
                owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
                staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
                upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
-               booking["id"], booking["workflow_id"]}
+               booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide"}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -186,7 +194,7 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "file_id": owner.user_id, "delivery_id": owner.user_id, "consultant_id": owner.user_id,
               "offering_id": owner.user_id, "booking_id": owner.user_id, "on_date": "2026-12-01",
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
-              "feed_token": "x.y"}
+              "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -1,0 +1,1 @@
+"""Payment side effects: the Razorpay adapter, the local gateway, the Order workflow's activities."""

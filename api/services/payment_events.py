@@ -1,0 +1,263 @@
+"""Razorpay webhooks: verify, store raw, answer at once; then act on them (signal the order).
+
+Ingestion does the least that makes the event safe: check the signature over the raw body,
+insert it once per `x-razorpay-event-id` (a redelivery is a no-op) and commit. Processing
+follows out of the request (a background task, and the worker's relay for anything left
+behind): it reads the stored event and signals the order's workflow, which decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import PAYMENTS_UNAVAILABLE, WEBHOOK_SIGNATURE_INVALID, Problem
+from core.db import TenantScope, scoped_session
+from core.razorpay import GatewayCredentials, PaymentsNotConfigured, platform_credentials, signature_matches
+from core.security import Keys
+from core.settings import Settings
+from domain.payments.orders import order_workflow_id
+from domain.payments.webhooks import ParsedEvent, parse_event
+from models.payments import GatewayWebhookEvent, Order, Refund, payment_settings, tenant_credentials
+from models.platform import record_audit
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Ingested:
+    event_id: str
+    row_id: uuid.UUID | None  # None: a redelivery of an event stored before
+
+
+class WebhookSecrets:
+    """Webhook secrets by account, decrypted once per process and tenant (they rarely change)."""
+
+    def __init__(self, settings: Settings, keys: Keys) -> None:
+        self.settings, self.keys = settings, keys
+        self._tenants: dict[uuid.UUID, tuple[datetime, GatewayCredentials | None]] = {}
+
+    def platform(self) -> GatewayCredentials | None:
+        try:
+            return platform_credentials(self.settings)
+        except PaymentsNotConfigured:
+            return None
+
+    async def tenant(self, sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
+                     ) -> GatewayCredentials | None:
+        cached = self._tenants.get(tenant_id)
+        if cached and cached[0] > datetime.now(UTC):
+            return cached[1]
+        async with scoped_session(sessionmaker, TenantScope.of(tenant_id)) as session:
+            credentials = tenant_credentials(await payment_settings(session, tenant_id), self.settings, self.keys)
+        self._tenants[tenant_id] = (datetime.now(UTC) + timedelta(seconds=60), credentials)
+        return credentials
+
+
+async def ingest_webhook(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    secrets: WebhookSecrets,
+    *,
+    body: bytes,
+    signature: str,
+    event_id: str | None,
+    tenant_id: uuid.UUID | None,
+    ip: str | None,
+) -> Ingested:
+    """Verify and store one delivery. A bad signature changes nothing but the audit log."""
+    credentials = await secrets.tenant(sessionmaker, tenant_id) if tenant_id else secrets.platform()
+    if credentials is None or not credentials.webhook_secret:
+        raise Problem(PAYMENTS_UNAVAILABLE, "no Razorpay webhook secret is configured for this account")
+    if not signature_matches(credentials.webhook_secret, body, signature):
+        log.warning("razorpay webhook with a bad signature rejected", extra={
+            "tenant_id": str(tenant_id) if tenant_id else None, "event_id": event_id, "ip": ip,
+            "body_sha256": hashlib.sha256(body).hexdigest()})
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            await record_audit(session, tenant_id=tenant_id, action="payment.webhook_rejected",
+                               target_type="webhook", target_id=event_id, ip=ip,
+                               details={"reason": "bad signature", "body_sha256": hashlib.sha256(body).hexdigest()})
+        raise Problem(WEBHOOK_SIGNATURE_INVALID, field="X-Razorpay-Signature")
+    try:
+        event_name = str(json.loads(body).get("event", ""))[:64]
+    except (ValueError, AttributeError):
+        event_name = "unreadable"
+    event_id = (event_id or "sha256:" + hashlib.sha256(body).hexdigest())[:100]
+    engine = sessionmaker.kw["bind"]
+    async with engine.begin() as connection:
+        row_id = (await connection.execute(_INSERT_EVENT, {
+            "tenant": str(tenant_id or ""), "id": uuid.uuid4(), "event_id": event_id, "event": event_name,
+            "body": body.decode("utf-8", errors="replace")})).scalar_one_or_none()
+    return Ingested(event_id, row_id)
+
+
+# One statement, one round trip: the row-level-security scope is set (transaction-local) by the
+# CTE the INSERT reads from, so it is in force when PostgreSQL checks the new row.
+_INSERT_EVENT = text("""
+    WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
+                          set_config('app.rls_bypass', 'off', true) AS bypass)
+    INSERT INTO gateway_webhook_events (id, event_id, event, tenant_id, body, received_at, attempts)
+    SELECT :id, :event_id, :event, CAST(NULLIF(scope.tenant, '') AS uuid), :body, now(), 0 FROM scope
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id
+""")
+
+
+class EventProcessor:
+    """Acts on stored events soon after they were acknowledged, in batches, off the request path.
+
+    One per API process. If the queue is full or the process dies, the worker's relay acts on
+    whatever is left (every stored event is acted on at least once)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                 *, batch: int = 100, capacity: int = 10_000) -> None:
+        self.sessionmaker, self.client, self.batch = sessionmaker, client, batch
+        self.queue: asyncio.Queue[uuid.UUID] = asyncio.Queue(capacity)
+        self._task: asyncio.Task[None] | None = None
+
+    def submit(self, row_id: uuid.UUID) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(row_id)
+
+    async def _run(self) -> None:
+        while True:
+            ids = [await self.queue.get()]
+            while len(ids) < self.batch and not self.queue.empty():
+                ids.append(self.queue.get_nowait())
+            try:
+                await process_events(self.sessionmaker, self.client, ids)
+            except Exception:
+                log.exception("acting on %d webhook events failed; the relay will retry them", len(ids))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+async def process_event(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                        row_id: uuid.UUID) -> str | None:
+    """Act on one stored event once; see process_events."""
+    return (await process_events(sessionmaker, client, [row_id])).get(row_id)
+
+
+async def process_events(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                         row_ids: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """Act on stored events once each: signal their orders' workflows. Returns each event's outcome,
+    or None if it was taken (or done) by someone else or must be tried again later."""
+    outcomes: dict[uuid.UUID, str | None] = dict.fromkeys(row_ids)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        events = (await session.execute(
+            select(GatewayWebhookEvent)
+            .where(GatewayWebhookEvent.id.in_(row_ids), GatewayWebhookEvent.processed_at.is_(None))
+            .order_by(GatewayWebhookEvent.received_at)
+            .with_for_update(skip_locked=True)
+        )).scalars().all()
+        parsed = {event.id: _parse(event) for event in events}
+        wanted = {p.gateway_order_id for p in parsed.values() if p.payment is not None and p.gateway_order_id}
+        orders = {order.gateway_order_id or "": order for order in (await session.execute(
+            select(Order).where(Order.gateway_order_id.in_(wanted)))).scalars()} if wanted else {}
+        for event in events:
+            event.attempts += 1
+            try:
+                outcome = await _act(session, client, event, parsed[event.id], orders)
+            except RetryLater as exc:
+                event.outcome = f"retry: {exc}"[:200]
+                if event.attempts < MAX_ATTEMPTS:
+                    continue
+                outcome = f"gave up: {exc}"
+                log.error("webhook event %s not processed after %d attempts: %s", event.event_id, event.attempts, exc)
+            event.processed_at, event.outcome = datetime.now(UTC), outcome[:200]
+            outcomes[event.id] = outcome
+    return outcomes
+
+
+class RetryLater(Exception):
+    pass
+
+
+def _parse(event: GatewayWebhookEvent) -> ParsedEvent:
+    try:
+        body = json.loads(event.body)
+    except ValueError:
+        return ParsedEvent("unreadable")
+    return parse_event(body if isinstance(body, dict) else {}, event.event_id)
+
+
+async def _act(session: AsyncSession, client: Client | None, event: GatewayWebhookEvent, parsed: ParsedEvent,
+               orders: dict[str, Order]) -> str:
+    if parsed.payment is None and parsed.refund is None:
+        return f"ignored: {parsed.event or 'no event'}"
+    order: Order | None = None
+    if parsed.refund is not None:
+        refund = None
+        if parsed.refund_id is not None:
+            refund = await session.get(Refund, parsed.refund_id)
+        if refund is None:
+            refund = (await session.execute(select(Refund).where(
+                Refund.gateway_refund_id == parsed.refund.gateway_refund_id))).scalar_one_or_none()
+        order = await session.get(Order, refund.order_id) if refund else None
+    elif parsed.gateway_order_id:
+        order = orders.get(parsed.gateway_order_id)
+    if order is None:
+        return "ignored: not an order of ours"
+    if order.tenant_id != event.tenant_id and event.tenant_id is not None:
+        log.warning("webhook %s of tenant %s names an order of tenant %s", event.event_id, event.tenant_id,
+                    order.tenant_id)
+        return "ignored: another account's order"
+    if client is None:
+        raise RetryLater("Temporal unavailable")
+    handle = client.get_workflow_handle(order_workflow_id(order.id))
+    try:
+        if parsed.refund is not None:
+            await handle.signal("refund_settled", parsed.refund)
+        else:
+            assert parsed.payment is not None
+            name = "payment_failed" if parsed.payment.status == "failed" else "payment_captured"
+            await handle.signal(name, parsed.payment)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            if order.status == "pending_payment" and order.created_at > datetime.now(UTC) - timedelta(minutes=5):
+                raise RetryLater("the order's workflow is not started yet") from exc
+            log.warning("order %s has no running workflow for %s", order.id, event.event_id)
+            await record_audit(session, tenant_id=order.tenant_id, action="payment.event_after_close",
+                               target_type="order", target_id=order.id,
+                               details={"event": parsed.event, "event_id": event.event_id})
+            return "flagged: the order's workflow has finished"
+        raise RetryLater(f"Temporal: {exc}") from exc
+    return f"signalled {order_workflow_id(order.id)}"
+
+
+async def process_pending_events(sessionmaker: async_sessionmaker[AsyncSession], client: Client,
+                                 *, older_than: timedelta = timedelta(seconds=5), batch: int = 200) -> int:
+    """One pass of the relay: act on stored events the API did not get to; returns how many."""
+    cutoff = datetime.now(UTC) - older_than
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        ids = (await session.execute(
+            select(GatewayWebhookEvent.id)
+            .where(GatewayWebhookEvent.processed_at.is_(None), GatewayWebhookEvent.received_at <= cutoff)
+            .order_by(GatewayWebhookEvent.received_at).limit(batch)
+        )).scalars().all()
+    done = 0
+    for start in range(0, len(ids), 50):
+        try:
+            outcomes = await process_events(sessionmaker, client, list(ids[start:start + 50]))
+            done += sum(outcome is not None for outcome in outcomes.values())
+        except Exception:
+            log.exception("webhook events failed")
+    return done

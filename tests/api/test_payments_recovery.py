@@ -1,0 +1,90 @@
+"""Nothing is lost between Razorpay and the Order workflow: the reconciliation Schedule finds
+payments whose webhooks never came, and the worker's relay acts on stored events the API could
+not (its process died, or Temporal was away)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from support import active_consultancy, eventually, register_client
+from test_payments_api import checkout, order_for, order_status
+
+from api.services.payment_events import WebhookSecrets, ingest_webhook, process_event, process_pending_events
+from core.db import TenantScope, scoped_session
+from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileResult
+from models.payments import GatewayWebhookEvent, Order
+from workers.schedules import ensure_schedules
+
+
+async def test_the_reconciliation_schedule_recovers_a_lost_webhook(client, sessionmaker, gateway, temporal_client,
+                                                                   api_settings):
+    owner = await active_consultancy(client, sessionmaker)
+    buyer = await register_client(client, owner.tenant_slug)
+    order = await order_for(client, owner, buyer)
+    info = await checkout(client, buyer, order["id"])
+    gateway.pay(info["gateway_order_id"])  # paid; every webhook lost, the browser closed before verifying
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:  # it has waited a while
+        await session.execute(update(Order).where(Order.id == uuid.UUID(order["id"]))
+                              .values(created_at=datetime.now(UTC) - timedelta(minutes=20)))
+
+    await ensure_schedules(temporal_client, api_settings.temporal_task_queue)
+    await ensure_schedules(temporal_client, api_settings.temporal_task_queue)  # a second worker: same schedule
+    schedule = temporal_client.get_schedule_handle(RECONCILE_SCHEDULE_ID)
+    try:
+        described = await schedule.describe()
+        assert described.schedule.spec.intervals[0].every == RECONCILE_EVERY
+        await schedule.trigger()
+
+        async def runs():
+            return len((await schedule.describe()).info.recent_actions)
+        assert await eventually(runs, 1) == 1
+        run = (await schedule.describe()).info.recent_actions[0].action
+        result = await temporal_client.get_workflow_handle(run.workflow_id, result_type=ReconcileResult).result()
+        assert f"order-{order['id']}" in result.signalled
+        paid = await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
+        assert paid["paid_payment_id"]
+    finally:
+        await schedule.delete()
+
+
+async def test_the_relay_acts_on_events_the_api_could_not(client, sessionmaker, gateway, app_state, temporal_client):
+    owner = await active_consultancy(client, sessionmaker)
+    buyer = await register_client(client, owner.tenant_slug)
+    order = await order_for(client, owner, buyer)
+    info = await checkout(client, buyer, order["id"])
+    gateway.pay(info["gateway_order_id"])
+    [captured] = gateway.deliveries_for(info["gateway_order_id"], "payment.captured")
+    ingested = await ingest_webhook(sessionmaker, WebhookSecrets(app_state.settings, app_state.keys),
+                                    body=captured.body, signature=captured.headers["X-Razorpay-Signature"],
+                                    event_id=captured.event_id, tenant_id=None, ip=None)
+    assert ingested.row_id is not None
+    # The API's own attempt, with Temporal away: stored, not lost, to be retried.
+    assert await process_event(sessionmaker, None, ingested.row_id) is None
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        event = (await session.execute(select(GatewayWebhookEvent))).scalar_one()
+    assert event.processed_at is None and event.attempts == 1 and "Temporal" in (event.outcome or "")
+
+    assert await process_pending_events(sessionmaker, temporal_client, older_than=timedelta(0)) == 1
+    await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
+    assert await process_pending_events(sessionmaker, temporal_client, older_than=timedelta(0)) == 0
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        event = (await session.execute(select(GatewayWebhookEvent))).scalar_one()
+    assert event.processed_at is not None and event.outcome.startswith("signalled order-")
+
+
+async def test_events_of_orders_not_ours_are_stored_and_ignored(client, sessionmaker, gateway, app_state):
+    other_shop = "order_" + uuid.uuid4().hex[:14]
+    body = (b'{"entity":"event","event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_abc",'
+            b'"order_id":"' + other_shop.encode() + b'","status":"captured","amount":100,"currency":"INR"}}}}')
+    from core.razorpay import sign
+    secret = app_state.settings.razorpay_webhook_secret.get_secret_value()
+    answer = await client.post("/api/v1/webhooks/razorpay", content=body,
+                               headers={"X-Razorpay-Signature": sign(secret, body), "X-Razorpay-Event-Id": "evt_x1"})
+    assert answer.status_code == 200
+
+    async def outcome():
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            return (await session.execute(select(GatewayWebhookEvent.outcome))).scalar_one()
+    assert await eventually(outcome, "ignored: not an order of ours") == "ignored: not an order of ours"

@@ -1,0 +1,477 @@
+"""OrderWorkflow (`order-<order id>`): from an order to its payment, fulfilment and refunds.
+
+1. Waits for a payment (signals from the webhook, checkout verification or reconciliation)
+   until the order expires; before expiring it asks the gateway once more (a lost webhook must
+   not lose a payment). Expiry releases what the lines hold and gives back coupon and wallet.
+2. A captured payment is recorded once (by its gateway id, however often it is reported); the
+   wrong amount or currency sends the order to staff (`needs_review`) and it is never fulfilled.
+3. Paid: each line is fulfilled through the registry of fulfilment handlers; if one fails for
+   good, the others are released and everything is refunded (compensation). Then the invoice
+   (gap-free number) and the receipt.
+4. Afterwards it takes refunds (the `refund` update, validated; or `request_refund` from another
+   workflow) for REFUND_WINDOW, closes them on `refund_settled`, refunds late or duplicate
+   payments by itself, and ends.
+
+Signals are queued and handled one at a time by the main loop, so the order of arrival does not
+matter: a `payment_failed` after a capture changes nothing, a paid order never goes back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.payments.money import format_amount
+    from domain.payments.orders import (
+        CHECK_GATEWAY,
+        CLOSE_ORDER,
+        CREATE_GATEWAY_ORDER,
+        CREATE_REFUND,
+        ISSUE_INVOICE,
+        LATE_PAYMENT_GRACE,
+        MONEY_HELD,
+        NOTIFY,
+        RECORD_PAYMENT,
+        REFUND_WINDOW,
+        SEND_RECEIPT,
+        SETTLE_REFUND,
+        UPDATE_LINE,
+        CheckoutInfo,
+        CloseOrder,
+        CreateRefund,
+        FulfilmentLine,
+        GatewayFindings,
+        LineCompletion,
+        LineStatus,
+        LineUpdate,
+        OrderInput,
+        OrderNotice,
+        OrderRef,
+        OrderState,
+        OrderStatus,
+        PaymentOutcome,
+        PaymentReport,
+        PaymentResult,
+        RecordPayment,
+        RefundReport,
+        RefundRequest,
+        RefundStatus,
+        RefundView,
+        SettleRefund,
+        StaleOrder,
+    )
+    from domain.payments.refunds import RefundDestination
+    from workflows.fulfilment import REGISTRY, FulfilmentContext
+    from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
+
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=2),
+                             non_retryable_error_types=["PaymentRefused", "OrderNotFound", "BadTransition",
+                                                        "RefundTooLarge", "RefundTooSmall", "UnknownRefund",
+                                                        "NothingToPay", "PaymentsNotConfigured"])
+# Fulfilment steps give up after a while: the order is then compensated rather than stuck.
+FULFIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                           maximum_attempts=10)
+
+
+class RefundRejected(ApplicationError):
+    pass
+
+
+@workflow.defn(name="Order")
+class OrderWorkflow:
+    @workflow.init
+    def __init__(self, inp: OrderInput) -> None:
+        self._inp = inp
+        self._ref = OrderRef(workflow_id=workflow.info().workflow_id, order_id=inp.order_id, tenant_id=inp.tenant_id)
+        self._state = inp.resume or OrderState(
+            order_id=inp.order_id, status=OrderStatus.PENDING_PAYMENT, amount_due=inp.amount_due,
+            wallet_applied=inp.wallet_applied, lines={str(line.line_id): LineStatus.PENDING for line in inp.lines},
+            pay_by=workflow.now() + timedelta(seconds=inp.payment_window_seconds),
+        )
+        self._payments: list[PaymentReport] = []
+        self._settlements: list[RefundReport] = []
+        self._refund_requests: list[RefundRequest] = []
+        self._cancel_reason: str | None = None
+        self._money = asyncio.Lock()  # one money-moving step at a time (main loop and updates)
+
+    # -- the run -----------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: OrderInput) -> OrderState:
+        self._publish()
+        if self._state.status == OrderStatus.PENDING_PAYMENT:
+            await self._await_payment()
+        if self._state.status == OrderStatus.PAID:
+            await self._fulfil()
+        await self._after_sales()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    def _publish(self) -> None:
+        workflow.upsert_search_attributes([
+            TENANT_ID.value_set(str(self._inp.tenant_id)),
+            CLIENT_ID.value_set(str(self._inp.client_id)),
+            ENTITY_STATUS.value_set(self._state.status.value),
+        ])
+        workflow.upsert_memo({"summary": (
+            f"Order {str(self._inp.order_id)[:8]}: {format_amount(self._inp.total, self._inp.currency)}, "
+            f"{len(self._inp.lines)} item(s), {self._state.status.value.replace('_', ' ')}")})
+
+    def _set_status(self, status: OrderStatus) -> None:
+        if self._state.status != status:
+            self._state.status = status
+            self._publish()
+
+    async def _activity(self, name: str, arg: object, result_type: type | None = None,
+                        retry: RetryPolicy = ACTIVITY_RETRY) -> object:
+        return await workflow.execute_activity(name, arg, result_type=result_type,
+                                               start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry)
+
+    async def _notify(self, event: str, audience: str, step: str, **variables: str) -> None:
+        await self._activity(NOTIFY, OrderNotice(ref=self._ref, event=event, audience=audience,  # type: ignore[arg-type]
+                                                 step=step, variables=variables))
+
+    def _money_text(self, amount: int) -> str:
+        return format_amount(amount, self._inp.currency)
+
+    # -- 1. waiting for the payment ----------------------------------------------------------------------
+    async def _await_payment(self) -> None:
+        if self._inp.amount_due == 0:  # the wallet (and a coupon) paid it all
+            await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=OrderStatus.PAID,
+                                                         reason="paid from the wallet"))
+            self._state.paid_payment_id = "wallet"
+            self._set_status(OrderStatus.PAID)
+            return
+        while self._state.status == OrderStatus.PENDING_PAYMENT:
+            remaining = self._pay_by() - workflow.now()
+            if remaining > timedelta(0):
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None,
+                                                  timeout=remaining)
+            if not self._payments and self._cancel_reason is None:
+                # Expired: one last look at the gateway, in case a webhook was lost.
+                findings = await self._activity(CHECK_GATEWAY, self._stale(), GatewayFindings)
+                assert isinstance(findings, GatewayFindings)
+                self._payments.extend(findings.payments)
+                if not self._payments:
+                    await self._close_unpaid(OrderStatus.EXPIRED, "not paid in time")
+                    return
+            while self._payments and self._state.status == OrderStatus.PENDING_PAYMENT:
+                await self._take_payment(self._payments.pop(0))
+            if self._cancel_reason is not None and self._state.status == OrderStatus.PENDING_PAYMENT:
+                await self._close_unpaid(OrderStatus.CANCELLED, self._cancel_reason)
+
+    def _pay_by(self) -> datetime:
+        return self._state.pay_by or self._inp.expires_at
+
+    def _stale(self) -> StaleOrder:
+        return StaleOrder(order_id=self._inp.order_id, tenant_id=self._inp.tenant_id,
+                          workflow_id=self._ref.workflow_id)
+
+    async def _take_payment(self, report: PaymentReport) -> None:
+        known = {self._state.paid_payment_id, *self._state.extra_payments}
+        if report.payment_id in known and report.status == "captured":
+            return  # a redelivery of a payment this workflow has already taken
+        outcome = await self._activity(RECORD_PAYMENT, RecordPayment(ref=self._ref, report=report), PaymentOutcome)
+        assert isinstance(outcome, PaymentOutcome)
+        result = outcome.result
+        if result == PaymentResult.PAID or (result == PaymentResult.ALREADY_PAID
+                                            and self._state.status == OrderStatus.PENDING_PAYMENT):
+            self._state.paid_payment_id = outcome.payment_id
+            self._state.amount_paid = outcome.amount
+            self._set_status(OrderStatus.PAID)
+        elif result == PaymentResult.MISMATCH:
+            self._state.paid_payment_id = outcome.payment_id
+            self._state.amount_paid = outcome.amount
+            self._state.flags.append(f"mismatch: {outcome.detail}")
+            self._set_status(OrderStatus.NEEDS_REVIEW)
+            await self._notify("payment_needs_review", "staff", f"review:{outcome.payment_id}", reason=outcome.detail)
+        elif result in (PaymentResult.EXTRA, PaymentResult.LATE):
+            if outcome.payment_id in self._state.extra_payments:
+                return
+            self._state.extra_payments.append(outcome.payment_id)
+            late = result == PaymentResult.LATE
+            self._state.flags.append(f"{'late' if late else 'duplicate'} payment {outcome.payment_id} refunded")
+            await self._refund(RefundRequest(
+                amount=outcome.amount, reason=outcome.detail, kind="late_payment" if late else "duplicate_payment",
+                key=f"{self._inp.order_id}:{'late' if late else 'extra'}:{outcome.payment_id}",
+                payment_id=outcome.payment_id, destination=RefundDestination.ORIGINAL))
+            if late:
+                await self._notify("late_payment_refunded", "client", f"late:{outcome.payment_id}",
+                                   status=self._state.status.value, amount=self._money_text(outcome.amount))
+        elif result == PaymentResult.FAILED and self._state.status == OrderStatus.PENDING_PAYMENT:
+            await self._notify("payment_failed", "client", f"payment-failed:{outcome.payment_id}",
+                               reason=outcome.detail or "declined",
+                               expires=self._pay_by().strftime("%d %b %Y %H:%M UTC"))
+
+    async def _close_unpaid(self, status: OrderStatus, reason: str) -> None:
+        await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=status, reason=reason))
+        ctx = self._context()
+        for line in self._inp.lines:
+            await self._release(ctx, line, reason)
+        if status == OrderStatus.EXPIRED:
+            await self._notify("order_expired", "client", "expired")
+        self._set_status(status)
+
+    # -- 2. fulfilment ----------------------------------------------------------------------------------
+    def _context(self) -> FulfilmentContext:
+        return FulfilmentContext(order_id=self._inp.order_id, tenant_id=self._inp.tenant_id,
+                                 client_id=self._inp.client_id, payment_id=self._state.paid_payment_id or "",
+                                 currency=self._inp.currency, workflow_id=self._ref.workflow_id)
+
+    async def _set_line(self, line: FulfilmentLine, status: LineStatus, detail: str | None = None) -> None:
+        await self._activity(UPDATE_LINE, LineUpdate(ref=self._ref, line_id=line.line_id, status=status, detail=detail))
+        self._state.lines[str(line.line_id)] = status
+
+    async def _release(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        if self._state.lines.get(str(line.line_id)) in (LineStatus.RELEASED, LineStatus.AWAITING_HANDLER):
+            return
+        await REGISTRY.handler_for(line.kind).release(ctx, line, reason)
+        await self._set_line(line, LineStatus.RELEASED, reason)
+
+    async def _fulfil(self) -> None:
+        ctx = self._context()
+        done: list[FulfilmentLine] = []
+        for line in self._inp.lines:
+            status = self._state.lines.get(str(line.line_id))
+            if status in (LineStatus.FULFILLED, LineStatus.AWAITING_HANDLER):
+                done.append(line)
+                continue
+            try:
+                outcome = await REGISTRY.handler_for(line.kind).fulfil(ctx, line)
+            except (FailureError, ValueError) as exc:
+                await self._compensate(ctx, done, line, _reason(exc))
+                return
+            await self._set_line(line, outcome)
+            done.append(line)
+        self._state.invoice_number = str(await self._activity(ISSUE_INVOICE, self._ref, str))
+        await self._activity(SEND_RECEIPT, self._ref, bool)
+        waiting = [line for line in self._inp.lines
+                   if self._state.lines.get(str(line.line_id)) == LineStatus.AWAITING_HANDLER]
+        final = OrderStatus.AWAITING_FULFILMENT if waiting else OrderStatus.FULFILLED
+        await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=final, reason="fulfilment done"))
+        if waiting:
+            await self._notify("fulfilment_awaiting_handler", "staff", "awaiting-handler",
+                               kinds=", ".join(sorted({line.kind.value for line in waiting})))
+        self._set_status(final)
+
+    async def _compensate(self, ctx: FulfilmentContext, done: list[FulfilmentLine], failed: FulfilmentLine,
+                          reason: str) -> None:
+        """A line could not be fulfilled: release everything, refund everything, tell everyone."""
+        workflow.logger.warning("order %s: fulfilling %s failed (%s); compensating", self._inp.order_id,
+                                failed.kind.value, reason)
+        await self._set_line(failed, LineStatus.FAILED, reason)
+        for line in reversed(done):
+            await self._release(ctx, line, f"another item of the order failed: {reason}")
+        for line in self._inp.lines:
+            if self._state.lines.get(str(line.line_id)) == LineStatus.PENDING:
+                await self._release(ctx, line, "the order could not be completed")
+        await REGISTRY.handler_for(failed.kind).release(ctx, failed, reason)
+        await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=OrderStatus.FULFILMENT_FAILED,
+                                                     reason=reason))
+        amount = self._refundable()
+        await self._notify("fulfilment_failed", "client", "fulfilment-failed", reason=reason[:200],
+                           amount=self._money_text(amount))
+        await self._notify("fulfilment_failed_staff", "staff", "fulfilment-failed", reason=reason[:200],
+                           amount=self._money_text(amount))
+        self._set_status(OrderStatus.FULFILMENT_FAILED)
+        if amount > 0:
+            await self._refund(RefundRequest(amount=amount, reason=f"order could not be fulfilled: {reason}"[:500],
+                                             kind="compensation", key=f"{self._inp.order_id}:compensation"))
+
+    # -- 3. after the sale: refunds ------------------------------------------------------------------
+    def _refundable(self, payment_id: str | None = None) -> int:
+        if self._state.status not in MONEY_HELD:
+            return 0
+        if payment_id and payment_id != self._state.paid_payment_id:
+            return 0
+        wallet = self._state.wallet_applied
+        main = [r for r in self._state.refunds if r.status != RefundStatus.FAILED
+                and r.payment_id in (None, self._state.paid_payment_id)]
+        return self._state.amount_paid + wallet - sum(r.amount for r in main)
+
+    def _has_work(self) -> bool:
+        return bool(self._payments or self._settlements or self._refund_requests)
+
+    def _pending_refunds(self) -> bool:
+        return any(r.status == RefundStatus.PENDING for r in self._state.refunds)
+
+    async def _after_sales(self) -> None:
+        if self._state.after_sales_until is None:
+            window = LATE_PAYMENT_GRACE if self._state.status not in MONEY_HELD else REFUND_WINDOW
+            self._state.after_sales_until = workflow.now() + window
+        while True:
+            while self._has_work():
+                if self._payments:
+                    await self._take_payment(self._payments.pop(0))
+                elif self._settlements:
+                    await self._settle(self._settlements.pop(0))
+                else:
+                    await self._requested_refund(self._refund_requests.pop(0))
+            remaining = self._state.after_sales_until - workflow.now()
+            finished = self._state.status == OrderStatus.REFUNDED or remaining <= timedelta(0)
+            if finished and not self._pending_refunds():
+                return
+            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished():
+                workflow.continue_as_new(self._inp.model_copy(update={"resume": self._state}))
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._has_work() or (self._state.status == OrderStatus.REFUNDED
+                                                 and not self._pending_refunds()),
+                    timeout=remaining if remaining > timedelta(0) else None)
+
+    async def _requested_refund(self, request: RefundRequest) -> None:
+        try:
+            self._validate_refund(request)
+            await self._refund(request)
+        except ApplicationError as exc:
+            self._state.flags.append(f"refund {request.key} refused: {exc.message}")
+            await self._notify("refund_failed_staff", "staff", f"refund-refused:{request.key}",
+                               amount=self._money_text(request.amount), reason=exc.message)
+
+    def _remember(self, view: RefundView) -> None:
+        for index, known in enumerate(self._state.refunds):
+            if known.refund_id == view.refund_id:
+                self._state.refunds[index] = view
+                break
+        else:
+            self._state.refunds.append(view)
+        self._state.refunded = sum(r.amount for r in self._state.refunds if r.status == RefundStatus.PROCESSED)
+        if self._refundable() == 0 and self._state.status in MONEY_HELD and not self._pending_refunds() \
+                and self._state.refunded > 0:
+            self._set_status(OrderStatus.REFUNDED)
+
+    async def _refund(self, request: RefundRequest) -> RefundView:
+        async with self._money:
+            for known in self._state.refunds:
+                if known.key == request.key:
+                    return known
+            try:
+                view = await self._activity(CREATE_REFUND, CreateRefund(ref=self._ref, request=request), RefundView)
+            except ActivityError as exc:
+                raise RefundRejected(_reason(exc), {"field": "amount"}, non_retryable=True) from exc
+            assert isinstance(view, RefundView)
+            self._remember(view)
+            if view.status == RefundStatus.PROCESSED:
+                await self._refund_done(view)
+            return view
+
+    async def _refund_done(self, view: RefundView) -> None:
+        where = " to your wallet" if view.gateway_amount == 0 else ""
+        await self._notify("refund_processed", "client", f"refund:{view.refund_id}",
+                           amount=self._money_text(view.amount), destination=where)
+
+    async def _settle(self, report: RefundReport) -> None:
+        async with self._money:
+            try:
+                view = await self._activity(SETTLE_REFUND, SettleRefund(ref=self._ref, report=report), RefundView)
+            except ActivityError as exc:
+                workflow.logger.warning("refund report %s not applied: %s", report.gateway_refund_id, _reason(exc))
+                return
+            assert isinstance(view, RefundView)
+            before = next((r.status for r in self._state.refunds if r.refund_id == view.refund_id), None)
+            self._remember(view)
+            if before == RefundStatus.PENDING and view.status == RefundStatus.PROCESSED:
+                await self._refund_done(view)
+            elif before == RefundStatus.PENDING and view.status == RefundStatus.FAILED:
+                await self._notify("refund_failed_staff", "staff", f"refund-failed:{view.refund_id}",
+                                   amount=self._money_text(view.amount), reason="the gateway failed it")
+
+    # -- signals, updates, queries -----------------------------------------------------------------
+    @workflow.signal
+    def payment_captured(self, report: PaymentReport) -> None:
+        self._payments.append(report)
+
+    @workflow.signal
+    def payment_failed(self, report: PaymentReport) -> None:
+        self._payments.append(report)
+
+    @workflow.signal
+    def refund_settled(self, report: RefundReport) -> None:
+        self._settlements.append(report)
+
+    @workflow.signal
+    def request_refund(self, request: RefundRequest) -> None:
+        """A refund asked by another workflow (a cancelled consultation); refused ones go to staff."""
+        self._refund_requests.append(request)
+
+    @workflow.signal
+    def cancel(self, reason: str) -> None:
+        if self._state.status == OrderStatus.PENDING_PAYMENT and self._cancel_reason is None:
+            self._cancel_reason = reason or "cancelled"
+
+    @workflow.update
+    async def checkout(self) -> CheckoutInfo:
+        """The Razorpay order to pay with (created once)."""
+        info = await self._activity(CREATE_GATEWAY_ORDER, self._ref, CheckoutInfo)
+        assert isinstance(info, CheckoutInfo)
+        return info
+
+    @checkout.validator
+    def _validate_checkout(self) -> None:
+        if self._state.status != OrderStatus.PENDING_PAYMENT:
+            raise ApplicationError(f"this order is {self._state.status.value.replace('_', ' ')}: nothing to pay",
+                                   non_retryable=True)
+        if self._inp.amount_due == 0:
+            raise ApplicationError("this order is paid from the wallet: nothing to pay online", non_retryable=True)
+        if workflow.now() >= self._pay_by():
+            raise ApplicationError("this order has expired", non_retryable=True)
+
+    @workflow.update
+    async def refund(self, request: RefundRequest) -> RefundView:
+        return await self._refund(request)
+
+    @refund.validator
+    def _validate_refund(self, request: RefundRequest) -> None:
+        if any(known.key == request.key for known in self._state.refunds):
+            return  # a repeat: answered with the first refund
+        if self._state.status not in MONEY_HELD:
+            raise ApplicationError(f"this order is {self._state.status.value.replace('_', ' ')}: nothing was paid",
+                                   non_retryable=True)
+        available = self._refundable(request.payment_id)
+        if request.amount > available:
+            raise ApplicationError(
+                f"at most {self._money_text(available)} can still be refunded on this order",
+                {"field": "amount"}, non_retryable=True)
+
+    @workflow.update
+    async def complete_line(self, completion: LineCompletion) -> OrderState:
+        """Staff delivered an `awaiting_handler` line by hand; the last one fulfils the order."""
+        line = next(line for line in self._inp.lines if line.line_id == completion.line_id)
+        await self._set_line(line, LineStatus.FULFILLED, completion.note or "delivered by staff")
+        if all(status == LineStatus.FULFILLED for status in self._state.lines.values()) \
+                and self._state.status == OrderStatus.AWAITING_FULFILMENT:
+            await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=OrderStatus.FULFILLED,
+                                                         reason="the last item was delivered by staff"))
+            self._set_status(OrderStatus.FULFILLED)
+        return self._state
+
+    @complete_line.validator
+    def _validate_completion(self, completion: LineCompletion) -> None:
+        status = self._state.lines.get(str(completion.line_id))
+        if status is None:
+            raise ApplicationError("this order has no such line", {"field": "line_id"}, non_retryable=True)
+        if status != LineStatus.AWAITING_HANDLER or self._state.status != OrderStatus.AWAITING_FULFILMENT:
+            raise ApplicationError(f"this line is {status.value.replace('_', ' ')}, not awaiting delivery",
+                                   {"field": "line_id"}, non_retryable=True)
+
+    @workflow.query
+    def state(self) -> OrderState:
+        return self._state
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost message of a Temporal failure chain."""
+    message = str(exc)
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, FailureError) and cause.message:
+            message = cause.message
+        cause = cause.__cause__
+    return message
