@@ -2,6 +2,15 @@
 
 from models.base import Base
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
+from models.notifications import (
+    Broadcast,
+    BroadcastRecipient,
+    InAppNotification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationTemplate,
+    TenantNotificationSettings,
+)
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
@@ -9,7 +18,13 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "Broadcast",
+    "BroadcastRecipient",
     "IdempotencyRecord",
+    "InAppNotification",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationTemplate",
     "OneTimeToken",
     "OutboxMessage",
     "PendingWorkflowStart",
@@ -18,6 +33,7 @@ __all__ = [
     "Role",
     "Tenant",
     "TenantDomain",
+    "TenantNotificationSettings",
     "TenantStatus",
     "User",
 ]
