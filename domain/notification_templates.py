@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, pass_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -75,6 +75,8 @@ def zone_abbreviation(local: datetime) -> str:
 
 
 def _as_instant(value: Any) -> datetime:
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()  # "'starts_at' is undefined", as for any other use
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if not isinstance(value, datetime) or value.tzinfo is None:

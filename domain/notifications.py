@@ -267,6 +267,14 @@ class NotificationOutcome(BaseModel):
         return [c.channel for c in self.channels if c.status in (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED)]
 
 
+class NotifyState(BaseModel):
+    """The `state` query of NotifyWorkflow."""
+
+    status: str  # sending, held, done
+    held_until: datetime | None = None
+    outcome: NotificationOutcome | None = None
+
+
 # -- preferences and channel choice ---------------------------------------------------------------------
 DEFAULT_CHANNEL_OPT_IN: dict[Channel, bool] = {
     Channel.EMAIL: True,

@@ -8,18 +8,25 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from core.settings import Settings
+from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 
-WORKFLOWS: Sequence[type] = (OnboardingWorkflow,)
+WORKFLOWS: Sequence[type] = (OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow)
 
 
 def build_activities(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> list[Callable[..., Any]]:
     onboarding = OnboardingActivities(sessionmaker, settings)
-    return [onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision]
+    notifications = NotificationActivities(sessionmaker, settings)
+    return [
+        onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
+        notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
+        notifications.broadcast_finish,
+    ]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
