@@ -159,7 +159,8 @@ def _render_part(source: str, context: Mapping[str, Any], part: str) -> str:
 
 
 def render_template(text: TemplateText, variables: Mapping[str, Any], *, timezone: str, locale: str) -> Rendered:
-    context = {"recipient_timezone": timezone, "recipient_locale": language_of(locale), **variables}
+    # the reader's zone and language are ours to set, never a caller's variable
+    context = {**variables, "recipient_timezone": timezone, "recipient_locale": language_of(locale)}
     subject = None
     if text.subject is not None:
         # one line: a subject never carries a header break, whatever a variable holds

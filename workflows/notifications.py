@@ -138,6 +138,7 @@ class BroadcastWorkflow:
             broadcast_id=inp.broadcast_id, status=BroadcastStatus.RUNNING, started_at=workflow.now())
         if inp.progress is not None:
             self._progress.runs += 1
+        self._tenant_id = inp.tenant_id
         self._cancelled = False
 
     @workflow.run
@@ -187,7 +188,8 @@ class BroadcastWorkflow:
         return self._progress
 
     def _publish(self) -> None:
-        workflow.upsert_search_attributes([ENTITY_STATUS.value_set(self._progress.status.value)])
+        workflow.upsert_search_attributes([TENANT_ID.value_set(str(self._tenant_id)),
+                                           ENTITY_STATUS.value_set(self._progress.status.value)])
         workflow.upsert_memo({"progress": self._progress.summary(),
                               "counts": self._progress.counts.model_dump(mode="json")})
 
