@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.security import Keys
 from core.settings import Settings
-from domain.notifications import Channel
+from domain.notifications import Channel, NotConfigured, ProviderChoice, choose_provider
 from models.notifications import InAppNotification, TenantNotificationSettings
 from models.platform import OutboxMessage
 
@@ -257,22 +257,10 @@ def is_stored(provider: Provider) -> bool:
     return hasattr(provider, "store")
 
 
-# -- choosing a provider ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ProviderChoice:
-    name: str       # sendgrid, twilio, local, in_app
-    account: str    # platform, tenant, local
-
-
-class NotConfigured(Exception):
-    """The channel cannot be used for this tenant (e.g. Twilio without a WhatsApp sender)."""
-
-
+# -- building a provider ---------------------------------------------------------------------------------
 class ProviderFactory:
-    """Which provider sends a channel for a tenant, built from settings and the tenant's own keys.
+    """Builds the provider `domain.notifications.choose_provider` picked, with the right credentials.
 
-    A tenant's own SendGrid key (with its own verified sender) or Twilio account wins; otherwise
-    the platform's account sends, under the tenant's name; without either, the local outbox.
     `local_only` forces the outbox everywhere (demo data).
     """
 
@@ -284,37 +272,7 @@ class ProviderFactory:
         return f"{self.settings.public_base_url.rstrip('/')}/api/v1/webhooks/twilio/status"
 
     def choose(self, channel: Channel, tenant: TenantNotificationSettings | None) -> ProviderChoice:
-        s = self.settings
-        if channel == Channel.IN_APP:
-            return ProviderChoice("in_app", "local")
-        if self.local_only:
-            return ProviderChoice("local", "local")
-        if channel == Channel.EMAIL:
-            if s.email_provider == "local":
-                return ProviderChoice("local", "local")
-            if tenant is not None and tenant.sendgrid_api_key_encrypted and tenant.email_from_address:
-                return ProviderChoice("sendgrid", "tenant")
-            if s.sendgrid_api_key is not None:
-                return ProviderChoice("sendgrid", "platform")
-            if s.email_provider == "sendgrid":
-                raise NotConfigured("EMAIL_PROVIDER=sendgrid but SENDGRID_API_KEY is not set")
-            return ProviderChoice("local", "local")
-        # SMS and WhatsApp
-        if s.sms_provider == "local":
-            return ProviderChoice("local", "local")
-        sender_field = "twilio_whatsapp_from" if channel == Channel.WHATSAPP else "twilio_sms_from"
-        if tenant is not None and tenant.twilio_account_sid and tenant.twilio_auth_token_encrypted:
-            if not getattr(tenant, sender_field):
-                raise NotConfigured(f"the consultancy's Twilio account has no {channel.value} sender")
-            return ProviderChoice("twilio", "tenant")
-        if s.twilio_account_sid and s.twilio_auth_token is not None:
-            if not getattr(s, sender_field):
-                raise NotConfigured(f"no Twilio {channel.value} sender is configured ({sender_field.upper()})")
-            return ProviderChoice("twilio", "platform")
-        if s.sms_provider == "twilio":
-            raise NotConfigured("SMS_PROVIDER=twilio but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set")
-        return ProviderChoice("local", "local")
-
+        return choose_provider(channel, self.settings, tenant, local_only=self.local_only)
     def build(self, choice: ProviderChoice, tenant: TenantNotificationSettings | None,
               tenant_name: str | None) -> Provider:
         s = self.settings

@@ -33,10 +33,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notification_providers import (
-    NotConfigured,
     OutgoingMessage,
     PermanentProviderError,
-    ProviderChoice,
     ProviderError,
     ProviderFactory,
     TransientProviderError,
@@ -71,9 +69,11 @@ from domain.notifications import (
     ChannelOutcome,
     DeliveryStatus,
     EventSpec,
+    NotConfigured,
     NotificationOutcome,
     NotificationRequest,
     Preferences,
+    ProviderChoice,
     QuietHours,
     RecipientStatus,
     UnknownEvent,

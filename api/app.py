@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.middleware import IdempotencyMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
-from api.routers import admin, auth, clients, health, me, records, tenant
+from api.routers import admin, auth, clients, health, me, notifications, records, tenant, webhooks
 from api.state import AppState
 from core.settings import Settings, get_settings
 
@@ -54,6 +54,6 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.add_middleware(RequestIdMiddleware)
 
     app.include_router(health.router)
-    for module in (auth, me, tenant, clients, records, admin):
+    for module in (auth, me, tenant, clients, records, admin, notifications, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -93,6 +93,12 @@ WORKFLOW_REJECTED = problem_type("workflow-rejected", 409, "The process refused 
     "The running process rejected the request in its current state; `detail` says why.")
 WORKFLOW_NOT_FOUND = problem_type("workflow-not-found", 404, "No such running process",
     "The workflow for this resource does not exist (yet); it may still be starting.")
+TEMPLATE_INVALID = problem_type("template-invalid", 422, "The template cannot be rendered",
+    "Rendering it with the event's sample values failed: a variable the event does not have, a syntax "
+    "error or an operation templates may not use. `detail` says which and where; `field` names the part.")
+WEBHOOK_SIGNATURE = problem_type("webhook-signature-invalid", 403, "The webhook signature does not verify",
+    "The request is not signed by the provider with the key configured for it (or is too old); "
+    "nothing was changed.")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

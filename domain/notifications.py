@@ -336,6 +336,55 @@ def choose_channels(
     return chosen, skipped
 
 
+# -- which provider sends a channel -----------------------------------------------------------------------
+class NotConfigured(Exception):
+    """The channel cannot be used for this tenant (e.g. Twilio without a WhatsApp sender)."""
+
+
+@dataclass(frozen=True)
+class ProviderChoice:
+    name: str       # sendgrid, twilio, local, in_app
+    account: str    # platform, tenant, local
+
+
+def choose_provider(channel: Channel, settings: Any, tenant: Any | None, *, local_only: bool = False) -> ProviderChoice:
+    """Which provider and whose account send `channel`, from the settings and the tenant's own.
+
+    A tenant's own SendGrid key (with its verified sender) or Twilio account wins; otherwise the
+    platform's account sends under the tenant's name; without either, the local outbox.
+    `settings` is core.settings.Settings, `tenant` a TenantNotificationSettings row (read by name,
+    so that this stays pure).
+    """
+    if channel == Channel.IN_APP:
+        return ProviderChoice("in_app", "local")
+    if local_only:
+        return ProviderChoice("local", "local")
+    if channel == Channel.EMAIL:
+        if settings.email_provider == "local":
+            return ProviderChoice("local", "local")
+        if tenant is not None and tenant.sendgrid_api_key_encrypted and tenant.email_from_address:
+            return ProviderChoice("sendgrid", "tenant")
+        if settings.sendgrid_api_key is not None:
+            return ProviderChoice("sendgrid", "platform")
+        if settings.email_provider == "sendgrid":
+            raise NotConfigured("EMAIL_PROVIDER=sendgrid but SENDGRID_API_KEY is not set")
+        return ProviderChoice("local", "local")
+    if settings.sms_provider == "local":
+        return ProviderChoice("local", "local")
+    sender = "twilio_whatsapp_from" if channel == Channel.WHATSAPP else "twilio_sms_from"
+    if tenant is not None and tenant.twilio_account_sid and tenant.twilio_auth_token_encrypted:
+        if not getattr(tenant, sender):
+            raise NotConfigured(f"the consultancy's Twilio account has no {channel.value} sender")
+        return ProviderChoice("twilio", "tenant")
+    if settings.twilio_account_sid and settings.twilio_auth_token is not None:
+        if not getattr(settings, sender):
+            raise NotConfigured(f"no Twilio {channel.value} sender is configured ({sender.upper()})")
+        return ProviderChoice("twilio", "platform")
+    if settings.sms_provider == "twilio":
+        raise NotConfigured("SMS_PROVIDER=twilio but TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are not set")
+    return ProviderChoice("local", "local")
+
+
 # -- quiet hours -------------------------------------------------------------------------------------------
 def in_quiet_window(local: time, start: time, end: time) -> bool:
     if start == end:

@@ -20,7 +20,10 @@ SID = "AC" + "1" * 32
 TOKEN = "f" * 32
 
 
-def _message(channel: Channel, to: str, subject: str | None = "Reminder: Kundli reading at 18:30 IST") -> OutgoingMessage:
+SUBJECT = "Reminder: Kundli reading at 18:30 IST"
+
+
+def _message(channel: Channel, to: str, subject: str | None = SUBJECT) -> OutgoingMessage:
     return OutgoingMessage(
         delivery_id=uuid.uuid4(), dedupe_key="consultation-42:reminder-24h:" + channel.value,
         tenant_id=uuid.uuid4(), user_id=uuid.uuid4(), channel=channel, event="session_reminder", locale="en",

@@ -39,7 +39,8 @@ SESSION = {"counterpart_name": "Acharya Demo", "service_name": "Kundli reading",
            "duration_minutes": 60, "join_url": "https://meet.example.com/abc"}
 
 
-def _request(people, user_id=None, *, key="consultation-1:booked", event="session_booked", **extra) -> NotificationRequest:
+def _request(people, user_id=None, *, key="consultation-1:booked", event="session_booked",
+             **extra) -> NotificationRequest:
     return NotificationRequest(dedupe_key=key, tenant_id=people.tenant_id,
                                recipient_user_id=user_id or people.client_id, event=event,
                                variables=extra.pop("variables", SESSION), **extra)
@@ -204,7 +205,8 @@ async def test_a_retry_after_the_provider_accepted_sends_nothing_twice(remote, p
     rows = {r.channel: r for r in await deliveries(sessionmaker)}
     assert rows["email"].status == "sent" and rows["email"].attempts == 1 and not rows["email"].uncertain
     assert rows["email"].provider == "sendgrid" and rows["email"].provider_account == "tenant"
-    assert rows["sms"].status == "sent" and rows["sms"].attempts == 2 and rows["sms"].provider_message_id.startswith("SM")
+    assert rows["sms"].status == "sent" and rows["sms"].attempts == 2
+    assert rows["sms"].provider_message_id.startswith("SM")
     assert not rows["sms"].uncertain  # a 503 is a clear 'no': not a possible duplicate
     assert sendgrid.requests[0].headers["authorization"] == "Bearer SG.tenant-key"
     assert twilio.requests[1].basic_auth() == (TWILIO_SID, TWILIO_TOKEN)
