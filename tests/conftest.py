@@ -76,6 +76,9 @@ def settings(servers: Servers) -> Settings:
         "PUBLIC_BASE_URL": "https://app.muhurta.test",
         "BASE_DOMAIN": "muhurta.test",
         "LOG_JSON": False,
+        # No test may reach the real providers: adapter tests point these at their own local servers.
+        "SENDGRID_API_HOST": "http://127.0.0.1:9",
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
     }, context=None)
 
 

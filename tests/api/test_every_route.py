@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from api.app import create_app
 from core.db import TenantScope, scoped_session
 from models import Base
 from models.identity import AuthSession
+from models.notifications import Broadcast, InAppNotification
 
 OPERATIONS = [
     (method.upper(), path)
@@ -46,18 +48,39 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
                                     json={"full_name": "Staff Made", "email": "staffmade@example.com"})).json()
     domain = (await client.post("/api/v1/tenant/domains", headers=owner.headers(),
                                 json={"domain": "tenant-a.example.com"})).json()
+    template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
+                                json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
+    assert template.status_code == 200, template.text
+    provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
+        "sendgrid_api_key": "SG.tenant-a-secret-key", "email_from_address": "desk@tenant-a.example.com"})
+    assert provider.status_code == 200, provider.text
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
             text("SELECT id FROM tenant_domains WHERE domain = 'tenant-a.example.com'"))).scalar_one()
+        inbox = InAppNotification(tenant_id=owner.tenant_id, user_id=customer.user_id, dedupe_key="walk:a:in_app",
+                                  event="announcement", title="Tenant A inbox title", body="for A's client only",
+                                  created_at=datetime.now(UTC))
+        broadcast = Broadcast(tenant_id=owner.tenant_id, event="announcement", variables={"title": "A only"},
+                              filter={}, workflow_id="broadcast-walk", status="completed")
+        session.add_all([inbox, broadcast])
+        await session.flush()
+        notification_id, broadcast_id = str(inbox.id), str(broadcast.id)
     params = {
         "client_id": customer.user_id,
         "session_id": str(owner_session),
         "domain_id": str(domain_id),
         "tenant_id": owner.tenant_id,
+        "notification_id": notification_id,
+        "broadcast_id": broadcast_id,
+        "event": "announcement",
+        "channel": "email",
+        "locale": "en",
     }
     secrets = {owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
-               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session)}
+               staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
+               notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
+               "SG.tenant-a-secret-key"}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -127,7 +150,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
     owner = await active_consultancy(client, sessionmaker)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
-              "session_id": owner.user_id, "domain_id": owner.user_id}
+              "session_id": owner.user_id, "domain_id": owner.user_id, "notification_id": owner.user_id,
+              "broadcast_id": owner.user_id, "event": "announcement", "channel": "email", "locale": "en"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
