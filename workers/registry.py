@@ -20,8 +20,8 @@ WORKFLOWS: Sequence[type] = (OnboardingWorkflow, NotifyWorkflow, BroadcastWorkfl
 def build_activities(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> list[Callable[..., Any]]:
-    onboarding = OnboardingActivities(sessionmaker, settings)
     notifications = NotificationActivities(sessionmaker, settings)
+    onboarding = OnboardingActivities(sessionmaker, settings, notifications.notifier)
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
         notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
