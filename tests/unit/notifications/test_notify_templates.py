@@ -151,3 +151,15 @@ def test_sample_instants_are_real_instants():
         for name, value in values.items():
             if isinstance(value, datetime):
                 assert value.utcoffset() == timedelta(0) or value.tzinfo is not None, name
+
+
+def test_the_docs_list_every_event_and_its_variables():
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[3] / "docs" / "notifications.md").read_text()
+    for spec in EVENTS.values():
+        assert f"| `{spec.name}` |" in docs, f"docs/notifications.md lacks {spec.name}"
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{spec.name}` |"))
+        for name in spec.variables:
+            if "as `session_booked`" not in row:
+                assert f"`{name}`" in row, (spec.name, name)
