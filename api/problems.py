@@ -99,6 +99,8 @@ TEMPLATE_INVALID = problem_type("template-invalid", 422, "The template cannot be
 WEBHOOK_SIGNATURE = problem_type("webhook-signature-invalid", 403, "The webhook signature does not verify",
     "The request is not signed by the provider with the key configured for it (or is too old); "
     "nothing was changed.")
+PAYLOAD_TOO_LARGE = problem_type("payload-too-large", 413, "The request body is too large",
+    "Send a smaller body; `detail` gives the limit.")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

@@ -12,12 +12,19 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 
 from api.deps import State
+from api.problems import PAYLOAD_TOO_LARGE, Problem
 from api.schemas.notifications import WebhookAccepted
 from api.services.notifications import TWILIO_WEBHOOK_PATH, handle_sendgrid_events, handle_twilio_status
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 MAX_BODY = 2_000_000  # SendGrid batches events; a few thousand per request at most
+
+
+def _check_size(request: Request) -> None:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > MAX_BODY:
+        raise Problem(PAYLOAD_TOO_LARGE, f"send at most {MAX_BODY} bytes with a Content-Length", field="body")
 
 
 @router.post("/sendgrid/events", response_model=WebhookAccepted)
@@ -30,7 +37,8 @@ async def sendgrid_events(
 ) -> WebhookAccepted:
     """Delivered, bounced, dropped, unsubscribed...: updates the delivery log (unsubscribes and
     spam reports also turn the person's email off)."""
-    raw = (await request.body())[:MAX_BODY]
+    _check_size(request)
+    raw = await request.body()
     return WebhookAccepted(updated=await handle_sendgrid_events(state, raw, signature, timestamp, tenant))
 
 
@@ -40,6 +48,7 @@ async def twilio_status(
     signature: Annotated[str | None, Header(alias="X-Twilio-Signature")] = None,
 ) -> WebhookAccepted:
     """Sent, delivered, read, undelivered, failed: updates the delivery log."""
+    _check_size(request)
     form = await request.form()
     params = {key: value for key, value in form.items() if isinstance(value, str)}
     # The URL Twilio signed is the one we gave it (PUBLIC_BASE_URL), whatever proxies did to the Host.

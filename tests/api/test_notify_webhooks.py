@@ -241,3 +241,10 @@ async def test_unknown_messages_are_acknowledged_but_still_need_a_signature(hook
     assert ok.json() == {"updated": 0}
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         assert (await session.execute(select(NotificationPreference))).all() == []
+
+
+async def test_oversized_callbacks_are_refused_before_reading(hooks):
+    huge = "[" + ",".join(['{"event": "delivered"}'] * 100_000) + "]"
+    response = await hooks.post("/api/v1/webhooks/sendgrid/events", content=huge,
+                                headers=PLATFORM_SIGNER.headers(huge))
+    assert_problem(response, 413, "payload-too-large", "body")
