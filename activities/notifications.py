@@ -288,6 +288,27 @@ class Notifier:
     async def _attempt(self, request: NotificationRequest, recipient: _Recipient,
                        row: NotificationDelivery) -> ChannelOutcome:
         scope = TenantScope.of(request.tenant_id)
+        message = OutgoingMessage(
+            delivery_id=row.id, dedupe_key=row.dedupe_key, tenant_id=row.tenant_id, user_id=row.user_id,
+            channel=Channel(row.channel), event=row.event, locale=row.locale, to=row.recipient, subject=row.subject,
+            body=row.body)
+        try:
+            provider = self.providers.build(ProviderChoice(row.provider, row.provider_account), recipient.settings,
+                                            recipient.tenant_name)
+        except NotConfigured as exc:
+            return await self._finish(scope, row.id, failed=PermanentProviderError(str(exc), code="not_configured"))
+
+        if hasattr(provider, "store"):
+            # Our own tables: store and mark sent in one transaction, the row locked meanwhile.
+            async with scoped_session(self.sessionmaker, scope) as session:
+                current = await session.get(NotificationDelivery, row.id, with_for_update=True, populate_existing=True)
+                assert current is not None
+                if DeliveryStatus(current.status) in TERMINAL_STATUSES:
+                    return _outcome_of(current, already_done=True)
+                current.attempts += 1
+                receipt = await provider.store(session, message)
+                return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
+
         async with scoped_session(self.sessionmaker, scope) as session:
             claimed = (await session.execute(
                 update(NotificationDelivery)
@@ -308,22 +329,6 @@ class Notifier:
                 wait = (current.claimed_until - datetime.now(UTC)).total_seconds() if current.claimed_until else 1.0
                 raise TransientProviderError("another attempt is sending this message", code="in_flight",
                                              retry_after=max(wait, 1.0))
-        uncertain = bool(claimed.uncertain)
-
-        channel = Channel(row.channel)
-        message = OutgoingMessage(
-            delivery_id=row.id, dedupe_key=row.dedupe_key, tenant_id=row.tenant_id, user_id=row.user_id,
-            channel=channel, event=row.event, locale=row.locale, to=row.recipient, subject=row.subject, body=row.body)
-        try:
-            provider = self.providers.build(ProviderChoice(row.provider, row.provider_account), recipient.settings,
-                                            recipient.tenant_name)
-        except NotConfigured as exc:
-            return await self._finish(scope, row.id, failed=PermanentProviderError(str(exc), code="not_configured"))
-
-        if hasattr(provider, "store"):
-            async with scoped_session(self.sessionmaker, scope) as session:
-                receipt = await provider.store(session, message)
-                return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
         try:
             receipt = await provider.send(message)
         except PermanentProviderError as exc:
@@ -334,7 +339,7 @@ class Notifier:
                     claimed_until=None, error=str(exc)[:2000], error_code=exc.code, updated_at=func.now(),
                     uncertain=or_(NotificationDelivery.uncertain, literal(exc.ambiguous))))
             raise
-        if uncertain:
+        if claimed.uncertain:
             log.warning("notification %s may have been sent twice: an earlier attempt reached %s without "
                         "recording the answer", row.dedupe_key, row.provider)
         async with scoped_session(self.sessionmaker, scope) as session:
