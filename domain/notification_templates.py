@@ -340,6 +340,42 @@ BUILTIN: dict[OverrideKey, TemplateText] = {
     ("session_starting_soon", A, "hi"): _t(
         "{{ minutes }} मिनट में शुरू",
         "{{ counterpart_name }} के साथ {{ service_name }}, {{ starts_at | local_time }}। जुड़ें: {{ join_url }}"),
+    # -- report delivery (English wording as the documents capability wrote it) ---------------------------
+    ("report_due_soon", E, "en"): _t(
+        "Report due {{ due }}: {{ title }}",
+        "Hello {{ full_name }},\n\nThe report \"{{ title }}\" for {{ client_name }} is due on {{ due }} "
+        "and has not been uploaded yet. Upload the PDF here:\n{{ link }}\n"),
+    ("report_due_soon", E, "hi"): _t(
+        "रिपोर्ट {{ due }} तक देनी है: {{ title }}",
+        "नमस्ते {{ full_name }},\n\n{{ client_name }} की रिपोर्ट \"{{ title }}\" {{ due }} तक देनी है और अभी अपलोड "
+        "नहीं हुई है। PDF यहाँ अपलोड करें:\n{{ link }}\n"),
+    ("report_due_soon", A, "en"): _t(
+        "Report due {{ due }}", "\"{{ title }}\" for {{ client_name }} is not uploaded yet."),
+    ("report_due_soon", A, "hi"): _t("रिपोर्ट {{ due }} तक", "{{ client_name }} की \"{{ title }}\" अभी अपलोड नहीं हुई है।"),
+    ("report_overdue", E, "en"): _t(
+        "Overdue: {{ title }}",
+        "Hello {{ full_name }},\n\nThe report \"{{ title }}\" for {{ client_name }} was due on {{ due }} "
+        "and is overdue. Upload the PDF as soon as you can:\n{{ link }}\n"),
+    ("report_overdue", E, "hi"): _t(
+        "समय निकल गया: {{ title }}",
+        "नमस्ते {{ full_name }},\n\n{{ client_name }} की रिपोर्ट \"{{ title }}\" {{ due }} तक देनी थी और देर हो "
+        "चुकी है। जल्द से जल्द PDF अपलोड करें:\n{{ link }}\n"),
+    ("report_overdue", A, "en"): _t("Overdue: {{ title }}", "The report for {{ client_name }} was due {{ due }}."),
+    ("report_overdue", A, "hi"): _t("समय निकल गया: {{ title }}", "{{ client_name }} की रिपोर्ट {{ due }} तक देनी थी।"),
+    ("report_delivered", E, "en"): _t(
+        "Your report is ready: {{ title }}",
+        "Hello {{ full_name }},\n\n{{ tenant_name }} has delivered your report \"{{ title }}\".\n"
+        "Download it here:\n{{ link }}\n\nThe link works until {{ expires }}; after that, sign in to "
+        "download it again.\n"),
+    ("report_delivered", E, "hi"): _t(
+        "आपकी रिपोर्ट तैयार है: {{ title }}",
+        "नमस्ते {{ full_name }},\n\n{{ tenant_name }} ने आपकी रिपोर्ट \"{{ title }}\" भेज दी है।\n"
+        "इसे यहाँ डाउनलोड करें:\n{{ link }}\n\nयह लिंक {{ expires }} तक काम करेगा; उसके बाद साइन इन करके "
+        "फिर से डाउनलोड करें।\n"),
+    ("report_delivered", A, "en"): _t(
+        "Your report is ready", "\"{{ title }}\" from {{ tenant_name }} is ready to download."),
+    ("report_delivered", A, "hi"): _t(
+        "आपकी रिपोर्ट तैयार है", "{{ tenant_name }} की \"{{ title }}\" डाउनलोड के लिए तैयार है।"),
     # -- announcements (broadcasts) -----------------------------------------------------------------------
     ("announcement", E, "en"): _t(
         "{{ title }}",
