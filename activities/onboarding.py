@@ -1,18 +1,24 @@
 """Side effects of consultant onboarding: reminders, admin nudges, applying the decision.
 
 Each is idempotent: messages carry a dedupe key of workflow id and step, and the decision only
-changes a tenant that is still pending.
+changes a tenant that is still pending. Messages go through the notification sender (the
+tenant's or platform's provider, else the local outbox) and are never held by quiet hours: the
+onboarding workflow does not wait for them.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.notifications import Notifier
 from core.db import TenantScope, scoped_session
+from core.security import Keys
 from core.settings import Settings
-from domain.messages import render_message
+from domain.notifications import Channel, NotificationOutcome, NotificationRequest
 from domain.onboarding import (
     APPLY_DECISION,
     NUDGE_ADMINS,
@@ -22,14 +28,27 @@ from domain.onboarding import (
     OnboardingRef,
 )
 from models.identity import Role, User
-from models.platform import put_outbox_message, record_audit
+from models.platform import record_audit
 from models.tenancy import Tenant, TenantStatus
 
 
+def _newly_sent(outcome: NotificationOutcome) -> bool:
+    return any(c.status is not None and not c.already_done for c in outcome.channels)
+
+
 class OnboardingActivities:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 notifier: Notifier | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
+        self.notifier = notifier or Notifier(sessionmaker, settings, Keys.from_settings(settings))
+
+    async def _email(self, dedupe_key: str, tenant_id: uuid.UUID | None, user: User, event: str,
+                     variables: dict[str, object]) -> bool:
+        outcome = await self.notifier.deliver(NotificationRequest(
+            dedupe_key=dedupe_key, tenant_id=tenant_id, recipient_user_id=user.id, event=event,
+            variables=variables, channels=[Channel.EMAIL], respect_quiet_hours=False))
+        return _newly_sent(outcome)
 
     async def _tenant_and_owner(self, session: AsyncSession, ref: OnboardingRef) -> tuple[Tenant, User]:
         tenant = await session.get(Tenant, ref.tenant_id)
@@ -45,15 +64,8 @@ class OnboardingActivities:
             tenant, owner = await self._tenant_and_owner(session, ref)
             if owner.email_verified_at is not None:
                 return False
-            message = render_message(
-                "verify_email_reminder", {"full_name": owner.full_name, "tenant_name": tenant.name}
-            )
-            return await put_outbox_message(
-                session,
-                dedupe_key=f"{ref.workflow_id}:verify-reminder",
-                tenant_id=tenant.id, channel="email", recipient=owner.email, user_id=owner.id,
-                template=message.event, subject=message.subject, body=message.body,
-            )
+        return await self._email(f"{ref.workflow_id}:verify-reminder", tenant.id, owner, "verify_email_reminder",
+                                 {"full_name": owner.full_name, "tenant_name": tenant.name})
 
     @activity.defn(name=NUDGE_ADMINS)
     async def nudge_admins(self, nudge: AdminNudge) -> int:
@@ -69,22 +81,18 @@ class OnboardingActivities:
             pending = (await session.execute(
                 select(Tenant.id).where(Tenant.status == TenantStatus.PENDING)
             )).all()
-            message = render_message("onboarding_pending_admin", {
+            variables: dict[str, object] = {
                 "count": len(pending),
                 "tenant_name": tenant.name,
                 "tenant_slug": tenant.slug,
                 "since": nudge.waiting_since.strftime("%Y-%m-%d %H:%M UTC"),
                 "link": f"{self.settings.public_base_url}/api/v1/admin/tenants/{tenant.id}",
-            })
-            sent = 0
-            for admin in admins:
-                sent += await put_outbox_message(
-                    session,
-                    dedupe_key=f"{ref.workflow_id}:admin-nudge:{nudge.number}:{admin.id}",
-                    tenant_id=None, channel="email", recipient=admin.email, user_id=admin.id,
-                    template=message.event, subject=message.subject, body=message.body,
-                )
-            return sent
+            }
+        sent = 0
+        for admin in admins:
+            sent += await self._email(f"{ref.workflow_id}:admin-nudge:{nudge.number}:{admin.id}", None, admin,
+                                      "onboarding_pending_admin", variables)
+        return sent
 
     @activity.defn(name=APPLY_DECISION)
     async def apply_decision(self, step: ApplyDecision) -> str:
@@ -107,14 +115,10 @@ class OnboardingActivities:
                 )
                 event.request_id = decision.request_id
             event_name = "onboarding_approved" if decision.approve else "onboarding_rejected"
-            variables = {"full_name": owner.full_name, "tenant_name": tenant.name}
+            variables: dict[str, object] = {"full_name": owner.full_name, "tenant_name": tenant.name}
             if not decision.approve:
                 variables["reason"] = decision.reason or ""
-            message = render_message(event_name, variables)
-            await put_outbox_message(
-                session,
-                dedupe_key=f"{ref.workflow_id}:decision",
-                tenant_id=tenant.id, channel="email", recipient=owner.email, user_id=owner.id,
-                template=message.event, subject=message.subject, body=message.body,
-            )
-            return tenant.status.value
+            status = tenant.status.value
+        # After the decision is committed: a retry finds the tenant decided and the email sent.
+        await self._email(f"{ref.workflow_id}:decision", tenant.id, owner, event_name, variables)
+        return status

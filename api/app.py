@@ -21,12 +21,14 @@ from api.routers import (
     files,
     health,
     me,
+    notifications,
     offerings,
     payments,
     public,
     records,
     reports,
     tenant,
+    webhooks,
 )
 from api.state import AppState
 from core.settings import Settings, get_settings
@@ -84,6 +86,6 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, admin):
+                   bookings, public, payments, notifications, webhooks, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     return app

@@ -10,6 +10,7 @@ from models.identity import Role
 class Permission(enum.StrEnum):
     # open to a signed-in person whatever their tenant's state (the approval gate's allowance)
     EDIT_OWN_PROFILE = "profile:edit"
+    OWN_NOTIFICATIONS = "notifications:own"  # one's own inbox and notification preferences
     EDIT_TENANT_PROFILE = "tenant:profile"
     VIEW_ONBOARDING = "onboarding:view"
     # the dashboard: only for active tenants
@@ -40,6 +41,9 @@ class Permission(enum.StrEnum):
     MANAGE_PAYMENT_SETTINGS = "payments:settings"
     VIEW_WALLET = "wallet:view"
     CREDIT_WALLETS = "wallet:credit"
+    MANAGE_NOTIFICATIONS = "notifications:manage"  # templates, sender identity, provider keys
+    VIEW_DELIVERIES = "notifications:deliveries"   # the delivery log, the event catalogue
+    SEND_BROADCASTS = "broadcasts:send"
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -73,6 +77,9 @@ DASHBOARD = frozenset({
     Permission.MANAGE_PAYMENT_SETTINGS,
     Permission.VIEW_WALLET,
     Permission.CREDIT_WALLETS,
+    Permission.MANAGE_NOTIFICATIONS,
+    Permission.VIEW_DELIVERIES,
+    Permission.SEND_BROADCASTS,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
@@ -83,7 +90,7 @@ _SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORD
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
-_EVERYONE = {Permission.EDIT_OWN_PROFILE}
+_EVERYONE = {Permission.EDIT_OWN_PROFILE, Permission.OWN_NOTIFICATIONS}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
 _ASTRO_TEAM = _ASTROLOGY | {Permission.VIEW_ASTRO_CONTENT}
 _DOCUMENTS = {Permission.OWN_FILES, Permission.MANAGE_FILES, Permission.MANAGE_REPORTS}
@@ -101,7 +108,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
-           Permission.BOOK, Permission.MANAGE_BOOKINGS}
+           Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY

@@ -176,6 +176,14 @@ INSUFFICIENT_WALLET = problem_type("insufficient-wallet-balance", 409, "Not enou
     "The client's wallet holds less than this needs.")
 ORDER_NOT_PAYABLE = problem_type("order-not-payable", 409, "This order cannot be paid now",
     "The order is paid, expired, cancelled or paid from the wallet; `detail` says which.")
+TEMPLATE_INVALID = problem_type("template-invalid", 422, "The template cannot be rendered",
+    "Rendering it with the event's sample values failed: a variable the event does not have, a syntax "
+    "error or an operation templates may not use. `detail` says which and where; `field` names the part.")
+WEBHOOK_SIGNATURE = problem_type("webhook-signature-invalid", 403, "The webhook signature does not verify",
+    "The request is not signed by the provider with the key configured for it (or is too old); "
+    "nothing was changed.")
+PAYLOAD_TOO_LARGE = problem_type("payload-too-large", 413, "The request body is too large",
+    "Send a smaller body; `detail` gives the limit.")
 INTERNAL = problem_type("internal", 500, "Something went wrong on our side",
     "The error was logged with the request id; quote it to support.")
 

@@ -82,6 +82,25 @@ class Settings(BaseSettings):
     razorpay_webhook_secret: SecretStr | None = Field(None, alias="RAZORPAY_WEBHOOK_SECRET")
     razorpay_base_url: str | None = Field(None, alias="RAZORPAY_BASE_URL")
     razorpay_local_port: int = Field(9034, alias="RAZORPAY_LOCAL_PORT")
+    # Notifications (docs/notifications.md). Without credentials every message goes to the local
+    # outbox (GET /api/v1/outbox), so the product runs offline; `auto` picks the real provider as
+    # soon as its credentials are set, `local` forces the outbox.
+    email_provider: Literal["auto", "local", "sendgrid"] = Field("auto", alias="EMAIL_PROVIDER")
+    sms_provider: Literal["auto", "local", "twilio"] = Field("auto", alias="SMS_PROVIDER")
+    sendgrid_api_key: SecretStr | None = Field(None, alias="SENDGRID_API_KEY")
+    sendgrid_from_email: str = Field("no-reply@muhurta.app", alias="SENDGRID_FROM_EMAIL")
+    sendgrid_from_name: str = Field("Muhurta", alias="SENDGRID_FROM_NAME")
+    sendgrid_api_host: str = Field("https://api.sendgrid.com", alias="SENDGRID_API_HOST")
+    # The Event Webhook's verification key (Mail Settings > Signed Event Webhook), base64 DER.
+    sendgrid_webhook_public_key: str | None = Field(None, alias="SENDGRID_WEBHOOK_PUBLIC_KEY")
+    twilio_account_sid: str | None = Field(None, alias="TWILIO_ACCOUNT_SID")
+    twilio_auth_token: SecretStr | None = Field(None, alias="TWILIO_AUTH_TOKEN")
+    twilio_sms_from: str | None = Field(None, alias="TWILIO_SMS_FROM")
+    twilio_whatsapp_from: str | None = Field(None, alias="TWILIO_WHATSAPP_FROM")
+    twilio_api_base_url: str = Field("https://api.twilio.com", alias="TWILIO_API_BASE_URL")
+    notify_http_timeout_seconds: float = Field(10.0, alias="NOTIFY_HTTP_TIMEOUT_SECONDS")
+    # Signed webhooks older (or newer) than this are refused: a captured request cannot be replayed later.
+    webhook_max_age_seconds: int = Field(600, alias="WEBHOOK_MAX_AGE_SECONDS")
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")

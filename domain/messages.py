@@ -1,7 +1,9 @@
-"""The words of the messages the spine sends, rendered strictly (a missing value is an error).
+"""The spine's account and onboarding messages, rendered strictly (a missing value is an error).
 
-The notifications capability replaces these with per-tenant, per-locale templates; the event
-names and their variables stay the same.
+The texts live with every other notification in `domain.notification_templates` (English and
+Hindi); this module keeps the spine's small API: the English email of an event. Events not yet
+in that catalogue (the payments capability's) are plain English templates here, rendered just as
+strictly, until they move there.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
+
+from domain.notification_templates import BUILTIN, render_template
+from domain.notifications import Channel
 
 _env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain-text bodies
 
@@ -21,40 +26,9 @@ class MessageTemplate:
     body: str
 
 
-TEMPLATES: dict[str, MessageTemplate] = {
+_NOT_YET_CATALOGUED: dict[str, MessageTemplate] = {
     t.event: t
     for t in [
-        MessageTemplate(
-            "verify_email",
-            "Confirm your email for {{ tenant_name }}",
-            "Hello {{ full_name }},\n\nConfirm your email address by opening this link:\n"
-            "{{ link }}\n\nThe link works once and expires in {{ hours }} hours.\n",
-        ),
-        MessageTemplate(
-            "verify_email_reminder",
-            "Reminder: confirm your email for {{ tenant_name }}",
-            "Hello {{ full_name }},\n\nYour consultancy {{ tenant_name }} is waiting for you to "
-            "confirm your email. Ask for a new link from the sign-in page if the old one expired.\n",
-        ),
-        MessageTemplate(
-            "reset_password",
-            "Reset your password",
-            "Hello {{ full_name }},\n\nSomeone (hopefully you) asked to reset your password. "
-            "Open this link to choose a new one:\n{{ link }}\n\nIt works once and expires in "
-            "{{ minutes }} minutes. If it was not you, ignore this message.\n",
-        ),
-        MessageTemplate(
-            "onboarding_pending_admin",
-            "{{ count }} consultanc{{ 'y' if count == 1 else 'ies' }} waiting for approval",
-            "The consultancy '{{ tenant_name }}' ({{ tenant_slug }}) has been waiting for approval "
-            "since {{ since }}. Review it at {{ link }}.\n",
-        ),
-        MessageTemplate(
-            "onboarding_approved",
-            "{{ tenant_name }} is approved",
-            "Hello {{ full_name }},\n\nGood news: {{ tenant_name }} is approved and your dashboard "
-            "is open. Sign in to set up your offerings.\n",
-        ),
         # -- payments ------------------------------------------------------------------------
         MessageTemplate(
             "payment_receipt",
@@ -116,12 +90,6 @@ TEMPLATES: dict[str, MessageTemplate] = {
             "The refund of {{ amount }} for order {{ order_ref }} failed: {{ reason }}. Refund it another "
             "way or try again.\n",
         ),
-        MessageTemplate(
-            "onboarding_rejected",
-            "About your application for {{ tenant_name }}",
-            "Hello {{ full_name }},\n\nWe could not approve {{ tenant_name }}: {{ reason }}\n\n"
-            "Reply to this message if you would like to discuss it.\n",
-        ),
     ]
 }
 
@@ -133,10 +101,11 @@ class RenderedMessage:
     body: str
 
 
-def render_message(event: str, variables: dict[str, Any]) -> RenderedMessage:
-    template = TEMPLATES[event]
-    return RenderedMessage(
-        event=event,
-        subject=_env.from_string(template.subject).render(variables).strip(),
-        body=_env.from_string(template.body).render(variables),
-    )
+def render_message(event: str, variables: dict[str, Any], locale: str = "en") -> RenderedMessage:
+    plain = _NOT_YET_CATALOGUED.get(event)
+    if plain is not None:
+        return RenderedMessage(event=event, subject=_env.from_string(plain.subject).render(variables).strip(),
+                               body=_env.from_string(plain.body).render(variables))
+    template = BUILTIN.get((event, Channel.EMAIL, locale)) or BUILTIN[(event, Channel.EMAIL, "en")]
+    rendered = render_template(template, variables, timezone="UTC", locale=locale)
+    return RenderedMessage(event=event, subject=rendered.subject or "", body=rendered.body)

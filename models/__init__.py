@@ -5,6 +5,15 @@ from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
 from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
+from models.notifications import (
+    Broadcast,
+    BroadcastRecipient,
+    InAppNotification,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationTemplate,
+    TenantNotificationSettings,
+)
 from models.payments import (
     Coupon,
     CouponRedemption,
@@ -29,14 +38,20 @@ __all__ = [
     "Base",
     "BirthProfile",
     "Booking",
+    "Broadcast",
+    "BroadcastRecipient",
     "Consultant",
     "Coupon",
     "CouponRedemption",
     "GatewayWebhookEvent",
     "IdempotencyRecord",
+    "InAppNotification",
     "InterpretiveText",
     "Invoice",
     "InvoiceCounter",
+    "NotificationDelivery",
+    "NotificationPreference",
+    "NotificationTemplate",
     "Offering",
     "OneTimeToken",
     "Order",
@@ -54,6 +69,7 @@ __all__ = [
     "SuggestionRule",
     "Tenant",
     "TenantDomain",
+    "TenantNotificationSettings",
     "TenantStatus",
     "User",
     "WalletAccount",

@@ -106,6 +106,9 @@ def settings(servers: Servers, razorpay_server: LocalRazorpayServer) -> Settings
         "RAZORPAY_KEY_SECRET": RAZORPAY_KEY_SECRET,
         "RAZORPAY_WEBHOOK_SECRET": RAZORPAY_WEBHOOK_SECRET,
         "RAZORPAY_BASE_URL": razorpay_server.base_url,
+        # No test may reach the real providers: adapter tests point these at their own local servers.
+        "SENDGRID_API_HOST": "http://127.0.0.1:9",
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
     }, context=None)
 
 

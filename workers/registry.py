@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.consultation import ConsultationActivities
+from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
 from activities.report_delivery import ReportDeliveryActivities
@@ -16,13 +17,15 @@ from core.security import Keys
 from core.settings import Settings
 from workflows.consultation import ConsultationWorkflow
 from workflows.fulfilment import configure_fulfilment
+from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
-    OnboardingWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow, OrderWorkflow, ReconciliationWorkflow,
+    OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
+    OrderWorkflow, ReconciliationWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -32,12 +35,15 @@ configure_fulfilment(getattr(w, "__temporal_workflow_definition").name for w in 
 def build_activities(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, keys: Keys | None = None
 ) -> list[Callable[..., Any]]:
-    onboarding = OnboardingActivities(sessionmaker, settings)
+    notifications = NotificationActivities(sessionmaker, settings)
+    onboarding = OnboardingActivities(sessionmaker, settings, notifications.notifier)
     reports = ReportDeliveryActivities(sessionmaker, settings)
     consultation = ConsultationActivities(sessionmaker, settings)
     payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings))
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
+        notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
+        notifications.broadcast_finish,
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
         reports.record_by_hand,
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,

@@ -1,14 +1,18 @@
 """Demo data for `make dev`: a platform admin, an approved consultancy with a consultant and a
-client, and a consultancy awaiting approval whose onboarding workflow is running.
+client, and a consultancy awaiting approval whose onboarding workflow is running. The demo
+consultancy's notifications are sent through the local providers: the outbox (GET /api/v1/outbox,
+GET /api/v1/admin/outbox) holds its emails and SMS, and the demo client has an in-app inbox; a
+finished demo broadcast shows in the Temporal UI.
 
 Idempotent: running it again changes nothing that exists.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,10 +25,17 @@ from core.settings import Settings
 from core.workflow_starts import start_once
 from domain.astrology import BirthData, ChartSettings, compute_chart
 from domain.bookings.policies import CancellationPolicy, ReschedulePolicy
+from domain.notifications import (
+    BroadcastInput,
+    BroadcastStatus,
+    NotificationRequest,
+    broadcast_workflow_id,
+)
 from domain.onboarding import OnboardingInput, onboarding_workflow_id
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.bookings import Consultant, Offering, OfferingKind, WebinarSession, WebinarStatus, blocked_range
 from models.identity import Role, User
+from models.notifications import Broadcast, NotificationPreference
 from models.payments import Coupon, PaymentSettings, payment_settings
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
@@ -42,6 +53,7 @@ class SeedSummary:
     client_email: str
     pending_slug: str
     pending_workflow_id: str
+    broadcast_workflow_id: str | None = None
 
 
 async def _user(session: AsyncSession, tenant_id: object, email: str) -> User | None:
@@ -165,18 +177,33 @@ async def seed_demo(
             admin.totp_enabled_at = datetime.now(UTC)
 
         demo = await _tenant(session, "demo", "Jyotish Demo Consultancy", TenantStatus.ACTIVE)
-        astro = await _ensure_user(session, tenant_id=demo.id, email="astro@demo.example.com",
-                                   full_name="Acharya Demo", role=Role.OWNER, timezone="Asia/Kolkata")
-        priya = await _ensure_user(session, tenant_id=demo.id, email="client@demo.example.com",
-                                   full_name="Priya Client", role=Role.CLIENT, timezone="Asia/Kolkata")
-        await _seed_astrology(session, demo.id, priya.id)
-        await _bookable(session, demo.id, astro.id)
+        consultant = await _ensure_user(session, tenant_id=demo.id, email="astro@demo.example.com",
+                                        full_name="Acharya Demo", role=Role.OWNER, timezone="Asia/Kolkata")
+        demo_client = await _ensure_user(session, tenant_id=demo.id, email="client@demo.example.com",
+                                         full_name="Priya Client", role=Role.CLIENT, timezone="Asia/Kolkata",
+                                         phone="+919800000001")
+        hindi_client = await _ensure_user(session, tenant_id=demo.id, email="ravi@demo.example.com",
+                                          full_name="Ravi Kumar", role=Role.CLIENT, timezone="Asia/Kolkata",
+                                          locale="hi")
+        has_prefs = (await session.execute(select(NotificationPreference.id).where(
+            NotificationPreference.user_id == hindi_client.id))).first()
+        if not has_prefs:  # Ravi keeps quiet hours (22:00-07:00 IST) and reads WhatsApp
+            session.add(NotificationPreference(tenant_id=demo.id, user_id=hindi_client.id, email=True, sms=True,
+                                               whatsapp=True, in_app=True, announcements=True,
+                                               quiet_hours_start=time(22), quiet_hours_end=time(7)))
+        await _seed_astrology(session, demo.id, demo_client.id)
+        await _bookable(session, demo.id, consultant.id)
         await _payments_demo(session, demo.id)
+        demo_id, consultant_id = demo.id, consultant.id
+        client_ids = (demo_client.id, hindi_client.id)
 
         pending = await _tenant(session, "pending-demo", "Numerology Newcomer", TenantStatus.PENDING)
         owner = await _ensure_user(session, tenant_id=pending.id, email="newcomer@pending.example.org",
                                    full_name="Newcomer Consultant", role=Role.OWNER)
         pending_id, owner_id = pending.id, owner.id
+
+    await _demo_notifications(sessionmaker, keys, settings, demo_id, consultant_id, client_ids)
+    broadcast_id = await _demo_broadcast(sessionmaker, settings, client, demo_id, consultant_id)
 
     workflow_id = onboarding_workflow_id(pending_id)
     if client is not None:
@@ -191,4 +218,71 @@ async def seed_demo(
     return SeedSummary(
         admin_email="admin@muhurta.example.com", tenant_slug="demo", consultant_email="astro@demo.example.com",
         client_email="client@demo.example.com", pending_slug="pending-demo", pending_workflow_id=workflow_id,
+        broadcast_workflow_id=broadcast_id,
     )
+
+
+async def _demo_notifications(
+    sessionmaker: async_sessionmaker[AsyncSession], keys: Keys, settings: Settings, tenant_id: uuid.UUID,
+    consultant_id: uuid.UUID, client_ids: tuple[uuid.UUID, uuid.UUID],
+) -> None:
+    """A booked session told to both sides, a reminder and a welcome: outbox entries and an inbox.
+
+    Sent through the local providers whatever the settings say (no demo mail leaves the machine);
+    the dedupe keys make a second run send nothing.
+    """
+    from activities.notification_providers import ProviderFactory
+    from activities.notifications import NotificationDeferred, Notifier
+
+    notifier = Notifier(sessionmaker, settings, keys, ProviderFactory(settings, keys, local_only=True))
+    now = datetime.now(UTC)
+    starts_at = (now + timedelta(days=2)).replace(hour=13, minute=0, second=0, microsecond=0)  # 18:30 IST
+    session_vars = {"service_name": "Kundli reading (60 min)", "starts_at": starts_at.isoformat(),
+                    "duration_minutes": 60, "join_url": "https://meet.example.com/demo-kundli"}
+    priya, ravi = client_ids
+    requests = [
+        NotificationRequest(dedupe_key="seed-demo:session-1:booked", tenant_id=tenant_id, recipient_user_id=priya,
+                            event="session_booked", variables={**session_vars, "counterpart_name": "Acharya Demo"}),
+        NotificationRequest(dedupe_key="seed-demo:session-1:booked-consultant", tenant_id=tenant_id,
+                            recipient_user_id=consultant_id, event="session_booked",
+                            variables={**session_vars, "counterpart_name": "Priya Client"}),
+        NotificationRequest(dedupe_key="seed-demo:session-1:reminder-24h", tenant_id=tenant_id,
+                            recipient_user_id=priya, event="session_reminder", urgent=True,
+                            variables={**session_vars, "counterpart_name": "Acharya Demo"}),
+        NotificationRequest(dedupe_key="seed-demo:welcome", tenant_id=tenant_id, recipient_user_id=priya,
+                            event="announcement", channels=None,
+                            variables={"title": "Welcome to Jyotish Demo",
+                                       "message": "Your account is ready. Book a reading whenever you like."}),
+        NotificationRequest(dedupe_key="seed-demo:session-2:booked", tenant_id=tenant_id, recipient_user_id=ravi,
+                            event="session_booked", urgent=True,
+                            variables={**session_vars, "counterpart_name": "Acharya Demo"}),
+    ]
+    for request in requests:
+        with contextlib.suppress(NotificationDeferred):  # only real providers defer; the demo uses none
+            await notifier.deliver(request)
+
+
+async def _demo_broadcast(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, client: Client | None,
+    tenant_id: uuid.UUID, consultant_id: uuid.UUID,
+) -> str | None:
+    """A broadcast to the demo clients, run by its workflow, so the Temporal UI shows one."""
+    if client is None:
+        return None
+    broadcast_id = uuid.uuid5(tenant_id, "demo-broadcast")
+    workflow_id = broadcast_workflow_id(broadcast_id)
+    async with scoped_session(sessionmaker, TenantScope.of(tenant_id)) as session:
+        if await session.get(Broadcast, broadcast_id) is None:
+            session.add(Broadcast(
+                id=broadcast_id, tenant_id=tenant_id, created_by=consultant_id, event="announcement",
+                variables={"title": "Diwali timings", "message": "The office is closed on 1 November. Readings "
+                                                               "resume on 2 November. Wishing you light!"},
+                channels=None, filter={}, workflow_id=workflow_id, status=BroadcastStatus.RUNNING.value,
+                created_at=datetime.now(UTC)))
+    await start_once(
+        client, workflow_type="Broadcast", workflow_id=workflow_id, task_queue=settings.temporal_task_queue,
+        payload=BroadcastInput(broadcast_id=broadcast_id, tenant_id=tenant_id).model_dump(mode="json"),
+        search_attributes={TENANT_ID.name: str(tenant_id), ENTITY_STATUS.name: BroadcastStatus.RUNNING.value},
+        memo={"summary": "Broadcast of 'announcement' to clients of 'demo' (demo data)"},
+    )
+    return workflow_id

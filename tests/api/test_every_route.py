@@ -25,6 +25,7 @@ from core.security import Keys
 from core.signing import sign
 from models import Base
 from models.identity import AuthSession
+from models.notifications import Broadcast, InAppNotification
 
 OPERATIONS = [
     (method.upper(), path)
@@ -84,10 +85,24 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "lines": [{"kind": "product", "description": "Tenant A's guide", "unit_amount": 50_000}]})).json()
     coupon = (await client.post("/api/v1/coupons", headers=owner.headers(), json={
         "code": "TENANTA10", "kind": "percent", "percent_bp": 1000})).json()
+    template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
+                                json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
+    assert template.status_code == 200, template.text
+    provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
+        "sendgrid_api_key": "SG.tenant-a-secret-key", "email_from_address": "desk@tenant-a.example.com"})
+    assert provider.status_code == 200, provider.text
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         owner_session = await session.scalar(select(AuthSession.id).where(AuthSession.user_id == owner.user_id))
         domain_id = (await session.execute(
             text("SELECT id FROM tenant_domains WHERE domain = 'tenant-a.example.com'"))).scalar_one()
+        inbox = InAppNotification(tenant_id=owner.tenant_id, user_id=customer.user_id, dedupe_key="walk:a:in_app",
+                                  event="announcement", title="Tenant A inbox title", body="for A's client only",
+                                  created_at=datetime.now(UTC))
+        broadcast = Broadcast(tenant_id=owner.tenant_id, event="announcement", variables={"title": "A only"},
+                              filter={}, workflow_id="broadcast-walk", status="completed")
+        session.add_all([inbox, broadcast])
+        await session.flush()
+        notification_id, broadcast_id = str(inbox.id), str(broadcast.id)
     # Signed links and feed addresses are capabilities: the walk gets A's ids signed with a key
     # that is not ours, i.e. what someone without the email or the secret address could forge.
     forger = Keys("not-our-secret-" + "z" * 40, [Fernet.generate_key().decode()])
@@ -113,13 +128,19 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
         "order_id": order["id"],
         "coupon_id": coupon["id"],
         "line_id": order["lines"][0]["id"],
+        "notification_id": notification_id,
+        "broadcast_id": broadcast_id,
+        "event": "announcement",
+        "channel": "email",
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
                owner.tenant_id, owner.user_id, owner.email, customer.user_id, customer.email,
                staff_made["id"], staff_made["email"], "tenant-a.example.com", str(owner_session),
                upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
-               booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide"}
+               booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide",
+               notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
+               "SG.tenant-a-secret-key"}
     assert domain["domains"] == ["tenant-a.example.com"]
     return {"owner": owner, "params": params, "secrets": secrets}
 
@@ -194,7 +215,9 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "file_id": owner.user_id, "delivery_id": owner.user_id, "consultant_id": owner.user_id,
               "offering_id": owner.user_id, "booking_id": owner.user_id, "on_date": "2026-12-01",
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
-              "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id}
+              "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
+              "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
+              "channel": "email"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

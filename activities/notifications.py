@@ -1,0 +1,520 @@
+"""Sending notifications: the one activity every workflow calls, and the broadcast fan-out.
+
+How a message is sent at most once per (dedupe key, channel):
+
+1. The delivery row is written (status `queued`, rendered subject and body) before anything
+   leaves; its `dedupe_key` is unique, so a retry or replay finds it.
+2. An attempt *claims* the row with a lease (`claimed_until`), committed before the provider is
+   called: a second attempt running at the same time (Temporal retries an attempt that exceeded
+   its timeout even if it is still running) sees the lease and backs off instead of sending.
+3. The provider's answer is committed at once: `sent` (with the provider's message id) or
+   `failed`. A retry that finds `sent` sends nothing.
+
+The residual window: the provider accepted the message but the attempt died (crash, lost
+connection, timeout) before step 3 committed. SendGrid and Twilio offer no idempotency key for
+sending, so the next attempt, once the lease has expired, sends again; the row is then marked
+`uncertain` and the duplicate is logged. The window is the length of one HTTP response plus one
+commit. The local outbox and the in-app inbox are written in the same transaction as step 3, so
+they are exactly-once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.notification_providers import (
+    OutgoingMessage,
+    PermanentProviderError,
+    ProviderError,
+    ProviderFactory,
+    TransientProviderError,
+)
+from core.db import TenantScope, scoped_session
+from core.security import Keys
+from core.settings import Settings
+from domain.notification_templates import (
+    OverrideKey,
+    TemplateError,
+    TemplateText,
+    render_template,
+    resolve_template,
+)
+from domain.notifications import (
+    BROADCAST_BATCH,
+    BROADCAST_FINISH,
+    BROADCAST_PREPARE,
+    NOTIFICATION_REJECTED,
+    PROVIDER_UNAVAILABLE,
+    SEND_NOTIFICATION,
+    TERMINAL_STATUSES,
+    Addresses,
+    BroadcastBatch,
+    BroadcastBatchResult,
+    BroadcastCounts,
+    BroadcastFilter,
+    BroadcastFinish,
+    BroadcastRef,
+    BroadcastStatus,
+    Channel,
+    ChannelOutcome,
+    DeliveryStatus,
+    EventSpec,
+    NotConfigured,
+    NotificationOutcome,
+    NotificationRequest,
+    Preferences,
+    ProviderChoice,
+    QuietHours,
+    RecipientStatus,
+    UnknownEvent,
+    choose_channels,
+    coerce_variables,
+    event_spec,
+    quiet_hours_end,
+)
+from models.identity import Role, User
+from models.notifications import (
+    Broadcast,
+    BroadcastRecipient,
+    NotificationDelivery,
+    NotificationPreference,
+    NotificationTemplate,
+    TenantNotificationSettings,
+)
+from models.tenancy import Tenant
+
+log = logging.getLogger(__name__)
+
+
+class NotificationDeferred(Exception):
+    """Some channel could not be sent now (provider down, slow, rate limiting, or another attempt
+    holds the lease); the others are done. Retrying sends only what is missing."""
+
+    def __init__(self, message: str, retry_after: float | None, outcome: NotificationOutcome) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.outcome = outcome
+
+
+@dataclass
+class _Recipient:
+    user: User
+    tenant: Tenant | None
+    timezone: str
+    locale: str
+    prefs: Preferences
+    settings: TenantNotificationSettings | None
+    overrides: dict[OverrideKey, TemplateText]
+    existing: dict[Channel, NotificationDelivery]
+
+    @property
+    def tenant_name(self) -> str:
+        return self.tenant.name if self.tenant else "Muhurta"
+
+    def address(self, channel: Channel) -> str:
+        if channel == Channel.EMAIL:
+            return self.user.email
+        if channel in (Channel.SMS, Channel.WHATSAPP):
+            return self.user.phone or ""
+        return str(self.user.id)
+
+
+def preferences_of(row: NotificationPreference | None, timezone: str) -> Preferences:
+    if row is None:
+        return Preferences()
+    quiet = None
+    if row.quiet_hours_start is not None and row.quiet_hours_end is not None:
+        quiet = QuietHours(row.quiet_hours_start, row.quiet_hours_end, timezone)
+    return Preferences(
+        channels={Channel.EMAIL: row.email, Channel.SMS: row.sms, Channel.WHATSAPP: row.whatsapp,
+                  Channel.IN_APP: row.in_app},
+        announcements=row.announcements, quiet_hours=quiet)
+
+
+def _outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutcome:
+    return ChannelOutcome(
+        channel=Channel(row.channel), status=DeliveryStatus(row.status), delivery_id=row.id, provider=row.provider,
+        provider_message_id=row.provider_message_id, error=row.error, already_done=already_done)
+
+
+class Notifier:
+    """Sends one NotificationRequest; shared by the activities, the seed and other capabilities."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, keys: Keys,
+                 providers: ProviderFactory | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.providers = providers or ProviderFactory(settings, keys)
+        self.lease = timedelta(seconds=settings.notify_http_timeout_seconds + 30)
+
+    # -- loading -----------------------------------------------------------------------------------
+    async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
+        async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
+            user = await session.get(User, request.recipient_user_id)
+            if user is None or user.tenant_id != request.tenant_id:
+                return None
+            tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
+            timezone = user.timezone or (tenant.timezone if tenant else None) or "UTC"
+            prefs_row = (await session.execute(
+                select(NotificationPreference).where(NotificationPreference.user_id == user.id))).scalar_one_or_none()
+            tenant_settings = None
+            overrides: dict[OverrideKey, TemplateText] = {}
+            if request.tenant_id is not None:
+                tenant_settings = (await session.execute(select(TenantNotificationSettings).where(
+                    TenantNotificationSettings.tenant_id == request.tenant_id))).scalar_one_or_none()
+                for template in (await session.execute(select(NotificationTemplate).where(
+                        NotificationTemplate.tenant_id == request.tenant_id,
+                        NotificationTemplate.event == spec.name))).scalars():
+                    overrides[(template.event, Channel(template.channel), template.locale)] = TemplateText(
+                        template.subject, template.body)
+            existing = {Channel(row.channel): row for row in (await session.execute(
+                select(NotificationDelivery).where(NotificationDelivery.request_key == request.dedupe_key))).scalars()}
+            return _Recipient(user=user, tenant=tenant, timezone=timezone, locale=user.locale or "en",
+                              prefs=preferences_of(prefs_row, timezone), settings=tenant_settings,
+                              overrides=overrides, existing=existing)
+
+    # -- sending -------------------------------------------------------------------------------------
+    async def deliver(self, request: NotificationRequest) -> NotificationOutcome:
+        """Send on every chosen channel not sent before; hold it if quiet hours say so.
+
+        Returns the outcome (permanent failures included, per channel); raises UnknownEvent, or
+        NotificationDeferred when a channel must be tried again later.
+        """
+        spec = event_spec(request.event)
+        outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
+        recipient = await self._recipient(request, spec)
+        if recipient is None or not recipient.user.is_active:
+            why = "the recipient no longer exists" if recipient is None else "the recipient's account is inactive"
+            for channel in request.channels or spec.default_channels:
+                outcome.channels.append(ChannelOutcome(channel=channel, skipped=why))
+            return outcome
+
+        user = recipient.user
+        chosen, skipped = choose_channels(spec, request.channels, recipient.prefs,
+                                          Addresses(email=user.email, phone=user.phone))
+        # Channels handled by an earlier attempt stay handled, whatever the preferences say now.
+        for channel in recipient.existing:
+            if channel not in chosen:
+                chosen.append(channel)
+                skipped.pop(channel, None)
+        outcome.channels.extend(ChannelOutcome(channel=c, skipped=why) for c, why in skipped.items())
+
+        at = request.at or datetime.now(UTC)
+        if chosen and not recipient.existing and request.respect_quiet_hours and not (request.urgent or spec.urgent):
+            until = quiet_hours_end(at, recipient.prefs.quiet_hours)
+            if until is not None:
+                outcome.held_until = until
+                return outcome
+
+        try:
+            variables: dict[str, Any] | None = {
+                "recipient_name": user.full_name, "tenant_name": recipient.tenant_name,
+                **coerce_variables(spec, request.variables)}
+            bad_variables = None
+        except ValueError as exc:
+            variables, bad_variables = None, f"variables: {exc}"
+
+        deferred: list[TransientProviderError] = []
+        for channel in chosen:
+            try:
+                outcome.channels.append(
+                    await self._channel(request, recipient, channel, variables, bad_variables))
+            except TransientProviderError as exc:
+                deferred.append(exc)
+                outcome.channels.append(ChannelOutcome(channel=channel, status=DeliveryStatus.QUEUED, error=str(exc)))
+        if deferred:
+            delays = [e.retry_after for e in deferred if e.retry_after]
+            raise NotificationDeferred("; ".join(str(e) for e in deferred), max(delays) if delays else None, outcome)
+        return outcome
+
+    async def _channel(self, request: NotificationRequest, recipient: _Recipient, channel: Channel,
+                       variables: dict[str, Any] | None, bad_variables: str | None) -> ChannelOutcome:
+        row = recipient.existing.get(channel)
+        fresh = row is None
+        if row is None:
+            resolved = resolve_template(request.event, channel, recipient.locale, recipient.overrides)
+            if resolved is None:
+                return ChannelOutcome(channel=channel, skipped=f"no {channel.value} template for {request.event}")
+            try:
+                choice = self.providers.choose(channel, recipient.settings)
+            except NotConfigured as exc:
+                return ChannelOutcome(channel=channel, skipped=str(exc))
+            error = bad_variables
+            subject, body = None, ""
+            if variables is not None:
+                try:
+                    rendered = render_template(resolved.text, variables, timezone=recipient.timezone,
+                                               locale=recipient.locale)
+                    subject, body = rendered.subject, rendered.body
+                except TemplateError as exc:
+                    error = f"template {request.event}/{resolved.channel.value}/{resolved.language}: {exc}"
+            if error:
+                log.error("notification %s on %s not sent: %s", request.dedupe_key, channel.value, error)
+            row = await self._insert(request, recipient, channel, choice, resolved.language, resolved.source,
+                                     subject, body, error)
+        if DeliveryStatus(row.status) in TERMINAL_STATUSES:
+            return _outcome_of(row, already_done=not fresh)
+        return await self._attempt(request, recipient, row)
+
+    async def _insert(self, request: NotificationRequest, recipient: _Recipient, channel: Channel,
+                      choice: ProviderChoice, language: str, source: str, subject: str | None, body: str,
+                      error: str | None) -> NotificationDelivery:
+        now = datetime.now(UTC)
+        key = f"{request.dedupe_key}:{channel.value}"
+        async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
+            await session.execute(insert(NotificationDelivery).values(
+                id=uuid.uuid4(), dedupe_key=key, request_key=request.dedupe_key, tenant_id=request.tenant_id,
+                channel=channel.value, event=request.event, locale=language, template_source=source,
+                user_id=recipient.user.id, recipient=recipient.address(channel)[:320], subject=subject, body=body,
+                status=(DeliveryStatus.FAILED if error else DeliveryStatus.QUEUED).value,
+                provider=choice.name, provider_account=choice.account, error=error,
+                error_code="template" if error else None, attempts=0, uncertain=False,
+                failed_at=now if error else None, status_updated_at=now, created_at=now, updated_at=now,
+            ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+            row = (await session.execute(
+                select(NotificationDelivery).where(NotificationDelivery.dedupe_key == key))).scalar_one()
+        return row
+
+    async def _attempt(self, request: NotificationRequest, recipient: _Recipient,
+                       row: NotificationDelivery) -> ChannelOutcome:
+        scope = TenantScope.of(request.tenant_id)
+        message = OutgoingMessage(
+            delivery_id=row.id, dedupe_key=row.dedupe_key, tenant_id=row.tenant_id, user_id=row.user_id,
+            channel=Channel(row.channel), event=row.event, locale=row.locale, to=row.recipient, subject=row.subject,
+            body=row.body)
+        try:
+            provider = self.providers.build(ProviderChoice(row.provider, row.provider_account), recipient.settings,
+                                            recipient.tenant_name)
+        except NotConfigured as exc:
+            return await self._finish(scope, row.id, failed=PermanentProviderError(str(exc), code="not_configured"))
+
+        if hasattr(provider, "store"):
+            # Our own tables: store and mark sent in one transaction, the row locked meanwhile.
+            async with scoped_session(self.sessionmaker, scope) as session:
+                current = await session.get(NotificationDelivery, row.id, with_for_update=True, populate_existing=True)
+                assert current is not None
+                if DeliveryStatus(current.status) in TERMINAL_STATUSES:
+                    return _outcome_of(current, already_done=True)
+                current.attempts += 1
+                receipt = await provider.store(session, message)
+                return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
+
+        async with scoped_session(self.sessionmaker, scope) as session:
+            claimed = (await session.execute(
+                update(NotificationDelivery)
+                .where(NotificationDelivery.id == row.id,
+                       NotificationDelivery.status == DeliveryStatus.QUEUED.value,
+                       or_(NotificationDelivery.claimed_until.is_(None),
+                           NotificationDelivery.claimed_until < func.now()))
+                .values(attempts=NotificationDelivery.attempts + 1, claimed_until=func.now() + self.lease,
+                        uncertain=or_(NotificationDelivery.uncertain, NotificationDelivery.claimed_until.is_not(None)),
+                        updated_at=func.now())
+                .returning(NotificationDelivery.attempts, NotificationDelivery.uncertain)
+            )).first()
+            if claimed is None:
+                current = await session.get(NotificationDelivery, row.id, populate_existing=True)
+                assert current is not None
+                if DeliveryStatus(current.status) in TERMINAL_STATUSES:
+                    return _outcome_of(current, already_done=True)
+                wait = (current.claimed_until - datetime.now(UTC)).total_seconds() if current.claimed_until else 1.0
+                raise TransientProviderError("another attempt is sending this message", code="in_flight",
+                                             retry_after=max(wait, 1.0))
+        try:
+            receipt = await provider.send(message)
+        except PermanentProviderError as exc:
+            return await self._finish(scope, row.id, failed=exc)
+        except TransientProviderError as exc:
+            async with scoped_session(self.sessionmaker, scope) as session:
+                await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == row.id).values(
+                    claimed_until=None, error=str(exc)[:2000], error_code=exc.code, updated_at=func.now(),
+                    uncertain=or_(NotificationDelivery.uncertain, literal(exc.ambiguous))))
+            raise
+        if claimed.uncertain:
+            log.warning("notification %s may have been sent twice: an earlier attempt reached %s without "
+                        "recording the answer", row.dedupe_key, row.provider)
+        async with scoped_session(self.sessionmaker, scope) as session:
+            return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
+
+    async def _mark_sent(self, session: AsyncSession, delivery_id: uuid.UUID, provider_message_id: str,
+                         delivered: bool) -> ChannelOutcome:
+        now = datetime.now(UTC)
+        status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.SENT
+        await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == delivery_id).values(
+            status=status.value, provider_message_id=provider_message_id[:100], claimed_until=None, error=None,
+            error_code=None, sent_at=now, delivered_at=now if delivered else None, status_updated_at=now,
+            updated_at=now))
+        row = await session.get(NotificationDelivery, delivery_id, populate_existing=True)
+        assert row is not None
+        return _outcome_of(row, already_done=False)
+
+    async def _finish(self, scope: TenantScope, delivery_id: uuid.UUID, *, failed: ProviderError) -> ChannelOutcome:
+        now = datetime.now(UTC)
+        async with scoped_session(self.sessionmaker, scope) as session:
+            await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == delivery_id).values(
+                status=DeliveryStatus.FAILED.value, claimed_until=None, error=str(failed)[:2000],
+                error_code=failed.code, failed_at=now, status_updated_at=now, updated_at=now))
+            row = await session.get(NotificationDelivery, delivery_id, populate_existing=True)
+            assert row is not None
+            return _outcome_of(row, already_done=False)
+
+
+def rejection(outcome: NotificationOutcome) -> ApplicationError:
+    failures = "; ".join(f"{c.channel.value}: {c.error}" for c in outcome.channels
+                         if c.status in (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED))
+    return ApplicationError(f"{outcome.event} could not be sent ({failures})", outcome.model_dump(mode="json"),
+                            type=NOTIFICATION_REJECTED, non_retryable=True)
+
+
+def _heartbeat(*details: Any) -> None:
+    if activity.in_activity():
+        activity.heartbeat(*details)
+
+
+# -- broadcasts ----------------------------------------------------------------------------------------
+def broadcast_audience(tenant_id: uuid.UUID, created_before: datetime, flt: BroadcastFilter) -> Any:
+    """The clients a broadcast goes to: active clients of the tenant who existed when it was made."""
+    stmt = select(User.id).where(User.tenant_id == tenant_id, User.role == Role.CLIENT, User.is_active.is_(True),
+                                 User.created_at <= created_before)
+    if flt.q:
+        pattern = f"%{flt.q.strip().lower()}%"
+        stmt = stmt.where(or_(User.email.like(pattern), User.full_name.ilike(pattern)))
+    if flt.verified is not None:
+        stmt = stmt.where(User.email_verified_at.is_not(None) if flt.verified else User.email_verified_at.is_(None))
+    if flt.locale:
+        stmt = stmt.where(User.locale.like(f"{flt.locale}%"))
+    if flt.client_ids is not None:
+        stmt = stmt.where(User.id.in_(flt.client_ids))
+    return stmt
+
+
+async def broadcast_counts(session: AsyncSession, broadcast_id: uuid.UUID) -> tuple[BroadcastCounts, datetime | None]:
+    rows = (await session.execute(
+        select(BroadcastRecipient.status, func.count(), func.min(BroadcastRecipient.held_until))
+        .where(BroadcastRecipient.broadcast_id == broadcast_id).group_by(BroadcastRecipient.status))).all()
+    by_status = {status: (count, earliest) for status, count, earliest in rows}
+    counts = BroadcastCounts(
+        total=sum(count for count, _ in by_status.values()),
+        **{s.value: by_status.get(s.value, (0, None))[0] for s in RecipientStatus})
+    held = by_status.get(RecipientStatus.HELD.value)
+    return counts, held[1] if held else None
+
+
+class NotificationActivities:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, keys: Keys | None = None,
+                 providers: ProviderFactory | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.notifier = Notifier(sessionmaker, settings, keys or Keys.from_settings(settings), providers)
+
+    @activity.defn(name=SEND_NOTIFICATION)
+    async def send(self, request: NotificationRequest) -> NotificationOutcome:
+        """Send one notification (see the module docstring); the contract is in domain.notifications."""
+        try:
+            outcome = await self.notifier.deliver(request)
+        except UnknownEvent as exc:
+            raise ApplicationError(str(exc), type=NOTIFICATION_REJECTED, non_retryable=True) from exc
+        except NotificationDeferred as exc:
+            delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+            raise ApplicationError(str(exc), type=PROVIDER_UNAVAILABLE, next_retry_delay=delay) from exc
+        if outcome.failed_on:
+            raise rejection(outcome)
+        return outcome
+
+    async def _broadcast(self, session: AsyncSession, broadcast_id: uuid.UUID) -> Broadcast:
+        broadcast = await session.get(Broadcast, broadcast_id)
+        if broadcast is None:
+            raise ApplicationError(f"broadcast {broadcast_id} no longer exists", non_retryable=True)
+        return broadcast
+
+    @activity.defn(name=BROADCAST_PREPARE)
+    async def broadcast_prepare(self, ref: BroadcastRef) -> BroadcastCounts:
+        """Snapshot the audience into broadcast_recipients (once: repeats add nobody)."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            broadcast = await self._broadcast(session, ref.broadcast_id)
+            audience = broadcast_audience(ref.tenant_id, broadcast.created_at,
+                                          BroadcastFilter.model_validate(broadcast.filter)).subquery()
+            await session.execute(
+                insert(BroadcastRecipient).from_select(
+                    ["broadcast_id", "tenant_id", "user_id", "status"],
+                    select(literal(broadcast.id, BroadcastRecipient.broadcast_id.type),
+                           literal(ref.tenant_id, BroadcastRecipient.tenant_id.type),
+                           audience.c.id, literal(RecipientStatus.PENDING.value, BroadcastRecipient.status.type)),
+                ).on_conflict_do_nothing())
+            counts, _ = await broadcast_counts(session, broadcast.id)
+            broadcast.total = counts.total
+            broadcast.started_at = broadcast.started_at or datetime.now(UTC)
+            broadcast.status = BroadcastStatus.RUNNING.value
+            return counts
+
+    @activity.defn(name=BROADCAST_BATCH)
+    async def broadcast_batch(self, batch: BroadcastBatch) -> BroadcastBatchResult:
+        """Send to the next recipients that are due (pending, or held and now past their quiet hours)."""
+        scope = TenantScope.of(batch.tenant_id)
+        async with scoped_session(self.sessionmaker, scope) as session:
+            broadcast = await self._broadcast(session, batch.broadcast_id)
+            due = list((await session.execute(
+                select(BroadcastRecipient.user_id).where(
+                    BroadcastRecipient.broadcast_id == batch.broadcast_id,
+                    or_(BroadcastRecipient.status == RecipientStatus.PENDING.value,
+                        (BroadcastRecipient.status == RecipientStatus.HELD.value)
+                        & (BroadcastRecipient.held_until <= batch.at)))
+                .order_by(BroadcastRecipient.user_id).limit(batch.limit))).scalars())
+            event, variables, channels = broadcast.event, dict(broadcast.variables), broadcast.channels
+            workflow_id = broadcast.workflow_id
+        for number, user_id in enumerate(due):
+            _heartbeat(number)
+            request = NotificationRequest(
+                dedupe_key=f"{workflow_id}:{user_id}", tenant_id=batch.tenant_id, recipient_user_id=user_id,
+                event=event, variables=variables, channels=[Channel(c) for c in channels] if channels else None,
+                at=batch.at)
+            try:
+                outcome = await self.notifier.deliver(request)
+            except NotificationDeferred as exc:
+                # Recipients done so far are recorded; the retry carries on from here.
+                delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+                raise ApplicationError(str(exc), type=PROVIDER_UNAVAILABLE, next_retry_delay=delay) from exc
+            if outcome.held_until is not None:
+                status, detail = RecipientStatus.HELD, "quiet hours"
+            elif outcome.sent_on:
+                status, detail = RecipientStatus.SENT, ", ".join(c.value for c in outcome.sent_on)
+            elif outcome.failed_on:
+                status = RecipientStatus.FAILED
+                detail = "; ".join(f"{c.channel.value}: {c.error}" for c in outcome.channels if c.error)
+            else:
+                status = RecipientStatus.SKIPPED
+                detail = "; ".join(f"{c.channel.value}: {c.skipped}" for c in outcome.channels if c.skipped)
+            async with scoped_session(self.sessionmaker, scope) as session:
+                await session.execute(update(BroadcastRecipient).where(
+                    BroadcastRecipient.broadcast_id == batch.broadcast_id, BroadcastRecipient.user_id == user_id,
+                ).values(status=status.value, held_until=outcome.held_until, detail=(detail or None),
+                         processed_at=datetime.now(UTC)))
+        async with scoped_session(self.sessionmaker, scope) as session:
+            counts, next_release = await broadcast_counts(session, batch.broadcast_id)
+            broadcast = await self._broadcast(session, batch.broadcast_id)
+            broadcast.sent, broadcast.skipped, broadcast.failed, broadcast.held = (
+                counts.sent, counts.skipped, counts.failed, counts.held)
+            waiting = counts.held and not counts.pending
+            broadcast.status = (BroadcastStatus.WAITING_QUIET_HOURS if waiting else BroadcastStatus.RUNNING).value
+        return BroadcastBatchResult(processed=len(due), counts=counts, next_release_at=next_release)
+
+    @activity.defn(name=BROADCAST_FINISH)
+    async def broadcast_finish(self, finish: BroadcastFinish) -> BroadcastCounts:
+        async with scoped_session(self.sessionmaker, TenantScope.of(finish.tenant_id)) as session:
+            broadcast = await self._broadcast(session, finish.broadcast_id)
+            counts, _ = await broadcast_counts(session, finish.broadcast_id)
+            broadcast.status = finish.status.value
+            broadcast.finished_at = broadcast.finished_at or finish.at
+            broadcast.sent, broadcast.skipped, broadcast.failed, broadcast.held = (
+                counts.sent, counts.skipped, counts.failed, counts.held)
+            return counts
+

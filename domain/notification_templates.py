@@ -1,0 +1,394 @@
+"""The words of every notification, in English and Hindi, and how they are rendered.
+
+Templates are Jinja2 in a sandbox (tenants edit their own overrides, so a template must not reach
+Python objects) with StrictUndefined: a missing variable is an error at render time, never a
+blank in a client's inbox. Instants are shown in the reader's zone and language with the filters
+`local_time` ("18:30 IST"), `local_date` ("Sat 28 Nov 2026") and `local_datetime` (both).
+
+Lookup order for (event, channel, locale): the reader's language before English; within a
+language the tenant's override before the built-in text; WhatsApp falls back to the SMS text and
+in-app to the email text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, Undefined, UndefinedError, pass_context
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from domain.notifications import (
+    AUTOMATIC_SAMPLE,
+    Channel,
+    EventSpec,
+    coerce_variables,
+    event_spec,
+)
+
+LANGUAGES = ("en", "hi")
+MAX_TEMPLATE_LENGTH = 10_000
+MAX_SMS_LENGTH = 1600  # Twilio's limit for one message body
+CHANNEL_FALLBACK: dict[Channel, tuple[Channel, ...]] = {
+    Channel.EMAIL: (Channel.EMAIL,),
+    Channel.SMS: (Channel.SMS,),
+    Channel.WHATSAPP: (Channel.WHATSAPP, Channel.SMS),
+    Channel.IN_APP: (Channel.IN_APP, Channel.EMAIL),
+}
+CHANNELS_WITH_SUBJECT = frozenset({Channel.EMAIL, Channel.IN_APP})  # the in-app title
+
+
+def language_of(locale: str | None) -> str:
+    base = (locale or "en").split("-")[0].lower()
+    return base if base in LANGUAGES else "en"
+
+
+# -- formatting instants for a reader ---------------------------------------------------------------
+_WEEKDAYS = {
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+    "hi": ["सोमवार", "मंगलवार", "बुधवार", "गुरुवार", "शुक्रवार", "शनिवार", "रविवार"],
+}
+_MONTHS = {
+    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    "hi": ["जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त", "सितंबर", "अक्तूबर", "नवंबर",
+           "दिसंबर"],
+}
+
+
+def zone_abbreviation(local: datetime) -> str:
+    """IST, GMT, BST, EST... and for zones without a letter abbreviation 'UTC+4', 'UTC+5:45'."""
+    name = local.tzname() or "UTC"
+    if name[:1] not in "+-":
+        return name
+    offset = local.utcoffset()
+    assert offset is not None
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def _as_instant(value: Any) -> datetime:
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()  # "'starts_at' is undefined", as for any other use
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"expected an instant with a time zone, got {value!r}")
+    return value
+
+
+def format_instant(value: datetime | str, timezone: str, locale: str = "en", style: str = "datetime") -> str:
+    """An instant as its reader sees it: `time` "18:30 IST", `date` "Sat 28 Nov 2026" (Hindi:
+    "शनिवार, 28 नवंबर 2026"), `datetime` "Sat 28 Nov 2026, 18:30 IST"."""
+    local = _as_instant(value).astimezone(ZoneInfo(timezone))
+    lang = language_of(locale)
+    clock = f"{local:%H:%M} {zone_abbreviation(local)}"
+    weekday, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    separator = ", " if lang == "hi" else " "
+    day = f"{weekday}{separator}{local.day} {month} {local.year}"
+    if style == "time":
+        return clock
+    if style == "date":
+        return day
+    return f"{day}, {clock}"
+
+
+@pass_context
+def _local_time(context: Context, value: Any) -> str:
+    return format_instant(value, context["recipient_timezone"], context["recipient_locale"], "time")
+
+
+@pass_context
+def _local_date(context: Context, value: Any) -> str:
+    return format_instant(value, context["recipient_timezone"], context["recipient_locale"], "date")
+
+
+@pass_context
+def _local_datetime(context: Context, value: Any) -> str:
+    return format_instant(value, context["recipient_timezone"], context["recipient_locale"], "datetime")
+
+
+_env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_env.filters.update(local_time=_local_time, local_date=_local_date, local_datetime=_local_datetime)
+
+
+# -- templates ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TemplateText:
+    subject: str | None  # email subject / in-app title; None for SMS and WhatsApp
+    body: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None
+    body: str
+
+
+class TemplateError(ValueError):
+    """A template that cannot be rendered: syntax, a missing variable, a forbidden operation."""
+
+    def __init__(self, message: str, part: str = "body") -> None:
+        super().__init__(message)
+        self.part = part
+
+
+@lru_cache(maxsize=1024)
+def _compile(source: str) -> Template:
+    return _env.from_string(source)
+
+
+def _render_part(source: str, context: Mapping[str, Any], part: str) -> str:
+    try:
+        return _compile(source).render(context)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{part}: line {exc.lineno}: {exc.message}", part) from exc
+    except UndefinedError as exc:
+        raise TemplateError(f"{part}: {exc.message}", part) from exc
+    except SecurityError as exc:
+        raise TemplateError(f"{part}: not allowed in a template ({exc})", part) from exc
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(f"{part}: {exc}", part) from exc
+
+
+def render_template(text: TemplateText, variables: Mapping[str, Any], *, timezone: str, locale: str) -> Rendered:
+    # the reader's zone and language are ours to set, never a caller's variable
+    context = {**variables, "recipient_timezone": timezone, "recipient_locale": language_of(locale)}
+    subject = None
+    if text.subject is not None:
+        # one line: a subject never carries a header break, whatever a variable holds
+        subject = " ".join(_render_part(text.subject, context, "subject").split())[:300]
+    return Rendered(subject=subject, body=_render_part(text.body, context, "body"))
+
+
+@dataclass(frozen=True)
+class ResolvedTemplate:
+    text: TemplateText
+    channel: Channel   # the channel whose text is used (WhatsApp may use the SMS text)
+    language: str
+    source: str        # "tenant" or "builtin"
+
+
+OverrideKey = tuple[str, Channel, str]  # event, channel, language
+
+
+def resolve_template(
+    event: str, channel: Channel, locale: str | None, overrides: Mapping[OverrideKey, TemplateText] | None = None
+) -> ResolvedTemplate | None:
+    overrides = overrides or {}
+    for language in dict.fromkeys((language_of(locale), "en")):
+        for candidate in CHANNEL_FALLBACK[channel]:
+            key = (event, candidate, language)
+            if key in overrides:
+                return ResolvedTemplate(overrides[key], candidate, language, "tenant")
+            if key in BUILTIN:
+                return ResolvedTemplate(BUILTIN[key], candidate, language, "builtin")
+    return None
+
+
+def sample_variables(spec: EventSpec, locale: str = "en") -> dict[str, Any]:
+    return {**AUTOMATIC_SAMPLE, "recipient_locale": language_of(locale), **coerce_variables(spec, spec.sample)}
+
+
+def validate_template(event: str, channel: Channel, locale: str, subject: str | None, body: str) -> Rendered:
+    """Check a tenant's template before it is saved: render it with the event's sample values.
+
+    Raises TemplateError (with `part`) for anything a real send would trip over.
+    """
+    spec = event_spec(event)
+    if channel in CHANNELS_WITH_SUBJECT and not (subject and subject.strip()):
+        raise TemplateError("this channel needs a subject (email) or title (in-app)", "subject")
+    if channel not in CHANNELS_WITH_SUBJECT and subject:
+        raise TemplateError(f"{channel.value} messages have no subject; leave it out", "subject")
+    for part, source in (("subject", subject or ""), ("body", body)):
+        if len(source) > MAX_TEMPLATE_LENGTH:
+            raise TemplateError(f"{part}: at most {MAX_TEMPLATE_LENGTH} characters", part)
+    if not body.strip():
+        raise TemplateError("body: write the message", "body")
+    rendered = render_template(TemplateText(subject, body), sample_variables(spec, locale), timezone="Asia/Kolkata",
+                               locale=locale)
+    if channel in (Channel.SMS, Channel.WHATSAPP) and len(rendered.body) > MAX_SMS_LENGTH:
+        raise TemplateError(f"body: {len(rendered.body)} characters with the sample values; "
+                            f"{channel.value} allows {MAX_SMS_LENGTH}", "body")
+    return rendered
+
+
+# -- the built-in texts ---------------------------------------------------------------------------------
+def _t(subject: str | None, body: str) -> TemplateText:
+    return TemplateText(subject, body)
+
+
+E, S, W, A = Channel.EMAIL, Channel.SMS, Channel.WHATSAPP, Channel.IN_APP
+
+BUILTIN: dict[OverrideKey, TemplateText] = {
+    # -- account and onboarding (the spine's messages; English wording unchanged) -----------------
+    ("verify_email", E, "en"): _t(
+        "Confirm your email for {{ tenant_name }}",
+        "Hello {{ full_name }},\n\nConfirm your email address by opening this link:\n"
+        "{{ link }}\n\nThe link works once and expires in {{ hours }} hours.\n"),
+    ("verify_email", E, "hi"): _t(
+        "{{ tenant_name }} के लिए अपना ईमेल पक्का करें",
+        "नमस्ते {{ full_name }},\n\nयह लिंक खोलकर अपना ईमेल पता पक्का करें:\n{{ link }}\n\n"
+        "यह लिंक एक ही बार काम करता है और {{ hours }} घंटे में समाप्त हो जाएगा।\n"),
+    ("verify_email_reminder", E, "en"): _t(
+        "Reminder: confirm your email for {{ tenant_name }}",
+        "Hello {{ full_name }},\n\nYour consultancy {{ tenant_name }} is waiting for you to "
+        "confirm your email. Ask for a new link from the sign-in page if the old one expired.\n"),
+    ("verify_email_reminder", E, "hi"): _t(
+        "याद दिला दें: {{ tenant_name }} के लिए अपना ईमेल पक्का करें",
+        "नमस्ते {{ full_name }},\n\nआपकी कंसल्टेंसी {{ tenant_name }} आपके ईमेल की पुष्टि की प्रतीक्षा में है। "
+        "पुराना लिंक समाप्त हो गया हो तो साइन-इन पेज से नया लिंक मँगाएँ।\n"),
+    ("reset_password", E, "en"): _t(
+        "Reset your password",
+        "Hello {{ full_name }},\n\nSomeone (hopefully you) asked to reset your password. "
+        "Open this link to choose a new one:\n{{ link }}\n\nIt works once and expires in "
+        "{{ minutes }} minutes. If it was not you, ignore this message.\n"),
+    ("reset_password", E, "hi"): _t(
+        "अपना पासवर्ड बदलें",
+        "नमस्ते {{ full_name }},\n\nकिसी ने (उम्मीद है आपने) आपका पासवर्ड बदलने को कहा है। "
+        "नया पासवर्ड चुनने के लिए यह लिंक खोलें:\n{{ link }}\n\nयह एक ही बार काम करता है और "
+        "{{ minutes }} मिनट में समाप्त हो जाएगा। अगर यह आप नहीं थे, तो इस संदेश को अनदेखा करें।\n"),
+    ("onboarding_pending_admin", E, "en"): _t(
+        "{{ count }} consultanc{{ 'y' if count == 1 else 'ies' }} waiting for approval",
+        "The consultancy '{{ tenant_name }}' ({{ tenant_slug }}) has been waiting for approval "
+        "since {{ since }}. Review it at {{ link }}.\n"),
+    ("onboarding_pending_admin", E, "hi"): _t(
+        "{{ count }} कंसल्टेंसी स्वीकृति की प्रतीक्षा में",
+        "कंसल्टेंसी '{{ tenant_name }}' ({{ tenant_slug }}) {{ since }} से स्वीकृति की प्रतीक्षा में है। "
+        "इसे यहाँ देखें: {{ link }}\n"),
+    ("onboarding_approved", E, "en"): _t(
+        "{{ tenant_name }} is approved",
+        "Hello {{ full_name }},\n\nGood news: {{ tenant_name }} is approved and your dashboard "
+        "is open. Sign in to set up your offerings.\n"),
+    ("onboarding_approved", E, "hi"): _t(
+        "{{ tenant_name }} स्वीकृत हो गई",
+        "नमस्ते {{ full_name }},\n\nखुशख़बरी: {{ tenant_name }} स्वीकृत हो गई है और आपका डैशबोर्ड खुल गया है। "
+        "अपनी सेवाएँ जोड़ने के लिए साइन इन करें।\n"),
+    ("onboarding_rejected", E, "en"): _t(
+        "About your application for {{ tenant_name }}",
+        "Hello {{ full_name }},\n\nWe could not approve {{ tenant_name }}: {{ reason }}\n\n"
+        "Reply to this message if you would like to discuss it.\n"),
+    ("onboarding_rejected", E, "hi"): _t(
+        "{{ tenant_name }} के आवेदन के बारे में",
+        "नमस्ते {{ full_name }},\n\nहम {{ tenant_name }} को स्वीकृत नहीं कर सके: {{ reason }}\n\n"
+        "इस पर बात करनी हो तो इस संदेश का उत्तर दें।\n"),
+    # -- session booked ---------------------------------------------------------------------------------
+    ("session_booked", E, "en"): _t(
+        "Booked: {{ service_name }} on {{ starts_at | local_date }}",
+        "Hello {{ recipient_name }},\n\nYour session \"{{ service_name }}\" with {{ counterpart_name }} is booked "
+        "for {{ starts_at | local_datetime }} ({{ duration_minutes }} minutes).\n\nJoin here: {{ join_url }}\n\n"
+        "{{ tenant_name }}\n"),
+    ("session_booked", E, "hi"): _t(
+        "बुकिंग पक्की: {{ service_name }}, {{ starts_at | local_date }}",
+        "नमस्ते {{ recipient_name }},\n\n{{ counterpart_name }} के साथ आपका सत्र \"{{ service_name }}\" "
+        "{{ starts_at | local_datetime }} के लिए बुक हो गया है ({{ duration_minutes }} मिनट)।\n\n"
+        "यहाँ जुड़ें: {{ join_url }}\n\n{{ tenant_name }}\n"),
+    ("session_booked", S, "en"): _t(
+        None, "{{ tenant_name }}: {{ service_name }} with {{ counterpart_name }} is booked for "
+              "{{ starts_at | local_datetime }}. Join: {{ join_url }}"),
+    ("session_booked", S, "hi"): _t(
+        None, "{{ tenant_name }}: {{ counterpart_name }} के साथ {{ service_name }} {{ starts_at | local_datetime }} "
+              "के लिए बुक है। जुड़ें: {{ join_url }}"),
+    ("session_booked", A, "en"): _t(
+        "Session booked", "{{ service_name }} with {{ counterpart_name }} on {{ starts_at | local_datetime }}."),
+    ("session_booked", A, "hi"): _t(
+        "सत्र बुक हुआ", "{{ counterpart_name }} के साथ {{ service_name }}, {{ starts_at | local_datetime }}।"),
+    # -- session reminder --------------------------------------------------------------------------------
+    ("session_reminder", E, "en"): _t(
+        "Reminder: {{ service_name }} at {{ starts_at | local_time }}",
+        "Hello {{ recipient_name }},\n\nA reminder: your session \"{{ service_name }}\" with {{ counterpart_name }} "
+        "starts {{ starts_at | local_datetime }}.\n\nJoin here: {{ join_url }}\n\n{{ tenant_name }}\n"),
+    ("session_reminder", E, "hi"): _t(
+        "याद दिला दें: {{ service_name }}, {{ starts_at | local_time }}",
+        "नमस्ते {{ recipient_name }},\n\nयाद दिला दें: {{ counterpart_name }} के साथ आपका सत्र \"{{ service_name }}\" "
+        "{{ starts_at | local_datetime }} पर शुरू होगा।\n\nयहाँ जुड़ें: {{ join_url }}\n\n{{ tenant_name }}\n"),
+    ("session_reminder", S, "en"): _t(
+        None, "Reminder from {{ tenant_name }}: {{ service_name }} with {{ counterpart_name }} at "
+              "{{ starts_at | local_datetime }}. Join: {{ join_url }}"),
+    ("session_reminder", S, "hi"): _t(
+        None, "{{ tenant_name }} की ओर से याद दिला दें: {{ counterpart_name }} के साथ {{ service_name }}, "
+              "{{ starts_at | local_datetime }}। जुड़ें: {{ join_url }}"),
+    ("session_reminder", A, "en"): _t(
+        "Upcoming session", "{{ service_name }} with {{ counterpart_name }} at {{ starts_at | local_datetime }}."),
+    ("session_reminder", A, "hi"): _t(
+        "आने वाला सत्र", "{{ counterpart_name }} के साथ {{ service_name }}, {{ starts_at | local_datetime }}।"),
+    # -- session starting soon (urgent) ------------------------------------------------------------------
+    ("session_starting_soon", E, "en"): _t(
+        "Starting in {{ minutes }} minutes: {{ service_name }}",
+        "Hello {{ recipient_name }},\n\n\"{{ service_name }}\" with {{ counterpart_name }} starts in {{ minutes }} "
+        "minutes, at {{ starts_at | local_time }}.\n\nJoin here: {{ join_url }}\n"),
+    ("session_starting_soon", E, "hi"): _t(
+        "{{ minutes }} मिनट में शुरू: {{ service_name }}",
+        "नमस्ते {{ recipient_name }},\n\n{{ counterpart_name }} के साथ \"{{ service_name }}\" {{ minutes }} मिनट में, "
+        "{{ starts_at | local_time }} पर शुरू होगा।\n\nयहाँ जुड़ें: {{ join_url }}\n"),
+    ("session_starting_soon", S, "en"): _t(
+        None, "{{ service_name }} with {{ counterpart_name }} starts in {{ minutes }} minutes "
+              "({{ starts_at | local_time }}). Join: {{ join_url }}"),
+    ("session_starting_soon", S, "hi"): _t(
+        None, "{{ counterpart_name }} के साथ {{ service_name }} {{ minutes }} मिनट में शुरू होगा "
+              "({{ starts_at | local_time }})। जुड़ें: {{ join_url }}"),
+    ("session_starting_soon", A, "en"): _t(
+        "Starting in {{ minutes }} minutes",
+        "{{ service_name }} with {{ counterpart_name }} at {{ starts_at | local_time }}. Join: {{ join_url }}"),
+    ("session_starting_soon", A, "hi"): _t(
+        "{{ minutes }} मिनट में शुरू",
+        "{{ counterpart_name }} के साथ {{ service_name }}, {{ starts_at | local_time }}। जुड़ें: {{ join_url }}"),
+    # -- report delivery (English wording as the documents capability wrote it) ---------------------------
+    ("report_due_soon", E, "en"): _t(
+        "Report due {{ due }}: {{ title }}",
+        "Hello {{ full_name }},\n\nThe report \"{{ title }}\" for {{ client_name }} is due on {{ due }} "
+        "and has not been uploaded yet. Upload the PDF here:\n{{ link }}\n"),
+    ("report_due_soon", E, "hi"): _t(
+        "रिपोर्ट {{ due }} तक देनी है: {{ title }}",
+        "नमस्ते {{ full_name }},\n\n{{ client_name }} की रिपोर्ट \"{{ title }}\" {{ due }} तक देनी है और अभी अपलोड "
+        "नहीं हुई है। PDF यहाँ अपलोड करें:\n{{ link }}\n"),
+    ("report_due_soon", A, "en"): _t(
+        "Report due {{ due }}", "\"{{ title }}\" for {{ client_name }} is not uploaded yet."),
+    ("report_due_soon", A, "hi"): _t("रिपोर्ट {{ due }} तक", "{{ client_name }} की \"{{ title }}\" अभी अपलोड नहीं हुई है।"),
+    ("report_overdue", E, "en"): _t(
+        "Overdue: {{ title }}",
+        "Hello {{ full_name }},\n\nThe report \"{{ title }}\" for {{ client_name }} was due on {{ due }} "
+        "and is overdue. Upload the PDF as soon as you can:\n{{ link }}\n"),
+    ("report_overdue", E, "hi"): _t(
+        "समय निकल गया: {{ title }}",
+        "नमस्ते {{ full_name }},\n\n{{ client_name }} की रिपोर्ट \"{{ title }}\" {{ due }} तक देनी थी और देर हो "
+        "चुकी है। जल्द से जल्द PDF अपलोड करें:\n{{ link }}\n"),
+    ("report_overdue", A, "en"): _t("Overdue: {{ title }}", "The report for {{ client_name }} was due {{ due }}."),
+    ("report_overdue", A, "hi"): _t("समय निकल गया: {{ title }}", "{{ client_name }} की रिपोर्ट {{ due }} तक देनी थी।"),
+    ("report_delivered", E, "en"): _t(
+        "Your report is ready: {{ title }}",
+        "Hello {{ full_name }},\n\n{{ tenant_name }} has delivered your report \"{{ title }}\".\n"
+        "Download it here:\n{{ link }}\n\nThe link works until {{ expires }}; after that, sign in to "
+        "download it again.\n"),
+    ("report_delivered", E, "hi"): _t(
+        "आपकी रिपोर्ट तैयार है: {{ title }}",
+        "नमस्ते {{ full_name }},\n\n{{ tenant_name }} ने आपकी रिपोर्ट \"{{ title }}\" भेज दी है।\n"
+        "इसे यहाँ डाउनलोड करें:\n{{ link }}\n\nयह लिंक {{ expires }} तक काम करेगा; उसके बाद साइन इन करके "
+        "फिर से डाउनलोड करें।\n"),
+    ("report_delivered", A, "en"): _t(
+        "Your report is ready", "\"{{ title }}\" from {{ tenant_name }} is ready to download."),
+    ("report_delivered", A, "hi"): _t(
+        "आपकी रिपोर्ट तैयार है", "{{ tenant_name }} की \"{{ title }}\" डाउनलोड के लिए तैयार है।"),
+    # -- announcements (broadcasts) -----------------------------------------------------------------------
+    ("announcement", E, "en"): _t(
+        "{{ title }}",
+        "Hello {{ recipient_name }},\n\n{{ message }}\n\n{{ tenant_name }}\n\n"
+        "You receive announcements as a client of {{ tenant_name }}; turn them off in your notification "
+        "settings.\n"),
+    ("announcement", E, "hi"): _t(
+        "{{ title }}",
+        "नमस्ते {{ recipient_name }},\n\n{{ message }}\n\n{{ tenant_name }}\n\n"
+        "आपको ये घोषणाएँ {{ tenant_name }} के क्लाइंट के रूप में मिलती हैं; इन्हें अपनी सूचना सेटिंग में बंद कर "
+        "सकते हैं।\n"),
+    ("announcement", S, "en"): _t(None, "{{ tenant_name }}: {{ title }}. {{ message }}"),
+    ("announcement", S, "hi"): _t(None, "{{ tenant_name }}: {{ title }}। {{ message }}"),
+    ("announcement", A, "en"): _t("{{ title }}", "{{ message }}"),
+    ("announcement", A, "hi"): _t("{{ title }}", "{{ message }}"),
+}
