@@ -79,7 +79,7 @@ def _handler(provider: FakeProvider) -> type[BaseHTTPRequestHandler]:
             provider.requests.append(recorded)
             reply = provider.replies.pop(0) if provider.replies else provider.default_reply(recorded)
             if reply.delay:
-                time.sleep(reply.delay)
+                time.sleep(reply.delay)  # allowed: a slow provider, so the adapter's own timeout fires
             payload = b"" if reply.body is None else json.dumps(reply.body).encode()
             try:
                 self.send_response(reply.status)

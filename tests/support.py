@@ -131,15 +131,23 @@ def assert_problem(response: Response, status: int, slug: str, field: str | None
     return body
 
 
-async def eventually(probe: Any, expected: Any, timeout: float = 10.0) -> Any:
-    """Poll `probe()` until it returns `expected`, e.g. Temporal's visibility index, which is
-    eventually consistent. This waits on a condition, never for time to pass."""
+async def poll_until(probe: Any, done: Any, timeout: float = 10.0) -> Any:
+    """Call `probe()` until `done(value)` holds (or `timeout` seconds pass); return the last value.
+
+    For state that settles on its own (Temporal's visibility index, a workflow on the real-time
+    dev server, a message an activity writes): this waits on a condition, never for time to pass.
+    """
     import asyncio
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     value = await probe()
-    while value != expected and loop.time() < deadline:
-        await asyncio.sleep(0.05)  # allowed: polling an index, not waiting for a timer
+    while not done(value) and loop.time() < deadline:
+        await asyncio.sleep(0.02)  # allowed: the one polling loop of the suite
         value = await probe()
     return value
+
+
+async def eventually(probe: Any, expected: Any, timeout: float = 10.0) -> Any:
+    """Poll `probe()` until it returns `expected`; return what it last returned."""
+    return await poll_until(probe, lambda value: value == expected, timeout)

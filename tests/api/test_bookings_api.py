@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from booking_support import bookable, public_slots
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
-from support import active_consultancy, assert_problem, eventually, outbox_for, register_client
+from support import active_consultancy, assert_problem, eventually, outbox_for, poll_until, register_client
 from temporalio.client import WorkflowExecutionStatus
 
 from api.app import create_app
@@ -296,11 +296,7 @@ async def test_guest_books_without_an_account_and_uses_the_signed_link(client, s
         found = [m for m in await outbox_for(sessionmaker, "guest@example.com")
                  if m.template == "consultation.confirmed.client"]
         return found[0].data["manage_url"] if found else None
-    for _ in range(200):
-        link = await manage_url()
-        if link:
-            break
-        await asyncio.sleep(0.05)
+    link = await poll_until(manage_url, bool)
     assert link and "/api/v1/booking-links/" in link
     path = link.split("https://app.muhurta.test", 1)[1]
     viewed = await client.get(path)

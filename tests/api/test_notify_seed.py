@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
+from support import poll_until
 from temporalio.service import RPCError
 
 from domain.notifications import BroadcastProgress, BroadcastStatus
@@ -27,11 +27,8 @@ async def test_the_demo_shows_an_outbox_an_inbox_and_a_broadcast(client, session
         # Ravi keeps quiet hours (22:00-07:00 IST): depending on the hour he is sent to or held,
         # while Priya is sent to at once. The dev server runs in real time: wait for the first batch.
         settled = (BroadcastStatus.COMPLETED, BroadcastStatus.WAITING_QUIET_HOURS)
-        for _ in range(300):
-            progress = await broadcast.query("progress", result_type=BroadcastProgress)
-            if progress.status in settled:
-                break
-            await asyncio.sleep(0.1)
+        progress = await poll_until(lambda: broadcast.query("progress", result_type=BroadcastProgress),
+                                    lambda p: p.status in settled, timeout=30)
         assert progress.status in settled
         assert progress.counts.total == 2 and progress.counts.sent >= 1 and not progress.counts.pending
         await _check_demo(client, sessionmaker, keys, api_settings, temporal_client)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from booking_support import booking_row, load_booking, messages, next_hour, practice, templates
 from sqlalchemy.exc import IntegrityError
+from support import poll_until
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -60,21 +61,16 @@ async def _until(env, at: datetime) -> None:
 async def _settled(handle, status: BookingStatus) -> ConsultationState:
     """Wait (on a condition, not on time) until the workflow reports `status` (and, if confirmed,
     its confirmation step has run)."""
-    for _ in range(200):
-        state = await _state(handle)
-        if state.status == status and (status != BookingStatus.CONFIRMED or "confirmed" in state.steps_notified):
-            return state
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"workflow stayed {state.status}")
+    state = await poll_until(lambda: _state(handle), lambda s: s.status == status and (
+        status != BookingStatus.CONFIRMED or "confirmed" in s.steps_notified), timeout=4)
+    assert state.status == status, f"workflow stayed {state.status}"
+    return state
 
 
 async def _notified(handle, step: str) -> ConsultationState:
-    for _ in range(200):
-        state = await _state(handle)
-        if step in state.steps_notified:
-            return state
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{step} was never notified: {state.steps_notified}")
+    state = await poll_until(lambda: _state(handle), lambda s: step in s.steps_notified, timeout=4)
+    assert step in state.steps_notified, f"{step} was never notified: {state.steps_notified}"
+    return state
 
 
 async def _booked(env, sessionmaker, *, price_minor=0, days_ahead=3, **fields):
