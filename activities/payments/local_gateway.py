@@ -376,7 +376,11 @@ class LocalRazorpayServer:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             self.gateway._loop = loop
-            loop.run_until_complete(self._server.serve())
+            try:
+                loop.run_until_complete(self._server.serve())
+            finally:  # an unclosed loop warns from its finalizer, at whatever moment GC runs
+                self.gateway._loop = None
+                loop.close()
 
         self._thread = threading.Thread(target=run, name="local-razorpay", daemon=True)
         self._thread.start()
