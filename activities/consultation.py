@@ -155,7 +155,8 @@ class ConsultationActivities:
     # -- hold expiry -----------------------------------------------------------------------
     @activity.defn(name=EXPIRE_HOLD)
     async def expire_hold(self, step: ExpireHold) -> str:
-        """Abandon a booking still held and unpaid (its slot or seat is free again at once).
+        """Abandon a booking still held and unpaid (its slot or seat is free again at once): its
+        hold ran out, or (`reason`) its order's payment failed for good.
 
         Returns "abandoned", or "paid" if a payment was recorded meanwhile (a lost signal is
         harmless), or the status the booking has otherwise.
@@ -170,9 +171,12 @@ class ConsultationActivities:
                 return "paid"
             booking.status = BookingStatus.ABANDONED
             await self._release_seat(session, booking)
-            await record_audit(session, tenant_id=booking.tenant_id, action="booking.hold_expired",
-                               target_type="booking", target_id=booking.id,
-                               details={"hold_expires_at": str(booking.hold_expires_at)})
+            details = {"hold_expires_at": str(booking.hold_expires_at)}
+            if step.reason:  # the order's payment failed for good: released before the hold ran out
+                details["reason"] = step.reason
+            await record_audit(session, tenant_id=booking.tenant_id,
+                               action="booking.hold_released" if step.reason else "booking.hold_expired",
+                               target_type="booking", target_id=booking.id, details=details)
             return "abandoned"
 
     # -- reschedule ------------------------------------------------------------------------

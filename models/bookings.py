@@ -191,6 +191,9 @@ class Booking(IdMixin, TimestampMixin, TenantOwned, Base):
     amount_paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     payment_method: Mapped[str | None] = mapped_column(String(40))
     payment_reference: Mapped[str | None] = mapped_column(String(200))
+    # the order a paid booking is paid through (one consultation line, ref_id = this booking);
+    # None for free bookings. Unique: a booking has one order, an order pays one booking.
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), unique=True)
     # the terms agreed at booking time
     cancellation_policy: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     reschedule_policy: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

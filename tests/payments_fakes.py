@@ -1,7 +1,9 @@
 """A stand-in for the bookings capability's Consultation workflow, speaking its real payments contract
 (`domain.bookings.consultation.PaymentConfirmed`), so order tests need no slot, offering or hold:
 it takes `payment_confirmed` / `payment_failed` from the Order workflow, and on cancellation asks
-the Order workflow for the refund its policy gives (`request_refund`)."""
+the Order workflow for the refund its policy gives (`request_refund`). It stays for what the real
+workflow cannot do on cue (seeing every signal, mixed-line orders); the real Consultation workflow
+and its order run together in tests/workflows/test_booking_payments.py."""
 
 from __future__ import annotations
 

@@ -5,8 +5,19 @@
       \\--hold expires--> abandoned  \\--cancel (update)--> cancelled
                                   \\--reschedule (update): reminders move with it
 
-Signal `payment_confirmed`; updates `reschedule`, `cancel`, `record_outcome`, `stop_follow_ups`
-(each validated, each answered with the new state); query `state`.
+Signals `payment_confirmed` and `payment_failed`; updates `reschedule`, `cancel`, `record_outcome`,
+`stop_follow_ups` (each validated, each answered with the new state); query `state`.
+
+A paid booking is paid through its order (`order-<order id>`, `ConsultationInput.order_id`): the
+order's fulfilment signals `payment_confirmed`, its expiry or release `payment_failed` (the hold
+ends at once, as if it ran out). This workflow tells the order back: `cancel` when the booking
+ends unpaid (the client can no longer pay for a released slot), `request_refund` with the
+policy's amount when a paid booking is cancelled, and a full refund of a payment that arrived
+when it could no longer pay for anything (released, cancelled, or paid another way meanwhile).
+Those are signals sent from workflow code: each is a command in the history, delivered once by
+the server and never again on replay, and the order takes a refund once per key anyway.
+Bookings without an order (free, or started before orders existed) send nothing, so their
+histories replay unchanged.
 
 One asyncio.Lock orders everything that changes the booking: an update applying a change and a
 reminder about to be sent never interleave, and a reminder is only sent if its sequence is
@@ -16,12 +27,13 @@ still the booking's (a reschedule bumps it), so no reminder is ever sent for an 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from domain.bookings.consultation import (
@@ -53,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         OutcomeRequest,
         PaymentConfirmed,
+        PaymentFailed,
         PlannedReminder,
         RecordOutcome,
         ReminderSent,
@@ -62,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         planned_reminders,
     )
     from domain.bookings.policies import CancelledBy, reschedule_refusal
+    from domain.payments.orders import RefundRequest, order_workflow_id
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
 TIMEOUT = timedelta(seconds=30)
@@ -89,6 +103,7 @@ class ConsultationWorkflow:
         self._changing = False        # an update passed validation and is being applied
         self._moved = False           # wakes the reminder loop to plan again
         self._payment: PaymentConfirmed | None = None
+        self._payment_failed: PaymentFailed | None = None
         self._client_reschedules = 0
 
     # -- the lifecycle ---------------------------------------------------------------------
@@ -106,6 +121,9 @@ class ConsultationWorkflow:
             await self._await_outcome()
         if self._status == BookingStatus.COMPLETED:
             await self._follow_up()
+        if self._payment is not None and not self._state.paid:
+            # It came while the hold was being released or the booking cancelled: it paid for nothing.
+            await self._refund_unapplied(self._payment)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -117,25 +135,28 @@ class ConsultationWorkflow:
         hold_until = self._state.hold_expires_at or workflow.now()
         remaining = hold_until - workflow.now()
         if remaining > timedelta(0):
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._payment is not None or self._status != BookingStatus.HELD, timeout=remaining)
-                return
-            except TimeoutError:
-                pass
+                    lambda: self._payment is not None or self._payment_failed is not None
+                    or self._status != BookingStatus.HELD, timeout=remaining)
         async with self._lock:
             if self._payment is not None or self._status != BookingStatus.HELD:
                 return
+            # The hold ran out, or the order's payment failed for good: release the slot now.
+            reason = self._payment_failed.reason if self._payment_failed else None
             outcome = await workflow.execute_activity(
-                EXPIRE_HOLD, ExpireHold(ref=self._ref, at=workflow.now()), result_type=str,
+                EXPIRE_HOLD, ExpireHold(ref=self._ref, at=workflow.now(), reason=reason), result_type=str,
                 start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
             if outcome == "paid":
                 self._state.paid = True
                 return
             self._state.status = BookingStatus.ABANDONED if outcome == "abandoned" else BookingStatus(outcome)
+            self._state.payment_failed_reason = reason
             self._publish()
         if outcome == "abandoned":
             await self._notify("hold-expired", "hold_expired", [Audience.CLIENT])
+            if reason is None:  # the order itself told us otherwise: it is closing already
+                await self._tell_order("cancel", "the booking's hold expired unpaid")
 
     async def _confirm(self) -> None:
         async with self._lock:
@@ -225,10 +246,25 @@ class ConsultationWorkflow:
 
     # -- signals, updates, query -----------------------------------------------------------
     @workflow.signal
-    def payment_confirmed(self, payment: PaymentConfirmed) -> None:
-        """From the payments capability, or staff marking it paid offline (the API writes paid_at first)."""
-        if self._payment is None and self._status == BookingStatus.HELD:
+    async def payment_confirmed(self, payment: PaymentConfirmed) -> None:
+        """From the payments capability, or staff marking it paid offline (the API writes paid_at first).
+
+        A payment from the order that comes when the booking is no longer held for it (released,
+        cancelled, or already paid) pays for nothing: it goes back in full.
+        """
+        if self._payment is None and self._status == BookingStatus.HELD and self._payment_failed is None:
             self._payment = payment
+        else:
+            await self._refund_unapplied(payment)
+
+    @workflow.signal
+    def payment_failed(self, failure: PaymentFailed) -> None:
+        """From the booking's order: it expired, was cancelled, or could not be completed. A held,
+        unpaid booking ends now as if its hold ran out (slot freed, client told); ignored once paid
+        or no longer held, and from any other order."""
+        if (self._payment is None and self._payment_failed is None and self._status == BookingStatus.HELD
+                and self._inp.order_id in (None, failure.order_id)):
+            self._payment_failed = failure
 
     @workflow.update
     async def reschedule(self, request: RescheduleRequest) -> ConsultationState:
@@ -271,10 +307,11 @@ class ConsultationWorkflow:
     async def cancel(self, request: CancelRequest) -> ConsultationState:
         self._changing = True
         was_confirmed = self._status == BookingStatus.CONFIRMED
+        terms: CancelledTerms | None = None
         try:
             async with self._lock:
                 self._still(BookingStatus.HELD, BookingStatus.CONFIRMED)
-                terms: CancelledTerms = await self._interactive(
+                terms = await self._interactive(
                     CANCEL, CancelBooking(ref=self._ref, request=request, at=workflow.now()), CancelledTerms)
                 self._state.status = BookingStatus.CANCELLED
                 self._state.cancelled_by = request.by
@@ -285,6 +322,7 @@ class ConsultationWorkflow:
                 self._publish()
         finally:
             self._changing = False
+        await self._settle_cancellation(terms, request, was_confirmed)
         await self._notify("cancelled", "cancelled", BOTH, ics="cancel" if was_confirmed else None)
         return self._state
 
@@ -337,6 +375,46 @@ class ConsultationWorkflow:
     @workflow.query
     def state(self) -> ConsultationState:
         return self._state
+
+    # -- the booking's order ---------------------------------------------------------------
+    def _paid_through_order(self, payment: PaymentConfirmed | None) -> bool:
+        return (self._inp.order_id is not None and payment is not None
+                and not payment.method.startswith("offline-"))
+
+    async def _settle_cancellation(self, terms: CancelledTerms | None, request: CancelRequest,
+                                   was_confirmed: bool) -> None:
+        """Tell the order: refund what the policy gives back (paid), or stop taking payment (unpaid)."""
+        if terms is None or self._inp.order_id is None:
+            return
+        if not was_confirmed and self._payment is None:
+            await self._tell_order("cancel", f"the booking was cancelled by the {request.by.value}")
+        elif self._paid_through_order(self._payment) and self._state.paid and terms.refund_due_minor > 0:
+            by = request.by.value
+            self._state.refund_requested = await self._tell_order("request_refund", RefundRequest(
+                amount=terms.refund_due_minor, kind="cancellation_policy", key=f"cancel:{self._inp.booking_id}",
+                reason=f"consultation cancelled by the {by} ({terms.refund_percent} % under the booking's policy)",
+                requested_by=request.actor_user_id, cancellation_ref=str(self._inp.booking_id)))
+
+    async def _refund_unapplied(self, payment: PaymentConfirmed) -> None:
+        """An order's payment that confirmed nothing goes back in full, once."""
+        if not self._paid_through_order(payment) or payment.amount_minor <= 0 or self._state.unapplied_refunded:
+            return
+        self._state.unapplied_refunded = True
+        await self._tell_order("request_refund", RefundRequest(
+            amount=payment.amount_minor, kind="late_payment", key=f"unapplied:{self._inp.booking_id}",
+            reason=f"paid when the booking was already {self._status.value.replace('_', ' ')}"))
+
+    async def _tell_order(self, signal: str, argument: object) -> bool:
+        """Signal the booking's order; False if it is gone (logged: staff see the refund still due)."""
+        if self._inp.order_id is None:
+            return False
+        try:
+            await workflow.get_external_workflow_handle(order_workflow_id(self._inp.order_id)).signal(
+                signal, argument)
+        except FailureError as exc:
+            workflow.logger.warning("order %s did not take %s: %s", self._inp.order_id, signal, exc)
+            return False
+        return True
 
     # -- helpers ---------------------------------------------------------------------------
     def _not_changing(self) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -69,6 +69,8 @@ from domain.payments.orders import (
     order_workflow_id,
 )
 from domain.payments.refunds import RefundDestination, split_refund
+from models.bookings import Booking
+from models.bookings import RefundStatus as BookingRefundStatus
 from models.identity import Role, User
 from models.payments import (
     Invoice,
@@ -476,6 +478,11 @@ class PaymentActivities:
                               amount=refund.wallet_amount, kind="refund", dedupe_key=f"refund:{refund.id}:wallet",
                               order_id=order.id, refund_id=refund.id, note=refund.reason)
         order.amount_refunded += refund.amount
+        booking_id = _uuid_or_none(refund.cancellation_ref) if refund.kind == "cancellation_policy" else None
+        if booking_id is not None:  # the cancelled booking's refund, carried out: bookings shows it refunded
+            await session.execute(update(Booking).where(
+                Booking.id == booking_id, Booking.order_id == order.id,
+                Booking.refund_status == BookingRefundStatus.DUE).values(refund_status=BookingRefundStatus.REFUNDED))
         wallet = 0 if order.wallet_released else order.wallet_applied
         if order.amount_refunded >= order.amount_paid + wallet and can_move(OrderStatus(order.status),
                                                                             OrderStatus.REFUNDED):
@@ -573,3 +580,10 @@ class PaymentActivities:
         return [self.create_gateway_order, self.record_payment, self.update_line, self.close_order,
                 self.issue_invoice, self.send_receipt, self.notify, self.create_refund, self.settle_refund,
                 self.find_stale, self.check_gateway]
+
+
+def _uuid_or_none(text: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text) if text else None
+    except ValueError:
+        return None

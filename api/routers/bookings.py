@@ -49,6 +49,7 @@ from domain.bookings.consultation import (
     StopFollowUps,
 )
 from domain.bookings.policies import CancelledBy
+from domain.payments.orders import order_workflow_id
 from models.bookings import Booking
 from models.identity import Role, User
 from models.platform import record_audit
@@ -191,7 +192,8 @@ async def mark_paid(
     """Staff record a payment made outside the platform (cash, UPI to the consultant). The payment
     is written here, audited, and the workflow is told (`payment_confirmed`), which confirms the
     booking; should that signal be lost (or Temporal be unreachable), the hold's expiry finds the
-    payment and confirms."""
+    payment and confirms. The booking's order is cancelled (a payment that still reaches it is
+    refunded by the Consultation workflow: it paid for nothing)."""
     booking = await visible_booking(session, tenant, booking_id, principal, lock=True)
     if booking.status != BookingStatus.HELD or booking.paid_at is not None:
         raise Problem(CONFLICT, f"only a booking held for payment can be marked paid; this one is "
@@ -206,11 +208,14 @@ async def mark_paid(
     payment = PaymentConfirmed(amount_minor=body.amount_minor, currency=booking.currency,
                                method=f"offline-{body.method}", reference=body.reference, paid_at=now,
                                actor_user_id=principal.user_id)
-    workflow_id = booking.workflow_id
+    workflow_id, order_id = booking.workflow_id, booking.order_id
 
     async def tell_workflow() -> None:
         if state.temporal is not None:
             await state.temporal.get_workflow_handle(workflow_id).signal("payment_confirmed", payment)
+            if order_id is not None:  # paid another way: the booking's order no longer takes payment
+                await state.temporal.get_workflow_handle(order_workflow_id(order_id)).signal(
+                    "cancel", "the booking was paid offline")
 
     after_commit(request, tell_workflow)
     await session.flush()

@@ -301,6 +301,8 @@ class BookingOut(BaseModel):
     paid_at: datetime | None
     amount_paid_minor: int
     payment_method: str | None
+    order_id: UUID | None = Field(None, description="a paid booking's order: pay it with "
+                                                    "POST /orders/{order_id}/checkout before hold_expires_at")
     meeting_url: str | None
     sequence: int
     reschedule_count: int

@@ -42,6 +42,7 @@ from api.problems import (
     Problem,
 )
 from api.schemas.bookings import BookingOut, BookingRequest
+from api.services.orders import NewOrder, create_order, start_order_workflow
 from api.state import AppState
 from api.workflow_starts import start_after_commit
 from core.db import TenantScope, enter_scope
@@ -59,6 +60,7 @@ from domain.bookings.consultation import (
 from domain.bookings.intake import IntakeError, IntakeField, check_intake
 from domain.bookings.policies import ReschedulePolicy
 from domain.bookings.slots import Busy, day_range, free_slots, slot_is_free, zone
+from domain.payments.pricing import LineIn, LineKind
 from models.bookings import (
     Booking,
     Consultant,
@@ -70,6 +72,7 @@ from models.bookings import (
     slot_context,
 )
 from models.identity import Role, User
+from models.payments import Order
 from models.platform import record_audit
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
@@ -265,12 +268,13 @@ async def create_booking(
                        target_type="booking", target_id=booking.id,
                        details={"offering_id": str(offering.id), "starts_at": starts_at.isoformat(),
                                 "status": booking.status.value})
+    order = await _order_for(request, session, state, tenant, offering, booking, actor) if paid else None
     await start_after_commit(
         request, session, state, workflow_type=WORKFLOW_TYPE, workflow_id=booking.workflow_id,
         payload=ConsultationInput(
             booking_id=booking.id, tenant_id=tenant.id, consultant_id=offering.consultant_id, client_id=client.id,
             offering_title=offering.title, status=booking.status, starts_at=starts_at, ends_at=ends_at,
-            hold_expires_at=booking.hold_expires_at,
+            hold_expires_at=booking.hold_expires_at, order_id=order.id if order else None,
             reminder_offsets_minutes=list(offering.reminder_offsets_minutes or [1440, 60]),
             reschedule_policy=ReschedulePolicy.model_validate(offering.reschedule_policy or {}),
             completion_grace_hours=offering.completion_grace_hours, follow_up_days=offering.follow_up_days,
@@ -281,6 +285,28 @@ async def create_booking(
         memo={"summary": f"{offering.title}: {booking.status.value}, {starts_at:%Y-%m-%d %H:%M} UTC"},
     )
     return booking
+
+
+async def _order_for(request: Request, session: AsyncSession, state: AppState, tenant: Tenant, offering: Offering,
+                     booking: Booking, actor: Principal | None) -> Order:
+    """The order a held booking is paid through, in the booking's own transaction.
+
+    One consultation line (ref_id = the booking) at the booking's price; it must be paid by the
+    end of the hold, so the order never outlives the slot it pays for. Its workflow starts after
+    the commit, like the booking's: a booking and its order exist together or not at all, and a
+    POST replayed by its Idempotency-Key answers the first booking, with its one order.
+    """
+    line = LineIn(kind=LineKind.CONSULTATION, unit_amount=booking.price_minor, ref_id=str(booking.id),
+                  offering_id=str(offering.id),
+                  description=f"{offering.title}, {booking.starts_at:%d %b %Y %H:%M} UTC"[:200])
+    order, workflow_input = await create_order(session, tenant, NewOrder(
+        client_id=booking.client_id, lines=[line], currency=booking.currency,
+        created_by=actor.user_id if actor else booking.client_id, pay_by=booking.hold_expires_at,
+        note=f"booking {booking.id}"))
+    booking.order_id = order.id
+    await session.flush()
+    await start_order_workflow(request, session, state, order, workflow_input)
+    return order
 
 
 async def guest_client(session: AsyncSession, tenant: Tenant, *, full_name: str, email: str, phone: str | None,

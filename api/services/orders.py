@@ -61,6 +61,9 @@ class NewOrder:
     wallet_amount: int | None = None
     note: str | None = None
     created_by: uuid.UUID | None = None
+    # Pay by then rather than within the tenant's payment window (a booking's hold: an order
+    # must not outlive what it pays for, or the client could pay for a slot already released).
+    pay_by: datetime | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -111,6 +114,8 @@ async def create_order(session: AsyncSession, tenant: Tenant, new: NewOrder) -> 
                       field="wallet_amount")
 
     window = timedelta(minutes=setup.payment_window_minutes if setup else 30)
+    if new.pay_by is not None:
+        window = max(timedelta(seconds=1), min(window, new.pay_by - new.now))
     order = Order(
         id=uuid.uuid4(), tenant_id=tenant.id, client_id=client.id, status="pending_payment", currency=currency,
         subtotal=price.subtotal, discount=price.discount, taxable=price.taxable, tax=price.tax, total=price.total,

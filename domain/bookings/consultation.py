@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.bookings.policies import CancelledBy, ReschedulePolicy
+from domain.payments.orders import PaymentFailed as PaymentFailed  # signal `payment_failed`: payments' payload
 
 WORKFLOW_TYPE = "Consultation"
 DEFAULT_REMINDER_OFFSETS = (24 * 60, 60)   # minutes before the start
@@ -62,6 +63,7 @@ class ConsultationInput(BaseModel):
     starts_at: datetime
     ends_at: datetime
     hold_expires_at: datetime | None = None
+    order_id: UUID | None = Field(None, description="the order a paid booking is paid through (refunds go there)")
     reminder_offsets_minutes: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDER_OFFSETS))
     reschedule_policy: ReschedulePolicy = Field(default_factory=ReschedulePolicy)
     completion_grace_hours: int = DEFAULT_COMPLETION_GRACE_HOURS
@@ -93,6 +95,9 @@ class ConsultationState(BaseModel):
     cancel_reason: str | None = None
     refund_percent: int | None = None
     refund_due_minor: int | None = None
+    refund_requested: bool = False            # the policy's refund asked of the booking's order
+    unapplied_refunded: bool = False          # an order payment that confirmed nothing was sent back
+    payment_failed_reason: str | None = None  # payment_failed from the order released the hold
     completed_at: datetime | None = None
     follow_ups_sent: list[FollowUp] = Field(default_factory=list)
     follow_ups_stopped: list[FollowUp] = Field(default_factory=list)
@@ -197,6 +202,8 @@ class Confirmed(BaseModel):
 class ExpireHold(BaseModel):
     ref: ConsultationRef
     at: datetime
+    reason: str | None = Field(None, description="why the hold ends early (the order's payment failed); "
+                                                 "None: it ran out")
 
 
 class MoveBooking(BaseModel):
