@@ -291,7 +291,8 @@ class Notifier:
         message = OutgoingMessage(
             delivery_id=row.id, dedupe_key=row.dedupe_key, tenant_id=row.tenant_id, user_id=row.user_id,
             channel=Channel(row.channel), event=row.event, locale=row.locale, to=row.recipient, subject=row.subject,
-            body=row.body)
+            body=row.body, data=request.data,
+            attachments=tuple(request.attachments) if row.channel == Channel.EMAIL.value else ())
         try:
             provider = self.providers.build(ProviderChoice(row.provider, row.provider_account), recipient.settings,
                                             recipient.tenant_name)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 # -- activity names and error types ---------------------------------------------------------------
 SEND_NOTIFICATION = "notifications.send"
+NOTIFY_WORKFLOW = "Notify"  # workflows.notifications.NotifyWorkflow, for senders that are not workflows
 BROADCAST_PREPARE = "notifications.broadcast_prepare"
 BROADCAST_BATCH = "notifications.broadcast_batch"
 BROADCAST_FINISH = "notifications.broadcast_finish"
@@ -104,6 +105,7 @@ class EventSpec:
     urgent: bool = False      # never held by quiet hours (e.g. "your session starts in 10 minutes")
     mandatory: bool = False   # account and security mail: email cannot be opted out of
     broadcast: bool = False   # staff may send it to many clients at once (opt-out: announcements)
+    marketing: bool = False   # a nudge, not a service message: the announcements opt-out silences it too
     audience: str = "client"  # who receives it: client, consultant, owner, admin (documentation)
 
 
@@ -233,6 +235,14 @@ def coerce_variables(spec: EventSpec, variables: Mapping[str, Any]) -> dict[str,
 
 
 # -- the request and its outcome (the activity's contract) ---------------------------------------------
+class Attachment(BaseModel):
+    """A file sent with an email (an iCalendar invitation, a small PDF); other channels ignore it."""
+
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=1, max_length=100)
+    content_base64: str = Field(description="the file's bytes, base64")
+
+
 class NotificationRequest(BaseModel):
     """Tell one person about one event.
 
@@ -253,6 +263,11 @@ class NotificationRequest(BaseModel):
     urgent: bool = False
     at: datetime | None = None
     respect_quiet_hours: bool = True
+    # Not rendered: handed to the provider as they are. `data` is recorded with the message (the
+    # local outbox's `data`; `data["link"]` becomes the in-app message's link); attachments go
+    # with the email.
+    data: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 class ChannelOutcome(BaseModel):
@@ -340,7 +355,7 @@ def choose_channels(
     chosen: list[Channel] = []
     skipped: dict[Channel, str] = {}
     for channel in candidates:
-        if spec.broadcast and not prefs.announcements:
+        if (spec.broadcast or spec.marketing) and not prefs.announcements:
             skipped[channel] = "opted out of announcements"
         elif not prefs.wants(channel) and not (spec.mandatory and channel == Channel.EMAIL):
             skipped[channel] = f"opted out of {channel.value}"
