@@ -5,17 +5,19 @@ finds the change made and returns the same answer); messages carry the dedupe ke
 `<workflow id>:<step>:<audience>`; the move compares the booking's SEQUENCE with the one the
 workflow expected.
 
-`notify` is the one place messages leave from. Until the notifications capability lands it
-renders `domain.bookings.messages` and writes the outbox; then it hands (event, audience,
-variables, attachment) to that capability instead.
+`notify` is the one place messages leave from: it hands (event, audience, variables, the
+invitation as an attachment) to the notifications capability (`Notifier.deliver`), so the
+reader's language, the consultancy's own wording, preferences and the delivery log apply.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -25,6 +27,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.meetings import MeetingLink, MeetingProvider, MeetingRequest, build_providers
+from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
@@ -52,11 +55,14 @@ from domain.bookings.consultation import (
     Notify,
     Outcome,
     RecordOutcome,
+    describe_offset,
+    reminder_offset_of,
 )
-from domain.bookings.messages import has_template, render
 from domain.bookings.money import format_money
 from domain.bookings.policies import CancellationPolicy, cancellation_terms
-from domain.bookings.slots import Busy, slot_is_free, zone
+from domain.bookings.slots import Busy, slot_is_free
+from domain.notification_templates import format_instant, language_of
+from domain.notifications import EVENTS, Attachment, NotificationRequest
 from models.bookings import (
     Booking,
     Consultant,
@@ -67,7 +73,7 @@ from models.bookings import (
     slot_context,
 )
 from models.identity import User
-from models.platform import put_outbox_message, record_audit
+from models.platform import record_audit
 from models.tenancy import Tenant
 
 log = logging.getLogger(__name__)
@@ -88,11 +94,6 @@ def meeting_secret(keys: Keys) -> bytes:
     return hmac.new(keys.jwt_secret.encode(), b"muhurta/meeting-rooms/v1", hashlib.sha256).digest()
 
 
-def when_text(instant: datetime, zone_name: str) -> str:
-    local = instant.astimezone(zone(zone_name))
-    return f"{local:%A %d %B %Y, %H:%M} {local.tzname()} ({zone_name})"
-
-
 def _fail(message: str, kind: str = "BookingStateChanged", field: str | None = None) -> ApplicationError:
     return ApplicationError(message, {"field": field} if field else {}, type=kind, non_retryable=True)
 
@@ -103,11 +104,13 @@ class ConsultationActivities:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         providers: dict[str, MeetingProvider] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.keys = Keys.from_settings(settings)
         self.providers = providers or build_providers(meeting_secret(self.keys), settings.jitsi_base_url)
+        self.notifier = notifier or Notifier(sessionmaker, settings, self.keys)
 
     # -- helpers ---------------------------------------------------------------------------
     async def _booking(self, session: AsyncSession, ref: ConsultationRef, *, lock: bool = True) -> Booking:
@@ -281,10 +284,14 @@ class ConsultationActivities:
     # -- messages --------------------------------------------------------------------------
     @activity.defn(name=NOTIFY)
     async def notify(self, step: Notify) -> int:
-        """Send one consultation message to each audience; returns how many were recorded now.
+        """Send one consultation message to each audience through the notifications capability;
+        returns how many audiences got it on some channel (now or in an earlier attempt).
 
-        Replace this activity's body to hand messages to the notifications capability; keep the
-        dedupe key (workflow id + step + audience) and the `expected_starts_at` check.
+        Event `consultation.<event>.<audience>`, dedupe key `<workflow id>:<step>:<audience>`
+        (per channel the capability adds `:<channel>`): a retried activity never sends twice. A
+        reminder is dropped when the booking no longer starts at `expected_starts_at`. Messages
+        that respect quiet hours (outcome asks, no-show, feedback, follow-up) are retried once the
+        reader's quiet hours end (`QuietHours`, with the delay); the others are urgent.
         """
         async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
             booking = await self._booking(session, step.ref, lock=False)
@@ -293,6 +300,8 @@ class ConsultationActivities:
             ):
                 log.info("%s: %s dropped, the booking moved or changed", step.ref.workflow_id, step.step)
                 return 0
+            if step.event == "outcome_needed" and booking.status != BookingStatus.CONFIRMED:
+                return 0  # recorded meanwhile (e.g. while the ask waited for quiet hours to end)
             offering = await session.get(Offering, booking.offering_id)
             consultant = await session.get(Consultant, booking.consultant_id)
             client = await session.get(User, booking.client_id)
@@ -300,10 +309,11 @@ class ConsultationActivities:
                 raise _fail("the booking's offering, consultant or client no longer exists", "BookingGone")
             consultant_user = await session.get(User, consultant.user_id)
             base = self.settings.public_base_url.rstrip("/")
-            variables = {
+            variables: dict[str, Any] = {
                 "client_name": client.full_name,
                 "consultant_name": consultant.display_name,
                 "offering_title": offering.title,
+                "starts_at": booking.starts_at,
                 "meeting_url": booking.meeting_url or "(the link follows once the booking is confirmed)",
                 "manage_url": manage_link(self.keys, base, booking),
                 "dashboard_url": f"{base}/api/v1/bookings/{booking.id}",
@@ -311,39 +321,49 @@ class ConsultationActivities:
                 "booking_page_url": f"{base}/api/v1/public/{await _tenant_slug(session, booking)}"
                                     f"/consultants/{consultant.slug}",
                 "reason": booking.cancel_reason or "",
-                "refund": _refund_text(booking),
-                "hold_until": when_text(booking.hold_expires_at, booking.client_timezone)
-                if booking.hold_expires_at else "",
                 **step.variables,
             }
+            attachments: list[Attachment] = []
+            ics: str | None = None
+            if step.ics:
+                ics = self._invitation(booking, offering, consultant, consultant_user, client, step.ics)
+                attachments.append(Attachment(
+                    filename="invite.ics", content_type=f"text/calendar; method={step.ics.upper()}",
+                    content_base64=base64.b64encode(ics.encode()).decode()))
             recipients = {
                 Audience.CLIENT: (client, booking.client_timezone),
                 Audience.CONSULTANT: (consultant_user, consultant.timezone),
             }
-            sent = 0
+            requests: list[NotificationRequest] = []
             for audience in step.audience:
                 person, zone_name = recipients[audience]
-                if person is None or not has_template(step.event, audience.value):
+                event = f"consultation.{step.event}.{audience.value}"
+                if person is None or event not in EVENTS:
                     continue
-                message = render(step.event, audience.value,
-                                 {**variables, "when": when_text(booking.starts_at, zone_name)})
-                data: dict[str, str | int] = {
+                language = language_of(person.locale)
+                data: dict[str, Any] = {
                     "booking_id": str(booking.id), "event": step.event, "starts_at": booking.starts_at.isoformat(),
                     "sequence": booking.sequence,
+                    "link": variables["manage_url"] if audience == Audience.CLIENT else variables["dashboard_url"],
                 }
                 if audience == Audience.CLIENT:
                     data["manage_url"] = variables["manage_url"]
                 if step.event == "feedback":
-                    data["feedback_url"] = variables["feedback_url"]
-                if step.ics:
-                    data["ics"] = self._invitation(booking, offering, consultant, consultant_user, client, step.ics)
-                    data["ics_method"] = step.ics.upper()
-                sent += await put_outbox_message(
-                    session, dedupe_key=f"{step.ref.workflow_id}:{step.step}:{audience.value}",
-                    tenant_id=booking.tenant_id, channel="email", recipient=person.email, user_id=person.id,
-                    template=message.event, subject=message.subject, body=message.body, data=data,
-                )
-            return sent
+                    data["feedback_url"] = data["link"] = variables["feedback_url"]
+                if ics is not None:
+                    data["ics"] = ics
+                    data["ics_method"] = step.ics.upper() if step.ics else ""
+                requests.append(NotificationRequest(
+                    dedupe_key=f"{step.ref.workflow_id}:{step.step}:{audience.value}",
+                    tenant_id=booking.tenant_id, recipient_user_id=person.id, event=event,
+                    variables={**variables, **_reader_words(booking, step, zone_name, language)},
+                    at=attempt_time(),
+                    data=data, attachments=attachments))
+        sent = 0
+        for request in requests:
+            if (await deliver_or_retry(self.notifier, request)).sent_on:
+                sent += 1
+        return sent
 
     def _invitation(self, booking: Booking, offering: Offering, consultant: Consultant,
                     consultant_user: User | None, client: User, method: str) -> str:
@@ -367,15 +387,35 @@ async def _tenant_slug(session: AsyncSession, booking: Booking) -> str:
     return tenant.slug if tenant else ""
 
 
-def _refund_text(booking: Booking) -> str:
+def _refund_text(booking: Booking, language: str = "en") -> str:
     if booking.status != BookingStatus.CANCELLED:
         return ""
+    hindi = language == "hi"
     if booking.refund_due_minor > 0:
-        return (f"A refund of {format_money(booking.refund_due_minor, booking.currency)} "
-                f"({booking.refund_percent} %) will be made to the original payment method.")
+        amount = format_money(booking.refund_due_minor, booking.currency)
+        if hindi:
+            return f"{amount} ({booking.refund_percent} %) की वापसी मूल भुगतान माध्यम में की जाएगी।"
+        return f"A refund of {amount} ({booking.refund_percent} %) will be made to the original payment method."
     if booking.amount_paid_minor > 0:
-        return "Under the cancellation policy no refund is due."
+        return "रद्द करने की नीति के अनुसार कोई वापसी नहीं बनती।" if hindi else \
+            "Under the cancellation policy no refund is due."
     return ""
+
+
+def _reader_words(booking: Booking, step: Notify, zone_name: str, language: str) -> dict[str, str]:
+    """The values written for one reader: times on their clock, in their language."""
+    words = {
+        "when": f"{format_instant(booking.starts_at, zone_name, language)} ({zone_name})",
+        "hold_until": f"{format_instant(booking.hold_expires_at, zone_name, language)} ({zone_name})"
+        if booking.hold_expires_at else "",
+        "refund": _refund_text(booking, language),
+    }
+    offset = reminder_offset_of(step.step)
+    if offset is not None:
+        words["offset"] = describe_offset(offset, language)
+    elif "offset" not in step.variables:
+        words["offset"] = ""
+    return words
 
 
 async def _audit(session: AsyncSession, booking: Booking, action: str, actor: UUID | None, request_id: str | None,

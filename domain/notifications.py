@@ -201,6 +201,51 @@ for _spec in [
     register_event(_spec)
 
 
+# -- consultations: `consultation.<event>.<audience>`, sent by activity consultation.notify ------------------
+_BOOKING_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "consultant_name": VarKind.TEXT, "offering_title": VarKind.TEXT,
+    "starts_at": VarKind.INSTANT, "when": VarKind.TEXT, "offset": VarKind.TEXT, "hold_until": VarKind.TEXT,
+    "meeting_url": VarKind.URL, "manage_url": VarKind.URL, "dashboard_url": VarKind.URL,
+    "feedback_url": VarKind.URL, "booking_page_url": VarKind.URL, "reason": VarKind.TEXT, "refund": VarKind.TEXT,
+}
+_BOOKING_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "consultant_name": "Acharya Demo", "offering_title": "Kundli reading",
+    "starts_at": datetime(2026, 11, 28, 13, 0, tzinfo=UTC), "when": "Sat 28 Nov 2026, 18:30 IST (Asia/Kolkata)",
+    "offset": "tomorrow", "hold_until": "Sat 21 Nov 2026, 10:15 IST (Asia/Kolkata)",
+    "meeting_url": "https://meet.jit.si/Muhurta-0123456789abcdef01234567",
+    "manage_url": "https://app.muhurta.app/api/v1/booking-links/abc", "dashboard_url":
+    "https://app.muhurta.app/api/v1/bookings/1", "feedback_url": "https://app.muhurta.app/api/v1/booking-links/abc/feedback",
+    "booking_page_url": "https://app.muhurta.app/api/v1/public/demo/consultants/acharya",
+    "reason": "the consultant is unwell", "refund": "A refund of ₹1,500.00 (100 %) will be made to the original "
+                                                    "payment method.",
+}
+# (event, audience, description, urgent, mandatory, marketing). Urgent: never held by quiet hours
+# (a reply to something the person just did, or tied to the session's time). Mandatory: about an
+# appointment or money the person agreed to, so email is sent even to someone who turned email off.
+_CONSULTATION_EVENTS = [
+    ("held", "client", "A paid booking is held until it is paid (with the deadline).", True, True, False),
+    ("confirmed", "client", "The booking is confirmed: meeting link, manage link, invitation attached.",
+     True, True, False),
+    ("confirmed", "consultant", "A client booked a session.", True, True, False),
+    ("reminder", "client", "The session is coming up (at the offering's reminder offsets).", True, False, False),
+    ("reminder", "consultant", "The session is coming up.", True, False, False),
+    ("rescheduled", "client", "The session moved (updated invitation attached).", True, True, False),
+    ("rescheduled", "consultant", "The session moved.", True, True, False),
+    ("cancelled", "client", "The session is cancelled, with the refund due.", True, True, False),
+    ("cancelled", "consultant", "The session is cancelled.", True, True, False),
+    ("hold_expired", "client", "The payment did not come in time; the time was released.", True, True, False),
+    ("outcome_needed", "consultant", "The session ended: record it completed or a no-show.", False, False, False),
+    ("no_show", "client", "The client did not come.", False, False, False),
+    ("feedback", "client", "A day after the session: how was it?", False, False, False),
+    ("follow_up", "client", "Months later: book again? (silenced by the announcements opt-out)", False, False, True),
+]
+for _event, _audience, _description, _urgent, _mandatory, _marketing in _CONSULTATION_EVENTS:
+    register_event(EventSpec(
+        f"consultation.{_event}.{_audience}", _description, _BOOKING_VARS, _BOOKING_SAMPLE,
+        (Channel.EMAIL, Channel.IN_APP), urgent=_urgent, mandatory=_mandatory, marketing=_marketing,
+        audience=_audience))
+
+
 class UnknownEvent(LookupError):
     pass
 

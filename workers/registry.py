@@ -38,7 +38,7 @@ def build_activities(
     notifications = NotificationActivities(sessionmaker, settings)
     onboarding = OnboardingActivities(sessionmaker, settings, notifications.notifier)
     reports = ReportDeliveryActivities(sessionmaker, settings)
-    consultation = ConsultationActivities(sessionmaker, settings)
+    consultation = ConsultationActivities(sessionmaker, settings, notifier=notifications.notifier)
     payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings))
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
