@@ -37,7 +37,7 @@ def build_activities(
 ) -> list[Callable[..., Any]]:
     notifications = NotificationActivities(sessionmaker, settings)
     onboarding = OnboardingActivities(sessionmaker, settings, notifications.notifier)
-    reports = ReportDeliveryActivities(sessionmaker, settings)
+    reports = ReportDeliveryActivities(sessionmaker, settings, notifications.notifier)
     consultation = ConsultationActivities(sessionmaker, settings, notifier=notifications.notifier)
     payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings))
     return [
