@@ -207,6 +207,7 @@ _BOOKING_VARS: dict[str, VarKind] = {
     "starts_at": VarKind.INSTANT, "when": VarKind.TEXT, "offset": VarKind.TEXT, "hold_until": VarKind.TEXT,
     "meeting_url": VarKind.URL, "manage_url": VarKind.URL, "dashboard_url": VarKind.URL,
     "feedback_url": VarKind.URL, "booking_page_url": VarKind.URL, "reason": VarKind.TEXT, "refund": VarKind.TEXT,
+    "confirmation_url": VarKind.TEXT,  # the confirmation PDF's signed link (confirmed.client), else ""
 }
 _BOOKING_SAMPLE: dict[str, Any] = {
     "client_name": "Priya Sharma", "consultant_name": "Acharya Demo", "offering_title": "Kundli reading",
@@ -216,6 +217,7 @@ _BOOKING_SAMPLE: dict[str, Any] = {
     "manage_url": "https://app.muhurta.app/api/v1/booking-links/abc", "dashboard_url":
     "https://app.muhurta.app/api/v1/bookings/1", "feedback_url": "https://app.muhurta.app/api/v1/booking-links/abc/feedback",
     "booking_page_url": "https://app.muhurta.app/api/v1/public/demo/consultants/acharya",
+    "confirmation_url": "https://app.muhurta.app/api/v1/files/1/content?token=abc",
     "reason": "the consultant is unwell", "refund": "A refund of ₹1,500.00 (100 %) will be made to the original "
                                                     "payment method.",
 }
@@ -244,6 +246,40 @@ for _event, _audience, _description, _urgent, _mandatory, _marketing in _CONSULT
         f"consultation.{_event}.{_audience}", _description, _BOOKING_VARS, _BOOKING_SAMPLE,
         (Channel.EMAIL, Channel.IN_APP), urgent=_urgent, mandatory=_mandatory, marketing=_marketing,
         audience=_audience))
+
+
+# -- payments (the Order workflow's messages; activities/payments/orders.py sends them) ---------------------
+# Money the person paid, or staff must act on: urgent (never held) and mandatory (email even to
+# someone who turned email off).
+_PAYMENT_EVENTS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("payment_receipt", "client", "The receipt of a paid order, with the invoice link.",
+     {"amount": "₹2,360.00", "items": "- Kundli reading: ₹2,360.00", "invoice_number": "INV-2026-0042",
+      "link": "https://app.muhurta.app/api/v1/orders/1/invoice"}),
+    ("payment_failed", "client", "A payment attempt failed; the order can still be paid until it expires.",
+     {"reason": "the card was declined", "expires": "28 Nov 2026 13:00 UTC"}),
+    ("order_expired", "client", "The order was not paid in time; what it held is released.", {}),
+    ("payment_needs_review", "staff", "Owner and staff: a payment cannot be accepted as it is.",
+     {"reason": "the amount paid differs from the order's total"}),
+    ("fulfilment_failed", "client", "A paid order could not be fulfilled; the money is refunded.",
+     {"reason": "the slot was no longer free", "amount": "₹2,360.00"}),
+    ("fulfilment_failed_staff", "staff", "Owner and staff: a paid order could not be fulfilled.",
+     {"reason": "the slot was no longer free", "amount": "₹2,360.00"}),
+    ("fulfilment_awaiting_handler", "staff", "Owner and staff: a paid order has items to deliver by hand.",
+     {"kinds": "course, remedy"}),
+    ("late_payment_refunded", "client", "A payment came after the order ended; it is refunded in full.",
+     {"status": "expired", "amount": "₹2,360.00"}),
+    ("refund_processed", "client", "A refund was processed.", {"amount": "₹1,180.00", "destination": ""}),
+    ("refund_failed_staff", "staff", "Owner and staff: a refund failed.",
+     {"amount": "₹1,180.00", "reason": "the gateway failed it"}),
+]
+_KIND_OF = {"amount": VarKind.TEXT, "link": VarKind.URL}
+for _name, _to, _description, _sample in _PAYMENT_EVENTS:
+    register_event(EventSpec(
+        _name, _description,
+        {"full_name": VarKind.TEXT, "tenant_name": VarKind.TEXT, "order_ref": VarKind.TEXT,
+         **{key: _KIND_OF.get(key, VarKind.TEXT) for key in _sample}},
+        {"full_name": "Priya Sharma", "tenant_name": "Jyotish Demo Consultancy", "order_ref": "3f2a9c1d", **_sample},
+        (Channel.EMAIL, Channel.IN_APP), urgent=True, mandatory=True, audience=_to))
 
 
 class UnknownEvent(LookupError):

@@ -39,7 +39,8 @@ def build_activities(
     onboarding = OnboardingActivities(sessionmaker, settings, notifications.notifier)
     reports = ReportDeliveryActivities(sessionmaker, settings, notifications.notifier)
     consultation = ConsultationActivities(sessionmaker, settings, notifier=notifications.notifier)
-    payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings))
+    payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings),
+                                 notifier=notifications.notifier)
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
         notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
