@@ -26,12 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.documents.booking_confirmation import ConfirmationFacts, ensure_confirmation
+from activities.documents.pdf import PdfUnavailableError
 from activities.meetings import MeetingLink, MeetingProvider, MeetingRequest, build_providers
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
+from core.signed_links import DownloadLinks
 from core.signing import booking_link_token
+from core.storage import FileStorage, build_storage
 from domain.bookings import ical, links
 from domain.bookings.consultation import (
     CANCEL,
@@ -105,12 +109,15 @@ class ConsultationActivities:
         settings: Settings,
         providers: dict[str, MeetingProvider] | None = None,
         notifier: Notifier | None = None,
+        storage: FileStorage | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.keys = Keys.from_settings(settings)
         self.providers = providers or build_providers(meeting_secret(self.keys), settings.jitsi_base_url)
         self.notifier = notifier or Notifier(sessionmaker, settings, self.keys)
+        self.storage = storage or build_storage(settings)
+        self.download_links = DownloadLinks.from_keys(self.keys)
 
     # -- helpers ---------------------------------------------------------------------------
     async def _booking(self, session: AsyncSession, ref: ConsultationRef, *, lock: bool = True) -> Booking:
@@ -323,6 +330,8 @@ class ConsultationActivities:
                 "reason": booking.cancel_reason or "",
                 **step.variables,
             }
+            confirmation = await self._confirmation(session, booking, step, offering, consultant, client)
+            variables["confirmation_url"] = confirmation[1] if confirmation else ""
             attachments: list[Attachment] = []
             ics: str | None = None
             if step.ics:
@@ -350,6 +359,9 @@ class ConsultationActivities:
                     data["manage_url"] = variables["manage_url"]
                 if step.event == "feedback":
                     data["feedback_url"] = data["link"] = variables["feedback_url"]
+                if confirmation is not None and audience == Audience.CLIENT:
+                    data["confirmation_file_id"] = str(confirmation[0])
+                    data["confirmation_url"] = confirmation[1]
                 if ics is not None:
                     data["ics"] = ics
                     data["ics_method"] = step.ics.upper() if step.ics else ""
@@ -364,6 +376,31 @@ class ConsultationActivities:
             if (await deliver_or_retry(self.notifier, request)).sent_on:
                 sent += 1
         return sent
+
+    async def _confirmation(self, session: AsyncSession, booking: Booking, step: Notify, offering: Offering,
+                            consultant: Consultant, client: User) -> tuple[UUID, str] | None:
+        """For the client's confirmation: the booking confirmation PDF (made once, stored as the
+        client's file) and a signed download link valid until the manage link expires. None for
+        other messages, or if the PDF cannot be made here (the message then goes without it)."""
+        if step.event != "confirmed" or Audience.CLIENT not in step.audience:
+            return None
+        language = language_of(client.locale)
+        tenant = await session.get(Tenant, booking.tenant_id)
+        facts = ConfirmationFacts(
+            tenant_name=tenant.name if tenant else "", offering_title=offering.title,
+            consultant_name=consultant.display_name, client_name=client.full_name,
+            when=f"{format_instant(booking.starts_at, booking.client_timezone, language)} ({booking.client_timezone})",
+            issued=format_instant(booking.confirmed_at or datetime.now(UTC), booking.client_timezone, language, "date"),
+            language=language)
+        try:
+            stored = await ensure_confirmation(session, self.storage, booking, facts)
+        except PdfUnavailableError:
+            log.exception("%s: the confirmation PDF could not be made", step.ref.workflow_id)
+            return None
+        token = self.download_links.token(file_id=stored.id, tenant_id=booking.tenant_id, user_id=client.id,
+                                          expires_at=booking.ends_at + links.VALID_AFTER_END[links.MANAGE])
+        base = self.settings.public_base_url.rstrip("/")
+        return stored.id, f"{base}/api/v1/files/{stored.id}/content?token={token}"
 
     def _invitation(self, booking: Booking, offering: Offering, consultant: Consultant,
                     consultant_user: User | None, client: User, method: str) -> str:
