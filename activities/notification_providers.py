@@ -16,10 +16,12 @@ so they are exactly-once.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import urllib.error
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -29,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.security import Keys
 from core.settings import Settings
-from domain.notifications import Channel, NotConfigured, ProviderChoice, choose_provider
+from domain.notifications import Attachment, Channel, NotConfigured, ProviderChoice, choose_provider
 from models.notifications import InAppNotification, TenantNotificationSettings
 from models.platform import OutboxMessage
 
@@ -46,6 +48,8 @@ class OutgoingMessage:
     to: str                # email address, E.164 phone number, or the user id for in-app
     subject: str | None
     body: str
+    data: Mapping[str, Any] = field(default_factory=dict)         # the request's data, as it is
+    attachments: tuple[Attachment, ...] = ()                      # email only
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,10 @@ class SendGridEmail:
         }
         if self.reply_to:
             body["reply_to"] = {"email": self.reply_to}
+        if message.attachments:
+            body["attachments"] = [
+                {"content": a.content_base64, "type": a.content_type, "filename": a.filename,
+                 "disposition": "attachment"} for a in message.attachments]
         return body
 
     async def send(self, message: OutgoingMessage) -> Receipt:
@@ -227,11 +235,22 @@ class LocalOutbox:
             insert(OutboxMessage).values(
                 id=new_id, dedupe_key=message.dedupe_key, tenant_id=message.tenant_id, channel=message.channel.value,
                 recipient=message.to, user_id=message.user_id, template=message.event, subject=message.subject,
-                body=message.body, data={"delivery_id": str(message.delivery_id), "locale": message.locale},
+                body=message.body, data=outbox_data(message),
             ).on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
         stored = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == message.dedupe_key))
         return Receipt(provider_message_id=f"outbox:{stored or new_id}")
+
+
+def outbox_data(message: OutgoingMessage) -> dict[str, Any]:
+    """What the outbox records besides the text: the caller's data, the delivery, the attachments
+    (name, type and size; an iCalendar invitation is also in the caller's data as text)."""
+    data: dict[str, Any] = {**message.data, "delivery_id": str(message.delivery_id), "locale": message.locale}
+    if message.attachments:
+        data["attachments"] = [
+            {"filename": a.filename, "content_type": a.content_type, "size": len(base64.b64decode(a.content_base64))}
+            for a in message.attachments]
+    return data
 
 
 class InAppInbox:
@@ -245,12 +264,17 @@ class InAppInbox:
             insert(InAppNotification).values(
                 id=new_id, dedupe_key=message.dedupe_key, tenant_id=message.tenant_id, user_id=message.user_id,
                 event=message.event, title=message.subject or message.event, body=message.body,
-                created_at=datetime.now(UTC),
+                link=_link(message.data), created_at=datetime.now(UTC),
             ).on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
         stored = await session.scalar(
             select(InAppNotification.id).where(InAppNotification.dedupe_key == message.dedupe_key))
         return Receipt(provider_message_id=str(stored or new_id), delivered=True)
+
+
+def _link(data: Mapping[str, Any]) -> str | None:
+    link = data.get("link")
+    return link[:1000] if isinstance(link, str) and link else None
 
 
 def is_stored(provider: Provider) -> bool:

@@ -291,7 +291,8 @@ class Notifier:
         message = OutgoingMessage(
             delivery_id=row.id, dedupe_key=row.dedupe_key, tenant_id=row.tenant_id, user_id=row.user_id,
             channel=Channel(row.channel), event=row.event, locale=row.locale, to=row.recipient, subject=row.subject,
-            body=row.body)
+            body=row.body, data=request.data,
+            attachments=tuple(request.attachments) if row.channel == Channel.EMAIL.value else ())
         try:
             provider = self.providers.build(ProviderChoice(row.provider, row.provider_account), recipient.settings,
                                             recipient.tenant_name)
@@ -373,6 +374,41 @@ def rejection(outcome: NotificationOutcome) -> ApplicationError:
                          if c.status in (DeliveryStatus.FAILED, DeliveryStatus.BOUNCED))
     return ApplicationError(f"{outcome.event} could not be sent ({failures})", outcome.model_dump(mode="json"),
                             type=NOTIFICATION_REJECTED, non_retryable=True)
+
+
+QUIET_HOURS = "QuietHours"  # ApplicationError.type: held by the reader's quiet hours, retried when they end
+
+
+def attempt_time() -> datetime | None:
+    """When this activity attempt was scheduled (Temporal's clock, so right on the time-skipping
+    test server), to judge quiet hours at; None outside an activity (the wall clock then)."""
+    return activity.info().current_attempt_scheduled_time if activity.in_activity() else None
+
+
+async def deliver_or_retry(notifier: Notifier, request: NotificationRequest) -> NotificationOutcome:
+    """`Notifier.deliver` for an activity that sends by itself rather than through `notify()`.
+
+    Provider outages become a retryable `ProviderUnavailable`; a message held by quiet hours a
+    retryable `QuietHours` whose `next_retry_delay` is when they end, so the activity's retry
+    sends it then (channels already sent are not sent again). Permanent failures are in the
+    outcome (`failed_on`) and the delivery log, never raised: one bad address must not stop a
+    workflow. Use with a retry policy without a small `maximum_attempts`.
+    """
+    try:
+        outcome = await notifier.deliver(request)
+    except NotificationDeferred as exc:
+        delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
+        raise ApplicationError(str(exc), type=PROVIDER_UNAVAILABLE, next_retry_delay=delay) from exc
+    except UnknownEvent as exc:
+        raise ApplicationError(str(exc), type=NOTIFICATION_REJECTED, non_retryable=True) from exc
+    if outcome.held_until is not None:
+        now = request.at or datetime.now(UTC)
+        raise ApplicationError(f"{request.dedupe_key}: held by quiet hours until {outcome.held_until.isoformat()}",
+                               type=QUIET_HOURS, next_retry_delay=max(outcome.held_until - now, timedelta(seconds=1)))
+    if outcome.failed_on:
+        log.warning("notification %s (%s) failed on %s", request.dedupe_key, request.event,
+                    ", ".join(c.value for c in outcome.failed_on))
+    return outcome
 
 
 def _heartbeat(*details: Any) -> None:

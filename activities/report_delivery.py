@@ -4,16 +4,16 @@ Every one is idempotent: messages carry a dedupe key of workflow id and step (so
 activity or a replayed workflow sends nothing twice), and the row is only moved forward
 (a delivered report is never made "awaiting" again, a first open is never overwritten).
 
-Messages go to the outbox through `models.platform.put_outbox_message` for now; the
-notifications capability takes over sending with the same events, variables and dedupe keys.
+Messages go through the notifications capability (`Notifier.deliver`: events `report_due_soon`,
+`report_overdue`, `report_delivered`, email and in-app), outside the row's transaction, so no
+lock is held while a provider answers; the dedupe key makes a retried activity send nothing twice.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
 from core.signed_links import DownloadLinks
+from domain.notification_templates import format_instant, language_of
+from domain.notifications import NotificationRequest
 from domain.report_delivery import (
     ALERT_CONSULTANT,
     DELIVER_REPORT,
@@ -41,12 +44,11 @@ from domain.report_delivery import (
     ReportDeliveryInput,
     ReportDeliveryStatus,
     ReportRef,
-    render,
     report_delivery_workflow_id,
 )
 from models.files import ReportDelivery, StoredFile, record_first_open
 from models.identity import Role, User
-from models.platform import put_outbox_message, record_audit
+from models.platform import record_audit
 from models.tenancy import Tenant
 
 STAFF_ROLES = (Role.OWNER, Role.CONSULTANT, Role.STAFF)
@@ -56,18 +58,17 @@ def download_url(settings: Settings, file_id: UUID, token: str) -> str:
     return f"{settings.public_base_url}/api/v1/files/{file_id}/content?token={token}"
 
 
-def _local(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%d %b %Y, %H:%M %Z")
-
-
 class ReportDeliveryActivities:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 notifier: Notifier | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.links = DownloadLinks.from_keys(Keys.from_settings(settings))
+        keys = Keys.from_settings(settings)
+        self.links = DownloadLinks.from_keys(keys)
+        self.notifier = notifier or Notifier(sessionmaker, settings, keys)
 
-    async def _load(self, session: AsyncSession, ref: ReportRef) -> tuple[ReportDelivery, Tenant]:
-        delivery = await session.get(ReportDelivery, ref.order_id, with_for_update=True)
+    async def _load(self, session: AsyncSession, ref: ReportRef, *, lock: bool = True) -> tuple[ReportDelivery, Tenant]:
+        delivery = await session.get(ReportDelivery, ref.order_id, with_for_update=lock)
         tenant = await session.get(Tenant, ref.tenant_id)
         if delivery is None or tenant is None:
             raise ApplicationError(f"report delivery {ref.order_id} no longer exists", non_retryable=True)
@@ -79,19 +80,16 @@ class ReportDeliveryActivities:
             raise ApplicationError(f"user {user_id} no longer exists", non_retryable=True)
         return user
 
-    async def _send(self, session: AsyncSession, *, key: str, tenant_id: UUID, to: User, event: str,
-                    variables: dict[str, Any], channels: tuple[str, ...] = ("email", "in_app"),
-                    in_app_event: str | None = None, data: dict[str, Any] | None = None) -> bool:
-        sent = False
-        for channel in channels:
-            template = in_app_event if channel == "in_app" and in_app_event else event
-            subject, body = render(template, variables)
-            sent |= await put_outbox_message(
-                session, dedupe_key=f"{key}:{channel}", tenant_id=tenant_id, channel=channel,
-                recipient=to.email, user_id=to.id, template=template, subject=subject, body=body,
-                data=data,
-            )
-        return sent
+    async def _send(self, *, key: str, tenant_id: UUID, to: User, event: str, variables: dict[str, Any],
+                    data: dict[str, Any]) -> bool:
+        """Email and in-app through the notifications capability (the reader's language, the
+        consultancy's wording, preferences, the delivery log); True if some channel was sent now
+        (False when an earlier attempt had sent everything). Quiet hours: the activity is retried
+        when they end (`QuietHours`)."""
+        outcome = await deliver_or_retry(self.notifier, NotificationRequest(
+            dedupe_key=key, tenant_id=tenant_id, recipient_user_id=to.id, event=event, variables=variables,
+            data=data, at=attempt_time()))
+        return any(c.channel in outcome.sent_on and not c.already_done for c in outcome.channels)
 
     @activity.defn(name=ENSURE_DELIVERY)
     async def ensure_delivery(self, inp: ReportDeliveryInput) -> str:
@@ -128,26 +126,32 @@ class ReportDeliveryActivities:
         """Tell the consultant the report is due soon, or overdue, unless it arrived meanwhile."""
         ref = alert.ref
         async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
-            delivery, tenant = await self._load(session, ref)
+            delivery, tenant = await self._load(session, ref, lock=False)
             if delivery.status in FINAL_STATUSES:
                 return AlertOutcome(sent=False)
             if delivery.file_id is not None:  # uploaded, and the signal did not reach the workflow
                 return AlertOutcome(sent=False, uploaded_file_id=delivery.file_id)
             consultant = await self._person(session, delivery.consultant_id)
             client = await self._person(session, delivery.client_id)
-            sent = await self._send(
-                session, key=f"{ref.workflow_id}:alert:{alert.kind}", tenant_id=tenant.id, to=consultant,
-                event=f"report_{alert.kind}",
-                variables={
-                    "full_name": consultant.full_name, "client_name": client.full_name, "title": delivery.title,
-                    "due": _local(delivery.due_at, consultant.timezone or tenant.timezone),
-                    "link": f"{self.settings.public_base_url}/api/v1/report-deliveries/{delivery.id}",
-                },
-                data={"delivery_id": str(delivery.id)},
-            )
+            variables = {
+                "full_name": consultant.full_name, "client_name": client.full_name, "title": delivery.title,
+                "due": format_instant(delivery.due_at, consultant.timezone or tenant.timezone,
+                                      language_of(consultant.locale)),
+                "link": f"{self.settings.public_base_url}/api/v1/report-deliveries/{delivery.id}",
+            }
+            consultant_id, tenant_id, delivery_id = consultant.id, tenant.id, delivery.id
+        # The message leaves outside the row's transaction (no lock held while a provider answers);
+        # its dedupe key makes a retry harmless.
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            to = await self._person(session, consultant_id)
+        sent = await self._send(key=f"{ref.workflow_id}:alert:{alert.kind}", tenant_id=tenant_id, to=to,
+                                event=f"report_{alert.kind}", variables=variables,
+                                data={"delivery_id": str(delivery_id), "link": variables["link"]})
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, _ = await self._load(session, ref)
             if alert.kind == "due_soon":
                 delivery.due_soon_alert_at = delivery.due_soon_alert_at or alert.at
-            else:
+            elif delivery.status not in FINAL_STATUSES:
                 delivery.overdue_alert_at = delivery.overdue_alert_at or alert.at
                 delivery.status = ReportDeliveryStatus.OVERDUE
             return AlertOutcome(sent=sent)
@@ -170,13 +174,17 @@ class ReportDeliveryActivities:
             expires = delivered_at + timedelta(days=self.settings.report_link_days)
             token = self.links.token(file_id=file_id, tenant_id=tenant.id, user_id=client.id, expires_at=expires)
             link = download_url(self.settings, file_id, token)
-            await self._send(
-                session, key=f"{ref.workflow_id}:deliver", tenant_id=tenant.id, to=client,
-                event="report_delivered", in_app_event="report_delivered_in_app",
-                variables={"full_name": client.full_name, "tenant_name": tenant.name, "title": delivery.title,
-                           "link": link, "expires": _local(expires, client.timezone or tenant.timezone)},
-                data={"delivery_id": str(delivery.id), "file_id": str(file_id), "link": link},
-            )
+            variables = {"full_name": client.full_name, "tenant_name": tenant.name, "title": delivery.title,
+                         "link": link, "expires": format_instant(expires, client.timezone or tenant.timezone,
+                                                                 language_of(client.locale))}
+            data = {"delivery_id": str(delivery.id), "file_id": str(file_id), "link": link}
+            client_id, tenant_id = client.id, tenant.id
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            to = await self._person(session, client_id)
+        await self._send(key=f"{ref.workflow_id}:deliver", tenant_id=tenant_id, to=to, event="report_delivered",
+                         variables=variables, data=data)
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, _ = await self._load(session, ref)
             if delivery.status in (ReportDeliveryStatus.AWAITING_UPLOAD, ReportDeliveryStatus.OVERDUE):
                 opened = delivery.first_opened_at is not None  # opened while this ran
                 delivery.status = ReportDeliveryStatus.OPENED if opened else ReportDeliveryStatus.DELIVERED

@@ -392,3 +392,215 @@ BUILTIN: dict[OverrideKey, TemplateText] = {
     ("announcement", A, "en"): _t("{{ title }}", "{{ message }}"),
     ("announcement", A, "hi"): _t("{{ title }}", "{{ message }}"),
 }
+
+
+# -- consultations (the Consultation workflow's messages, `consultation.<event>.<audience>`) ----------------
+# `when` is the session's start on the reader's clock and in their language, with the zone's name
+# (the booking's own zone for the client); `offset` ("tomorrow", "in 1 hour") and `refund` come in
+# the reader's language too.
+BUILTIN.update({
+    ("consultation.held.client", E, "en"): _t(
+        "Complete your payment to confirm {{ offering_title }}",
+        "Hello {{ client_name }},\n\nWe are holding {{ when }} with {{ consultant_name }} for you until "
+        "{{ hold_until }}. Complete the payment to confirm it; otherwise the time is released.\n\n"
+        "Manage your booking: {{ manage_url }}\n"),
+    ("consultation.held.client", E, "hi"): _t(
+        "{{ offering_title }} पक्का करने के लिए भुगतान पूरा करें",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ {{ when }} का समय {{ hold_until }} तक आपके लिए "
+        "रोका गया है। इसे पक्का करने के लिए भुगतान पूरा करें; नहीं तो यह समय छोड़ दिया जाएगा।\n\n"
+        "अपनी बुकिंग सँभालें: {{ manage_url }}\n"),
+    ("consultation.confirmed.client", E, "en"): _t(
+        "Confirmed: {{ offering_title }} on {{ when }}",
+        "Hello {{ client_name }},\n\nYour {{ offering_title }} with {{ consultant_name }} is confirmed for "
+        "{{ when }}.\nJoin here: {{ meeting_url }}\n\nReschedule or cancel: {{ manage_url }}\n"
+        "The invitation is attached; add it to your calendar.\n"
+        "{% if confirmation_url %}Your booking confirmation (PDF): {{ confirmation_url }}\n{% endif %}"),
+    ("consultation.confirmed.client", E, "hi"): _t(
+        "पक्का: {{ offering_title }}, {{ when }}",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ आपका {{ offering_title }} {{ when }} के लिए "
+        "पक्का हो गया है।\nयहाँ जुड़ें: {{ meeting_url }}\n\nसमय बदलें या रद्द करें: {{ manage_url }}\n"
+        "निमंत्रण साथ में है; इसे अपने कैलेंडर में जोड़ लें।\n"
+        "{% if confirmation_url %}बुकिंग की पुष्टि (PDF): {{ confirmation_url }}\n{% endif %}"),
+    ("consultation.confirmed.consultant", E, "en"): _t(
+        "New booking: {{ offering_title }} on {{ when }}",
+        "{{ client_name }} booked {{ offering_title }} for {{ when }}.\nMeeting link: {{ meeting_url }}\n"
+        "Details: {{ dashboard_url }}\n"),
+    ("consultation.confirmed.consultant", E, "hi"): _t(
+        "नई बुकिंग: {{ offering_title }}, {{ when }}",
+        "{{ client_name }} ने {{ when }} के लिए {{ offering_title }} बुक किया है।\nमीटिंग लिंक: {{ meeting_url }}\n"
+        "विवरण: {{ dashboard_url }}\n"),
+    ("consultation.reminder.client", E, "en"): _t(
+        "Reminder: {{ offering_title }} {{ offset }}",
+        "Hello {{ client_name }},\n\nA reminder: your {{ offering_title }} with {{ consultant_name }} is "
+        "{{ offset }}, at {{ when }}.\nJoin here: {{ meeting_url }}\n\nReschedule or cancel: {{ manage_url }}\n"),
+    ("consultation.reminder.client", E, "hi"): _t(
+        "याद दिला दें: {{ offering_title }} {{ offset }}",
+        "नमस्ते {{ client_name }},\n\nयाद दिला दें: {{ consultant_name }} के साथ आपका {{ offering_title }} "
+        "{{ offset }}, {{ when }} पर है।\nयहाँ जुड़ें: {{ meeting_url }}\n\nसमय बदलें या रद्द करें: {{ manage_url }}\n"),
+    ("consultation.reminder.consultant", E, "en"): _t(
+        "Reminder: {{ offering_title }} with {{ client_name }} {{ offset }}",
+        "Your {{ offering_title }} with {{ client_name }} is {{ offset }}, at {{ when }}.\n"
+        "Meeting link: {{ meeting_url }}\n"),
+    ("consultation.reminder.consultant", E, "hi"): _t(
+        "याद दिला दें: {{ client_name }} के साथ {{ offering_title }} {{ offset }}",
+        "{{ client_name }} के साथ आपका {{ offering_title }} {{ offset }}, {{ when }} पर है।\n"
+        "मीटिंग लिंक: {{ meeting_url }}\n"),
+    ("consultation.rescheduled.client", E, "en"): _t(
+        "Moved: {{ offering_title }} is now on {{ when }}",
+        "Hello {{ client_name }},\n\nYour {{ offering_title }} with {{ consultant_name }} now takes place on "
+        "{{ when }}.\nJoin here: {{ meeting_url }}\n\nManage your booking: {{ manage_url }}\n"
+        "The updated invitation is attached.\n"),
+    ("consultation.rescheduled.client", E, "hi"): _t(
+        "समय बदला: {{ offering_title }} अब {{ when }} को",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ आपका {{ offering_title }} अब {{ when }} को "
+        "होगा।\nयहाँ जुड़ें: {{ meeting_url }}\n\nअपनी बुकिंग सँभालें: {{ manage_url }}\n"
+        "नया निमंत्रण साथ में है।\n"),
+    ("consultation.rescheduled.consultant", E, "en"): _t(
+        "Moved: {{ offering_title }} with {{ client_name }} is now on {{ when }}",
+        "{{ offering_title }} with {{ client_name }} was moved to {{ when }}.\nDetails: {{ dashboard_url }}\n"),
+    ("consultation.rescheduled.consultant", E, "hi"): _t(
+        "समय बदला: {{ client_name }} के साथ {{ offering_title }} अब {{ when }} को",
+        "{{ client_name }} के साथ {{ offering_title }} का समय बदलकर {{ when }} हो गया है।\n"
+        "विवरण: {{ dashboard_url }}\n"),
+    ("consultation.cancelled.client", E, "en"): _t(
+        "Cancelled: {{ offering_title }} on {{ when }}",
+        "Hello {{ client_name }},\n\nYour {{ offering_title }} with {{ consultant_name }} on {{ when }} is "
+        "cancelled.{% if reason %}\nReason: {{ reason }}{% endif %}\n{{ refund }}\n"),
+    ("consultation.cancelled.client", E, "hi"): _t(
+        "रद्द: {{ offering_title }}, {{ when }}",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ {{ when }} का आपका {{ offering_title }} "
+        "रद्द हो गया है।{% if reason %}\nकारण: {{ reason }}{% endif %}\n{{ refund }}\n"),
+    ("consultation.cancelled.consultant", E, "en"): _t(
+        "Cancelled: {{ offering_title }} with {{ client_name }} on {{ when }}",
+        "{{ offering_title }} with {{ client_name }} on {{ when }} is cancelled."
+        "{% if reason %}\nReason: {{ reason }}{% endif %}\n{{ refund }}\n"),
+    ("consultation.cancelled.consultant", E, "hi"): _t(
+        "रद्द: {{ client_name }} के साथ {{ offering_title }}, {{ when }}",
+        "{{ client_name }} के साथ {{ when }} का {{ offering_title }} रद्द हो गया है।"
+        "{% if reason %}\nकारण: {{ reason }}{% endif %}\n{{ refund }}\n"),
+    ("consultation.hold_expired.client", E, "en"): _t(
+        "Your hold on {{ when }} has expired",
+        "Hello {{ client_name }},\n\nThe payment for {{ offering_title }} on {{ when }} did not arrive in time, "
+        "so the time was released. You are welcome to book again.\n"),
+    ("consultation.hold_expired.client", E, "hi"): _t(
+        "{{ when }} के लिए रोका गया समय समाप्त हो गया",
+        "नमस्ते {{ client_name }},\n\n{{ when }} के {{ offering_title }} का भुगतान समय पर नहीं आया, इसलिए "
+        "वह समय छोड़ दिया गया। आप फिर से बुक कर सकते हैं।\n"),
+    ("consultation.outcome_needed.consultant", E, "en"): _t(
+        "How did {{ offering_title }} with {{ client_name }} go?",
+        "{{ offering_title }} with {{ client_name }} ended at {{ when }}. Mark it completed (with a summary) or "
+        "as a no-show: {{ dashboard_url }}\n"),
+    ("consultation.outcome_needed.consultant", E, "hi"): _t(
+        "{{ client_name }} के साथ {{ offering_title }} कैसा रहा?",
+        "{{ client_name }} के साथ {{ offering_title }} {{ when }} पर था। इसे पूरा (सारांश के साथ) या "
+        "अनुपस्थित दर्ज करें: {{ dashboard_url }}\n"),
+    ("consultation.no_show.client", E, "en"): _t(
+        "We missed you at {{ offering_title }}",
+        "Hello {{ client_name }},\n\n{{ consultant_name }} waited for you at {{ when }}. If you would like "
+        "another time, book again whenever suits you.\n"),
+    ("consultation.no_show.client", E, "hi"): _t(
+        "{{ offering_title }} में आप नहीं आ सके",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} ने {{ when }} पर आपकी प्रतीक्षा की। कोई और समय "
+        "चाहिए तो जब सुविधा हो, फिर से बुक करें।\n"),
+    ("consultation.feedback.client", E, "en"): _t(
+        "How was your {{ offering_title }}?",
+        "Hello {{ client_name }},\n\nThank you for your session with {{ consultant_name }}. "
+        "Tell us how it went (it takes a minute): {{ feedback_url }}\n"),
+    ("consultation.feedback.client", E, "hi"): _t(
+        "आपका {{ offering_title }} कैसा रहा?",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ सत्र के लिए धन्यवाद। "
+        "हमें बताएँ कि यह कैसा रहा (एक मिनट लगेगा): {{ feedback_url }}\n"),
+    ("consultation.follow_up.client", E, "en"): _t(
+        "Time for a follow-up with {{ consultant_name }}?",
+        "Hello {{ client_name }},\n\nIt has been a while since your {{ offering_title }} with "
+        "{{ consultant_name }}. If you would like to talk again, book a time here: {{ booking_page_url }}\n"),
+    ("consultation.follow_up.client", E, "hi"): _t(
+        "{{ consultant_name }} से फिर बात करने का समय?",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ आपके {{ offering_title }} को कुछ समय हो गया है। "
+        "फिर से बात करनी हो तो यहाँ समय बुक करें: {{ booking_page_url }}\n"),
+})
+
+
+# -- payments (the Order workflow's messages) ----------------------------------------------------------
+BUILTIN.update({
+    ("payment_receipt", E, "en"): _t(
+        "Receipt {{ invoice_number }} from {{ tenant_name }}",
+        "Hello {{ full_name }},\n\nThank you: we received {{ amount }} for your order "
+        "{{ order_ref }}.\n\n{{ items }}\n\nYour invoice {{ invoice_number }}: {{ link }}\n"),
+    ("payment_receipt", E, "hi"): _t(
+        "{{ tenant_name }} की रसीद {{ invoice_number }}",
+        "नमस्ते {{ full_name }},\n\nधन्यवाद: आपके ऑर्डर {{ order_ref }} के लिए हमें {{ amount }} मिल गए हैं।"
+        "\n\n{{ items }}\n\nआपका इनवॉइस {{ invoice_number }}: {{ link }}\n"),
+    ("payment_failed", E, "en"): _t(
+        "Your payment to {{ tenant_name }} did not go through",
+        "Hello {{ full_name }},\n\nThe payment for order {{ order_ref }} failed ({{ reason }}). "
+        "Nothing was charged; you can try again until {{ expires }}.\n"),
+    ("payment_failed", E, "hi"): _t(
+        "{{ tenant_name }} को आपका भुगतान नहीं हो सका",
+        "नमस्ते {{ full_name }},\n\nऑर्डर {{ order_ref }} का भुगतान नहीं हो सका ({{ reason }})। "
+        "कोई राशि नहीं कटी; आप {{ expires }} तक फिर से कोशिश कर सकते हैं।\n"),
+    ("order_expired", E, "en"): _t(
+        "Your order with {{ tenant_name }} has expired",
+        "Hello {{ full_name }},\n\nOrder {{ order_ref }} was not paid in time, so what it held "
+        "has been released. Book again whenever you like.\n"),
+    ("order_expired", E, "hi"): _t(
+        "{{ tenant_name }} के साथ आपका ऑर्डर समाप्त हो गया",
+        "नमस्ते {{ full_name }},\n\nऑर्डर {{ order_ref }} का भुगतान समय पर नहीं हुआ, इसलिए उसके लिए रोका गया "
+        "समय छोड़ दिया गया है। जब चाहें फिर से बुक करें।\n"),
+    ("payment_needs_review", E, "en"): _t(
+        "Payment needs review: order {{ order_ref }}",
+        "A payment for order {{ order_ref }} cannot be accepted as it is: {{ reason }}. The order "
+        "is not fulfilled; refund or resolve it from the dashboard.\n"),
+    ("payment_needs_review", E, "hi"): _t(
+        "भुगतान की जाँच ज़रूरी: ऑर्डर {{ order_ref }}",
+        "ऑर्डर {{ order_ref }} का एक भुगतान जैसा है वैसा स्वीकार नहीं किया जा सकता: {{ reason }}। ऑर्डर पूरा "
+        "नहीं किया गया है; डैशबोर्ड से पैसे लौटाएँ या मामला सुलझाएँ।\n"),
+    ("fulfilment_failed", E, "en"): _t(
+        "We could not complete your order with {{ tenant_name }}",
+        "Hello {{ full_name }},\n\nWe are sorry: order {{ order_ref }} could not be completed "
+        "({{ reason }}). {{ amount }} is being refunded to you.\n"),
+    ("fulfilment_failed", E, "hi"): _t(
+        "{{ tenant_name }} के साथ आपका ऑर्डर पूरा नहीं हो सका",
+        "नमस्ते {{ full_name }},\n\nक्षमा करें: ऑर्डर {{ order_ref }} पूरा नहीं हो सका ({{ reason }})। "
+        "{{ amount }} आपको लौटाए जा रहे हैं।\n"),
+    ("fulfilment_failed_staff", E, "en"): _t(
+        "Order {{ order_ref }} could not be fulfilled",
+        "Order {{ order_ref }} was paid but could not be fulfilled: {{ reason }}. Holds were "
+        "released and {{ amount }} is being refunded.\n"),
+    ("fulfilment_failed_staff", E, "hi"): _t(
+        "ऑर्डर {{ order_ref }} पूरा नहीं हो सका",
+        "ऑर्डर {{ order_ref }} का भुगतान हुआ पर वह पूरा नहीं हो सका: {{ reason }}। रोके गए समय छोड़ दिए गए "
+        "और {{ amount }} लौटाए जा रहे हैं।\n"),
+    ("fulfilment_awaiting_handler", E, "en"): _t(
+        "Order {{ order_ref }} needs manual fulfilment",
+        "Order {{ order_ref }} is paid. These items have no automatic fulfilment yet: {{ kinds }}. "
+        "Please deliver them and mark them done.\n"),
+    ("fulfilment_awaiting_handler", E, "hi"): _t(
+        "ऑर्डर {{ order_ref }} को हाथ से पूरा करना है",
+        "ऑर्डर {{ order_ref }} का भुगतान हो गया है। इन चीज़ों के लिए अभी कोई अपने-आप होने वाली व्यवस्था नहीं "
+        "है: {{ kinds }}। कृपया इन्हें पहुँचाएँ और पूरा हुआ दर्ज करें।\n"),
+    ("late_payment_refunded", E, "en"): _t(
+        "Your late payment to {{ tenant_name }} is being refunded",
+        "Hello {{ full_name }},\n\nYour payment for order {{ order_ref }} arrived after the order "
+        "had {{ status }}. {{ amount }} is being refunded to you in full.\n"),
+    ("late_payment_refunded", E, "hi"): _t(
+        "{{ tenant_name }} को देर से हुआ आपका भुगतान लौटाया जा रहा है",
+        "नमस्ते {{ full_name }},\n\nऑर्डर {{ order_ref }} का आपका भुगतान ऑर्डर के {{ status }} होने के बाद "
+        "पहुँचा। {{ amount }} आपको पूरे लौटाए जा रहे हैं।\n"),
+    ("refund_processed", E, "en"): _t(
+        "Refund of {{ amount }} from {{ tenant_name }}",
+        "Hello {{ full_name }},\n\nA refund of {{ amount }} for order {{ order_ref }} has been "
+        "processed{{ destination }}.\n"),
+    ("refund_processed", E, "hi"): _t(
+        "{{ tenant_name }} से {{ amount }} की वापसी",
+        "नमस्ते {{ full_name }},\n\nऑर्डर {{ order_ref }} के लिए {{ amount }} की वापसी कर दी गई है"
+        "{% if destination %} (आपके वॉलेट में){% endif %}।\n"),
+    ("refund_failed_staff", E, "en"): _t(
+        "Refund failed: order {{ order_ref }}",
+        "The refund of {{ amount }} for order {{ order_ref }} failed: {{ reason }}. Refund it another "
+        "way or try again.\n"),
+    ("refund_failed_staff", E, "hi"): _t(
+        "वापसी नहीं हो सकी: ऑर्डर {{ order_ref }}",
+        "ऑर्डर {{ order_ref }} के लिए {{ amount }} की वापसी नहीं हो सकी: {{ reason }}। किसी और तरीके से लौटाएँ "
+        "या फिर से कोशिश करें।\n"),
+})

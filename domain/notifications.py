@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 # -- activity names and error types ---------------------------------------------------------------
 SEND_NOTIFICATION = "notifications.send"
+NOTIFY_WORKFLOW = "Notify"  # workflows.notifications.NotifyWorkflow, for senders that are not workflows
 BROADCAST_PREPARE = "notifications.broadcast_prepare"
 BROADCAST_BATCH = "notifications.broadcast_batch"
 BROADCAST_FINISH = "notifications.broadcast_finish"
@@ -104,6 +105,7 @@ class EventSpec:
     urgent: bool = False      # never held by quiet hours (e.g. "your session starts in 10 minutes")
     mandatory: bool = False   # account and security mail: email cannot be opted out of
     broadcast: bool = False   # staff may send it to many clients at once (opt-out: announcements)
+    marketing: bool = False   # a nudge, not a service message: the announcements opt-out silences it too
     audience: str = "client"  # who receives it: client, consultant, owner, admin (documentation)
 
 
@@ -199,6 +201,87 @@ for _spec in [
     register_event(_spec)
 
 
+# -- consultations: `consultation.<event>.<audience>`, sent by activity consultation.notify ------------------
+_BOOKING_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "consultant_name": VarKind.TEXT, "offering_title": VarKind.TEXT,
+    "starts_at": VarKind.INSTANT, "when": VarKind.TEXT, "offset": VarKind.TEXT, "hold_until": VarKind.TEXT,
+    "meeting_url": VarKind.URL, "manage_url": VarKind.URL, "dashboard_url": VarKind.URL,
+    "feedback_url": VarKind.URL, "booking_page_url": VarKind.URL, "reason": VarKind.TEXT, "refund": VarKind.TEXT,
+    "confirmation_url": VarKind.TEXT,  # the confirmation PDF's signed link (confirmed.client), else ""
+}
+_BOOKING_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "consultant_name": "Acharya Demo", "offering_title": "Kundli reading",
+    "starts_at": datetime(2026, 11, 28, 13, 0, tzinfo=UTC), "when": "Sat 28 Nov 2026, 18:30 IST (Asia/Kolkata)",
+    "offset": "tomorrow", "hold_until": "Sat 21 Nov 2026, 10:15 IST (Asia/Kolkata)",
+    "meeting_url": "https://meet.jit.si/Muhurta-0123456789abcdef01234567",
+    "manage_url": "https://app.muhurta.app/api/v1/booking-links/abc", "dashboard_url":
+    "https://app.muhurta.app/api/v1/bookings/1", "feedback_url": "https://app.muhurta.app/api/v1/booking-links/abc/feedback",
+    "booking_page_url": "https://app.muhurta.app/api/v1/public/demo/consultants/acharya",
+    "confirmation_url": "https://app.muhurta.app/api/v1/files/1/content?token=abc",
+    "reason": "the consultant is unwell", "refund": "A refund of ₹1,500.00 (100 %) will be made to the original "
+                                                    "payment method.",
+}
+# (event, audience, description, urgent, mandatory, marketing). Urgent: never held by quiet hours
+# (a reply to something the person just did, or tied to the session's time). Mandatory: about an
+# appointment or money the person agreed to, so email is sent even to someone who turned email off.
+_CONSULTATION_EVENTS = [
+    ("held", "client", "A paid booking is held until it is paid (with the deadline).", True, True, False),
+    ("confirmed", "client", "The booking is confirmed: meeting link, manage link, invitation attached.",
+     True, True, False),
+    ("confirmed", "consultant", "A client booked a session.", True, True, False),
+    ("reminder", "client", "The session is coming up (at the offering's reminder offsets).", True, False, False),
+    ("reminder", "consultant", "The session is coming up.", True, False, False),
+    ("rescheduled", "client", "The session moved (updated invitation attached).", True, True, False),
+    ("rescheduled", "consultant", "The session moved.", True, True, False),
+    ("cancelled", "client", "The session is cancelled, with the refund due.", True, True, False),
+    ("cancelled", "consultant", "The session is cancelled.", True, True, False),
+    ("hold_expired", "client", "The payment did not come in time; the time was released.", True, True, False),
+    ("outcome_needed", "consultant", "The session ended: record it completed or a no-show.", False, False, False),
+    ("no_show", "client", "The client did not come.", False, False, False),
+    ("feedback", "client", "A day after the session: how was it?", False, False, False),
+    ("follow_up", "client", "Months later: book again? (silenced by the announcements opt-out)", False, False, True),
+]
+for _event, _audience, _description, _urgent, _mandatory, _marketing in _CONSULTATION_EVENTS:
+    register_event(EventSpec(
+        f"consultation.{_event}.{_audience}", _description, _BOOKING_VARS, _BOOKING_SAMPLE,
+        (Channel.EMAIL, Channel.IN_APP), urgent=_urgent, mandatory=_mandatory, marketing=_marketing,
+        audience=_audience))
+
+
+# -- payments (the Order workflow's messages; activities/payments/orders.py sends them) ---------------------
+# Money the person paid, or staff must act on: urgent (never held) and mandatory (email even to
+# someone who turned email off).
+_PAYMENT_EVENTS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("payment_receipt", "client", "The receipt of a paid order, with the invoice link.",
+     {"amount": "₹2,360.00", "items": "- Kundli reading: ₹2,360.00", "invoice_number": "INV-2026-0042",
+      "link": "https://app.muhurta.app/api/v1/orders/1/invoice"}),
+    ("payment_failed", "client", "A payment attempt failed; the order can still be paid until it expires.",
+     {"reason": "the card was declined", "expires": "28 Nov 2026 13:00 UTC"}),
+    ("order_expired", "client", "The order was not paid in time; what it held is released.", {}),
+    ("payment_needs_review", "staff", "Owner and staff: a payment cannot be accepted as it is.",
+     {"reason": "the amount paid differs from the order's total"}),
+    ("fulfilment_failed", "client", "A paid order could not be fulfilled; the money is refunded.",
+     {"reason": "the slot was no longer free", "amount": "₹2,360.00"}),
+    ("fulfilment_failed_staff", "staff", "Owner and staff: a paid order could not be fulfilled.",
+     {"reason": "the slot was no longer free", "amount": "₹2,360.00"}),
+    ("fulfilment_awaiting_handler", "staff", "Owner and staff: a paid order has items to deliver by hand.",
+     {"kinds": "course, remedy"}),
+    ("late_payment_refunded", "client", "A payment came after the order ended; it is refunded in full.",
+     {"status": "expired", "amount": "₹2,360.00"}),
+    ("refund_processed", "client", "A refund was processed.", {"amount": "₹1,180.00", "destination": ""}),
+    ("refund_failed_staff", "staff", "Owner and staff: a refund failed.",
+     {"amount": "₹1,180.00", "reason": "the gateway failed it"}),
+]
+_KIND_OF = {"amount": VarKind.TEXT, "link": VarKind.URL}
+for _name, _to, _description, _sample in _PAYMENT_EVENTS:
+    register_event(EventSpec(
+        _name, _description,
+        {"full_name": VarKind.TEXT, "tenant_name": VarKind.TEXT, "order_ref": VarKind.TEXT,
+         **{key: _KIND_OF.get(key, VarKind.TEXT) for key in _sample}},
+        {"full_name": "Priya Sharma", "tenant_name": "Jyotish Demo Consultancy", "order_ref": "3f2a9c1d", **_sample},
+        (Channel.EMAIL, Channel.IN_APP), urgent=True, mandatory=True, audience=_to))
+
+
 class UnknownEvent(LookupError):
     pass
 
@@ -233,6 +316,14 @@ def coerce_variables(spec: EventSpec, variables: Mapping[str, Any]) -> dict[str,
 
 
 # -- the request and its outcome (the activity's contract) ---------------------------------------------
+class Attachment(BaseModel):
+    """A file sent with an email (an iCalendar invitation, a small PDF); other channels ignore it."""
+
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(min_length=1, max_length=100)
+    content_base64: str = Field(description="the file's bytes, base64")
+
+
 class NotificationRequest(BaseModel):
     """Tell one person about one event.
 
@@ -253,6 +344,11 @@ class NotificationRequest(BaseModel):
     urgent: bool = False
     at: datetime | None = None
     respect_quiet_hours: bool = True
+    # Not rendered: handed to the provider as they are. `data` is recorded with the message (the
+    # local outbox's `data`; `data["link"]` becomes the in-app message's link); attachments go
+    # with the email.
+    data: dict[str, Any] = Field(default_factory=dict)
+    attachments: list[Attachment] = Field(default_factory=list)
 
 
 class ChannelOutcome(BaseModel):
@@ -340,7 +436,7 @@ def choose_channels(
     chosen: list[Channel] = []
     skipped: dict[Channel, str] = {}
     for channel in candidates:
-        if spec.broadcast and not prefs.announcements:
+        if (spec.broadcast or spec.marketing) and not prefs.announcements:
             skipped[channel] = "opted out of announcements"
         elif not prefs.wants(channel) and not (spec.mandatory and channel == Channel.EMAIL):
             skipped[channel] = f"opted out of {channel.value}"

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from jinja2 import Environment, StrictUndefined
 from pydantic import AwareDatetime, BaseModel, Field
 
 REPORT_DELIVERY_WORKFLOW = "ReportDelivery"
@@ -150,38 +149,3 @@ def start_arguments(inp: ReportDeliveryInput) -> tuple[str, dict[str, str], dict
 def summary(order_id: UUID, status: ReportDeliveryStatus, due_at: datetime) -> str:
     """The memo's human summary: ids, status and dates only (memos are not encrypted)."""
     return f"Report for order {order_id}: {status.value.replace('_', ' ')}, due {due_at:%Y-%m-%d %H:%M} UTC"
-
-
-# -- messages ------------------------------------------------------------------------------
-# Event name -> (subject, body). The notifications capability takes these over with per-tenant,
-# per-locale templates; the event names and their variables stay (docs/documents.md lists them).
-_env = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)  # noqa: S701 - plain text
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "report_due_soon": (
-        "Report due {{ due }}: {{ title }}",
-        "Hello {{ full_name }},\n\nThe report \"{{ title }}\" for {{ client_name }} is due on {{ due }} "
-        "and has not been uploaded yet. Upload the PDF here:\n{{ link }}\n",
-    ),
-    "report_overdue": (
-        "Overdue: {{ title }}",
-        "Hello {{ full_name }},\n\nThe report \"{{ title }}\" for {{ client_name }} was due on {{ due }} "
-        "and is overdue. Upload the PDF as soon as you can:\n{{ link }}\n",
-    ),
-    "report_delivered": (
-        "Your report is ready: {{ title }}",
-        "Hello {{ full_name }},\n\n{{ tenant_name }} has delivered your report \"{{ title }}\".\n"
-        "Download it here:\n{{ link }}\n\nThe link works until {{ expires }}; after that, sign in to "
-        "download it again.\n",
-    ),
-    "report_delivered_in_app": (
-        "Your report is ready",
-        "\"{{ title }}\" from {{ tenant_name }} is ready to download.",
-    ),
-}
-
-
-def render(event: str, variables: dict[str, Any]) -> tuple[str, str]:
-    """(subject, body); a missing variable is an error, never a blank in someone's inbox."""
-    subject, body = MESSAGES[event]
-    return _env.from_string(subject).render(variables).strip(), _env.from_string(body).render(variables)

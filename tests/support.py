@@ -115,6 +115,18 @@ async def outbox_for(sessionmaker: async_sessionmaker[AsyncSession], recipient: 
         return list(rows.scalars())
 
 
+async def sent_message(sessionmaker: async_sessionmaker[AsyncSession], recipient: str, template: str,
+                       timeout: float = 10.0) -> OutboxMessage:
+    """The latest outbox message of `template` to `recipient`, waiting for it: messages go through
+    the notifications capability (a Notify workflow started after the request's commit)."""
+    found = await poll_until(
+        lambda: outbox_for(sessionmaker, recipient),
+        lambda rows: any(m.template == template for m in rows), timeout)
+    matching = [m for m in found if m.template == template]
+    assert matching, f"no {template} message to {recipient} after {timeout} s: {[m.template for m in found]}"
+    return matching[-1]
+
+
 def link_token(message: OutboxMessage) -> str:
     return str(message.data["link"]).split("token=", 1)[1]
 

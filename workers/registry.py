@@ -37,9 +37,10 @@ def build_activities(
 ) -> list[Callable[..., Any]]:
     notifications = NotificationActivities(sessionmaker, settings)
     onboarding = OnboardingActivities(sessionmaker, settings, notifications.notifier)
-    reports = ReportDeliveryActivities(sessionmaker, settings)
-    consultation = ConsultationActivities(sessionmaker, settings)
-    payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings))
+    reports = ReportDeliveryActivities(sessionmaker, settings, notifications.notifier)
+    consultation = ConsultationActivities(sessionmaker, settings, notifier=notifications.notifier)
+    payments = PaymentActivities(sessionmaker, settings, keys or Keys.from_settings(settings),
+                                 notifier=notifications.notifier)
     return [
         onboarding.remind_verify, onboarding.nudge_admins, onboarding.apply_decision,
         notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,

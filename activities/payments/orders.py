@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from activities.payments.invoice import (
     invoice_context,
     invoice_number,
@@ -32,7 +33,7 @@ from core.db import TenantScope, scoped_session
 from core.razorpay import GatewayCredentials, PaymentsNotConfigured
 from core.security import Keys
 from core.settings import Settings
-from domain.messages import render_message
+from domain.notifications import NotificationOutcome, NotificationRequest
 from domain.payments.money import format_amount
 from domain.payments.orders import (
     CHECK_GATEWAY,
@@ -84,7 +85,7 @@ from models.payments import (
     payment_settings,
     release_coupon,
 )
-from models.platform import put_outbox_message, record_audit
+from models.platform import record_audit
 from models.tenancy import Tenant
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,11 @@ def refund_idempotency_key(refund_id: uuid.UUID) -> str:
     return f"muhurta-{refund_id}"
 
 
+def _sent_now(outcome: NotificationOutcome) -> bool:
+    """Some channel was sent by this attempt (False when an earlier attempt had sent it all)."""
+    return any(c.channel in outcome.sent_on and not c.already_done for c in outcome.channels)
+
+
 class PaymentActivities:
     def __init__(
         self,
@@ -117,11 +123,13 @@ class PaymentActivities:
         settings: Settings,
         keys: Keys,
         gateway_factory: GatewayFactory = RazorpayGateway,
+        notifier: Notifier | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.keys = keys
         self.gateway_factory = gateway_factory
+        self.notifier = notifier or Notifier(sessionmaker, settings, keys)
 
     # -- helpers ---------------------------------------------------------------------------
     def _session(self, ref: OrderRef) -> Any:
@@ -342,7 +350,7 @@ class PaymentActivities:
 
     @activity.defn(name=SEND_RECEIPT)
     async def send_receipt(self, ref: OrderRef) -> bool:
-        """The receipt with the invoice link, through the outbox; once per order."""
+        """The receipt with the invoice link, through the notifications capability; once per order."""
         async with self._session(ref) as session:
             order = await self._order(session, ref.order_id)
             tenant = await session.get(Tenant, order.tenant_id)
@@ -353,19 +361,19 @@ class PaymentActivities:
             lines = list((await session.execute(
                 select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))).scalars())
             link = f"{self.settings.public_base_url}/api/v1/orders/{order.id}/invoice"
-            message = render_message("payment_receipt", {
-                "full_name": client.full_name, "tenant_name": tenant.name,
-                "amount": format_amount(order.total, order.currency), "order_ref": str(order.id)[:8],
-                "items": "\n".join(f"- {line.description}: {format_amount(line.total, order.currency)}"
-                                   for line in lines),
-                "invoice_number": invoice.invoice_number, "link": link,
-            })
-            return await put_outbox_message(
-                session, dedupe_key=f"{ref.workflow_id}:receipt", tenant_id=order.tenant_id, channel="email",
-                recipient=client.email, user_id=client.id, template=message.event, subject=message.subject,
-                body=message.body, data={"order_id": str(order.id), "invoice_number": invoice.invoice_number,
-                                         "link": link, "amount": order.total, "currency": order.currency},
-            )
+            request = NotificationRequest(
+                dedupe_key=f"{ref.workflow_id}:receipt", tenant_id=order.tenant_id, recipient_user_id=client.id,
+                event="payment_receipt", at=attempt_time(),
+                variables={
+                    "full_name": client.full_name, "tenant_name": tenant.name,
+                    "amount": format_amount(order.total, order.currency), "order_ref": str(order.id)[:8],
+                    "items": "\n".join(f"- {line.description}: {format_amount(line.total, order.currency)}"
+                                       for line in lines),
+                    "invoice_number": invoice.invoice_number, "link": link,
+                },
+                data={"order_id": str(order.id), "invoice_number": invoice.invoice_number, "link": link,
+                      "amount": order.total, "currency": order.currency})
+        return _sent_now(await deliver_or_retry(self.notifier, request))
 
     @activity.defn(name=NOTIFY)
     async def notify(self, notice: OrderNotice) -> int:
@@ -380,16 +388,14 @@ class PaymentActivities:
                 recipients = list((await session.execute(
                     select(User).where(User.tenant_id == order.tenant_id, User.role.in_([Role.OWNER, Role.STAFF]),
                                        User.is_active.is_(True)))).scalars())
-            sent = 0
-            for user in recipients:
-                variables = {"full_name": user.full_name, "tenant_name": tenant.name if tenant else "",
-                             "order_ref": str(order.id)[:8], **notice.variables}
-                message = render_message(notice.event, variables)
-                sent += await put_outbox_message(
-                    session, dedupe_key=f"{notice.ref.workflow_id}:{notice.step}:{user.id}", tenant_id=order.tenant_id,
-                    channel="email", recipient=user.email, user_id=user.id, template=message.event,
-                    subject=message.subject, body=message.body, data={"order_id": str(order.id)})
-            return sent
+            requests = [NotificationRequest(
+                dedupe_key=f"{notice.ref.workflow_id}:{notice.step}:{user.id}", tenant_id=order.tenant_id,
+                recipient_user_id=user.id, event=notice.event, at=attempt_time(),
+                variables={"full_name": user.full_name, "tenant_name": tenant.name if tenant else "",
+                           "order_ref": str(order.id)[:8], **notice.variables},
+                data={"order_id": str(order.id)}) for user in recipients]
+        # Sent outside the order's transaction: no lock is held while a provider answers.
+        return sum([_sent_now(await deliver_or_retry(self.notifier, request)) for request in requests])
 
     # -- refunds ----------------------------------------------------------------------------------
     async def _refundable(self, session: AsyncSession, order: Order, payment_id: str) -> tuple[int, int]:

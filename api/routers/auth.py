@@ -83,7 +83,7 @@ async def sign_up_consultant(
         tenant_id=tenant.id, email=body.email, full_name=body.full_name, phone=body.phone,
         timezone=body.timezone, role=Role.OWNER, password_hash=hash_password(body.password),
     ))
-    await send_one_time_link(session, state, user=owner, tenant=tenant, purpose=TokenPurpose.VERIFY_EMAIL)
+    await send_one_time_link(request, session, state, user=owner, tenant=tenant, purpose=TokenPurpose.VERIFY_EMAIL)
     await record_audit(session, tenant_id=tenant.id, action="tenant.signed_up", actor_user_id=owner.id,
                        actor_role=owner.role.value, target_type="tenant", target_id=tenant.id, ip=context.ip)
     workflow_id = onboarding_workflow_id(tenant.id)
@@ -104,7 +104,7 @@ async def sign_up_consultant(
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=RegistrationOut)
 async def register_client(
-    body: ClientRegistration, session: Session, state: State, tenant: CurrentTenant, context: Context
+    body: ClientRegistration, request: Request, session: Session, state: State, tenant: CurrentTenant, context: Context
 ) -> RegistrationOut:
     """A client creates their account inside one consultancy (named by X-Tenant or domain)."""
     if tenant.status != TenantStatus.ACTIVE:
@@ -115,7 +115,7 @@ async def register_client(
         timezone=body.timezone or tenant.timezone, locale=body.locale, role=Role.CLIENT,
         password_hash=hash_password(body.password),
     ))
-    await send_one_time_link(session, state, user=user, tenant=tenant, purpose=TokenPurpose.VERIFY_EMAIL)
+    await send_one_time_link(request, session, state, user=user, tenant=tenant, purpose=TokenPurpose.VERIFY_EMAIL)
     await record_audit(session, tenant_id=tenant.id, action="client.registered", actor_user_id=user.id,
                        actor_role=user.role.value, target_type="user", target_id=user.id, ip=context.ip)
     tokens = await open_session(session, user=user, keys=state.keys, settings=state.settings, mfa=False,
@@ -205,19 +205,24 @@ async def verify_email(body: TokenBody, request: Request, state: State, session:
 
 
 @router.post("/verify-email/resend", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-async def resend_verification(principal: CurrentUser, session: Session, state: State, context: Context) -> Accepted:
+async def resend_verification(
+    principal: CurrentUser, request: Request, session: Session, state: State, context: Context
+) -> Accepted:
     await enforce(state.redis, f"verify-resend:{principal.user_id}", 3, 3600, "verification emails")
     user = await session.get(User, principal.user_id)
     if user is None:
         raise Problem(NOT_FOUND)
     if user.email_verified_at is not None:
         raise Problem(CONFLICT, "your email is verified already")
-    await send_one_time_link(session, state, user=user, tenant=context.tenant, purpose=TokenPurpose.VERIFY_EMAIL)
+    await send_one_time_link(request, session, state, user=user, tenant=context.tenant,
+                             purpose=TokenPurpose.VERIFY_EMAIL)
     return Accepted(detail=f"a new link was sent to {user.email}")
 
 
 @router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=Accepted)
-async def forgot_password(body: PasswordForgot, session: Session, state: State, context: Context) -> Accepted:
+async def forgot_password(
+    body: PasswordForgot, request: Request, session: Session, state: State, context: Context
+) -> Accepted:
     """Send a reset link if the account exists. The answer is the same either way, so it
     cannot be used to find out who has an account."""
     tenant_id = context.tenant.id if context.tenant else None
@@ -227,7 +232,7 @@ async def forgot_password(body: PasswordForgot, session: Session, state: State, 
                            User.is_active.is_(True))
     )).scalar_one_or_none()
     if user is not None:
-        await send_one_time_link(session, state, user=user, tenant=context.tenant,
+        await send_one_time_link(request, session, state, user=user, tenant=context.tenant,
                                  purpose=TokenPurpose.RESET_PASSWORD)
     return Accepted(detail="if an account exists for this email, a reset link is on its way")
 

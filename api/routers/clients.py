@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import or_, select
 
 from api.deps import CurrentTenant, Principal, Session, State, require
@@ -51,7 +51,7 @@ async def list_clients(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 async def create_client(
-    body: ClientCreate, tenant: CurrentTenant, session: Session, state: State,
+    body: ClientCreate, request: Request, tenant: CurrentTenant, session: Session, state: State,
     principal: Principal = require(Permission.MANAGE_CLIENTS),
 ) -> UserOut:
     """Staff add a client (e.g. one who booked by phone); the client gets a link to set a password."""
@@ -59,7 +59,7 @@ async def create_client(
         tenant_id=tenant.id, email=body.email, full_name=body.full_name, phone=body.phone,
         timezone=body.timezone or tenant.timezone, locale=body.locale, role=Role.CLIENT,
     ))
-    await send_one_time_link(session, state, user=user, tenant=tenant, purpose=TokenPurpose.RESET_PASSWORD)
+    await send_one_time_link(request, session, state, user=user, tenant=tenant, purpose=TokenPurpose.RESET_PASSWORD)
     await record_audit(session, tenant_id=tenant.id, action="client.created_by_staff",
                        actor_user_id=principal.user_id, actor_role=principal.role.value,
                        target_type="user", target_id=user.id)

@@ -22,7 +22,7 @@ class FileOut(BaseModel):
     content_type: str
     size_bytes: int
     sha256: str
-    purpose: str = Field(description="upload, or report (a report delivery's PDF)")
+    purpose: str = Field(description="upload, report (a report delivery's PDF) or booking_confirmation (generated)")
     client_id: UUID | None = Field(description="the client the file belongs to, who may fetch it")
     uploaded_by: UUID | None
     created_at: datetime

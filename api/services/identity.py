@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
+from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +25,7 @@ from api.problems import (
 )
 from api.ratelimit import count, enforce, locked_for
 from api.state import AppState
+from api.workflow_starts import start_after_commit
 from core.db import TenantScope, enter_scope, scoped_session
 from core.security import (
     hash_password,
@@ -33,10 +36,11 @@ from core.security import (
     totp_matches,
     verify_password,
 )
-from domain.messages import render_message
+from domain.notifications import NOTIFY_WORKFLOW, Channel, NotificationRequest, notify_workflow_id
 from models.identity import OneTimeToken, RecoveryCode, TokenPurpose, User
-from models.platform import put_outbox_message, record_audit
+from models.platform import record_audit
 from models.tenancy import Tenant
+from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,7 @@ async def add_user(session: AsyncSession, user: User) -> User:
 
 
 async def send_one_time_link(
+    request: Request,
     session: AsyncSession,
     state: AppState,
     *,
@@ -72,7 +77,14 @@ async def send_one_time_link(
     tenant: Tenant | None,
     purpose: TokenPurpose,
 ) -> None:
-    """Create a single-use token and put its email in the outbox, in the caller's transaction."""
+    """Create a single-use token and send its link, in the caller's transaction.
+
+    The email goes through the notifications capability (`verify_email` / `reset_password`:
+    the reader's language, the consultancy's own wording, the delivery log): a `NotifyWorkflow`
+    started after the commit, so the link is never sent for a token that was rolled back, and a
+    crash between the commit and the start is recovered by the relay. Both events are urgent
+    and mandatory: quiet hours and the email opt-out never hold or silence them.
+    """
     settings = state.settings
     token = new_opaque_token()
     ttl = (timedelta(hours=settings.email_token_hours) if purpose == TokenPurpose.VERIFY_EMAIL
@@ -87,16 +99,22 @@ async def send_one_time_link(
     link = f"{settings.public_base_url}/{path}?token={token}"
     tenant_name = tenant.name if tenant else "Muhurta"
     if purpose == TokenPurpose.VERIFY_EMAIL:
-        message = render_message("verify_email", {
-            "full_name": user.full_name, "tenant_name": tenant_name, "link": link,
-            "hours": settings.email_token_hours})
+        event = "verify_email"
+        variables: dict[str, Any] = {"full_name": user.full_name, "tenant_name": tenant_name, "link": link,
+                                     "hours": settings.email_token_hours}
     else:
-        message = render_message("reset_password", {
-            "full_name": user.full_name, "link": link, "minutes": settings.password_reset_minutes})
-    await put_outbox_message(
-        session, dedupe_key=f"{purpose.value}:{record.id}", tenant_id=user.tenant_id,
-        channel="email", recipient=user.email, user_id=user.id, template=message.event,
-        subject=message.subject, body=message.body, data={"link": link},
+        event = "reset_password"
+        variables = {"full_name": user.full_name, "link": link, "minutes": settings.password_reset_minutes}
+    key = f"{purpose.value}:{record.id}"
+    await start_after_commit(
+        request, session, state, workflow_type=NOTIFY_WORKFLOW, workflow_id=notify_workflow_id(key),
+        payload=NotificationRequest(dedupe_key=key, tenant_id=user.tenant_id, recipient_user_id=user.id,
+                                    event=event, variables=variables, channels=[Channel.EMAIL],
+                                    data={"link": link}),
+        tenant_id=user.tenant_id,
+        search_attributes={ENTITY_STATUS.name: "sending",
+                           **({TENANT_ID.name: str(user.tenant_id)} if user.tenant_id else {})},
+        memo={"summary": f"{event} email to user {user.id}"},
     )
 
 

@@ -171,14 +171,28 @@ def planned_reminders(state: ConsultationState, offsets: list[int]) -> list[Plan
     return plan
 
 
-def describe_offset(minutes: int) -> str:
+def describe_offset(minutes: int, language: str = "en") -> str:
+    """How far ahead a reminder is, for its reader: "tomorrow", "in 1 hour"; Hindi "कल", "1 घंटे में"."""
+    hindi = language == "hi"
     if minutes % (24 * 60) == 0:
         days = minutes // (24 * 60)
+        if hindi:
+            return "कल" if days == 1 else f"{days} दिन में"
         return "tomorrow" if days == 1 else f"in {days} days"
     if minutes % 60 == 0:
         hours = minutes // 60
+        if hindi:
+            return f"{hours} घंटे में"
         return "in 1 hour" if hours == 1 else f"in {hours} hours"
-    return f"in {minutes} minutes"
+    return f"{minutes} मिनट में" if hindi else f"in {minutes} minutes"
+
+
+def reminder_offset_of(step: str) -> int | None:
+    """The offset (minutes) of a reminder step `reminder:<sequence>:<offset minutes>`, else None."""
+    parts = step.split(":")
+    if len(parts) == 3 and parts[0] == "reminder" and parts[2].isdigit():
+        return int(parts[2])
+    return None
 
 
 # -- activities ----------------------------------------------------------------------------

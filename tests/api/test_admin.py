@@ -46,10 +46,11 @@ async def test_unknown_tenant_is_404(client, sessionmaker, keys):
 
 
 async def test_tenant_staff_see_their_own_outbox_and_audit(client, sessionmaker):
-    from support import activate
+    from support import activate, sent_message
 
     owner = await sign_up(client)
     await activate(sessionmaker, owner.tenant_id)
+    await sent_message(sessionmaker, owner.email, "verify_email")
     outbox = (await client.get("/api/v1/outbox", headers=owner.headers())).json()["items"]
     assert [m["template"] for m in outbox] == ["verify_email"]
     audit = (await client.get("/api/v1/audit-events", headers=owner.headers())).json()["items"]

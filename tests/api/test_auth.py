@@ -9,9 +9,9 @@ from support import (
     assert_problem,
     link_token,
     login,
-    outbox_for,
     platform_admin,
     register_client,
+    sent_message,
     sign_up,
 )
 
@@ -113,7 +113,7 @@ async def test_sessions_are_listed_and_can_be_revoked(client, sessionmaker):
 
 async def test_email_verification_link_works_once(client, sessionmaker):
     owner = await sign_up(client)
-    [message] = await outbox_for(sessionmaker, owner.email)
+    message = await sent_message(sessionmaker, owner.email, "verify_email")
     token = link_token(message)
     verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
     assert verified.status_code == 200
@@ -130,7 +130,7 @@ async def test_password_reset_flow(client, sessionmaker):
                               json={"email": owner.email})
     assert unknown.status_code == known.status_code == 202
     assert unknown.json() == known.json()
-    message = next(m for m in await outbox_for(sessionmaker, owner.email) if m.template == "reset_password")
+    message = await sent_message(sessionmaker, owner.email, "reset_password")
     token = link_token(message)
     weak = await client.post("/api/v1/auth/password/reset", json={"token": token, "new_password": "short"})
     assert_problem(weak, 422, "weak-password", "new_password")
@@ -206,7 +206,7 @@ async def test_an_expired_verification_link_is_refused_and_changes_nothing(clien
     from models.identity import OneTimeToken
 
     owner = await sign_up(client)
-    [message] = await outbox_for(sessionmaker, owner.email)
+    message = await sent_message(sessionmaker, owner.email, "verify_email")
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         await session.execute(update(OneTimeToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     expired = await client.post("/api/v1/auth/verify-email", json={"token": link_token(message)})

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from booking_support import bookable, public_slots
@@ -128,6 +129,24 @@ async def test_free_booking_is_confirmed_and_its_workflow_runs(client, sessionma
                  if m.template == "consultation.confirmed.client"]
     assert "GMT" in message.body or "BST" in message.body  # on the client's clock
     assert "METHOD:REQUEST" in unfold(message.data["ics"])
+
+    # The booking confirmation PDF: the client opens the emailed link, and finds it among their files.
+    file_id = message.data["confirmation_file_id"]
+    link = urlsplit(message.data["confirmation_url"])
+    pdf = await client.get(f"{link.path}?{link.query}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+    mine = await client.get(f"/api/v1/files/{file_id}", headers=customer.headers())
+    assert mine.status_code == 200 and mine.json()["purpose"] == "booking_confirmation"
+    fresh = await client.get(f"/api/v1/files/{file_id}/download-link", headers=customer.headers())
+    assert fresh.status_code == 200 and (await client.get(fresh.json()["url"])).content == pdf.content
+    # a client of another consultancy (or another client of this one) cannot see or fetch it
+    elsewhere = await active_consultancy(client, sessionmaker)
+    for stranger in (await register_client(client, elsewhere.tenant_slug),
+                     await register_client(client, owner.tenant_slug)):
+        assert_problem(await client.get(f"/api/v1/files/{file_id}", headers=stranger.headers()), 404, "not-found")
+        assert_problem(await client.get(f"/api/v1/files/{file_id}/download-link", headers=stranger.headers()),
+                       404, "not-found")
     seen = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=customer.headers())).json()
     assert seen["meeting_url"].startswith("https://meet.jit.si/")
 

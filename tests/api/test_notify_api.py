@@ -225,7 +225,7 @@ async def test_a_broadcast_reaches_clients_and_reports_progress(client, sessionm
     assert sorted(m["recipient"] for m in outbox["items"]) == ["b0@example.com", "b1@example.com"]
     assert outbox["items"][0]["subject"] == "Holi greetings"
 
-    log = (await client.get("/api/v1/notifications/deliveries", params={"channel": "email"},
+    log = (await client.get("/api/v1/notifications/deliveries", params={"channel": "email", "event": "announcement"},
                             headers=staff.headers())).json()
     assert {(d["recipient"], d["status"], d["provider"]) for d in log["items"]} == {
         ("b0@example.com", "sent", "local"), ("b1@example.com", "sent", "local")}
@@ -233,7 +233,7 @@ async def test_a_broadcast_reaches_clients_and_reports_progress(client, sessionm
                    403, "forbidden")
     admin, _ = await platform_admin(client, sessionmaker, keys)
     everything = (await client.get("/api/v1/admin/notification-deliveries", headers=admin.headers(),
-                                   params={"tenant_id": owner.tenant_id})).json()
+                                   params={"tenant_id": owner.tenant_id, "event": "announcement"})).json()
     assert len(everything["items"]) == 4  # two emails, two in-app
     admin_outbox = (await client.get("/api/v1/admin/outbox", headers=admin.headers(),
                                      params={"template": "announcement"})).json()

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from support import active_consultancy, assert_problem, eventually, outbox_for, register_client
+from support import active_consultancy, assert_problem, eventually, register_client, sent_message
 
 from core.db import TenantScope, scoped_session
 from models.files import ReportDelivery
@@ -68,10 +68,10 @@ async def test_start_upload_deliver_and_first_open(client, sessionmaker, tempora
     assert uploaded.status_code == 200, uploaded.text
     file_id = uploaded.json()["file_id"]
     assert await eventually(lambda: _status(sessionmaker, order_id), "delivered") == "delivered"
-    messages = await outbox_for(sessionmaker, customer.email)
-    email = next(m for m in messages if m.template == "report_delivered")
-    assert {m.channel for m in messages if m.template.startswith("report_delivered")} == {"email", "in_app"}
+    email = await sent_message(sessionmaker, customer.email, "report_delivered")
     assert "Kundli Milan report" in email.body and email.data["file_id"] == file_id
+    inbox = (await client.get("/api/v1/me/notifications", headers=customer.headers())).json()["items"]
+    assert [(i["event"], i["link"]) for i in inbox] == [("report_delivered", email.data["link"])]
 
     # the client sees it and its file; opening the emailed link records the first open
     mine = await client.get(f"/api/v1/report-deliveries/{order_id}", headers=customer.headers())

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import PASSWORD, assert_problem, eventually, link_token, outbox_for, platform_admin
+from support import PASSWORD, assert_problem, eventually, link_token, platform_admin, sent_message
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -96,7 +96,7 @@ async def test_consultant_signs_up_verifies_and_is_approved(http, sessionmaker, 
     assert await eventually(by_tenant, [workflow_id]) == [workflow_id]
 
     assert_problem(await http.get("/api/v1/clients", headers=owner), 403, "tenant-pending-approval")
-    [message] = await outbox_for(sessionmaker, email)
+    message = await sent_message(sessionmaker, email, "verify_email")
     assert (await http.post("/api/v1/auth/verify-email", json={"token": link_token(message)})).status_code == 200
     state = (await http.get("/api/v1/tenant/onboarding", headers=owner)).json()
     assert state["workflow"]["status"] == "awaiting_approval"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,6 +29,7 @@ from domain.report_delivery import (
 )
 from models.files import ReportDelivery, StoredFile
 from models.identity import Role, User
+from models.notifications import InAppNotification
 from models.platform import AuditEvent, OutboxMessage
 from models.tenancy import Tenant, TenantStatus
 from workflows.report_delivery import ReportDeliveryWorkflow
@@ -90,11 +92,23 @@ async def _upload(sessionmaker, world: World, order_id: uuid.UUID, *, signal: Wo
     return file_id
 
 
-async def _messages(sessionmaker, template: str) -> list[OutboxMessage]:
+@dataclass
+class Sent:
+    channel: str
+    recipient: str
+    body: str
+    data: dict
+
+
+async def _messages(sessionmaker, event: str) -> list[Sent]:
+    """The event's email (the local outbox) and in-app messages (the inbox), email first."""
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        rows = await session.execute(select(OutboxMessage).where(OutboxMessage.template == template)
-                                     .order_by(OutboxMessage.channel))
-        return list(rows.scalars())
+        emails = (await session.execute(select(OutboxMessage).where(OutboxMessage.template == event))).scalars()
+        in_app = await session.execute(
+            select(InAppNotification, User.email).join(User, User.id == InAppNotification.user_id)
+            .where(InAppNotification.event == event))
+        return ([Sent(m.channel, m.recipient, m.body, m.data) for m in emails]
+                + [Sent("in_app", email, n.body, {"link": n.link}) for n, email in in_app.all()])
 
 
 async def _row(sessionmaker, order_id: uuid.UUID) -> ReportDelivery:
@@ -158,8 +172,7 @@ async def test_late_upload_end_to_end_alerts_once_each_then_delivers_and_records
     file_id = await _upload(sessionmaker, world, inp.order_id, signal=handle, at=uploaded_at)
     state = await _until(handle, ReportDeliveryStatus.DELIVERED)
     assert state.file_id == file_id and state.delivered_at is not None
-    email, in_app = await _messages(sessionmaker, "report_delivered") + await _messages(
-        sessionmaker, "report_delivered_in_app")
+    email, in_app = await _messages(sessionmaker, "report_delivered")
     assert (email.channel, email.recipient, in_app.channel) == ("email", CLIENT, "in_app")
     assert email.data["link"] in email.body and "Nakshatra Reports" in email.body
     link = urlsplit(email.data["link"])
@@ -184,8 +197,7 @@ async def test_late_upload_end_to_end_alerts_once_each_then_delivers_and_records
     row = await _row(sessionmaker, inp.order_id)
     assert row.status == ReportDeliveryStatus.OPENED and row.first_opened_at == first
     # nothing was sent twice along the way
-    assert len(await _messages(sessionmaker, "report_delivered")) == 1
-    assert len(await _messages(sessionmaker, "report_delivered_in_app")) == 1
+    assert len(await _messages(sessionmaker, "report_delivered")) == 2  # one email, one in-app
     assert len(await _messages(sessionmaker, "report_due_soon")) == 2
     assert len(await _messages(sessionmaker, "report_overdue")) == 2
 
@@ -199,7 +211,7 @@ async def test_an_upload_in_time_sends_no_alert(env, sessionmaker):
     await env.sleep(timedelta(days=10))
     assert await _messages(sessionmaker, "report_due_soon") == []
     assert await _messages(sessionmaker, "report_overdue") == []
-    assert len(await _messages(sessionmaker, "report_delivered")) == 1
+    assert [m.channel for m in await _messages(sessionmaker, "report_delivered")] == ["email", "in_app"]
 
 
 async def test_unopened_report_ends_the_workflow_after_the_watch(env, sessionmaker):
@@ -221,7 +233,7 @@ async def test_an_upload_whose_signal_was_lost_is_found_and_delivered(env, sessi
     state = await _until(handle, ReportDeliveryStatus.DELIVERED)
     assert state.file_id == file_id
     assert await _messages(sessionmaker, "report_due_soon") == []
-    assert len(await _messages(sessionmaker, "report_delivered")) == 1
+    assert [m.channel for m in await _messages(sessionmaker, "report_delivered")] == ["email", "in_app"]
 
 
 async def test_a_due_date_already_past_alerts_overdue_at_once(env, sessionmaker):
@@ -285,7 +297,7 @@ async def test_delivery_activities_are_idempotent_when_retried(env, sessionmaker
     first = await activities.deliver(DeliverReport(ref=ref, file_id=file_id, at=now))
     again = await activities.deliver(DeliverReport(ref=ref, file_id=file_id, at=now + timedelta(minutes=5)))
     assert first == again
-    assert len(await _messages(sessionmaker, "report_delivered")) == 1
+    assert [m.channel for m in await _messages(sessionmaker, "report_delivered")] == ["email", "in_app"]
     assert await activities.record_opened(RecordOpened(ref=ref, at=now))
     assert not await activities.record_opened(RecordOpened(ref=ref, at=now + timedelta(hours=1)))
     row = await _row(sessionmaker, inp.order_id)

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from core.signed_links import DownloadLinks, LinkError
 from core.storage import LocalStorage, ObjectMissing, check_key, key_tenant, tenant_key
 from domain.files import FileKind, FileRejected, check_content, display_name, sniff
-from domain.report_delivery import render
 
 PDF = b"%PDF-1.4\nbody\n%%EOF"
 ALL = frozenset(FileKind)
@@ -101,10 +100,13 @@ def test_signed_links():
 
 
 def test_report_messages_refuse_missing_variables():
-    from jinja2 import UndefinedError
+    from domain.notification_templates import BUILTIN, TemplateError, render_template
+    from domain.notifications import Channel
 
-    subject, body = render("report_due_soon", {"full_name": "A", "client_name": "B", "title": "T",
-                                               "due": "1 Jan", "link": "https://x"})
-    assert subject == "Report due 1 Jan: T" and "https://x" in body
-    with pytest.raises(UndefinedError):
-        render("report_delivered", {"full_name": "A"})
+    rendered = render_template(BUILTIN[("report_due_soon", Channel.EMAIL, "en")], {
+        "full_name": "A", "client_name": "B", "title": "T", "due": "1 Jan", "link": "https://x"},
+        timezone="UTC", locale="en")
+    assert rendered.subject == "Report due 1 Jan: T" and "https://x" in rendered.body
+    with pytest.raises(TemplateError):
+        render_template(BUILTIN[("report_delivered", Channel.EMAIL, "en")], {"full_name": "A"},
+                        timezone="UTC", locale="en")
