@@ -45,7 +45,7 @@ async def _snapshot(sessionmaker) -> dict[str, Any]:
         }
 
 
-async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
+async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     owner = await active_consultancy(client, sessionmaker)
     customer = await register_client(client, owner.tenant_slug)
     staff_made = (await client.post("/api/v1/clients", headers=owner.headers(),
@@ -88,6 +88,8 @@ async def _tenant_a(client, sessionmaker) -> dict[str, Any]:
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
+    # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
+    await _quiet(temporal_client, owner.tenant_id)
     provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
         "sendgrid_api_key": "SG.tenant-a-secret-key", "email_from_address": "desk@tenant-a.example.com"})
     assert provider.status_code == 200, provider.text
@@ -163,8 +165,29 @@ def _leaks(response_text: str, secrets: set[str]) -> set[str]:
     return {s for s in secrets if s and s in dumped}
 
 
-async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmaker):
-    a = await _tenant_a(client, sessionmaker)
+async def _quiet(temporal_client, tenant_id: str) -> None:
+    """Wait until tenant A's workflows have written what they write now (messages, PDFs).
+
+    Messages go out from workflows after the request answers; a walk that began before they
+    finished would see A's delivery log grow and blame the route it was calling.
+    """
+    async def running_notices() -> int:
+        query = f"TenantId = '{tenant_id}' AND WorkflowType = 'Notify' AND ExecutionStatus = 'Running'"
+        return len([w async for w in temporal_client.list_workflows(query)])
+
+    async def bookings_confirmed_and_told() -> bool:
+        query = f"TenantId = '{tenant_id}' AND WorkflowType = 'Consultation'"
+        for listed in [w async for w in temporal_client.list_workflows(query)]:
+            state = await temporal_client.get_workflow_handle(listed.id).query("state")
+            if "confirmed" not in state["steps_notified"]:
+                return False
+        return True
+    assert await eventually(running_notices, 0) == 0
+    assert await eventually(bookings_confirmed_and_told, True)
+
+
+async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmaker, temporal_client):
+    a = await _tenant_a(client, sessionmaker, temporal_client)
     b_owner = await active_consultancy(client, sessionmaker)
     b_client = await register_client(client, b_owner.tenant_slug)
     before = {k: v for k, v in (await _snapshot(sessionmaker)).items()}

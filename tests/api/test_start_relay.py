@@ -33,13 +33,18 @@ async def test_relay_starts_a_workflow_the_api_never_started(app_state, client, 
     workflow_id = body["onboarding_workflow_id"]
     handle = temporal_client.get_workflow_handle(workflow_id)
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        pending = (await session.execute(select(PendingWorkflowStart))).scalar_one()
-    assert pending.workflow_id == workflow_id and pending.started_at is None
+        pending = (await session.execute(select(PendingWorkflowStart))).scalars().all()
+    # The onboarding and the verification email, both written in the signup's transaction.
+    assert sorted(p.workflow_type for p in pending) == ["Notify", "Onboarding"]
+    assert all(p.started_at is None for p in pending)
+    assert workflow_id in {p.workflow_id for p in pending}
 
-    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 1
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 2
     description = await handle.describe()
     assert description.id == workflow_id
     assert description.search_attributes.get("TenantId") == [body["tenant"]["id"]]
+    email = next(p for p in pending if p.workflow_type == "Notify")
+    assert (await temporal_client.get_workflow_handle(email.workflow_id).describe()).id == email.workflow_id
 
     # A second pass finds nothing left to do and starts nothing twice.
     assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 0
@@ -50,13 +55,15 @@ async def test_relay_recognises_a_start_that_happened_but_was_not_marked(
 ):
     body = await _signup_without_starting(app_state)
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        row = (await session.execute(select(PendingWorkflowStart))).scalar_one()
+        row = (await session.execute(select(PendingWorkflowStart).where(
+            PendingWorkflowStart.workflow_id == body["onboarding_workflow_id"]))).scalar_one()
     # The API started it, then died before recording that it had.
     assert await start_once(temporal_client, workflow_type=row.workflow_type, workflow_id=row.workflow_id,
                             task_queue=row.task_queue, payload=row.payload,
                             search_attributes=row.search_attributes, memo=row.memo)
     first_run = (await temporal_client.get_workflow_handle(body["onboarding_workflow_id"]).describe()).run_id
-    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 1
+    # Both rows are settled: the onboarding recognised as started, the verification email started.
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 2
     again = await temporal_client.get_workflow_handle(body["onboarding_workflow_id"]).describe()
     assert again.run_id == first_run
 

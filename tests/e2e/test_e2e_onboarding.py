@@ -91,7 +91,8 @@ async def test_consultant_signs_up_verifies_and_is_approved(http, sessionmaker, 
 
     # The admin finds the workflow in Temporal by tenant, as in the UI's search box.
     async def by_tenant() -> list[str]:
-        return [w.id async for w in temporal.list_workflows(f"TenantId = '{tenant_id}'")]
+        return [w.id async for w in temporal.list_workflows(
+            f"TenantId = '{tenant_id}' AND WorkflowType = 'Onboarding'")]
 
     assert await eventually(by_tenant, [workflow_id]) == [workflow_id]
 
