@@ -445,6 +445,8 @@ class OrderWorkflow:
         """Staff delivered an `awaiting_handler` line by hand; the last one fulfils the order."""
         line = next(line for line in self._inp.lines if line.line_id == completion.line_id)
         await self._set_line(line, LineStatus.FULFILLED, completion.note or "delivered by staff")
+        # Accepted while the run was finishing its fulfilment: answer once it has closed the order.
+        await workflow.wait_condition(lambda: self._state.status != OrderStatus.PAID)
         if all(status == LineStatus.FULFILLED for status in self._state.lines.values()) \
                 and self._state.status == OrderStatus.AWAITING_FULFILMENT:
             await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=OrderStatus.FULFILLED,
@@ -457,7 +459,10 @@ class OrderWorkflow:
         status = self._state.lines.get(str(completion.line_id))
         if status is None:
             raise ApplicationError("this order has no such line", {"field": "line_id"}, non_retryable=True)
-        if status != LineStatus.AWAITING_HANDLER or self._state.status != OrderStatus.AWAITING_FULFILMENT:
+        # PAID too: the row shows `awaiting_fulfilment` as soon as CLOSE_ORDER has run, a moment
+        # before this workflow (still telling the staff) sets it; staff may be quicker than that.
+        if status != LineStatus.AWAITING_HANDLER or self._state.status not in (
+                OrderStatus.PAID, OrderStatus.AWAITING_FULFILMENT):
             raise ApplicationError(f"this line is {status.value.replace('_', ' ')}, not awaiting delivery",
                                    {"field": "line_id"}, non_retryable=True)
 
