@@ -369,7 +369,7 @@ async def birth_profile_report(
 async def birth_profile_suggestions(
     profile_id: UUID, tenant: CurrentTenant, session: Session, at: AtQuery = None, locale: LocaleQuery = None,
     ordered: Annotated[list[str] | None, Query(max_length=50, description="offering keys the client bought "
-                                               "before (until orders exist, the caller says)")] = None,
+                                               "elsewhere (their paid orders here count anyway)")] = None,
     principal: Principal = require(Permission.BIRTH_PROFILES),
 ) -> SuggestionsOut:
     """What to offer next, by the consultancy's active rules, each with its reason."""

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Principal
@@ -26,9 +26,11 @@ from domain.astrology import (
     running_dasha,
 )
 from domain.astrology.suggestions import Rule
+from domain.payments.orders import LineStatus, OrderStatus
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import utcnow
 from models.identity import Role, User
+from models.payments import Order, OrderLine
 
 #: Engine fields that belong to the birth object of a request.
 BIRTH_FIELDS = frozenset({
@@ -281,17 +283,30 @@ class PastOrdersSource(Protocol):
     async def offering_keys(self, session: AsyncSession, tenant_id: UUID, client_id: UUID) -> list[str]: ...
 
 
-class NoOrdersYet:
-    """There is no orders table yet: the payments capability will replace this source with one
-    that reads the client's fulfilled orders. Until then only keys the caller passes count."""
+# Orders in these statuses were paid for and not given back; a released or failed line was not had.
+_BOUGHT = (OrderStatus.PAID, OrderStatus.AWAITING_FULFILMENT, OrderStatus.FULFILLED)
+_NOT_HAD = (LineStatus.RELEASED, LineStatus.FAILED)
 
-    name = "none yet"
+
+class PaidOrderLines:
+    """The offerings on the client's paid orders: what they bought (line `offering_id`).
+
+    Bookings put the offering's id there; staff-made orders the key they chose. Expired,
+    cancelled and refunded orders do not count."""
+
+    name = "paid orders"
 
     async def offering_keys(self, session: AsyncSession, tenant_id: UUID, client_id: UUID) -> list[str]:
-        return []
+        rows = await session.execute(
+            select(OrderLine.offering_id).join(Order, Order.id == OrderLine.order_id)
+            .where(Order.tenant_id == tenant_id, Order.client_id == client_id,
+                   Order.status.in_([s.value for s in _BOUGHT]), OrderLine.offering_id.is_not(None),
+                   OrderLine.status.not_in([s.value for s in _NOT_HAD]))
+            .group_by(OrderLine.offering_id).order_by(func.min(Order.created_at)))
+        return [key for key in rows.scalars() if key]
 
 
-PAST_ORDERS: PastOrdersSource = NoOrdersYet()
+PAST_ORDERS: PastOrdersSource = PaidOrderLines()
 
 
 def dump(value: Any) -> Any:

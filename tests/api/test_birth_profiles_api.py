@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ from support import active_consultancy, assert_problem, register_client
 from core.db import TenantScope, scoped_session
 from domain.astrology import BirthData, compute_chart
 from models.astrology import BirthProfile
+from models.payments import Order
 
 DELHI = {"latitude": 28.6139, "longitude": 77.2090, "timezone": "Asia/Kolkata"}
 BIRTH = {"date": "1990-05-17", "time": "14:25", **DELHI}
@@ -227,7 +229,7 @@ async def test_rules_and_suggestions(client, sessionmaker):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["moon_sign"] == moon and body["past_offerings"] == ["kundli-report"]
-    assert "caller" in body["past_orders_source"] and "none yet" in body["past_orders_source"]
+    assert "caller" in body["past_orders_source"] and "paid orders" in body["past_orders_source"]
     keys = [s["offering_key"] for s in body["suggestions"]]
     assert "follow-up-call" in keys and "never" not in keys
     # Moon in Makara: Saturn in Meena is the 3rd from it and Mesha (June 2027) the 4th: no sade sati
@@ -307,3 +309,36 @@ async def test_chart_report_pdf(client, sessionmaker):
     if shutil.which("pdftotext"):
         out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert p["summary"]["lagna_sign"] in out and "Saturn" in out
+
+
+async def test_paid_orders_are_what_the_client_bought(client, sessionmaker):
+    """Suggestions read the client's paid orders: no `ordered=` needed, unpaid ones do not count."""
+    owner, customer = await _setup(client, sessionmaker)
+    h = owner.headers()
+    p = await _profile(client, customer)
+    for rule in ({"name": "Follow-up", "when": {"kind": "past_order", "any_of": ["kundli-report"]},
+                  "offering_key": "follow-up-call"},
+                 {"name": "Again", "when": {"kind": "past_order", "any_of": ["gem-guide"]},
+                  "offering_key": "gem-guide"}):
+        assert (await client.post("/api/v1/astrology/suggestion-rules", headers=h, json=rule)).status_code == 201
+
+    async def order(offering_key: str) -> str:
+        made = await client.post("/api/v1/orders", headers=h, json={"client_id": customer.user_id, "lines": [
+            {"kind": "product", "description": offering_key, "unit_amount": 50_000, "offering_id": offering_key}]})
+        assert made.status_code == 201, made.text
+        return made.json()["id"]
+
+    paid, unpaid = await order("kundli-report"), await order("gem-guide")
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:  # what the Order workflow records
+        await session.execute(update(Order).where(Order.id == uuid.UUID(paid)).values(status="fulfilled"))
+    body = (await client.get(f"/api/v1/birth-profiles/{p['id']}/suggestions", headers=customer.headers())).json()
+    assert body["past_offerings"] == ["kundli-report"] and body["past_orders_source"] == "orders source (paid orders)"
+    keys = [s["offering_key"] for s in body["suggestions"]]
+    assert "follow-up-call" in keys and "gem-guide" not in keys
+    assert unpaid not in json.dumps(body)
+
+    # Another client of the same consultancy bought nothing.
+    other = await register_client(client, owner.tenant_slug)
+    theirs = await _profile(client, other)
+    seen = (await client.get(f"/api/v1/birth-profiles/{theirs['id']}/suggestions", headers=other.headers())).json()
+    assert seen["past_offerings"] == [] and "follow-up-call" not in [s["offering_key"] for s in seen["suggestions"]]
