@@ -58,12 +58,13 @@ async def begin_checkout(session: AsyncSession, temporal: Client, order: Order) 
 
 async def accept_checkout_payment(
     request: Request, session: AsyncSession, state: AppState, order: Order, body: PaymentVerification, *,
-    actor_user_id: uuid.UUID | None, actor_role: str,
+    actor_user_id: uuid.UUID | None, actor_role: str, via: str = "account",
 ) -> PaymentAccepted:
     """Checkout's answer, verified: HMAC-SHA256 of `<our stored Razorpay order id>|<payment id>`
     with the key secret, compared in constant time; then `payment_captured` is signalled to the
     order's workflow after the commit (it confirms amount and currency with Razorpay itself).
-    A signature that does not verify is audited (in its own transaction) and refused."""
+    A signature that does not verify is audited (in its own transaction) and refused. `via`
+    (audited) says how the payer came: "account" (signed in) or "booking_link" (a guest)."""
     if order.gateway_order_id is None or order.gateway_key_id is None:
         raise Problem(ORDER_NOT_PAYABLE, "this order has not been checked out", field="razorpay_order_id")
     try:
@@ -82,7 +83,7 @@ async def accept_checkout_payment(
                                actor_user_id=actor_user_id, actor_role=actor_role, target_type="order",
                                target_id=order.id, ip=request.client.host if request.client else None,
                                details={"payment_id": body.razorpay_payment_id,
-                                        "order_id_sent": body.razorpay_order_id})
+                                        "order_id_sent": body.razorpay_order_id, "via": via})
         raise Problem(PAYMENT_SIGNATURE_INVALID, field="razorpay_signature")
     report = PaymentReport(payment_id=body.razorpay_payment_id, gateway_order_id=stored, status="captured",
                            source=PaymentSource.CHECKOUT)
@@ -95,5 +96,5 @@ async def accept_checkout_payment(
     after_commit(request, signal)  # if this is lost, the webhook or reconciliation brings the payment
     await record_audit(session, tenant_id=order.tenant_id, action="payment.verified", actor_user_id=actor_user_id,
                        actor_role=actor_role, target_type="order", target_id=order.id,
-                       details={"payment_id": body.razorpay_payment_id})
+                       details={"payment_id": body.razorpay_payment_id, "via": via})
     return PaymentAccepted(order_id=order.id, status="verifying")
