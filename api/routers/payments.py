@@ -8,7 +8,6 @@ client pays them: `POST /orders/{id}/checkout` gives what Razorpay Checkout need
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Annotated
 
@@ -77,8 +76,6 @@ from models.payments import (
 )
 from models.platform import record_audit
 from models.tenancy import Tenant
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["payments"])
 
