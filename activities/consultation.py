@@ -88,6 +88,16 @@ def manage_link(keys: Keys, base_url: str, booking: Booking) -> str:
     return base_url + links.manage_path(token)
 
 
+def pay_link(keys: Keys, base_url: str, booking: Booking) -> str:
+    """Where a held booking is paid without an account (the manage link's token, POST checkout);
+    "" for a booking that has nothing to pay (free, or no longer held)."""
+    if booking.order_id is None or booking.status != BookingStatus.HELD:
+        return ""
+    token = booking_link_token(keys, links.MANAGE, booking_id=booking.id, tenant_id=booking.tenant_id,
+                               expires_at=booking.ends_at + links.VALID_AFTER_END[links.MANAGE])
+    return base_url + links.checkout_path(token)
+
+
 def feedback_link(keys: Keys, base_url: str, booking: Booking) -> str:
     token = booking_link_token(keys, links.FEEDBACK, booking_id=booking.id, tenant_id=booking.tenant_id,
                                expires_at=booking.ends_at + links.VALID_AFTER_END[links.FEEDBACK])
@@ -327,6 +337,7 @@ class ConsultationActivities:
                 "starts_at": booking.starts_at,
                 "meeting_url": booking.meeting_url or "(the link follows once the booking is confirmed)",
                 "manage_url": manage_link(self.keys, base, booking),
+                "pay_link": pay_link(self.keys, base, booking),
                 "dashboard_url": f"{base}/api/v1/bookings/{booking.id}",
                 "feedback_url": feedback_link(self.keys, base, booking),
                 "booking_page_url": f"{base}/api/v1/public/{await _tenant_slug(session, booking)}"
@@ -361,6 +372,8 @@ class ConsultationActivities:
                 }
                 if audience == Audience.CLIENT:
                     data["manage_url"] = variables["manage_url"]
+                    if step.event == "held" and variables["pay_link"]:
+                        data["pay_link"] = variables["pay_link"]
                 if step.event == "feedback":
                     data["feedback_url"] = data["link"] = variables["feedback_url"]
                 if confirmation is not None and audience == Audience.CLIENT:

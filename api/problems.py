@@ -176,6 +176,9 @@ INSUFFICIENT_WALLET = problem_type("insufficient-wallet-balance", 409, "Not enou
     "The client's wallet holds less than this needs.")
 ORDER_NOT_PAYABLE = problem_type("order-not-payable", 409, "This order cannot be paid now",
     "The order is paid, expired, cancelled or paid from the wallet; `detail` says which.")
+BOOKING_NOT_PAYABLE = problem_type("booking-not-payable", 409, "This booking cannot be paid",
+    "Only a booking held for payment, before its hold runs out, can be paid: this one is free, confirmed, "
+    "already paid, cancelled or abandoned, or its hold has expired; `detail` says which.")
 TEMPLATE_INVALID = problem_type("template-invalid", 422, "The template cannot be rendered",
     "Rendering it with the event's sample values failed: a variable the event does not have, a syntax "
     "error or an operation templates may not use. `detail` says which and where; `field` names the part.")

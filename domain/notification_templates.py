@@ -403,11 +403,13 @@ BUILTIN.update({
         "Complete your payment to confirm {{ offering_title }}",
         "Hello {{ client_name }},\n\nWe are holding {{ when }} with {{ consultant_name }} for you until "
         "{{ hold_until }}. Complete the payment to confirm it; otherwise the time is released.\n\n"
+        "{% if pay_link %}Pay now: {{ pay_link }}\n{% endif %}"
         "Manage your booking: {{ manage_url }}\n"),
     ("consultation.held.client", E, "hi"): _t(
         "{{ offering_title }} पक्का करने के लिए भुगतान पूरा करें",
         "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ {{ when }} का समय {{ hold_until }} तक आपके लिए "
         "रोका गया है। इसे पक्का करने के लिए भुगतान पूरा करें; नहीं तो यह समय छोड़ दिया जाएगा।\n\n"
+        "{% if pay_link %}अभी भुगतान करें: {{ pay_link }}\n{% endif %}"
         "अपनी बुकिंग सँभालें: {{ manage_url }}\n"),
     ("consultation.confirmed.client", E, "en"): _t(
         "Confirmed: {{ offering_title }} on {{ when }}",

@@ -208,6 +208,7 @@ _BOOKING_VARS: dict[str, VarKind] = {
     "meeting_url": VarKind.URL, "manage_url": VarKind.URL, "dashboard_url": VarKind.URL,
     "feedback_url": VarKind.URL, "booking_page_url": VarKind.URL, "reason": VarKind.TEXT, "refund": VarKind.TEXT,
     "confirmation_url": VarKind.TEXT,  # the confirmation PDF's signed link (confirmed.client), else ""
+    "pay_link": VarKind.TEXT,  # where a held booking is paid without an account (POST checkout), else ""
 }
 _BOOKING_SAMPLE: dict[str, Any] = {
     "client_name": "Priya Sharma", "consultant_name": "Acharya Demo", "offering_title": "Kundli reading",
@@ -218,6 +219,7 @@ _BOOKING_SAMPLE: dict[str, Any] = {
     "https://app.muhurta.app/api/v1/bookings/1", "feedback_url": "https://app.muhurta.app/api/v1/booking-links/abc/feedback",
     "booking_page_url": "https://app.muhurta.app/api/v1/public/demo/consultants/acharya",
     "confirmation_url": "https://app.muhurta.app/api/v1/files/1/content?token=abc",
+    "pay_link": "https://app.muhurta.app/api/v1/booking-links/abc/checkout",
     "reason": "the consultant is unwell", "refund": "A refund of ₹1,500.00 (100 %) will be made to the original "
                                                     "payment method.",
 }

@@ -8,7 +8,6 @@ client pays them: `POST /orders/{id}/checkout` gives what Razorpay Checkout need
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Annotated
 
@@ -17,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from api.deps import CurrentTenant, Principal, Session, State, Temporal, after_commit, require
+from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
 from api.problems import (
@@ -25,8 +24,6 @@ from api.problems import (
     INSUFFICIENT_WALLET,
     NOT_FOUND,
     ORDER_NOT_PAYABLE,
-    PAYMENT_SIGNATURE_INVALID,
-    PAYMENTS_UNAVAILABLE,
     VALIDATION,
     Problem,
 )
@@ -50,17 +47,14 @@ from api.schemas.payments import (
     WalletOut,
     WebhookAck,
 )
+from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.orders import NewOrder, create_order, order_view, orders_of, start_order_workflow
 from api.services.payment_events import EventProcessor, WebhookSecrets, ingest_webhook
-from core.db import TenantScope, scoped_session
-from core.razorpay import PaymentsNotConfigured, checkout_signature_matches, platform_credentials
+from core.razorpay import PaymentsNotConfigured, platform_credentials
 from domain.payments.orders import (
-    CheckoutInfo,
     LineCompletion,
     OrderState,
     OrderStatus,
-    PaymentReport,
-    PaymentSource,
     RefundRequest,
     RefundView,
     order_workflow_id,
@@ -76,15 +70,12 @@ from models.payments import (
     Refund,
     WalletAccount,
     WalletEntry,
-    credentials_for,
     move_wallet,
     payment_settings,
     wallet_balance,
 )
 from models.platform import record_audit
 from models.tenancy import Tenant
-
-log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["payments"])
 
@@ -283,16 +274,7 @@ async def checkout(
 ) -> CheckoutOut:
     """What Razorpay Checkout needs (key id, Razorpay order id, amount); the Razorpay order is
     created once, however often this is called."""
-    order = await _order(session, tenant, principal, order_id)
-    if order.status != OrderStatus.PENDING_PAYMENT or order.amount_due == 0:
-        raise Problem(ORDER_NOT_PAYABLE, f"this order is {order.status.replace('_', ' ')}"
-                      + (" and paid from the wallet" if order.amount_due == 0 else ""))
-    handle = client.get_workflow_handle(order_workflow_id(order.id))
-    info: CheckoutInfo = await handle.execute_update("checkout", result_type=CheckoutInfo)
-    buyer = await session.get(User, order.client_id)
-    prefill = {"name": buyer.full_name, "email": buyer.email, **({"contact": buyer.phone} if buyer.phone else {})} \
-        if buyer else {}
-    return CheckoutOut(**info.model_dump(), prefill=prefill)
+    return await begin_checkout(session, client, await _order(session, tenant, principal, order_id))
 
 
 @router.post("/orders/{order_id}/payment", status_code=status.HTTP_202_ACCEPTED, response_model=PaymentAccepted)
@@ -304,37 +286,8 @@ async def verify_payment(
     with the key secret, compared in constant time. The order workflow then confirms the
     payment with Razorpay itself (amount and currency) before anything is fulfilled."""
     order = await _order(session, tenant, principal, order_id)
-    if order.gateway_order_id is None or order.gateway_key_id is None:
-        raise Problem(ORDER_NOT_PAYABLE, "this order has not been checked out", field="razorpay_order_id")
-    try:
-        credentials = await credentials_for(session, tenant.id, state.settings, state.keys, key_id=order.gateway_key_id)
-    except PaymentsNotConfigured as exc:
-        raise Problem(PAYMENTS_UNAVAILABLE, str(exc)) from exc
-    stored = order.gateway_order_id
-    genuine = checkout_signature_matches(credentials.key_secret, stored, body.razorpay_payment_id,
-                                         body.razorpay_signature)
-    if not genuine or body.razorpay_order_id != stored:
-        log.warning("checkout signature rejected for order %s (payment %s)", order.id, body.razorpay_payment_id)
-        # The request's own unit of work rolls back with the error: the audit gets its own.
-        async with scoped_session(state.sessionmaker, TenantScope.of(tenant.id)) as audit:
-            await record_audit(audit, tenant_id=tenant.id, action="payment.signature_rejected",
-                               actor_user_id=principal.user_id, actor_role=principal.role.value, target_type="order",
-                               target_id=order.id, ip=request.client.host if request.client else None,
-                               details={"payment_id": body.razorpay_payment_id,
-                                        "order_id_sent": body.razorpay_order_id})
-        raise Problem(PAYMENT_SIGNATURE_INVALID, field="razorpay_signature")
-    report = PaymentReport(payment_id=body.razorpay_payment_id, gateway_order_id=stored, status="captured",
-                           source=PaymentSource.CHECKOUT)
-
-    async def signal() -> None:
-        if state.temporal is not None:
-            await state.temporal.get_workflow_handle(order_workflow_id(order.id)).signal("payment_captured", report)
-
-    after_commit(request, signal)  # if this is lost, the webhook or reconciliation brings the payment
-    await record_audit(session, tenant_id=tenant.id, action="payment.verified", actor_user_id=principal.user_id,
-                       actor_role=principal.role.value, target_type="order", target_id=order.id,
-                       details={"payment_id": body.razorpay_payment_id})
-    return PaymentAccepted(order_id=order.id, status="verifying")
+    return await accept_checkout_payment(request, session, state, order, body, actor_user_id=principal.user_id,
+                                         actor_role=principal.role.value)
 
 
 @router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut)

@@ -1,5 +1,5 @@
 """Unauthenticated pages: a consultancy's consultants, offerings and free slots by slug; guest
-booking; signed links from emails (view, reschedule, cancel, feedback); calendar feeds.
+booking; signed links from emails (view, pay, reschedule, cancel, feedback); calendar feeds.
 
 Nothing here shows ids of people, emails or tenant ids. Signed links and feed addresses are
 capabilities: possession is the permission, and a forged or altered one is refused.
@@ -30,23 +30,30 @@ from api.schemas.bookings import (
 )
 from api.schemas.common import TimeZone
 from api.schemas.identity import Accepted
+from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
 from api.services.bookings import (
     booking_from_link,
+    booking_order,
     consultant_from_feed,
     create_booking,
     guest_client,
     list_slots,
+    payable_order,
+    payment_refusal,
     public_tenant,
     require_changeable,
     reread,
     run_update,
 )
+from api.services.checkout import accept_checkout_payment, begin_checkout
 from domain.bookings import ical, links
 from domain.bookings.consultation import BookingStatus, CancelRequest, RescheduleRequest
 from domain.bookings.policies import CancellationPolicy, CancelledBy, ReschedulePolicy, reschedule_refusal
 from domain.bookings.slots import zone
+from domain.payments.orders import OrderStatus
 from models.bookings import Booking, Consultant, Offering, WebinarSession, WebinarStatus
-from models.identity import User
+from models.identity import Role, User
+from models.payments import Order
 from models.platform import record_audit
 from models.tenancy import Tenant
 
@@ -151,6 +158,9 @@ async def _public_booking(session: Session, booking: Booking) -> PublicBookingOu
         raise Problem(NOT_FOUND, "this booking's offering or consultant no longer exists")
     now = datetime.now(UTC)
     live = booking.status in (BookingStatus.HELD, BookingStatus.CONFIRMED) and now < booking.starts_at
+    order = await session.get(Order, booking.order_id) if booking.order_id else None
+    can_pay = (order is not None and payment_refusal(booking, now) is None
+               and order.status == OrderStatus.PENDING_PAYMENT and order.amount_due > 0)
     policy = ReschedulePolicy.model_validate(booking.reschedule_policy or {})
     can_move = (booking.status == BookingStatus.CONFIRMED and booking.webinar_session_id is None
                 and reschedule_refusal(policy, starts_at=booking.starts_at, at=now,
@@ -162,7 +172,10 @@ async def _public_booking(session: Session, booking: Booking) -> PublicBookingOu
         local_start=booking.starts_at.astimezone(zone(booking.client_timezone)), timezone=booking.client_timezone,
         meeting_url=booking.meeting_url if booking.status == BookingStatus.CONFIRMED else None,
         cancellation_policy=CancellationPolicy.model_validate(booking.cancellation_policy or {}).describe(),
-        can_cancel=live, can_reschedule=can_move,
+        can_cancel=live, can_reschedule=can_move, price_minor=booking.price_minor, currency=booking.currency,
+        order_id=booking.order_id, order_status=order.status if order else None,
+        amount_due_minor=order.amount_due if can_pay and order else 0,
+        hold_expires_at=booking.hold_expires_at if booking.status == BookingStatus.HELD else None, can_pay=can_pay,
     )
 
 
@@ -171,6 +184,31 @@ async def link_booking(link_token: str, session: Session, state: State) -> Publi
     """The booking a signed link from an email points to."""
     _, booking = await booking_from_link(session, state, link_token)
     return await _public_booking(session, booking)
+
+
+@router.post("/booking-links/{link_token}/checkout", response_model=CheckoutOut)
+async def link_checkout(link_token: str, session: Session, state: State, client: Temporal) -> CheckoutOut:
+    """A client without an account pays their held booking: what Razorpay Checkout needs (key id,
+    Razorpay order id, amount, the guest's name and email to prefill), as
+    `POST /orders/{order_id}/checkout` gives a signed-in client; the Razorpay order is made once,
+    however often this is called. 409 `booking-not-payable` when the booking is free, paid,
+    no longer held or past its hold."""
+    _, booking = await booking_from_link(session, state, link_token)
+    return await begin_checkout(session, client, await payable_order(session, booking))
+
+
+@router.post("/booking-links/{link_token}/payment", status_code=status.HTTP_202_ACCEPTED,
+             response_model=PaymentAccepted)
+async def link_payment(link_token: str, body: PaymentVerification, request: Request, session: Session,
+                       state: State) -> PaymentAccepted:
+    """Razorpay Checkout's answer for the booking's order, verified against the Razorpay order id we
+    stored (HMAC-SHA256 with the key secret), as `POST /orders/{order_id}/payment`; the order's
+    workflow then confirms the payment with Razorpay and the booking is confirmed. Webhooks bring
+    the same payment if this never arrives."""
+    _, booking = await booking_from_link(session, state, link_token)
+    order = await booking_order(session, booking)
+    return await accept_checkout_payment(request, session, state, order, body, actor_user_id=booking.client_id,
+                                         actor_role=Role.CLIENT.value, via="booking_link")
 
 
 @router.post("/booking-links/{link_token}/reschedule", response_model=PublicBookingOut)

@@ -339,6 +339,14 @@ class PublicBookingOut(BaseModel):
     cancellation_policy: str
     can_cancel: bool
     can_reschedule: bool
+    price_minor: int
+    currency: str
+    order_id: UUID | None = Field(None, description="a paid booking's order (null when the offering is free)")
+    order_status: str | None = Field(None, description="the order's status: pending_payment, fulfilled, expired…")
+    amount_due_minor: int = Field(0, description="what is left to pay now, in minor units (0 once paid)")
+    hold_expires_at: datetime | None = Field(None, description="a held booking must be paid by then")
+    can_pay: bool = Field(False, description="held and unpaid within its hold: pay with POST "
+                                             "/booking-links/{token}/checkout")
 
 
 class RescheduleBody(Strict):

@@ -29,6 +29,7 @@ from temporalio.exceptions import ApplicationError
 
 from api.deps import Principal
 from api.problems import (
+    BOOKING_NOT_PAYABLE,
     CONFLICT,
     FORBIDDEN,
     INVALID_LINK,
@@ -384,11 +385,42 @@ async def booking_from_link(session: AsyncSession, state: AppState, token: str, 
     if tenant is None:
         raise Problem(INVALID_LINK, field="link_token")
     await enter_scope(session, TenantScope.of(tenant.id))
-    stmt = select(Booking).where(Booking.id == booking_id)
+    # Row-level security already hides other tenants' rows; the filter says so in the query too.
+    stmt = select(Booking).where(Booking.id == booking_id, Booking.tenant_id == tenant.id)
     booking = (await session.execute(stmt.with_for_update() if lock else stmt)).scalar_one_or_none()
     if booking is None:
         raise Problem(INVALID_LINK, field="link_token")
     return tenant, booking
+
+
+async def booking_order(session: AsyncSession, booking: Booking) -> Order:
+    """The order a paid booking came with; a free booking has none (409 booking-not-payable)."""
+    order = await session.get(Order, booking.order_id) if booking.order_id else None
+    if order is None or order.tenant_id != booking.tenant_id:
+        raise Problem(BOOKING_NOT_PAYABLE, "this booking is free: there is nothing to pay")
+    return order
+
+
+def payment_refusal(booking: Booking, now: datetime) -> str | None:
+    """Why this booking cannot be paid now, or None when it is held, unpaid and within its hold."""
+    if booking.order_id is None:
+        return "this booking is free: there is nothing to pay"
+    if booking.paid_at is not None:
+        return "this booking is paid already"
+    if booking.status != BookingStatus.HELD:
+        return f"this booking is {booking.status.value.replace('_', ' ')}; only a held booking can be paid"
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+        return "the hold on this booking has expired; book the session again"
+    return None
+
+
+async def payable_order(session: AsyncSession, booking: Booking) -> Order:
+    """The order to check out for a held, unpaid booking within its hold; 409 booking-not-payable
+    otherwise (the order's own state is then checked by the checkout: order-not-payable)."""
+    refusal = payment_refusal(booking, datetime.now(UTC))
+    if refusal is not None:
+        raise Problem(BOOKING_NOT_PAYABLE, refusal)
+    return await booking_order(session, booking)
 
 
 def calendar_token(state: AppState, consultant: Consultant) -> str:

@@ -15,6 +15,11 @@ def manage_path(token: str) -> str:
     return f"/api/v1/booking-links/{token}"
 
 
+def checkout_path(token: str) -> str:
+    """Where a client without an account pays their held booking (POST; the manage link's token)."""
+    return f"/api/v1/booking-links/{token}/checkout"
+
+
 def feedback_path(token: str) -> str:
     return f"/api/v1/booking-links/{token}/feedback"
 

@@ -9,10 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from booking_support import bookable, public_slots
 from sqlalchemy import func, select
-from support import active_consultancy, assert_problem, eventually, outbox_for, register_client
+from support import active_consultancy, assert_problem, eventually, outbox_for, poll_until, register_client
 
 from core.db import TenantScope, scoped_session
+from core.signing import booking_link_token
+from domain.bookings import links
+from models.bookings import Booking
 from models.payments import Order, Refund
+from models.platform import AuditEvent
 
 WEBHOOK = "/api/v1/webhooks/razorpay"
 PRICE = 200_000
@@ -125,3 +129,172 @@ async def test_free_bookings_have_no_order_and_other_tenants_cannot_see_a_bookin
     assert made.status_code == 201, made.text
     assert made.json()["status"] == "confirmed" and made.json()["order_id"] is None
     assert await _orders_of(sessionmaker, free_client.user_id) == 0
+
+
+# -- guests: paying a held booking through its signed link ----------------------------------------
+BASE = "https://app.muhurta.test"
+
+
+async def _guest_booking(client, owner, offering, slot, email: str = "payer@example.com") -> dict:
+    made = await client.post(f"/api/v1/public/{owner.tenant_slug}/bookings", json={
+        "offering_id": offering["id"], "starts_at": slot["starts_at"], "full_name": "Guest Payer", "email": email,
+        "timezone": "Asia/Kolkata"})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+async def _pay_link(sessionmaker, email: str) -> str:
+    """The pay link of the held message to `email`, as a path (the message's data carries it)."""
+    async def held():
+        return [m for m in await outbox_for(sessionmaker, email)
+                if m.template == "consultation.held.client" and m.channel == "email"]
+    [message] = await poll_until(held, bool)
+    link = message.data["pay_link"]
+    assert f"Pay now: {link}" in message.body and link.startswith(f"{BASE}/api/v1/booking-links/")
+    assert link.endswith("/checkout")
+    return str(link).removeprefix(BASE)
+
+
+async def test_a_guest_pays_a_held_booking_with_its_signed_link(client, sessionmaker, gateway):
+    owner, offering, _, slot = await _paid_offering(client, sessionmaker)
+    booking = await _guest_booking(client, owner, offering, slot)
+    assert (booking["status"], booking["can_pay"], booking["amount_due_minor"]) == ("held", True, PRICE)
+    assert booking["order_id"] and booking["hold_expires_at"]
+
+    checkout_path = await _pay_link(sessionmaker, "payer@example.com")
+    manage_path = checkout_path.removesuffix("/checkout")
+    shown = (await client.get(manage_path)).json()
+    assert (shown["status"], shown["order_id"], shown["order_status"], shown["amount_due_minor"], shown["currency"],
+            shown["can_pay"]) == ("held", booking["order_id"], "pending_payment", PRICE, "INR", True)
+
+    async def checkout_status():
+        return (await client.post(checkout_path)).status_code
+    assert await eventually(checkout_status, 200) == 200  # the order workflow started after the commit
+    first = await client.post(checkout_path, headers={"Idempotency-Key": "guest-checkout-1"})
+    assert first.status_code == 200, first.text
+    info = first.json()
+    assert (info["order_id"], info["amount"], info["currency"]) == (booking["order_id"], PRICE, "INR")
+    assert info["prefill"] == {"name": "Guest Payer", "email": "payer@example.com"} and info["key_id"]
+    replayed = await client.post(checkout_path, headers={"Idempotency-Key": "guest-checkout-1"})
+    assert replayed.headers.get("idempotent-replayed") == "true" and replayed.json() == info
+    again = await client.post(checkout_path)  # a repeated checkout: the same Razorpay order
+    assert again.json()["gateway_order_id"] == info["gateway_order_id"]
+
+    paid = gateway.pay(info["gateway_order_id"])
+    payment_path = manage_path + "/payment"
+    forged = {**paid, "razorpay_signature": "0" * 64}
+    assert_problem(await client.post(payment_path, json=forged), 400, "payment-signature-invalid",
+                   "razorpay_signature")
+    # Checkout's signed answer alone confirms the booking (no webhook is delivered here).
+    verified = await client.post(payment_path, json=paid, headers={"Idempotency-Key": "guest-pay-1"})
+    assert verified.status_code == 202, verified.text
+    assert verified.json() == {"order_id": booking["order_id"], "status": "verifying"}
+    repeat = await client.post(payment_path, json=paid, headers={"Idempotency-Key": "guest-pay-1"})
+    assert repeat.status_code == 202 and repeat.headers.get("idempotent-replayed") == "true"
+
+    async def status():
+        return (await client.get(manage_path)).json()["status"]
+    assert await eventually(status, "confirmed", timeout=20) == "confirmed"
+    confirmed = (await client.get(manage_path)).json()
+    assert (confirmed["can_pay"], confirmed["amount_due_minor"], confirmed["hold_expires_at"]) == (False, 0, None)
+    assert confirmed["meeting_url"]
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        order = await session.get(Order, uuid.UUID(booking["order_id"]))
+        assert order is not None and order.amount_paid == PRICE
+        audit = (await session.execute(select(AuditEvent).where(
+            AuditEvent.action == "payment.verified", AuditEvent.target_id == booking["order_id"]))).scalar_one()
+    assert audit.details["via"] == "booking_link"
+    body = assert_problem(await client.post(checkout_path), 409, "booking-not-payable")
+    assert "paid" in body["detail"]
+    # The webhooks that follow change nothing (one payment, one confirmation).
+    await _webhooks(client, gateway, info["gateway_order_id"], "payment.captured")
+    assert await _field(client, owner.headers(), f"/api/v1/orders/{booking['order_id']}", "status",
+                        "fulfilled") == "fulfilled"
+    assert (await client.get(manage_path)).json()["status"] == "confirmed"
+
+
+async def test_guest_checkout_refuses_bad_links_and_bookings_that_cannot_be_paid(
+        client, sessionmaker, gateway, app_state):
+    owner, offering, _, slot = await _paid_offering(client, sessionmaker)
+    booking = await _guest_booking(client, owner, offering, slot, email="refused@example.com")
+    checkout_path = await _pay_link(sessionmaker, "refused@example.com")
+    token = checkout_path.split("/")[-2]
+    row_id, tenant_id = uuid.UUID(booking["id"]), uuid.UUID(owner.tenant_id)
+
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert_problem(await client.post(links.checkout_path(tampered)), 404, "invalid-link", "link_token")
+    expired = booking_link_token(app_state.keys, links.MANAGE, booking_id=row_id, tenant_id=tenant_id,
+                                 expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    assert_problem(await client.post(links.checkout_path(expired)), 410, "link-expired", "link_token")
+    feedback = booking_link_token(app_state.keys, links.FEEDBACK, booking_id=row_id, tenant_id=tenant_id,
+                                  expires_at=datetime.now(UTC) + timedelta(days=1))
+    assert_problem(await client.post(links.checkout_path(feedback)), 404, "invalid-link", "link_token")
+
+    # Past its hold (the row says so; the workflow's timer has not fired yet): refused.
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        held = await session.get(Booking, row_id)
+        assert held is not None
+        hold_ends = held.hold_expires_at
+        held.hold_expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    body = assert_problem(await client.post(checkout_path), 409, "booking-not-payable")
+    assert "expired" in body["detail"]
+    assert (await client.get(links.manage_path(token))).json()["can_pay"] is False
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        held = await session.get(Booking, row_id)
+        assert held is not None
+        held.hold_expires_at = hold_ends
+
+    # Cancelled through the link: nothing to pay any more.
+    cancelled = await client.post(links.manage_path(token) + "/cancel", json={})
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["can_pay"]) == ("cancelled", False)
+    body = assert_problem(await client.post(checkout_path), 409, "booking-not-payable")
+    assert "cancelled" in body["detail"]
+
+    # A free booking has no order.
+    free_owner = await active_consultancy(client, sessionmaker)
+    _, free = await bookable(client, free_owner, slug="free-one")
+    free_slot = (await public_slots(client, free_owner.tenant_slug, free["id"], consultant_slug="free-one",
+                                    start=str((datetime.now(UTC) + timedelta(days=5)).date())))[0]
+    free_booking = await _guest_booking(client, free_owner, free, free_slot, email="free@example.com")
+    assert (free_booking["status"], free_booking["order_id"], free_booking["can_pay"]) == ("confirmed", None, False)
+    free_token = booking_link_token(app_state.keys, links.MANAGE, booking_id=free_booking["id"],
+                                    tenant_id=free_owner.tenant_id, expires_at=datetime.now(UTC) + timedelta(days=9))
+    body = assert_problem(await client.post(links.checkout_path(free_token)), 409, "booking-not-payable")
+    assert "free" in body["detail"]
+    assert_problem(await client.post(links.manage_path(free_token) + "/payment", json={
+        "razorpay_order_id": "order_ABCDEF123456", "razorpay_payment_id": "pay_ABCDEF123456",
+        "razorpay_signature": "0" * 64}), 409, "booking-not-payable")
+
+
+async def test_a_guest_link_of_one_tenant_cannot_pay_or_see_another_tenants_order(client, sessionmaker, gateway,
+                                                                                  app_state):
+    owner_a, offering_a, _, slot_a = await _paid_offering(client, sessionmaker)
+    booking_a = await _guest_booking(client, owner_a, offering_a, slot_a, email="tenant-a-guest@example.com")
+    token_a = (await _pay_link(sessionmaker, "tenant-a-guest@example.com")).split("/")[-2]
+    owner_b, offering_b, customer_b, slot_b = await _paid_offering(client, sessionmaker)
+    booking_b = (await client.post("/api/v1/bookings", headers=customer_b.headers(), json={
+        "offering_id": offering_b["id"], "starts_at": slot_b["starts_at"]})).json()
+    order_b = f"/api/v1/orders/{booking_b['order_id']}"
+
+    async def checkout_b():
+        return (await client.post(f"{order_b}/checkout", headers=customer_b.headers())).status_code
+    assert await eventually(checkout_b, 200) == 200
+    info_b = (await client.post(f"{order_b}/checkout", headers=customer_b.headers())).json()
+    paid_b = gateway.pay(info_b["gateway_order_id"])
+
+    async def checkout_a():
+        return (await client.post(links.checkout_path(token_a))).status_code
+    assert await eventually(checkout_a, 200) == 200
+    # Tenant B's genuine payment handed in through tenant A's link: not A's stored order id.
+    assert_problem(await client.post(links.manage_path(token_a) + "/payment", json=paid_b), 400,
+                   "payment-signature-invalid")
+    # A link that names tenant B with tenant A's booking (even signed with our key) finds nothing.
+    crossed = booking_link_token(app_state.keys, links.MANAGE, booking_id=booking_a["id"],
+                                 tenant_id=owner_b.tenant_id, expires_at=datetime.now(UTC) + timedelta(days=9))
+    assert_problem(await client.post(links.checkout_path(crossed)), 404, "invalid-link", "link_token")
+    assert_problem(await client.get(links.manage_path(crossed)), 404, "invalid-link", "link_token")
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        for order_id in (booking_a["order_id"], booking_b["order_id"]):
+            order = await session.get(Order, uuid.UUID(order_id))
+            assert order is not None and (order.status, order.amount_paid) == ("pending_payment", 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,7 +76,13 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
 
     async def confirmed() -> bool:  # the workflow has written all it will write for days
         seen = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=customer.headers())).json()
-        return seen["meeting_url"] is not None
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            told = await session.scalar(select(func.count()).select_from(InAppNotification).where(
+                InAppNotification.user_id == uuid.UUID(customer.user_id),
+                InAppNotification.event == "consultation.confirmed.client"))
+        # the client's in-app confirmation too: written after the meeting link, it would
+        # otherwise land during the walk (and look like a change to tenant A's rows)
+        return seen["meeting_url"] is not None and bool(told)
     assert await eventually(confirmed, True)
     day = slot["local_date"]
     assert (await client.put(f"/api/v1/consultants/{consultant['id']}/overrides/{day}", headers=owner.headers(),
