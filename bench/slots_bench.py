@@ -36,6 +36,7 @@ from domain.bookings.slots import Availability, Busy, SlotRules, Window, day_ran
 
 QUICK = "--quick" in sys.argv
 ZONE = "Europe/London"
+PAID_PRICE = 150_000  # minor units (INR 1,500)
 FIRST_DAY = date(2026, 10, 1)
 HOURS = [{"day": d, "start": s, "end": e} for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
          for s, e in (("09:00", "13:00"), ("14:00", "19:00"))]
@@ -113,7 +114,7 @@ async def through_the_api() -> None:
             session.add(tenant)
             await session.flush()
             owners = [User(tenant_id=tenant.id, email=f"owner{i}@bench.example.com", full_name=f"Owner {i}",
-                           role=Role.CONSULTANT if i else Role.OWNER) for i in range(2)]
+                           role=Role.CONSULTANT if i else Role.OWNER) for i in range(3)]
             clients = [User(tenant_id=tenant.id, email=f"c{i}@bench.example.com", full_name=f"Client {i}",
                             role=Role.CLIENT) for i in range(400)]
             session.add_all([*owners, *clients])
@@ -127,7 +128,8 @@ async def through_the_api() -> None:
                 await session.flush()
                 offering = Offering(
                     tenant_id=tenant.id, consultant_id=consultant.id, kind=OfferingKind.ONE_TO_ONE,
-                    title="Reading", duration_minutes=60, price_minor=0, currency="INR", buffer_before_minutes=10,
+                    title="Reading", duration_minutes=60, price_minor=PAID_PRICE if i == 2 else 0, currency="INR",
+                    buffer_before_minutes=10,
                     buffer_after_minutes=15, slot_interval_minutes=15, min_notice_minutes=0, horizon_days=120,
                     max_per_day=None, meeting_provider="jitsi", intake_form=[],
                     cancellation_policy=CancellationPolicy().model_dump(),
@@ -143,6 +145,8 @@ async def through_the_api() -> None:
             await _listing(http, ids)
             await _booking_run(http, state, ids, which=0, per_slot=1, slots_wanted=50 if QUICK else 150)
             await _booking_run(http, state, ids, which=1, per_slot=10, slots_wanted=20 if QUICK else 40)
+            # A paid offering: each booking is held and creates its order (lines, tax) in the same transaction.
+            await _booking_run(http, state, ids, which=2, per_slot=1, slots_wanted=50 if QUICK else 150)
         await state.close()
     finally:
         redis.stop()
@@ -212,6 +216,8 @@ async def _booking_run(http: Any, state: Any, ids: dict[str, Any], *, which: int
     other = len(statuses) - won - lost
     p50, p99, _ = percentiles(latencies)
     what = "no contention" if per_slot == 1 else f"contention, {per_slot} clients per slot"
+    if which == 2:
+        what = "paid offering (held, with its order), no contention"
     print(f"booking, {what}: {len(requests)} requests for {len(targets)} slots, {concurrency} at a time: "
           f"{won} booked, {lost} x 409, {other} other in {elapsed:.2f} s -> {len(requests) / elapsed:.0f} requests/s, "
           f"{won / elapsed:.0f} bookings/s; latency p50 {p50:.0f} ms p99 {p99:.0f} ms")
