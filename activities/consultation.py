@@ -44,6 +44,7 @@ from domain.bookings.consultation import (
     MOVE,
     NOT_A_SLOT_ERROR,
     NOTIFY,
+    QUIET_HOURS_END,
     RECORD_OUTCOME,
     SLOT_TAKEN_ERROR,
     Audience,
@@ -58,6 +59,7 @@ from domain.bookings.consultation import (
     Moved,
     Notify,
     Outcome,
+    QuietCheck,
     RecordOutcome,
     describe_offset,
     reminder_offset_of,
@@ -303,6 +305,17 @@ class ConsultationActivities:
             return target.value
 
     # -- messages --------------------------------------------------------------------------
+    @activity.defn(name=QUIET_HOURS_END)
+    async def quiet_hours_end(self, check: QuietCheck) -> datetime | None:
+        """The latest end of the quiet hours its readers are in at `check.at` (None: nobody is)."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(check.ref.tenant_id)) as session:
+            booking = await self._booking(session, check.ref, lock=False)
+            consultant = await session.get(Consultant, booking.consultant_id)
+        readers = {Audience.CLIENT: booking.client_id, Audience.CONSULTANT: consultant.user_id if consultant else None}
+        ends = [end for audience in check.audience if (user_id := readers[audience]) is not None
+                if (end := await self.notifier.quiet_hours_end(check.ref.tenant_id, user_id, check.at)) is not None]
+        return max(ends, default=None)
+
     @activity.defn(name=NOTIFY)
     async def notify(self, step: Notify) -> int:
         """Send one consultation message to each audience through the notifications capability;
@@ -312,7 +325,9 @@ class ConsultationActivities:
         (per channel the capability adds `:<channel>`): a retried activity never sends twice. A
         reminder is dropped when the booking no longer starts at `expected_starts_at`. Messages
         that respect quiet hours (outcome asks, no-show, feedback, follow-up) are retried once the
-        reader's quiet hours end (`QuietHours`, with the delay); the others are urgent.
+        reader's quiet hours end (`QuietHours`, with the delay); the others are urgent. Reminders
+        far enough ahead wait out quiet hours in the workflow (`quiet_hours_end`), not here, so
+        the booking's lock is never held through the night.
         """
         async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
             booking = await self._booking(session, step.ref, lock=False)

@@ -141,6 +141,16 @@ def preferences_of(row: NotificationPreference | None, timezone: str) -> Prefere
         announcements=row.announcements, quiet_hours=quiet)
 
 
+def _zone_of(user: User, tenant: Tenant | None) -> str:
+    """The zone a person's quiet hours are read in: theirs, else their consultancy's."""
+    return user.timezone or (tenant.timezone if tenant else None) or "UTC"
+
+
+async def _preference_row(session: AsyncSession, user_id: uuid.UUID) -> NotificationPreference | None:
+    return (await session.execute(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id))).scalar_one_or_none()
+
+
 def _outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutcome:
     return ChannelOutcome(
         channel=Channel(row.channel), status=DeliveryStatus(row.status), delivery_id=row.id, provider=row.provider,
@@ -164,9 +174,8 @@ class Notifier:
             if user is None or user.tenant_id != request.tenant_id:
                 return None
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
-            timezone = user.timezone or (tenant.timezone if tenant else None) or "UTC"
-            prefs_row = (await session.execute(
-                select(NotificationPreference).where(NotificationPreference.user_id == user.id))).scalar_one_or_none()
+            timezone = _zone_of(user, tenant)
+            prefs_row = await _preference_row(session, user.id)
             tenant_settings = None
             overrides: dict[OverrideKey, TemplateText] = {}
             if request.tenant_id is not None:
@@ -182,6 +191,18 @@ class Notifier:
             return _Recipient(user=user, tenant=tenant, timezone=timezone, locale=user.locale or "en",
                               prefs=preferences_of(prefs_row, timezone), settings=tenant_settings,
                               overrides=overrides, existing=existing)
+
+    async def quiet_hours_end(self, tenant_id: uuid.UUID, user_id: uuid.UUID, at: datetime) -> datetime | None:
+        """When this person's quiet hours end, if `at` falls in them; None otherwise.
+
+        For a workflow that holds a message with its own timer (consultation reminders)."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(tenant_id)) as session:
+            user = await session.get(User, user_id)
+            if user is None or user.tenant_id != tenant_id:
+                return None
+            row = await _preference_row(session, user.id)
+            timezone = _zone_of(user, await session.get(Tenant, tenant_id))
+        return quiet_hours_end(at, preferences_of(row, timezone).quiet_hours)
 
     # -- sending -------------------------------------------------------------------------------------
     async def deliver(self, request: NotificationRequest) -> NotificationOutcome:

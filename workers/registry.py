@@ -48,7 +48,7 @@ def build_activities(
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
         reports.record_by_hand,
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
-        consultation.record_outcome, consultation.notify,
+        consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
     ]
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
@@ -41,10 +41,12 @@ with workflow.unsafe.imports_passed_through():
         CONFIRM,
         EXPIRE_HOLD,
         FEEDBACK_AFTER,
+        HOLDABLE_REMINDER_MINUTES,
         MAX_OUTCOME_ASKS,
         MOVE,
         NOTIFY,
         OUTCOME_ASK_EVERY,
+        QUIET_HOURS_END,
         RECORD_OUTCOME,
         WORKFLOW_TYPE,
         Audience,
@@ -67,18 +69,21 @@ with workflow.unsafe.imports_passed_through():
         PaymentConfirmed,
         PaymentFailed,
         PlannedReminder,
+        QuietCheck,
         RecordOutcome,
         ReminderSent,
         RescheduleRequest,
         StopFollowUps,
         describe_offset,
         planned_reminders,
+        reminder_hold_until,
     )
     from domain.bookings.policies import CancelledBy, reschedule_refusal
     from domain.payments.orders import RefundRequest, order_workflow_id
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
 TIMEOUT = timedelta(seconds=30)
+REMINDERS_WAIT_OUT_QUIET_HOURS = "reminders-wait-out-quiet-hours"  # workflow.patched id
 # Steps of the lifecycle retry until the database answers again.
 BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # A person is waiting for an update's answer: a few quick tries, then a clear refusal.
@@ -194,7 +199,28 @@ class ConsultationWorkflow:
                 except TimeoutError:
                     pass
             if due is not None:
+                if await self._held_for_quiet_hours(due):
+                    continue  # moved or ended while it waited: plan again
                 await self._send_reminder(due)
+
+    async def _held_for_quiet_hours(self, due: PlannedReminder) -> bool:
+        """Wait (a timer, outside the lock) until the readers' quiet hours end, for a reminder far
+        enough ahead; True if the booking moved or ended meanwhile. Nearer reminders never wait."""
+        if due.offset_minutes < HOLDABLE_REMINDER_MINUTES or not workflow.patched(REMINDERS_WAIT_OUT_QUIET_HOURS):
+            return False
+        quiet_end: datetime | None = await workflow.execute_activity(
+            QUIET_HOURS_END, QuietCheck(ref=self._ref, audience=BOTH, at=workflow.now()), result_type=datetime,
+            start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+        hold = reminder_hold_until(due.offset_minutes, self._state.starts_at, quiet_end)
+        if hold is None or hold <= workflow.now():
+            return False
+        self._moved = False
+        try:
+            await workflow.wait_condition(lambda: self._moved or self._status != BookingStatus.CONFIRMED,
+                                          timeout=hold - workflow.now())
+            return True
+        except TimeoutError:
+            return False
 
     async def _send_reminder(self, due: PlannedReminder) -> None:
         async with self._lock:

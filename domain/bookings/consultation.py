@@ -171,6 +171,23 @@ def planned_reminders(state: ConsultationState, offsets: list[int]) -> list[Plan
     return plan
 
 
+# Reminders this far ahead may wait out their readers' quiet hours (by the workflow's timer);
+# nearer ones ("in 1 hour") are urgent and go at once. A held reminder still goes out at least
+# REMINDER_LATEST_BEFORE ahead of the session, quiet hours or not.
+HOLDABLE_REMINDER_MINUTES = 180
+REMINDER_LATEST_BEFORE = timedelta(hours=1)
+
+
+def reminder_hold_until(offset_minutes: int, starts_at: datetime, quiet_hours_end: datetime | None) -> datetime | None:
+    """When a due reminder should go instead of now, or None to send it now.
+
+    `quiet_hours_end`: when the latest of its readers' quiet hours ends (None: nobody is in them).
+    """
+    if quiet_hours_end is None or offset_minutes < HOLDABLE_REMINDER_MINUTES:
+        return None
+    return min(quiet_hours_end, starts_at - REMINDER_LATEST_BEFORE)
+
+
 def describe_offset(minutes: int, language: str = "en") -> str:
     """How far ahead a reminder is, for its reader: "tomorrow", "in 1 hour"; Hindi "कल", "1 घंटे में"."""
     hindi = language == "hi"
@@ -272,12 +289,21 @@ class Notify(BaseModel):
     ics: str | None = Field(None, description="'request' or 'cancel': attach the booking as an invitation")
 
 
+class QuietCheck(BaseModel):
+    """Whose quiet hours to ask about (the booking's client and/or consultant), at which instant."""
+
+    ref: ConsultationRef
+    audience: list[Audience]
+    at: datetime
+
+
 CONFIRM = "consultation.confirm"
 EXPIRE_HOLD = "consultation.expire_hold"
 MOVE = "consultation.move"
 CANCEL = "consultation.cancel"
 RECORD_OUTCOME = "consultation.record_outcome"
 NOTIFY = "consultation.notify"
+QUIET_HOURS_END = "consultation.quiet_hours_end"
 
 
 # ApplicationError types the MOVE activity raises (the API maps them to problem types)

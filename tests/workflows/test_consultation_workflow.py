@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from booking_support import booking_row, load_booking, messages, next_hour, practice, templates
@@ -33,6 +34,7 @@ from domain.bookings.consultation import (
 from domain.bookings.ical import unfold
 from domain.bookings.policies import CancelledBy
 from models.bookings import Booking, RefundStatus
+from models.notifications import NotificationPreference
 from workers.registry import WORKFLOWS, build_activities, workflow_runner
 from workflows.consultation import ConsultationWorkflow
 
@@ -123,6 +125,33 @@ async def test_free_booking_from_confirmation_to_follow_up(env, sessionmaker):
     assert final.status == BookingStatus.COMPLETED
     assert final.follow_ups_sent == [FollowUp.FEEDBACK, FollowUp.FOLLOW_UP]
     assert [(r.offset_minutes, r.delivered) for r in final.reminders] == [(1440, True), (60, True)]
+
+
+async def test_a_reminder_in_quiet_hours_waits_for_them_to_end_and_a_near_one_does_not(env, sessionmaker):
+    p, booking_id, inp = await _booked(env, sessionmaker)
+    day_before = inp.starts_at - DAY
+    # The client's quiet hours: two hours either side of the day-before reminder, London wall clock.
+    # The 1-hour reminder, 23 hours later, falls in the next night's quiet hours too.
+    local = day_before.astimezone(ZoneInfo("Europe/London"))
+    async with scoped_session(sessionmaker, TenantScope.of(p.tenant_id)) as session:
+        session.add(NotificationPreference(tenant_id=p.tenant_id, user_id=p.client_id,
+                                           quiet_hours_start=(local - 2 * HOUR).time(),
+                                           quiet_hours_end=(local + 2 * HOUR).time()))
+    handle = await _start(env, inp)
+    await _settled(handle, BookingStatus.CONFIRMED)
+
+    await _until(env, day_before + HOUR)
+    assert await messages(sessionmaker, booking_id, "consultation.reminder.client") == []  # held, by a timer
+    await _until(env, day_before + 2 * HOUR + HOUR / 2)
+    assert len(await messages(sessionmaker, booking_id, "consultation.reminder.client")) == 1
+    await _until(env, inp.starts_at - HOUR / 2)
+    reminders = (await _state(handle)).reminders
+    # sent_at is the workflow's clock after the send activity: a few real milliseconds late
+    assert [(r.offset_minutes, r.sent_at.replace(second=0, microsecond=0)) for r in reminders] == [
+        (1440, day_before + 2 * HOUR),       # when the quiet hours ended
+        (60, inp.starts_at - HOUR),          # urgent: at its time, quiet hours or not
+    ]
+    assert len(await messages(sessionmaker, booking_id, "consultation.reminder.consultant")) == 2
 
 
 async def test_reschedule_moves_the_reminders_and_none_is_sent_for_the_old_time(env, sessionmaker):
