@@ -447,6 +447,16 @@ BUILTIN.update({
         "याद दिला दें: {{ client_name }} के साथ {{ offering_title }} {{ offset }}",
         "{{ client_name }} के साथ आपका {{ offering_title }} {{ offset }}, {{ when }} पर है।\n"
         "मीटिंग लिंक: {{ meeting_url }}\n"),
+    ("consultation.reminder.client", S, "en"): _t(
+        None, "{{ tenant_name }}: your {{ offering_title }} with {{ consultant_name }} is {{ offset }}, at "
+              "{{ when }}. Join: {{ meeting_url }}"),
+    ("consultation.reminder.client", S, "hi"): _t(
+        None, "{{ tenant_name }}: {{ consultant_name }} के साथ आपका {{ offering_title }} {{ offset }}, {{ when }} पर "
+              "है। जुड़ें: {{ meeting_url }}"),
+    ("consultation.reminder.consultant", S, "en"): _t(
+        None, "{{ offering_title }} with {{ client_name }} is {{ offset }}, at {{ when }}. Link: {{ meeting_url }}"),
+    ("consultation.reminder.consultant", S, "hi"): _t(
+        None, "{{ client_name }} के साथ {{ offering_title }} {{ offset }}, {{ when }} पर है। लिंक: {{ meeting_url }}"),
     ("consultation.rescheduled.client", E, "en"): _t(
         "Moved: {{ offering_title }} is now on {{ when }}",
         "Hello {{ client_name }},\n\nYour {{ offering_title }} with {{ consultant_name }} now takes place on "

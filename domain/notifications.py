@@ -246,8 +246,9 @@ _CONSULTATION_EVENTS = [
 for _event, _audience, _description, _urgent, _mandatory, _marketing in _CONSULTATION_EVENTS:
     register_event(EventSpec(
         f"consultation.{_event}.{_audience}", _description, _BOOKING_VARS, _BOOKING_SAMPLE,
-        (Channel.EMAIL, Channel.IN_APP), urgent=_urgent, mandatory=_mandatory, marketing=_marketing,
-        audience=_audience))
+        # Reminders go by SMS too (to a person with a phone number who has not turned SMS off).
+        (Channel.EMAIL, Channel.SMS, Channel.IN_APP) if _event == "reminder" else (Channel.EMAIL, Channel.IN_APP),
+        urgent=_urgent, mandatory=_mandatory, marketing=_marketing, audience=_audience))
 
 
 # -- payments (the Order workflow's messages; activities/payments/orders.py sends them) ---------------------

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from booking_support import booking_row, load_booking, messages, next_hour, practice, templates
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from support import poll_until
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
@@ -34,6 +35,7 @@ from domain.bookings.consultation import (
 from domain.bookings.ical import unfold
 from domain.bookings.policies import CancelledBy
 from models.bookings import Booking, RefundStatus
+from models.identity import User
 from models.notifications import NotificationPreference
 from workers.registry import WORKFLOWS, build_activities, workflow_runner
 from workflows.consultation import ConsultationWorkflow
@@ -134,6 +136,7 @@ async def test_a_reminder_in_quiet_hours_waits_for_them_to_end_and_a_near_one_do
     # The 1-hour reminder, 23 hours later, falls in the next night's quiet hours too.
     local = day_before.astimezone(ZoneInfo("Europe/London"))
     async with scoped_session(sessionmaker, TenantScope.of(p.tenant_id)) as session:
+        await session.execute(update(User).where(User.id == p.client_id).values(phone="+447700900123"))
         session.add(NotificationPreference(tenant_id=p.tenant_id, user_id=p.client_id,
                                            quiet_hours_start=(local - 2 * HOUR).time(),
                                            quiet_hours_end=(local + 2 * HOUR).time()))
@@ -143,7 +146,10 @@ async def test_a_reminder_in_quiet_hours_waits_for_them_to_end_and_a_near_one_do
     await _until(env, day_before + HOUR)
     assert await messages(sessionmaker, booking_id, "consultation.reminder.client") == []  # held, by a timer
     await _until(env, day_before + 2 * HOUR + HOUR / 2)
-    assert len(await messages(sessionmaker, booking_id, "consultation.reminder.client")) == 1
+    sent = await messages(sessionmaker, booking_id, "consultation.reminder.client")
+    assert sorted(m.channel for m in sent) == ["email", "sms"]  # a client with a phone gets the SMS too
+    [sms] = [m for m in sent if m.channel == "sms"]
+    assert sms.recipient == "+447700900123" and "tomorrow" in sms.body and len(sms.body) <= 320
     await _until(env, inp.starts_at - HOUR / 2)
     reminders = (await _state(handle)).reminders
     # sent_at is the workflow's clock after the send activity: a few real milliseconds late
