@@ -411,10 +411,11 @@ class ConsultationActivities:
 
     async def _confirmation(self, session: AsyncSession, booking: Booking, step: Notify, offering: Offering,
                             consultant: Consultant, client: User) -> tuple[UUID, str] | None:
-        """For the client's confirmation: the booking confirmation PDF (made once, stored as the
-        client's file) and a signed download link valid until the manage link expires. None for
-        other messages, or if the PDF cannot be made here (the message then goes without it)."""
-        if step.event != "confirmed" or Audience.CLIENT not in step.audience:
+        """For the client's confirmation or reschedule notice: the booking confirmation PDF for the
+        booking's current time (made once per time, stored as the client's file) and a signed
+        download link valid until the manage link expires. None for other messages, or if the
+        PDF cannot be made here (the message then goes without it)."""
+        if step.event not in ("confirmed", "rescheduled") or Audience.CLIENT not in step.audience:
             return None
         language = language_of(client.locale)
         tenant = await session.get(Tenant, booking.tenant_id)

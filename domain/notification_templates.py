@@ -461,12 +461,14 @@ BUILTIN.update({
         "Moved: {{ offering_title }} is now on {{ when }}",
         "Hello {{ client_name }},\n\nYour {{ offering_title }} with {{ consultant_name }} now takes place on "
         "{{ when }}.\nJoin here: {{ meeting_url }}\n\nManage your booking: {{ manage_url }}\n"
-        "The updated invitation is attached.\n"),
+        "The updated invitation is attached.\n"
+        "{% if confirmation_url %}Your updated booking confirmation (PDF): {{ confirmation_url }}\n{% endif %}"),
     ("consultation.rescheduled.client", E, "hi"): _t(
         "समय बदला: {{ offering_title }} अब {{ when }} को",
         "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ आपका {{ offering_title }} अब {{ when }} को "
         "होगा।\nयहाँ जुड़ें: {{ meeting_url }}\n\nअपनी बुकिंग सँभालें: {{ manage_url }}\n"
-        "नया निमंत्रण साथ में है।\n"),
+        "नया निमंत्रण साथ में है।\n"
+        "{% if confirmation_url %}बुकिंग की नई पुष्टि (PDF): {{ confirmation_url }}\n{% endif %}"),
     ("consultation.rescheduled.consultant", E, "en"): _t(
         "Moved: {{ offering_title }} with {{ client_name }} is now on {{ when }}",
         "{{ offering_title }} with {{ client_name }} was moved to {{ when }}.\nDetails: {{ dashboard_url }}\n"),

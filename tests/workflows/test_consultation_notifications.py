@@ -7,6 +7,7 @@ import io
 import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from booking_support import booking_row, messages, next_hour, practice
 from pypdf import PdfReader
@@ -17,7 +18,8 @@ from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.signed_links import DownloadLinks
 from core.storage import build_storage
-from domain.bookings.consultation import BookingStatus
+from domain.bookings.consultation import BookingStatus, RescheduleRequest
+from domain.bookings.policies import CancelledBy
 from models.files import StoredFile
 from models.identity import User
 from models.notifications import NotificationDelivery, NotificationTemplate
@@ -105,3 +107,28 @@ async def test_a_hindi_reading_client_gets_the_confirmation_in_hindi(env, sessio
     assert to_client.data["locale"] == "hi"
     [to_consultant] = await messages(sessionmaker, booking_id, "consultation.confirmed.consultant")
     assert to_consultant.subject.startswith("New booking:")  # the consultant reads English
+
+
+async def test_a_reschedule_links_a_new_confirmation_for_the_new_time(env, sessionmaker, settings):
+    p = await practice(sessionmaker)
+    booking_id, inp = await _confirmed(env, sessionmaker, p)
+    [confirmed] = await messages(sessionmaker, booking_id, "consultation.confirmed.client")
+    handle = env.client.get_workflow_handle(f"consultation-{booking_id}")
+    new_start = inp.starts_at + 2 * DAY
+    await handle.execute_update(ConsultationWorkflow.reschedule, RescheduleRequest(
+        starts_at=new_start, by=CancelledBy.CLIENT, actor_user_id=p.client_id, request_id="req-move"))
+    [moved] = await poll_until(lambda: messages(sessionmaker, booking_id, "consultation.rescheduled.client"),
+                               lambda found: len(found) == 1)
+    first, second = uuid.UUID(confirmed.data["confirmation_file_id"]), uuid.UUID(moved.data["confirmation_file_id"])
+    assert first != second and moved.data["confirmation_url"] in moved.body
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        stored = {f.id: f for f in (await session.execute(select(StoredFile).where(
+            StoredFile.id.in_([first, second])))).scalars()}
+    storage = build_storage(settings)
+    texts = {}
+    for file_id in (first, second):
+        pdf = await storage.get(stored[file_id].storage_key)
+        texts[file_id] = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
+    # London wall clock of each time, as the client reads it
+    old_day, new_day = (f"{t.astimezone(ZoneInfo('Europe/London')):%d %b %Y}" for t in (inp.starts_at, new_start))
+    assert old_day in texts[first] and new_day in texts[second] and new_day not in texts[first]
