@@ -484,6 +484,16 @@ BUILTIN.update({
         "रद्द: {{ offering_title }}, {{ when }}",
         "नमस्ते {{ client_name }},\n\n{{ consultant_name }} के साथ {{ when }} का आपका {{ offering_title }} "
         "रद्द हो गया है।{% if reason %}\nकारण: {{ reason }}{% endif %}\n{{ refund }}\n"),
+    ("consultation.refund_by_hand.consultant", E, "en"): _t(
+        "Refund to make by hand: {{ offering_title }} with {{ client_name }}",
+        "{{ offering_title }} with {{ client_name }} on {{ when }} was cancelled and its refund could not be "
+        "passed to the booking's order (it is closed).\n{{ refund }}\nPlease refund the client by hand. "
+        "The booking: {{ dashboard_url }}\n"),
+    ("consultation.refund_by_hand.consultant", E, "hi"): _t(
+        "हाथ से रिफ़ंड करें: {{ client_name }} के साथ {{ offering_title }}",
+        "{{ client_name }} के साथ {{ when }} का {{ offering_title }} रद्द हुआ, पर उसका रिफ़ंड बुकिंग के ऑर्डर "
+        "(जो बंद हो चुका है) तक नहीं पहुँच सका।\n{{ refund }}\nकृपया ग्राहक को हाथ से रिफ़ंड करें। बुकिंग: "
+        "{{ dashboard_url }}\n"),
     ("consultation.cancelled.consultant", E, "en"): _t(
         "Cancelled: {{ offering_title }} with {{ client_name }} on {{ when }}",
         "{{ offering_title }} with {{ client_name }} on {{ when }} is cancelled."

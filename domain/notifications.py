@@ -238,6 +238,8 @@ _CONSULTATION_EVENTS = [
     ("cancelled", "client", "The session is cancelled, with the refund due.", True, True, False),
     ("cancelled", "consultant", "The session is cancelled.", True, True, False),
     ("hold_expired", "client", "The payment did not come in time; the time was released.", True, True, False),
+    ("refund_by_hand", "consultant", "A cancelled booking's refund could not go through its order: make it by hand.",
+     True, True, False),
     ("outcome_needed", "consultant", "The session ended: record it completed or a no-show.", False, False, False),
     ("no_show", "client", "The client did not come.", False, False, False),
     ("feedback", "client", "A day after the session: how was it?", False, False, False),

@@ -420,6 +420,8 @@ class ConsultationWorkflow:
                 amount=terms.refund_due_minor, kind="cancellation_policy", key=f"cancel:{self._inp.booking_id}",
                 reason=f"consultation cancelled by the {by} ({terms.refund_percent} % under the booking's policy)",
                 requested_by=request.actor_user_id, cancellation_ref=str(self._inp.booking_id)))
+            if not self._state.refund_requested:  # the order is gone: a person must make the refund
+                await self._notify("refund-by-hand", "refund_by_hand", [Audience.CONSULTANT])
 
     async def _refund_unapplied(self, payment: PaymentConfirmed) -> None:
         """An order's payment that confirmed nothing goes back in full, once."""

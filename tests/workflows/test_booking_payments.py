@@ -181,6 +181,23 @@ async def test_cancelling_a_paid_booking_refunds_the_policys_amount_once(env, se
     assert (row.refund_due_minor, row.refund_status) == (PRICE // 2, BookingRefundStatus.REFUNDED)
 
 
+async def test_a_refund_its_order_can_no_longer_take_goes_to_the_consultant_to_make_by_hand(
+        env, sessionmaker, gateway):
+    b = await _paid_booking(env, sessionmaker, starts_in=3 * 24 * HOUR)
+    await _pay(b, gateway)
+    await _booking_becomes(b, BookingStatus.CONFIRMED, step="confirmed")
+    await _order_becomes(b, OrderStatus.FULFILLED)
+    await b.order.terminate("closed, as after its 180 days of taking refunds")
+    cancelled = await b.consultation.execute_update(ConsultationWorkflow.cancel, CancelRequest(
+        by=CancelledBy.CLIENT, actor_user_id=b.practice.client_id))
+    assert (cancelled.refund_due_minor, cancelled.refund_requested) == (PRICE, False)
+    await _booking_becomes(b, BookingStatus.CANCELLED, step="refund-by-hand")
+    [notice] = await messages(sessionmaker, b.booking_id, "consultation.refund_by_hand.consultant")
+    assert notice.recipient == b.practice.owner_email and "₹1,500.00" in notice.body
+    row = await load_booking(sessionmaker, b.booking_id)
+    assert (row.refund_due_minor, row.refund_status) == (PRICE, BookingRefundStatus.DUE)
+
+
 async def test_a_cancellation_without_refund_asks_for_nothing(env, sessionmaker, gateway):
     # 2 hours before the start: the default policy gives nothing back.
     b = await _paid_booking(env, sessionmaker, starts_in=2 * HOUR)
