@@ -12,6 +12,7 @@ in-app to the email text.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,6 +99,29 @@ def format_instant(value: datetime | str, timezone: str, locale: str = "en", sty
     if style == "date":
         return day
     return f"{day}, {clock}"
+
+
+# An order's status as a word in a sentence ("the order had expired"), per language.
+_ORDER_STATUS_WORDS: dict[str, dict[str, str]] = {
+    "hi": {"pending_payment": "भुगतान बाकी", "paid": "भुगतान हो चुका", "fulfilled": "पूरा",
+           "awaiting_fulfilment": "पूरा होना बाकी", "fulfilment_failed": "विफल", "needs_review": "जाँच में",
+           "expired": "समाप्त", "cancelled": "रद्द", "refunded": "रिफ़ंड"},
+}
+
+
+def order_notice_words(variables: dict[str, str], timezone: str, locale: str | None) -> dict[str, str]:
+    """An order notice's values for one reader: `status` (an order status code) as a word of
+    their language, `expires` (an ISO instant) on their clock. Other values are left as they are;
+    values already written out (notices from before this) pass through."""
+    lang = language_of(locale)
+    words = dict(variables)
+    if "status" in words:
+        code = words["status"]
+        words["status"] = _ORDER_STATUS_WORDS.get(lang, {}).get(code, code.replace("_", " "))
+    if words.get("expires"):
+        with contextlib.suppress(ValueError):  # already written out
+            words["expires"] = format_instant(datetime.fromisoformat(words["expires"]), timezone, lang)
+    return words
 
 
 @pass_context

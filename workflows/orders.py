@@ -208,7 +208,7 @@ class OrderWorkflow:
         elif result == PaymentResult.FAILED and self._state.status == OrderStatus.PENDING_PAYMENT:
             await self._notify("payment_failed", "client", f"payment-failed:{outcome.payment_id}",
                                reason=outcome.detail or "declined",
-                               expires=self._pay_by().strftime("%d %b %Y %H:%M UTC"))
+                               expires=self._pay_by().isoformat())  # on the reader's clock
 
     async def _close_unpaid(self, status: OrderStatus, reason: str) -> None:
         await self._activity(CLOSE_ORDER, CloseOrder(ref=self._ref, status=status, reason=reason))

@@ -33,6 +33,7 @@ from core.db import TenantScope, scoped_session
 from core.razorpay import GatewayCredentials, PaymentsNotConfigured
 from core.security import Keys
 from core.settings import Settings
+from domain.notification_templates import order_notice_words
 from domain.notifications import NotificationOutcome, NotificationRequest
 from domain.payments.money import format_amount
 from domain.payments.orders import (
@@ -392,7 +393,8 @@ class PaymentActivities:
                 dedupe_key=f"{notice.ref.workflow_id}:{notice.step}:{user.id}", tenant_id=order.tenant_id,
                 recipient_user_id=user.id, event=notice.event, at=attempt_time(),
                 variables={"full_name": user.full_name, "tenant_name": tenant.name if tenant else "",
-                           "order_ref": str(order.id)[:8], **notice.variables},
+                           "order_ref": str(order.id)[:8],
+                           **order_notice_words(notice.variables, _zone(user, tenant), user.locale)},
                 data={"order_id": str(order.id)}) for user in recipients]
         # Sent outside the order's transaction: no lock is held while a provider answers.
         return sum([_sent_now(await deliver_or_retry(self.notifier, request)) for request in requests])
@@ -593,3 +595,7 @@ def _uuid_or_none(text: str | None) -> uuid.UUID | None:
         return uuid.UUID(text) if text else None
     except ValueError:
         return None
+
+
+def _zone(user: User, tenant: Tenant | None) -> str:
+    return user.timezone or (tenant.timezone if tenant else None) or "UTC"
