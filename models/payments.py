@@ -136,6 +136,8 @@ class Order(IdMixin, TimestampMixin, TenantOwned, Base):
     gst_mode: Mapped[str] = mapped_column(String(16))
     gst_rate_bp: Mapped[int] = mapped_column(Integer)
     gstin: Mapped[str | None] = mapped_column(String(15))
+    # The buyer's state code (as a GSTIN starts); None: the consultancy's own state (CGST + SGST).
+    place_of_supply: Mapped[str | None] = mapped_column(String(2))
     coupon_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coupons.id", ondelete="SET NULL"))
     coupon_code: Mapped[str | None] = mapped_column(String(40))
     expires_at: Mapped[datetime]

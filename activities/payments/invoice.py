@@ -50,14 +50,19 @@ def invoice_context(*, order: Any, lines: list[Any], seller: dict[str, Any], buy
 
     gst = order.gst_mode != "none" and order.gst_rate_bp > 0
     seller = dict(seller)
-    seller["state"] = STATE_CODES.get((seller.get("gstin") or "")[:2])
+    seller_state = (seller.get("gstin") or "")[:2]
+    seller["state"] = STATE_CODES.get(seller_state)
+    supply = getattr(order, "place_of_supply", None)
+    # Across states the whole tax is IGST; within the seller's state it splits into CGST + SGST.
+    inter_state = gst and bool(supply) and bool(seller["state"]) and supply != seller_state
     return {
         "invoice_title": "Tax invoice" if gst and seller.get("gstin") else "Invoice",
         "invoice_number": number, "issued_on": issued_on.strftime("%d %b %Y"),
         "seller": seller, "buyer": buyer, "gst": gst, "gst_mode": order.gst_mode,
         "gst_rate": _percent(order.gst_rate_bp), "half_rate": _percent(order.gst_rate_bp // 2),
-        # Intra-state supply (CGST + SGST) is assumed; inter-state (IGST) needs the buyer's state.
-        "split": gst and order.gst_rate_bp % 2 == 0,
+        "place_of_supply": f"{STATE_CODES[supply]} ({supply})" if supply in STATE_CODES else None,
+        "igst": money(order.tax) if inter_state else "",
+        "split": gst and not inter_state and order.gst_rate_bp % 2 == 0,
         "cgst": money(order.tax // 2), "sgst": money(order.tax - order.tax // 2),
         "lines": [{"description": line.description, "quantity": line.quantity, "unit": money(line.unit_amount),
                    "discount": money(line.discount), "taxable": money(line.taxable), "tax": money(line.tax),

@@ -178,6 +178,10 @@ class OrderCreate(Strict):
     use_wallet: bool = Field(False, description="pay what the client's wallet holds first")
     wallet_amount: PositiveMoney | None = Field(None, description="at most this much from the wallet")
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    place_of_supply: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = Field(
+        None, description="the client's state code (two digits, as a GSTIN starts: 29 Karnataka); another state "
+                          "than the consultancy's GSTIN makes the tax IGST instead of CGST + SGST. Default: "
+                          "the consultancy's own state")
 
 
 class OrderLineOut(BaseModel):
@@ -236,6 +240,7 @@ class OrderOut(BaseModel):
     gst_mode: GstMode
     gst_rate_bp: int
     gstin: str | None
+    place_of_supply: str | None = None
     coupon_code: str | None
     expires_at: datetime
     gateway_order_id: str | None

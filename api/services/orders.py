@@ -20,6 +20,7 @@ from api.problems import COUPON_NOT_APPLICABLE, INSUFFICIENT_WALLET, NOT_FOUND, 
 from api.schemas.payments import OrderOut, order_out
 from api.state import AppState
 from api.workflow_starts import start_after_commit
+from domain.payments.gstin import STATE_CODES
 from domain.payments.orders import FulfilmentLine, OrderInput, order_workflow_id
 from domain.payments.pricing import (
     CouponKind,
@@ -64,6 +65,7 @@ class NewOrder:
     # Pay by then rather than within the tenant's payment window (a booking's hold: an order
     # must not outlive what it pays for, or the client could pay for a slot already released).
     pay_by: datetime | None = None
+    place_of_supply: str | None = None  # the buyer's state code; None: the consultancy's own state
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -82,6 +84,9 @@ async def create_order(session: AsyncSession, tenant: Tenant, new: NewOrder) -> 
     client = await session.get(User, new.client_id)
     if client is None or client.tenant_id != tenant.id or client.role != Role.CLIENT:
         raise Problem(NOT_FOUND, "this consultancy has no client with this id", field="client_id")
+    if new.place_of_supply is not None and new.place_of_supply not in STATE_CODES:
+        raise Problem(VALIDATION, f"{new.place_of_supply!r} is not an Indian state code (two digits, as a GSTIN "
+                      "starts: 27 Maharashtra, 29 Karnataka)", field="place_of_supply")
     setup = await payment_settings(session, tenant.id)
     currency = new.currency or (setup.currency if setup else "INR")
     gst_mode = GstMode(setup.gst_mode) if setup else GstMode.NONE
@@ -123,7 +128,8 @@ async def create_order(session: AsyncSession, tenant: Tenant, new: NewOrder) -> 
         gst_mode=gst_mode.value, gst_rate_bp=gst_rate,
         gstin=setup.gstin if setup and gst_mode != GstMode.NONE else None,
         coupon_id=coupon.id if coupon else None, coupon_code=coupon.code if coupon else None,
-        expires_at=new.now + window, created_by=new.created_by, note=new.note, wallet_released=False,
+        place_of_supply=new.place_of_supply, expires_at=new.now + window, created_by=new.created_by, note=new.note,
+        wallet_released=False,
     )
     session.add(order)
     await session.flush()

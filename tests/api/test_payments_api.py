@@ -54,6 +54,29 @@ async def post_delivery(client, delivery, path: str = WEBHOOK):
     return await client.post(path, content=delivery.body, headers=delivery.headers)
 
 
+async def test_a_sale_to_another_state_is_invoiced_with_igst(client, sessionmaker, gateway):
+    owner, buyer = await shop(client, sessionmaker)
+    assert (await client.put("/api/v1/payments/settings", headers=owner.headers(), json={
+        "gst_mode": "exclusive", "gst_rate_bp": 1800, "gstin": GSTIN})).status_code == 200  # Maharashtra, 27
+    refused = await client.post("/api/v1/orders", headers=owner.headers(), json={
+        "client_id": buyer.user_id, "place_of_supply": "99",
+        "lines": [{"kind": "product", "description": "Annual report", "unit_amount": 100_000}]})
+    assert_problem(refused, 422, "validation", "place_of_supply")
+    assert (await client.get("/api/v1/orders", headers=owner.headers())).json()["items"] == []  # nothing made
+
+    order = await order_for(client, owner, buyer, {"kind": "product", "description": "Annual report",
+                                                   "unit_amount": 100_000}, place_of_supply="29")
+    assert order["place_of_supply"] == "29" and (order["tax"], order["total"]) == (18_000, 118_000)
+    info = await checkout(client, buyer, order["id"])
+    paid = gateway.pay(info["gateway_order_id"])
+    assert (await client.post(f"/api/v1/orders/{order['id']}/payment", headers=buyer.headers(),
+                              json=paid)).status_code == 202
+    await order_status(client, buyer.headers(), order["id"], "awaiting_fulfilment")
+    html = (await client.get(f"/api/v1/orders/{order['id']}/invoice", headers=buyer.headers())).text
+    assert "IGST 18%" in html and "₹180.00" in html and "CGST" not in html and "SGST" not in html
+    assert "Place of supply: Karnataka (29)" in html
+
+
 async def test_an_order_paid_through_checkout_is_verified_fulfilled_and_invoiced(client, sessionmaker, gateway,
                                                                                temporal_client):
     owner, buyer = await shop(client, sessionmaker)
@@ -81,6 +104,7 @@ async def test_an_order_paid_through_checkout_is_verified_fulfilled_and_invoiced
 
     html = await client.get(f"/api/v1/orders/{order['id']}/invoice", headers=buyer.headers())
     assert html.status_code == 200 and "Tax invoice" in html.text and GSTIN in html.text
+    assert "CGST 9%" in html.text and "SGST 9%" in html.text and "IGST" not in html.text  # within Maharashtra
     pdf = await client.get(f"/api/v1/orders/{order['id']}/invoice?format=pdf", headers=buyer.headers())
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     [receipt] = [m for m in await outbox_for(sessionmaker, buyer.email) if m.template == "payment_receipt"]
