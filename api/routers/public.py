@@ -186,6 +186,14 @@ async def link_booking(link_token: str, session: Session, state: State) -> Publi
     return await _public_booking(session, booking)
 
 
+@router.get("/booking-links/{link_token}/checkout", response_model=PublicBookingOut)
+async def link_checkout_page(link_token: str, session: Session, state: State) -> PublicBookingOut:
+    """The emailed "Pay now" link opened in a browser: the booking and what is due (`can_pay`,
+    `amount_due_minor`, `hold_expires_at`). POST the same address to start Razorpay Checkout."""
+    _, booking = await booking_from_link(session, state, link_token)
+    return await _public_booking(session, booking)
+
+
 @router.post("/booking-links/{link_token}/checkout", response_model=CheckoutOut)
 async def link_checkout(link_token: str, session: Session, state: State, client: Temporal) -> CheckoutOut:
     """A client without an account pays their held booking: what Razorpay Checkout needs (key id,

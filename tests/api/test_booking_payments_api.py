@@ -166,6 +166,8 @@ async def test_a_guest_pays_a_held_booking_with_its_signed_link(client, sessionm
     shown = (await client.get(manage_path)).json()
     assert (shown["status"], shown["order_id"], shown["order_status"], shown["amount_due_minor"], shown["currency"],
             shown["can_pay"]) == ("held", booking["order_id"], "pending_payment", PRICE, "INR", True)
+    # The emailed link, clicked (a GET), shows what is due rather than "method not allowed".
+    assert (await client.get(checkout_path)).json() == shown
 
     async def checkout_status():
         return (await client.post(checkout_path)).status_code
