@@ -204,13 +204,16 @@ class ConsultationWorkflow:
                 await self._send_reminder(due)
 
     async def _held_for_quiet_hours(self, due: PlannedReminder) -> bool:
-        """Wait (a timer, outside the lock) until the readers' quiet hours end, for a reminder far
-        enough ahead; True if the booking moved or ended meanwhile. Nearer reminders never wait."""
+        """Wait (a timer, outside the lock) until the client's quiet hours end, for a reminder far
+        enough ahead; True if the booking moved or ended meanwhile. Nearer reminders never wait.
+
+        The client's hours decide: the consultant's reminder is about their own working day, and
+        waiting for the later of two people's mornings could push the client's into their night."""
         if due.offset_minutes < HOLDABLE_REMINDER_MINUTES or not workflow.patched(REMINDERS_WAIT_OUT_QUIET_HOURS):
             return False
+        check = QuietCheck(ref=self._ref, audience=[Audience.CLIENT], at=workflow.now())
         quiet_end: datetime | None = await workflow.execute_activity(
-            QUIET_HOURS_END, QuietCheck(ref=self._ref, audience=BOTH, at=workflow.now()), result_type=datetime,
-            start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+            QUIET_HOURS_END, check, result_type=datetime, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
         hold = reminder_hold_until(due.offset_minutes, self._state.starts_at, quiet_end)
         if hold is None or hold <= workflow.now():
             return False

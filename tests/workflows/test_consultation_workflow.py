@@ -140,6 +140,11 @@ async def test_a_reminder_in_quiet_hours_waits_for_them_to_end_and_a_near_one_do
         session.add(NotificationPreference(tenant_id=p.tenant_id, user_id=p.client_id,
                                            quiet_hours_start=(local - 2 * HOUR).time(),
                                            quiet_hours_end=(local + 2 * HOUR).time()))
+        # The consultant's own quiet hours end later: they do not push the client's reminder.
+        theirs = day_before.astimezone(ZoneInfo("Asia/Kolkata"))
+        session.add(NotificationPreference(tenant_id=p.tenant_id, user_id=p.owner_id,
+                                           quiet_hours_start=(theirs - 2 * HOUR).time(),
+                                           quiet_hours_end=(theirs + 5 * HOUR).time()))
     handle = await _start(env, inp)
     await _settled(handle, BookingStatus.CONFIRMED)
 
