@@ -141,7 +141,7 @@ def preferences_of(row: NotificationPreference | None, timezone: str) -> Prefere
         announcements=row.announcements, quiet_hours=quiet)
 
 
-def _zone_of(user: User, tenant: Tenant | None) -> str:
+def zone_of(user: User, tenant: Tenant | None) -> str:
     """The zone a person's quiet hours are read in: theirs, else their consultancy's."""
     return user.timezone or (tenant.timezone if tenant else None) or "UTC"
 
@@ -174,7 +174,7 @@ class Notifier:
             if user is None or user.tenant_id != request.tenant_id:
                 return None
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
-            timezone = _zone_of(user, tenant)
+            timezone = zone_of(user, tenant)
             prefs_row = await _preference_row(session, user.id)
             tenant_settings = None
             overrides: dict[OverrideKey, TemplateText] = {}
@@ -201,7 +201,7 @@ class Notifier:
             if user is None or user.tenant_id != tenant_id:
                 return None
             row = await _preference_row(session, user.id)
-            timezone = _zone_of(user, await session.get(Tenant, tenant_id))
+            timezone = zone_of(user, await session.get(Tenant, tenant_id))
         return quiet_hours_end(at, preferences_of(row, timezone).quiet_hours)
 
     # -- sending -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.notifications import Notifier, attempt_time, deliver_or_retry
+from activities.notifications import Notifier, attempt_time, deliver_or_retry, zone_of
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
@@ -80,14 +80,14 @@ class ReportDeliveryActivities:
             raise ApplicationError(f"user {user_id} no longer exists", non_retryable=True)
         return user
 
-    async def _send(self, *, key: str, tenant_id: UUID, to: User, event: str, variables: dict[str, Any],
+    async def _send(self, *, key: str, tenant_id: UUID, to: UUID, event: str, variables: dict[str, Any],
                     data: dict[str, Any]) -> bool:
         """Email and in-app through the notifications capability (the reader's language, the
         consultancy's wording, preferences, the delivery log); True if some channel was sent now
         (False when an earlier attempt had sent everything). Quiet hours: the activity is retried
         when they end (`QuietHours`)."""
         outcome = await deliver_or_retry(self.notifier, NotificationRequest(
-            dedupe_key=key, tenant_id=tenant_id, recipient_user_id=to.id, event=event, variables=variables,
+            dedupe_key=key, tenant_id=tenant_id, recipient_user_id=to, event=event, variables=variables,
             data=data, at=attempt_time()))
         return any(c.channel in outcome.sent_on and not c.already_done for c in outcome.channels)
 
@@ -135,16 +135,13 @@ class ReportDeliveryActivities:
             client = await self._person(session, delivery.client_id)
             variables = {
                 "full_name": consultant.full_name, "client_name": client.full_name, "title": delivery.title,
-                "due": format_instant(delivery.due_at, consultant.timezone or tenant.timezone,
-                                      language_of(consultant.locale)),
+                "due": format_instant(delivery.due_at, zone_of(consultant, tenant), language_of(consultant.locale)),
                 "link": f"{self.settings.public_base_url}/api/v1/report-deliveries/{delivery.id}",
             }
             consultant_id, tenant_id, delivery_id = consultant.id, tenant.id, delivery.id
         # The message leaves outside the row's transaction (no lock held while a provider answers);
         # its dedupe key makes a retry harmless.
-        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
-            to = await self._person(session, consultant_id)
-        sent = await self._send(key=f"{ref.workflow_id}:alert:{alert.kind}", tenant_id=tenant_id, to=to,
+        sent = await self._send(key=f"{ref.workflow_id}:alert:{alert.kind}", tenant_id=tenant_id, to=consultant_id,
                                 event=f"report_{alert.kind}", variables=variables,
                                 data={"delivery_id": str(delivery_id), "link": variables["link"]})
         async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
@@ -175,13 +172,11 @@ class ReportDeliveryActivities:
             token = self.links.token(file_id=file_id, tenant_id=tenant.id, user_id=client.id, expires_at=expires)
             link = download_url(self.settings, file_id, token)
             variables = {"full_name": client.full_name, "tenant_name": tenant.name, "title": delivery.title,
-                         "link": link, "expires": format_instant(expires, client.timezone or tenant.timezone,
+                         "link": link, "expires": format_instant(expires, zone_of(client, tenant),
                                                                  language_of(client.locale))}
             data = {"delivery_id": str(delivery.id), "file_id": str(file_id), "link": link}
             client_id, tenant_id = client.id, tenant.id
-        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
-            to = await self._person(session, client_id)
-        await self._send(key=f"{ref.workflow_id}:deliver", tenant_id=tenant_id, to=to, event="report_delivered",
+        await self._send(key=f"{ref.workflow_id}:deliver", tenant_id=tenant_id, to=client_id, event="report_delivered",
                          variables=variables, data=data)
         async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
             delivery, _ = await self._load(session, ref)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.notifications import Notifier, attempt_time, deliver_or_retry
+from activities.notifications import Notifier, attempt_time, deliver_or_retry, zone_of
 from activities.payments.invoice import (
     invoice_context,
     invoice_number,
@@ -394,7 +394,7 @@ class PaymentActivities:
                 recipient_user_id=user.id, event=notice.event, at=attempt_time(),
                 variables={"full_name": user.full_name, "tenant_name": tenant.name if tenant else "",
                            "order_ref": str(order.id)[:8],
-                           **order_notice_words(notice.variables, _zone(user, tenant), user.locale)},
+                           **order_notice_words(notice.variables, zone_of(user, tenant), user.locale)},
                 data={"order_id": str(order.id)}) for user in recipients]
         # Sent outside the order's transaction: no lock is held while a provider answers.
         return sum([_sent_now(await deliver_or_retry(self.notifier, request)) for request in requests])
@@ -595,7 +595,3 @@ def _uuid_or_none(text: str | None) -> uuid.UUID | None:
         return uuid.UUID(text) if text else None
     except ValueError:
         return None
-
-
-def _zone(user: User, tenant: Tenant | None) -> str:
-    return user.timezone or (tenant.timezone if tenant else None) or "UTC"

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.messages import render_message
 from domain.notification_templates import (
     BUILTIN,
     LANGUAGES,
@@ -126,11 +125,13 @@ def test_lookup_prefers_the_readers_language_then_the_tenants_override():
 
 
 def test_the_spines_messages_keep_their_words():
-    message = render_message("onboarding_rejected", {"full_name": "A", "tenant_name": "T", "reason": "no papers"})
+    def email(event: str, variables: dict) -> object:
+        return render_template(BUILTIN[(event, Channel.EMAIL, "en")], variables, timezone="UTC", locale="en")
+    message = email("onboarding_rejected", {"full_name": "A", "tenant_name": "T", "reason": "no papers"})
     assert message.subject == "About your application for T"
     assert "We could not approve T: no papers" in message.body
-    assert render_message("onboarding_pending_admin", {"count": 2, "tenant_name": "T", "tenant_slug": "t",
-                                                       "since": "x", "link": "y"}).subject == (
+    assert email("onboarding_pending_admin", {"count": 2, "tenant_name": "T", "tenant_slug": "t",
+                                              "since": "x", "link": "y"}).subject == (
         "2 consultancies waiting for approval")
 
 
