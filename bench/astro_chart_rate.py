@@ -6,7 +6,7 @@ ephemeris alone costs for the same instants: swe.calc_ut for Sun..Saturn and the
 arithmetic) plus one swe.houses_ex, with the sidereal mode set once. Prints figures; asserts
 nothing.
 
-    cd /work/wt-astro && /work/main/.venv/bin/python bench/astro_chart_rate.py [seconds]
+    .venv/bin/python bench/astro_chart_rate.py [seconds]
 """
 
 from __future__ import annotations

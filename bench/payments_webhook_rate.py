@@ -9,7 +9,7 @@ tenth of the deliveries repeat an earlier event, as Razorpay's at-least-once del
 Also prints the rate of the ingest function alone, without HTTP. Prints figures; asserts
 nothing but correctness.
 
-    /work/main/.venv/bin/python bench/payments_webhook_rate.py [events per round] [connections] [rounds] [API processes]
+    .venv/bin/python bench/payments_webhook_rate.py [events per round] [connections] [rounds] [API processes]
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@
    Workflow starts stay in the transactional outbox (no Temporal here): what is measured is
    the booking transaction with its exclusion constraint.
 
-    cd /work/wt-book && /work/main/.venv/bin/python bench/slots_bench.py [--quick]
+    .venv/bin/python bench/slots_bench.py [--quick]
 """
 
 from __future__ import annotations
