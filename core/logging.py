@@ -50,5 +50,6 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "httpx", "alembic", "temporalio.activity", "temporalio.workflow"):
+    for noisy in ("uvicorn.access", "httpx", "alembic", "temporalio.activity", "temporalio.workflow",
+                  "weasyprint", "fontTools"):  # a line per layout step and per font subset otherwise
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

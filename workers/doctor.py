@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from activities.documents.pdf import fonts_available
 from core.db import make_engine
 from core.redis import make_redis
 from core.settings import Settings
@@ -11,13 +12,25 @@ from core.temporal import connect_temporal
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 
+def pdf_rendering() -> tuple[bool, str]:
+    """Can this machine make PDFs (WeasyPrint with Pango, HarfBuzz, fontconfig)? (ok, why not)."""
+    from activities.documents.pdf import PdfUnavailableError, render_pdf_html
+
+    try:
+        render_pdf_html("<p>doctor</p>")
+    except PdfUnavailableError as exc:
+        return False, str(exc).splitlines()[0]
+    return True, ""
+
+
 async def run_doctor(settings: Settings) -> int:
     problems = 0
 
-    def report(ok: bool, what: str, hint: str = "") -> None:
+    def report(ok: bool, what: str, hint: str = "", *, warning_only: bool = False) -> None:
         nonlocal problems
-        problems += not ok
-        print(f"[{'ok' if ok else '!!'}] {what}" + (f"\n     {hint}" if hint and not ok else ""))
+        problems += not ok and not warning_only
+        mark = "ok" if ok else "--" if warning_only else "!!"
+        print(f"[{mark}] {what}" + (f"\n     {hint}" if hint and not ok else ""))
 
     engine = make_engine(settings.database_url, 1)
     try:
@@ -59,6 +72,15 @@ async def run_doctor(settings: Settings) -> int:
                f"missing {', '.join(missing)}: run `muhurta migrate`")
     except Exception as exc:
         report(False, "Temporal reachable", f"{type(exc).__name__}: {exc}")
+
+    pdf_ok, why = pdf_rendering()
+    report(pdf_ok, "PDF rendering (chart reports, invoices, booking confirmations)",
+           f"{why}; install Pango >= 1.44, HarfBuzz and fontconfig (Debian/Ubuntu: apt install "
+           "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1), as the Dockerfile does")
+    fonts = fonts_available()
+    report(fonts.get("Noto Sans Devanagari", False), "Devanagari font for Hindi documents",
+           "Hindi text in PDFs shows as empty boxes: install fonts-noto-core (Latin text renders with "
+           "DejaVu Sans)", warning_only=True)
 
     if settings.is_production:
         report(settings.jwt_secret is not None and settings.encryption_keys is not None,

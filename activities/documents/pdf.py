@@ -51,7 +51,11 @@ def render_html(template_name: str, context: Mapping[str, Any]) -> str:
 
 def render_pdf(template_name: str, context: Mapping[str, Any]) -> bytes:
     """The template rendered with `context`, as PDF bytes."""
-    html = render_html(template_name, context)
+    return render_pdf_html(render_html(template_name, context))
+
+
+def render_pdf_html(html: str) -> bytes:
+    """HTML (with the templates folder as its base URL) as PDF bytes."""
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: Pango or its friends missing
