@@ -1,7 +1,7 @@
 """Invoices: the financial-year series, gap-free numbers, and the document (HTML, and PDF via WeasyPrint).
 
-Once the shared renderer (`activities/documents/pdf.py: render_pdf(template_name, context)`)
-is merged, `render_invoice_pdf` can delegate to it; the HTML stays the stored original.
+The HTML is the stored original; its PDF goes through the shared renderer
+(`activities/documents/pdf.py`), which serialises WeasyPrint across threads.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from activities.documents.pdf import PdfUnavailableError, render_pdf_html
 from domain.payments.gstin import STATE_CODES
 from domain.payments.money import format_amount
 
@@ -82,9 +83,7 @@ def render_invoice_html(context: dict[str, Any]) -> str:
 def render_invoice_pdf(html: str) -> bytes | None:
     """The PDF of the invoice, or None if WeasyPrint cannot run here (the HTML is kept anyway)."""
     try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as exc:  # missing system libraries (pango)
+        return render_pdf_html(html)
+    except PdfUnavailableError as exc:  # missing system libraries (pango)
         log.warning("invoice PDF not rendered: %s", exc)
         return None
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
