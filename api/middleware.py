@@ -26,6 +26,8 @@ from api.problems import (
 )
 from api.state import AppState
 from core.logging import request_id_var
+from core.security import Keys
+from domain.housekeeping import IDEMPOTENCY_KEEP
 from models.platform import IdempotencyRecord
 
 log = logging.getLogger("muhurta.access")
@@ -80,7 +82,8 @@ class IdempotencyMiddleware:
     caller: the signed-in user, or for anonymous calls the tenant named by the request. Reusing
     a key with another method, path or body is an error; a repeat that arrives while the first
     is still running gets a 409 to retry. Server errors and 429s are not recorded, so a retry
-    after them runs again.
+    after them runs again. A key protects its request for a day (`IDEMPOTENCY_KEEP`); the answer
+    is stored encrypted (it may carry tokens) and the hourly Housekeeping workflow deletes it.
     """
 
     STALE_AFTER = timedelta(seconds=60)
@@ -114,7 +117,7 @@ class IdempotencyMiddleware:
                 await _send_problem(send, IDEMPOTENCY_IN_PROGRESS, None, "Idempotency-Key",
                                     headers=[(b"retry-after", b"1")])
             else:
-                await _replay(send, record)
+                await _replay(send, record, state.keys)
             return
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": bytearray()}
@@ -159,6 +162,11 @@ class IdempotencyMiddleware:
                 .where(IdempotencyRecord.scope == caller, IdempotencyRecord.key == key)
                 .with_for_update()
             )).scalar_one()
+            if record.created_at < now - IDEMPOTENCY_KEEP:
+                # expired, not yet purged: the key is free again
+                record.fingerprint, record.created_at, record.updated_at = fingerprint, now, now
+                record.status_code = record.response_headers = record.response_body = record.completed_at = None
+                return None
             stale = record.completed_at is None and record.updated_at < now - self.STALE_AFTER
             if stale and record.fingerprint == fingerprint:
                 # the first attempt died mid-way: this one takes over
@@ -182,7 +190,7 @@ class IdempotencyMiddleware:
                 update(IdempotencyRecord).where(*where).values(
                     status_code=status,
                     response_headers=headers,
-                    response_body=bytes(captured["body"]).decode("utf-8", errors="replace"),
+                    response_body=state.keys.encrypt(bytes(captured["body"]).decode("utf-8", errors="replace")),
                     completed_at=datetime.now(UTC),
                 )
             )
@@ -209,8 +217,8 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _replay(send: Send, record: IdempotencyRecord) -> None:
-    body = (record.response_body or "").encode()
+async def _replay(send: Send, record: IdempotencyRecord, keys: Keys) -> None:
+    body = keys.decrypt(record.response_body).encode() if record.response_body else b""
     headers = [(k.encode(), v.encode()) for k, v in (record.response_headers or {}).items()]
     headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
     await send({"type": "http.response.start", "status": record.status_code, "headers": headers})

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,7 +41,7 @@ class IdempotencyRecord(TimestampMixin, Base):
     """
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("scope", "key"),)
+    __table_args__ = (UniqueConstraint("scope", "key"), Index("ix_idempotency_records_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     scope: Mapped[str] = mapped_column(String(200))
@@ -49,7 +49,7 @@ class IdempotencyRecord(TimestampMixin, Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
-    response_body: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str | None] = mapped_column(Text)  # Fernet-encrypted: it may carry tokens
     completed_at: Mapped[datetime | None]
 
 

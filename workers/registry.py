@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.consultation import ConsultationActivities
+from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
@@ -17,6 +18,7 @@ from core.security import Keys
 from core.settings import Settings
 from workflows.consultation import ConsultationWorkflow
 from workflows.fulfilment import configure_fulfilment
+from workflows.housekeeping import HousekeepingWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
@@ -25,7 +27,7 @@ from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
-    OrderWorkflow, ReconciliationWorkflow,
+    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -50,6 +52,7 @@ def build_activities(
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
         consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
+        HousekeepingActivities(sessionmaker).purge_idempotency_records,
     ]
 
 

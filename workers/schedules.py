@@ -17,6 +17,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from domain.housekeeping import HOUSEKEEPING_EVERY, HOUSEKEEPING_SCHEDULE_ID, HousekeepingInput
 from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileInput
 
 log = logging.getLogger(__name__)
@@ -32,14 +33,28 @@ def reconciliation_schedule(task_queue: str) -> Schedule:
     )
 
 
+def housekeeping_schedule(task_queue: str) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            "Housekeeping", HousekeepingInput(), id=HOUSEKEEPING_SCHEDULE_ID, task_queue=task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=HOUSEKEEPING_EVERY)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_schedules(client: Client, task_queue: str) -> None:
-    """Create the payments reconciliation schedule, or bring an existing one up to date."""
-    schedule = reconciliation_schedule(task_queue)
+    """Create the payments reconciliation and housekeeping schedules, or bring them up to date."""
+    for schedule_id, schedule in ((RECONCILE_SCHEDULE_ID, reconciliation_schedule(task_queue)),
+                                  (HOUSEKEEPING_SCHEDULE_ID, housekeeping_schedule(task_queue))):
+        await _ensure(client, schedule_id, schedule)
+
+
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> None:
     try:
-        await client.create_schedule(RECONCILE_SCHEDULE_ID, schedule)
-        log.info("created schedule %s", RECONCILE_SCHEDULE_ID)
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %s", schedule_id)
     except ScheduleAlreadyRunningError:
         async def replace(current: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(RECONCILE_SCHEDULE_ID).update(replace)
+        await client.get_schedule_handle(schedule_id).update(replace)

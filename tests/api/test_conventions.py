@@ -4,12 +4,15 @@ tenant resolution, health and readiness."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from support import active_consultancy, assert_problem, register_client
 
 from core.db import TenantScope, scoped_session
+from domain.housekeeping import IDEMPOTENCY_KEEP
 from models.identity import Role, User
+from models.platform import IdempotencyRecord
 
 
 async def test_health_and_ready(client):
@@ -153,3 +156,28 @@ async def test_platform_hosts_name_no_tenant(client):
         response = await client.post("/api/v1/auth/login", headers={"Host": host},
                                      json={"email": "nobody@example.com", "password": "whatever-password"})
         assert_problem(response, 401, "invalid-credentials")
+
+
+async def test_stored_answers_are_encrypted_and_a_key_expires_after_a_day(client, sessionmaker):
+    """A sign-up's answer carries tokens: the replay store keeps it encrypted, and for a day only."""
+    signup = {"business_name": "Keyed Consultancy", "slug": "keyed", "full_name": "Keyed Owner",
+              "email": "owner@keyed.example.com", "password": "a-long-enough-passphrase-42",
+              "timezone": "Asia/Kolkata"}
+    headers = {"Idempotency-Key": "signup-once"}
+    first = await client.post("/api/v1/auth/signup", json=signup, headers=headers)
+    assert first.status_code == 201, first.text
+    refresh_token = first.json()["tokens"]["refresh_token"]
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        [stored] = (await session.execute(select(IdempotencyRecord))).scalars().all()
+        assert stored.response_body and refresh_token not in stored.response_body
+        assert "owner@keyed.example.com" not in stored.response_body
+    replayed = await client.post("/api/v1/auth/signup", json=signup, headers=headers)
+    assert replayed.headers["idempotent-replayed"] == "true" and replayed.json() == first.json()
+
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:  # a day and a minute later
+        await session.execute(update(IdempotencyRecord).values(
+            created_at=datetime.now(UTC) - IDEMPOTENCY_KEEP - timedelta(minutes=1)))
+    other = {**signup, "slug": "keyed-two", "email": "owner@keyed-two.example.com"}
+    again = await client.post("/api/v1/auth/signup", json=other, headers=headers)
+    assert again.status_code == 201 and "idempotent-replayed" not in again.headers  # the key is free again
+    assert again.json()["tenant"]["slug"] == "keyed-two"

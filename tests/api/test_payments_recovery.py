@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from support import active_consultancy, eventually, register_client
+from temporalio.client import ScheduleActionStartWorkflow
 from test_payments_api import checkout, order_for, order_status
 
 from api.services.payment_events import WebhookSecrets, ingest_webhook, process_event, process_pending_events
 from core.db import TenantScope, scoped_session
+from domain.housekeeping import HOUSEKEEPING_EVERY, HOUSEKEEPING_SCHEDULE_ID
 from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileResult
 from models.payments import GatewayWebhookEvent, Order
 from workers.schedules import ensure_schedules
@@ -45,8 +47,13 @@ async def test_the_reconciliation_schedule_recovers_a_lost_webhook(client, sessi
         assert f"order-{order['id']}" in result.signalled
         paid = await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
         assert paid["paid_payment_id"]
+        housekeeping = await temporal_client.get_schedule_handle(HOUSEKEEPING_SCHEDULE_ID).describe()
+        assert housekeeping.schedule.spec.intervals[0].every == HOUSEKEEPING_EVERY
+        assert isinstance(housekeeping.schedule.action, ScheduleActionStartWorkflow)
+        assert housekeeping.schedule.action.workflow == "Housekeeping"
     finally:
         await schedule.delete()
+        await temporal_client.get_schedule_handle(HOUSEKEEPING_SCHEDULE_ID).delete()
 
 
 async def test_the_relay_acts_on_events_the_api_could_not(client, sessionmaker, gateway, app_state, temporal_client):
