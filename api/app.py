@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -41,7 +42,7 @@ Muhurta's REST API for web and mobile frontends.
 * Name the consultancy with the `X-Tenant` header (its slug), its subdomain or a custom domain.
 * Authenticate with `Authorization: Bearer <access token>` from `POST /api/v1/auth/login`.
 * Errors are `application/problem+json` with a stable `type` (documented at that path).
-* Any POST that creates something accepts an `Idempotency-Key` header: repeats return the first
+* Every POST accepts an `Idempotency-Key` header: repeats within 24 hours return the first
   answer and do nothing again.
 * Lists are cursor-paginated: `?limit=&cursor=&sort=`; follow `next_cursor`.
 """
@@ -88,4 +89,35 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
                    bookings, public, payments, notifications, webhooks, admin):
         app.include_router(module.router, prefix=API_PREFIX)
+    declare_idempotency_key(app)
     return app
+
+
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique string (a UUID): a repeat of this POST within 24 hours returns the first answer "
+                   "(`Idempotent-Replayed: true`) and does nothing again.",
+}
+
+
+def declare_idempotency_key(app: FastAPI) -> None:
+    """Every POST honours Idempotency-Key (IdempotencyMiddleware); say so in each operation of
+    the OpenAPI document, where generated clients and people reading /docs look for it."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            for item in schema.get("paths", {}).values():
+                post = item.get("post")
+                if post is None:
+                    continue
+                parameters = post.setdefault("parameters", [])
+                if not any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key"
+                           for p in parameters):
+                    parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from support import active_consultancy, assert_problem, register_client
 
+from api.app import create_app
 from core.db import TenantScope, scoped_session
 from domain.housekeeping import IDEMPOTENCY_KEEP
 from models.identity import Role, User
@@ -181,3 +182,14 @@ async def test_stored_answers_are_encrypted_and_a_key_expires_after_a_day(client
     again = await client.post("/api/v1/auth/signup", json=other, headers=headers)
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers  # the key is free again
     assert again.json()["tenant"]["slug"] == "keyed-two"
+
+
+def test_every_post_declares_the_idempotency_key_header():
+    paths = create_app().openapi()["paths"]
+    posts = {path: item["post"] for path, item in paths.items() if "post" in item}
+    assert len(posts) > 40
+    for path, operation in posts.items():
+        declared = [p for p in operation.get("parameters", [])
+                    if p["in"] == "header" and p["name"].lower() == "idempotency-key"]
+        assert len(declared) == 1, path
+        assert declared[0]["required"] is False
