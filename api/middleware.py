@@ -33,6 +33,13 @@ from models.platform import IdempotencyRecord
 log = logging.getLogger("muhurta.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Path segments that are bearer capabilities (signed manage links, calendar feed tokens):
+# whoever reads the log must not be able to use them.
+_CAPABILITY_IN_PATH = re.compile(r"(/(?:booking-links|calendar-feeds)/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _CAPABILITY_IN_PATH.sub(r"\1<token>", path)
 
 
 class RequestIdMiddleware:
@@ -62,7 +69,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             log.info(
-                "%s %s -> %s", scope["method"], scope["path"], status,
+                "%s %s -> %s", scope["method"], loggable_path(scope["path"]), status,
                 extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)},
             )
             request_id_var.reset(token)

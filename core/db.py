@@ -73,6 +73,7 @@ def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
+        hide_parameters=True,  # errors and logs must not carry bound values (emails, hashes, tokens)
         **kwargs,
     )
 

@@ -1,0 +1,79 @@
+"""Logs are JSON lines carrying the request id, and never what would let a reader act as someone;
+CORS answers browsers as the settings say."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+from support import PASSWORD, active_consultancy, register_client
+
+from api.app import create_app
+from core.logging import JsonFormatter
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())  # formats at emit time, inside the request's context
+    root, access = logging.getLogger(), logging.getLogger("muhurta.access")
+    test_client = [logging.getLogger(name) for name in ("httpx", "httpcore")]  # this test's own HTTP client
+    levels = [(logger, logger.level) for logger in (root, access, *test_client)]
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    access.setLevel(logging.INFO)
+    for logger in test_client:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        for logger, level in levels:
+            logger.setLevel(level)
+
+
+async def test_log_lines_are_json_with_the_request_id_and_no_secrets(client, sessionmaker, log_lines):
+    owner = await active_consultancy(client, sessionmaker)
+    customer = await register_client(client, owner.tenant_slug)
+    wrong = await client.post("/api/v1/auth/login", headers={"X-Tenant": owner.tenant_slug},
+                              json={"email": customer.email, "password": "Wrong-but-secret-Passw0rd!"})
+    assert wrong.status_code == 401
+    right = await client.post("/api/v1/auth/login", headers={"X-Tenant": owner.tenant_slug},
+                              json={"email": customer.email, "password": PASSWORD})
+    assert right.status_code == 200
+    capability = "v1.a-signed-manage-link-token.that-must-not-be-logged"
+    link = await client.get(f"/api/v1/booking-links/{capability}")
+    assert link.status_code in (401, 404, 422)
+
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]  # every line is JSON
+    access = {line["request_id"]: line for line in lines if line["logger"] == "muhurta.access"}
+    for response in (wrong, right, link):
+        assert response.headers["x-request-id"] in access
+    assert access[link.headers["x-request-id"]]["msg"] == f"GET /api/v1/booking-links/<token> -> {link.status_code}"
+    text = log_lines.getvalue()
+    for secret in ("Wrong-but-secret-Passw0rd!", PASSWORD, capability, right.json()["access_token"],
+                   right.json()["refresh_token"]):
+        assert secret not in text
+
+
+async def test_cors_follows_the_settings(app_state):
+    """Browsers on the configured origins may call the API and read the request id; others may not."""
+    settings = app_state.settings.model_copy(update={"cors_origins": ["https://app.example.com"]})
+    app = create_app(settings, state=app_state)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as browser:
+        preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+        allowed = await browser.options("/api/v1/auth/login", headers={"Origin": "https://app.example.com",
+                                                                         **preflight})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+        other = await browser.options("/api/v1/auth/login", headers={"Origin": "https://evil.example.net",
+                                                                       **preflight})
+        assert "access-control-allow-origin" not in other.headers
+        simple = await browser.get("/health", headers={"Origin": "https://app.example.com"})
+        assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
+        assert "X-Request-ID" in simple.headers["access-control-expose-headers"]
