@@ -380,7 +380,22 @@ class EmbeddedTemporal:
     def _ready(self) -> bool:
         if self.server is not None and not self.server.alive():
             raise RuntimeError(f"Temporal exited:\n{self.server.tail()}")
-        return port_open(self.port) and (self.ui_port is None or port_open(self.ui_port))
+        if not port_open(self.port) or (self.ui_port is not None and not port_open(self.ui_port)):
+            return False
+        return self._serving()
+
+    def _serving(self) -> bool:
+        """The frontend says SERVING and the namespace exists: an open port alone is not enough
+        (a client connecting then can get "Frontend is not healthy yet")."""
+        address = ["--address", self.address]
+        health = subprocess.run([temporal_cli(), "operator", "cluster", "health", *address],  # noqa: S603
+                                capture_output=True, text=True, check=False, timeout=10)
+        if health.returncode != 0 or "SERVING" not in health.stdout:
+            return False
+        namespace = subprocess.run(  # noqa: S603
+            [temporal_cli(), "operator", "namespace", "describe", "--namespace", self.namespace, *address],
+            capture_output=True, text=True, check=False, timeout=10)
+        return namespace.returncode == 0
 
     @property
     def address(self) -> str:

@@ -87,8 +87,9 @@ async def _seed(settings: Settings) -> None:
     try:
         try:
             client = await connect_temporal(settings)
-        except RuntimeError:
+        except RuntimeError as exc:
             client = None
+            print(f"warning: Temporal not reachable ({exc}); the demo's workflows start once a worker runs")
         summary = await seed_demo(make_sessionmaker(engine), Keys.from_settings(settings), settings, client)
     finally:
         await engine.dispose()

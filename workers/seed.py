@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -37,6 +37,7 @@ from models.bookings import Consultant, Offering, OfferingKind, WebinarSession, 
 from models.identity import Role, User
 from models.notifications import Broadcast, NotificationPreference
 from models.payments import Coupon, PaymentSettings, payment_settings
+from models.platform import PendingWorkflowStart
 from models.tenancy import Tenant, TenantStatus
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
@@ -201,25 +202,39 @@ async def seed_demo(
         owner = await _ensure_user(session, tenant_id=pending.id, email="newcomer@pending.example.org",
                                    full_name="Newcomer Consultant", role=Role.OWNER)
         pending_id, owner_id = pending.id, owner.id
+        onboarding = _pending_onboarding(settings, pending_id, owner_id)
+        if await session.scalar(select(PendingWorkflowStart.id).where(
+                PendingWorkflowStart.workflow_id == onboarding.workflow_id)) is None:
+            session.add(onboarding)  # the worker's relay starts it if Temporal cannot be reached now
 
     await _demo_notifications(sessionmaker, keys, settings, demo_id, consultant_id, client_ids)
     broadcast_id = await _demo_broadcast(sessionmaker, settings, client, demo_id, consultant_id)
 
     workflow_id = onboarding_workflow_id(pending_id)
     if client is not None:
-        await start_once(
-            client, workflow_type="Onboarding", workflow_id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            payload=OnboardingInput(tenant_id=pending_id, owner_user_id=owner_id, email_verified=True)
-            .model_dump(mode="json"),
-            search_attributes={TENANT_ID.name: str(pending_id), ENTITY_STATUS.name: "awaiting_approval"},
-            memo={"summary": "Onboarding of consultancy 'pending-demo' (demo data)"},
-        )
+        await start_once(client, workflow_type=onboarding.workflow_type, workflow_id=workflow_id,
+                         task_queue=onboarding.task_queue, payload=onboarding.payload,
+                         search_attributes=onboarding.search_attributes, memo=onboarding.memo)
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            await session.execute(update(PendingWorkflowStart).where(
+                PendingWorkflowStart.workflow_id == workflow_id, PendingWorkflowStart.started_at.is_(None))
+                .values(started_at=datetime.now(UTC), attempts=PendingWorkflowStart.attempts + 1))
     return SeedSummary(
         admin_email="admin@muhurta.example.com", tenant_slug="demo", consultant_email="astro@demo.example.com",
         client_email="client@demo.example.com", pending_slug="pending-demo", pending_workflow_id=workflow_id,
         broadcast_workflow_id=broadcast_id,
     )
+
+
+def _pending_onboarding(settings: Settings, tenant_id: uuid.UUID, owner_id: uuid.UUID) -> PendingWorkflowStart:
+    """The demo's pending consultancy waits for an admin in its Onboarding workflow."""
+    return PendingWorkflowStart(
+        tenant_id=tenant_id, workflow_id=onboarding_workflow_id(tenant_id), workflow_type="Onboarding",
+        task_queue=settings.temporal_task_queue,
+        payload=OnboardingInput(tenant_id=tenant_id, owner_user_id=owner_id, email_verified=True)
+        .model_dump(mode="json"),
+        search_attributes={TENANT_ID.name: str(tenant_id), ENTITY_STATUS.name: "awaiting_approval"},
+        memo={"summary": "Onboarding of consultancy 'pending-demo' (demo data)"})
 
 
 async def _demo_notifications(

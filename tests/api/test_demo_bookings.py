@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
 
 from core.db import TenantScope, scoped_session
 from models.bookings import Offering
+from models.platform import PendingWorkflowStart
+from workers.relay import relay_pending_starts
 from workers.seed import seed_demo
 
 
@@ -27,3 +32,26 @@ async def test_demo_consultant_is_bookable(client, sessionmaker, keys, api_setti
     sessions = (await client.get(f"/api/v1/public/demo/consultants/acharya/offerings/{webinar['id']}/slots",
                                  params={"days": 30})).json()["slots"]
     assert [s["seats_left"] for s in sessions] == [50]
+
+
+async def test_demo_onboarding_starts_even_when_temporal_was_down_while_seeding(client, sessionmaker, keys,
+                                                                                api_settings, temporal_client):
+    """Seeded without Temporal, the pending consultancy's workflow is owed, and the relay starts it."""
+    summary = await seed_demo(sessionmaker, keys, api_settings, None)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        [owed] = (await session.execute(select(PendingWorkflowStart).where(
+            PendingWorkflowStart.workflow_id == summary.pending_workflow_id))).scalars().all()
+        assert owed.started_at is None
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 1
+    handle = temporal_client.get_workflow_handle(summary.pending_workflow_id)
+    try:
+        described = await handle.describe()
+        assert described.status == WorkflowExecutionStatus.RUNNING
+        assert described.search_attributes["EntityStatus"] == ["awaiting_approval"]
+        await seed_demo(sessionmaker, keys, api_settings, temporal_client)  # again, now with Temporal: no second start
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            assert await session.scalar(select(func.count()).select_from(PendingWorkflowStart).where(
+                PendingWorkflowStart.workflow_id == summary.pending_workflow_id)) == 1
+        assert (await handle.describe()).run_id == described.run_id
+    finally:
+        await handle.terminate("test finished")
