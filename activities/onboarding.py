@@ -9,6 +9,7 @@ onboarding workflow does not wait for them.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +22,7 @@ from core.settings import Settings
 from domain.notifications import Channel, NotificationOutcome, NotificationRequest
 from domain.onboarding import (
     APPLY_DECISION,
+    EMAIL_VERIFIED_AT,
     NUDGE_ADMINS,
     REMIND_VERIFY,
     AdminNudge,
@@ -66,6 +68,13 @@ class OnboardingActivities:
                 return False
         return await self._email(f"{ref.workflow_id}:verify-reminder", tenant.id, owner, "verify_email_reminder",
                                  {"full_name": owner.full_name, "tenant_name": tenant.name})
+
+    @activity.defn(name=EMAIL_VERIFIED_AT)
+    async def email_verified_at(self, ref: OnboardingRef) -> datetime | None:
+        """When the owner verified their email, if they did."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            _, owner = await self._tenant_and_owner(session, ref)
+            return owner.email_verified_at
 
     @activity.defn(name=NUDGE_ADMINS)
     async def nudge_admins(self, nudge: AdminNudge) -> int:

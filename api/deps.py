@@ -69,7 +69,8 @@ async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSessi
         try:
             await hook()
         except Exception:
-            log.exception("after-commit step failed; it will be retried by its relay")
+            log.exception("after-commit step failed (workflow starts are made good by the relay, the "
+                          "onboarding verification signal by the workflow's own daily check)")
 
 
 def after_commit(request: Request, hook: AfterCommit) -> None:

@@ -68,5 +68,9 @@ class ApplyDecision(BaseModel):
 
 
 REMIND_VERIFY = "onboarding.remind_verify"
+EMAIL_VERIFIED_AT = "onboarding.email_verified_at"
+# The `email_verified` signal is sent after the API's commit; if it is lost (Temporal down at
+# that moment) the workflow finds the verification in the database itself, daily, this long.
+VERIFICATION_CHECKS = 14
 NUDGE_ADMINS = "onboarding.nudge_admins"
 APPLY_DECISION = "onboarding.apply_decision"

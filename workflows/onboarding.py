@@ -2,7 +2,9 @@
 
 It waits for the email to be verified (signal) and for a platform admin's decision (update,
 validated: one decision only, a rejection needs a reason). A day without verification sends
-one reminder; while an application waits for a decision, admins are nudged once a day.
+one reminder; while an application waits for a decision, admins are nudged once a day. The
+verification signal is sent after the API's commit and can be lost: from the first day on, the
+workflow also looks for the verification in the database, once a day for two weeks.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.onboarding import (
         ADMIN_NUDGE_EVERY,
         APPLY_DECISION,
+        EMAIL_VERIFIED_AT,
         MAX_ADMIN_NUDGES,
         NUDGE_ADMINS,
         REMIND_VERIFY,
+        VERIFICATION_CHECKS,
         VERIFY_REMINDER_AFTER,
         AdminNudge,
         ApplyDecision,
@@ -74,12 +78,38 @@ class OnboardingWorkflow:
             await workflow.wait_condition(
                 lambda: self._verified or self._deciding, timeout=VERIFY_REMINDER_AFTER
             )
+            return
         except TimeoutError:
-            await workflow.execute_activity(
-                REMIND_VERIFY, self._ref,
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-            )
-            self._state.verification_reminders += 1
+            pass
+        reads_database = workflow.patched("onboarding-finds-lost-verification")
+        if reads_database and await self._found_verification():
+            return
+        await workflow.execute_activity(
+            REMIND_VERIFY, self._ref,
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+        )
+        self._state.verification_reminders += 1
+        for _ in range(VERIFICATION_CHECKS - 1 if reads_database else 0):
+            try:
+                await workflow.wait_condition(
+                    lambda: self._verified or self._deciding, timeout=VERIFY_REMINDER_AFTER
+                )
+                return
+            except TimeoutError:
+                if await self._found_verification():
+                    return
+
+    async def _found_verification(self) -> bool:
+        """Did the owner verify without the signal reaching us? Then act as if it had."""
+        verified_at = await workflow.execute_activity(
+            EMAIL_VERIFIED_AT, self._ref, result_type=datetime | None,  # type: ignore[arg-type]
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
+        )
+        if verified_at is None:
+            return False
+        workflow.logger.info("email verification found in the database (its signal never arrived)")
+        self.email_verified(verified_at)
+        return True
 
     async def _nudge_admins(self) -> None:
         # The application is complete once the email is verified; from then on it waits on us.

@@ -189,3 +189,38 @@ async def test_a_second_decision_while_the_first_is_applied_is_refused(env, sess
     tenant = await _tenant(sessionmaker, tenant_id)
     assert tenant.status == (TenantStatus.ACTIVE if accepted[0].status == OnboardingStatus.APPROVED
                              else TenantStatus.REJECTED)
+
+
+async def _verify_in_database(sessionmaker, owner_id, at: datetime) -> None:
+    """The API committed the verification, but its signal to the workflow was lost."""
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        owner = await session.get(User, owner_id)
+        assert owner is not None
+        owner.email_verified_at = at
+
+
+async def test_a_lost_verification_signal_is_made_good_from_the_database(env, sessionmaker):
+    tenant_id, owner_id, _ = await _pending_tenant(sessionmaker)
+    handle = await _start(env, tenant_id, owner_id)
+    verified_at = datetime.now(UTC).replace(microsecond=0)
+    await _verify_in_database(sessionmaker, owner_id, verified_at)
+    await env.sleep(timedelta(hours=23))
+    assert (await _state(handle)).status == OnboardingStatus.AWAITING_VERIFICATION  # no signal came
+    await env.sleep(timedelta(hours=2))
+    state = await _state(handle)
+    assert state.status == OnboardingStatus.AWAITING_APPROVAL and state.email_verified_at == verified_at
+    assert state.verification_reminders == 0  # they had verified: no reminder
+    assert await _messages(sessionmaker, "verify_email_reminder") == []
+    await env.sleep(timedelta(days=1))
+    assert (await _state(handle)).admin_nudges >= 1  # and the admins now hear of the application
+
+
+async def test_a_verification_after_the_reminder_is_found_within_a_day(env, sessionmaker):
+    tenant_id, owner_id, _ = await _pending_tenant(sessionmaker)
+    handle = await _start(env, tenant_id, owner_id)
+    await env.sleep(timedelta(days=1, hours=1))
+    assert (await _state(handle)).verification_reminders == 1
+    await _verify_in_database(sessionmaker, owner_id, datetime.now(UTC))  # on day 3, signal lost again
+    await env.sleep(timedelta(days=1))
+    assert (await _state(handle)).status == OnboardingStatus.AWAITING_APPROVAL
+    assert (await _state(handle)).verification_reminders == 1
