@@ -69,8 +69,8 @@ async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSessi
         try:
             await hook()
         except Exception:
-            log.exception("after-commit step failed (workflow starts are made good by the relay, the "
-                          "onboarding verification signal by the workflow's own daily check)")
+            log.exception("after-commit step failed (a workflow start or signal written with the commit "
+                          "is sent by the worker's relay)")
 
 
 def after_commit(request: Request, hook: AfterCommit) -> None:

@@ -1,8 +1,9 @@
-"""Start workflows from the API without ever losing one.
+"""Start and signal workflows from the API without ever losing a start or a signal.
 
-The start is written into `pending_workflow_starts` in the request's own transaction, so the
-entity and its intent to start a workflow commit together. Right after the commit the API
-starts it; should the process die first, the worker's relay finds the row and starts it.
+The start (or signal) is written into `pending_workflow_starts` (`pending_workflow_signals`) in
+the request's own transaction, so the entity and its intent to tell a workflow commit together.
+Right after the commit the API sends it; should that fail or the process die first, the
+worker's relay finds the row and sends it.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import after_commit
 from api.state import AppState
 from core.db import TenantScope, scoped_session
-from core.workflow_starts import start_once
-from models.platform import PendingWorkflowStart
+from core.workflow_starts import deliver_signal, start_once
+from models.platform import PendingWorkflowSignal, PendingWorkflowStart
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +71,40 @@ async def start_after_commit(
             )
 
     after_commit(request, start_now)
+
+
+_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+async def signal_after_commit(
+    request: Request,
+    session: AsyncSession,
+    state: AppState,
+    *,
+    workflow_id: str,
+    signal: str,
+    payload: Any,
+    tenant_id: UUID | None,
+) -> None:
+    """Signal `workflow_id` once this request's transaction has committed, or later by the relay.
+
+    `payload` is a pydantic model, dataclass, datetime or plain value; it is stored as JSON and
+    the workflow's handler reads it back by its type hint."""
+    row = PendingWorkflowSignal(tenant_id=tenant_id, workflow_id=workflow_id, signal=signal,
+                                payload=_JSON.dump_python(payload, mode="json"))
+    session.add(row)
+    await session.flush()
+
+    async def send_now() -> None:
+        if state.temporal is None:
+            return
+        undeliverable = await deliver_signal(state.temporal, workflow_id, signal, row.payload)
+        async with scoped_session(state.sessionmaker, TenantScope.system()) as done:
+            await done.execute(
+                update(PendingWorkflowSignal)
+                .where(PendingWorkflowSignal.id == row.id)
+                .values(sent_at=datetime.now(UTC), attempts=PendingWorkflowSignal.attempts + 1,
+                        last_error=undeliverable)
+            )
+
+    after_commit(request, send_now)

@@ -17,6 +17,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 
 def keyword_attributes(values: dict[str, str]) -> TypedSearchAttributes:
@@ -50,3 +51,15 @@ async def start_once(
     except WorkflowAlreadyStartedError:
         return False
     return True
+
+
+async def deliver_signal(client: Client, workflow_id: str, signal: str, payload: Any) -> str | None:
+    """Send a signal; None when delivered, or why it never can be (the workflow has closed or
+    does not exist). Other failures (Temporal away) raise, so the caller tries again later."""
+    try:
+        await client.get_workflow_handle(workflow_id).signal(signal, payload)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return f"not delivered, the workflow has closed or does not exist: {exc.message}"
+        raise
+    return None

@@ -28,7 +28,7 @@ from models.payments import (
     WalletAccount,
     WalletEntry,
 )
-from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowStart
+from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -59,6 +59,7 @@ __all__ = [
     "OutboxMessage",
     "Payment",
     "PaymentSettings",
+    "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "RecoveryCode",
     "Refund",

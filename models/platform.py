@@ -93,6 +93,24 @@ class PendingWorkflowStart(IdMixin, TimestampMixin, OptionallyTenantOwned, Base)
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+
+class PendingWorkflowSignal(IdMixin, TimestampMixin, OptionallyTenantOwned, Base):
+    """A signal to a workflow, written in the same transaction as the change it announces.
+
+    The API sends it right after the commit; if that fails (Temporal away, the process died),
+    the worker's relay sends it. A signal to a workflow that has since closed is recorded as
+    such and not retried. Receivers treat a repeat as a no-op.
+    """
+
+    __tablename__ = "pending_workflow_signals"
+
+    workflow_id: Mapped[str] = mapped_column(String(200))
+    signal: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[Any] = mapped_column(JSONB)
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
 async def record_audit(
     session: AsyncSession,
     *,

@@ -1,4 +1,5 @@
-"""Starts workflows whose start was committed but never made (the API died after its commit)."""
+"""Starts workflows, and sends signals, that were committed but never made (the API died after its
+commit, or Temporal was away)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from core.db import TenantScope, scoped_session
-from core.workflow_starts import start_once
-from models.platform import PendingWorkflowStart
+from core.workflow_starts import deliver_signal, start_once
+from models.platform import PendingWorkflowSignal, PendingWorkflowStart
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +54,44 @@ async def relay_pending_starts(
     return handled
 
 
+async def relay_pending_signals(
+    sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, grace: timedelta = GRACE, batch: int = 100
+) -> int:
+    """One pass: send every overdue signal, in the order they were written; return how many."""
+    cutoff = datetime.now(UTC) - grace
+    handled = 0
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        rows = (await session.execute(
+            select(PendingWorkflowSignal)
+            .where(PendingWorkflowSignal.sent_at.is_(None), PendingWorkflowSignal.created_at <= cutoff)
+            .order_by(PendingWorkflowSignal.created_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )).scalars().all()
+        for row in rows:
+            row.attempts += 1
+            try:
+                row.last_error = await deliver_signal(client, row.workflow_id, row.signal, row.payload)
+            except Exception as exc:  # keep the row for the next pass, with the reason
+                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                log.warning("could not signal %s (%s): %s", row.workflow_id, row.signal, exc)
+                continue
+            row.sent_at = datetime.now(UTC)
+            handled += 1
+            log.info("relay sent %s to %s%s", row.signal, row.workflow_id,
+                     f" ({row.last_error})" if row.last_error else "")
+    return handled
+
+
 async def run_relay(
     sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, every: float = 5.0
 ) -> None:
     while True:
         try:
             await relay_pending_starts(sessionmaker, client)
+            await relay_pending_signals(sessionmaker, client)
         except Exception:
-            log.exception("workflow start relay pass failed")
+            log.exception("workflow start and signal relay pass failed")
         await asyncio.sleep(every)
 
 

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, status
 from sqlalchemy import select
 
-from api.deps import Context, CurrentTenant, CurrentUser, RawSession, Session, State, after_commit
+from api.deps import Context, CurrentTenant, CurrentUser, RawSession, Session, State
 from api.problems import ALREADY_EXISTS, CONFLICT, MFA_REQUIRED, NOT_FOUND, TENANT_UNKNOWN, TOKEN_INVALID, Problem
 from api.ratelimit import enforce
 from api.schemas.identity import (
@@ -48,7 +48,7 @@ from api.services.sessions import (
     revoke_session,
     rotate_refresh_token,
 )
-from api.workflow_starts import start_after_commit
+from api.workflow_starts import signal_after_commit, start_after_commit
 from core.db import TenantScope, enter_scope, scoped_session
 from core.security import hash_password, new_totp_secret, totp_matches, totp_uri
 from domain.onboarding import OnboardingInput, onboarding_workflow_id
@@ -193,14 +193,9 @@ async def verify_email(body: TokenBody, request: Request, state: State, session:
         await record_audit(session, tenant_id=user.tenant_id, action="user.email_verified",
                            actor_user_id=user.id, target_type="user", target_id=user.id)
     verified_at = user.email_verified_at
-    if user.role == Role.OWNER and user.tenant_id is not None and state.temporal is not None:
-        client, tenant_id = state.temporal, user.tenant_id
-
-        async def tell_onboarding() -> None:
-            handle = client.get_workflow_handle(onboarding_workflow_id(tenant_id))
-            await handle.signal("email_verified", verified_at)
-
-        after_commit(request, tell_onboarding)
+    if user.role == Role.OWNER and user.tenant_id is not None:
+        await signal_after_commit(request, session, state, workflow_id=onboarding_workflow_id(user.tenant_id),
+                                  signal="email_verified", payload=verified_at, tenant_id=user.tenant_id)
     return UserOut.model_validate(user)
 
 

@@ -14,7 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
 
-from api.deps import CurrentTenant, Principal, Session, State, Temporal, after_commit, require
+from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
 from api.problems import CONFLICT, FORBIDDEN, NOT_FOUND, Problem
@@ -38,6 +38,7 @@ from api.services.bookings import (
     run_update,
     visible_booking,
 )
+from api.workflow_starts import signal_after_commit
 from core.logging import request_id_var
 from domain.bookings.consultation import (
     BookingStatus,
@@ -191,8 +192,8 @@ async def mark_paid(
 ) -> BookingOut:
     """Staff record a payment made outside the platform (cash, UPI to the consultant). The payment
     is written here, audited, and the workflow is told (`payment_confirmed`), which confirms the
-    booking; should that signal be lost (or Temporal be unreachable), the hold's expiry finds the
-    payment and confirms. The booking's order is cancelled (a payment that still reaches it is
+    booking; the signal is written with the payment, so the worker's relay sends it should the
+    API not (and the hold's expiry finds the payment anyway). The booking's order is cancelled (a payment that still reaches it is
     refunded by the Consultation workflow: it paid for nothing)."""
     booking = await visible_booking(session, tenant, booking_id, principal, lock=True)
     if booking.status != BookingStatus.HELD or booking.paid_at is not None:
@@ -208,16 +209,11 @@ async def mark_paid(
     payment = PaymentConfirmed(amount_minor=body.amount_minor, currency=booking.currency,
                                method=f"offline-{body.method}", reference=body.reference, paid_at=now,
                                actor_user_id=principal.user_id)
-    workflow_id, order_id = booking.workflow_id, booking.order_id
-
-    async def tell_workflow() -> None:
-        if state.temporal is not None:
-            await state.temporal.get_workflow_handle(workflow_id).signal("payment_confirmed", payment)
-            if order_id is not None:  # paid another way: the booking's order no longer takes payment
-                await state.temporal.get_workflow_handle(order_workflow_id(order_id)).signal(
-                    "cancel", "the booking was paid offline")
-
-    after_commit(request, tell_workflow)
+    await signal_after_commit(request, session, state, workflow_id=booking.workflow_id, signal="payment_confirmed",
+                              payload=payment, tenant_id=tenant.id)
+    if booking.order_id is not None:  # paid another way: the booking's order no longer takes payment
+        await signal_after_commit(request, session, state, workflow_id=order_workflow_id(booking.order_id),
+                                  signal="cancel", payload="the booking was paid offline", tenant_id=tenant.id)
     await session.flush()
     return booking_out(booking, state, principal)
 

@@ -18,13 +18,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from temporalio.service import RPCError
 
-from api.deps import CurrentTenant, Principal, Session, State, Temporal, after_commit, require
+from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission, allowed
 from api.problems import ALREADY_EXISTS, CONFLICT, NOT_FOUND, VALIDATION, Problem
 from api.schemas.files import ManualDeliveryBody, ReportDeliveryCreate, ReportDeliveryOut, ReportDeliveryView
 from api.services.files import multipart_body, read_upload, storage_of, store_upload
-from api.workflow_starts import start_after_commit
+from api.workflow_starts import signal_after_commit, start_after_commit
 from core.logging import request_id_var
 from domain.files import FileKind
 from domain.report_delivery import (
@@ -189,14 +189,9 @@ async def upload_report(
                        actor_role=principal.role.value, target_type="report_delivery", target_id=delivery.id,
                        details={"file_id": str(stored.id), "size_bytes": stored.size_bytes})
     await session.flush()
-    if state.temporal is not None:
-        client, workflow_id = state.temporal, delivery.workflow_id
-        uploaded = ReportUploaded(file_id=stored.id, uploaded_at=now, uploaded_by=principal.user_id)
-
-        async def signal() -> None:
-            await client.get_workflow_handle(workflow_id).signal("report_uploaded", uploaded)
-
-        after_commit(request, signal)
+    await signal_after_commit(
+        request, session, state, workflow_id=delivery.workflow_id, signal="report_uploaded", tenant_id=tenant.id,
+        payload=ReportUploaded(file_id=stored.id, uploaded_at=now, uploaded_by=principal.user_id))
     return _out(delivery, principal)
 
 
