@@ -193,8 +193,8 @@ async def mark_paid(
     """Staff record a payment made outside the platform (cash, UPI to the consultant). The payment
     is written here, audited, and the workflow is told (`payment_confirmed`), which confirms the
     booking; the signal is written with the payment, so the worker's relay sends it should the
-    API not (and the hold's expiry finds the payment anyway). The booking's order is cancelled (a payment that still reaches it is
-    refunded by the Consultation workflow: it paid for nothing)."""
+    API not (and the hold's expiry finds the payment anyway). The booking's order is cancelled (a
+    payment that still reaches it is refunded by the Consultation workflow: it paid for nothing)."""
     booking = await visible_booking(session, tenant, booking_id, principal, lock=True)
     if booking.status != BookingStatus.HELD or booking.paid_at is not None:
         raise Problem(CONFLICT, f"only a booking held for payment can be marked paid; this one is "

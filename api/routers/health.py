@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,9 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import State
-from api.problems import PROBLEM_TYPES
+from api.problems import NOT_FOUND, PROBLEM_TYPES, Problem
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/health")
@@ -21,10 +23,13 @@ async def health() -> dict[str, str]:
 
 
 async def _check(name: str, probe: Any) -> tuple[str, str]:
+    """"up", or "down" with the kind of failure; the whole message (which can name hosts) goes
+    to the log only, since /ready answers anyone."""
     try:
         await asyncio.wait_for(probe, timeout=3)
-    except Exception as exc:  # any failure means "not ready"; say which and why
-        return name, f"down: {type(exc).__name__}: {exc}"[:200]
+    except Exception as exc:  # any failure means "not ready"
+        log.warning("readiness: %s is down: %s: %s", name, type(exc).__name__, exc)
+        return name, f"down: {type(exc).__name__}"
     return name, "up"
 
 
@@ -59,6 +64,6 @@ async def problem_types() -> list[dict[str, Any]]:
 async def problem_type_doc(slug: str) -> JSONResponse:
     entry = PROBLEM_TYPES.get(slug)
     if entry is None:
-        return JSONResponse({"detail": "no such problem type"}, status_code=404)
+        raise Problem(NOT_FOUND, f"no problem type is called '{slug}'; GET /problems lists them all", field="slug")
     return JSONResponse({"type": f"/problems/{entry.slug}", "status": entry.status,
                          "title": entry.title, "description": entry.description})

@@ -212,3 +212,51 @@ async def test_an_expired_verification_link_is_refused_and_changes_nothing(clien
     expired = await client.post("/api/v1/auth/verify-email", json={"token": link_token(message)})
     assert_problem(expired, 410, "link-expired", "token")
     assert (await client.get("/api/v1/me", headers=owner.headers())).json()["email_verified_at"] is None
+
+
+async def test_what_is_stored_cannot_be_used_and_tokens_live_as_documented(client, sessionmaker, keys):
+    """Passwords are argon2id hashes, refresh tokens only their SHA-256; access tokens last 15 minutes
+    and a session (its refresh tokens) 7 days."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    import jwt
+    from sqlalchemy import select
+
+    from core.db import TenantScope, scoped_session
+    from models.identity import AuthSession, User
+
+    owner = await active_consultancy(client, sessionmaker)
+    before = datetime.now(UTC)
+    tokens = (await login(client, owner.email, slug=owner.tenant_slug)).json()
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        user = (await session.execute(select(User).where(User.email == owner.email))).scalar_one()
+        sessions = (await session.execute(select(AuthSession).where(AuthSession.user_id == user.id))).scalars().all()
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+    session_id, secret = tokens["refresh_token"].split(".", 1)  # "<session id>.<secret>"
+    [current] = [s for s in sessions if str(s.id) == session_id]
+    assert current.current_token_hash == hashlib.sha256(secret.encode()).hexdigest()  # only its hash is kept
+    assert timedelta(days=7) - timedelta(minutes=1) < current.expires_at - before <= timedelta(days=7, minutes=1)
+    claims = jwt.decode(tokens["access_token"], keys.jwt_secret, algorithms=["HS256"])
+    lifetime = claims["exp"] - claims["iat"]
+    assert lifetime == 15 * 60
+
+
+async def test_an_expired_reset_link_is_refused_and_changes_nothing(client, sessionmaker):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from core.db import TenantScope, scoped_session
+    from models.identity import OneTimeToken
+
+    owner = await active_consultancy(client, sessionmaker)
+    await client.post("/api/v1/auth/password/forgot", headers={"X-Tenant": owner.tenant_slug},
+                      json={"email": owner.email})
+    message = await sent_message(sessionmaker, owner.email, "reset_password")
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        await session.execute(update(OneTimeToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    expired = await client.post("/api/v1/auth/password/reset",
+                                json={"token": link_token(message), "new_password": "brand-new-passphrase"})
+    assert_problem(expired, 410, "link-expired", "token")
+    assert (await login(client, owner.email, slug=owner.tenant_slug)).status_code == 200  # old password still works

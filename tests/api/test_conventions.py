@@ -4,8 +4,12 @@ tenant resolution, health and readiness."""
 from __future__ import annotations
 
 import asyncio
+import socket
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import func, select, update
 from support import active_consultancy, assert_problem, register_client
 
@@ -21,6 +25,31 @@ async def test_health_and_ready(client):
     ready = await client.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"postgres": "up", "redis": "up", "temporal": "up"}
+
+
+async def test_ready_says_which_server_is_down_without_naming_hosts(app_state):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    broken = replace(app_state, redis=Redis.from_url(f"redis://127.0.0.1:{port}/0"))
+    async with AsyncClient(transport=ASGITransport(app=create_app(state=broken)), base_url="http://t") as client:
+        ready = await client.get("/ready")
+    await broken.redis.aclose()
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["postgres"] == body["checks"]["temporal"] == "up"
+    assert body["checks"]["redis"].startswith("down: ")
+    assert "127.0.0.1" not in ready.text and str(port) not in ready.text
+
+
+async def test_problem_types_are_documented_and_an_unknown_one_is_a_problem(client):
+    listed = (await client.get("/problems")).json()
+    assert {"/problems/validation", "/problems/not-found"} <= {p["type"] for p in listed}
+    doc = await client.get("/problems/validation")
+    assert doc.status_code == 200 and doc.json()["status"] == 422
+    assert_problem(await client.get("/problems/no-such-type"), 404, "not-found", "slug")
 
 
 async def test_unknown_route_and_malformed_json_are_problems(client):
