@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
     temporal_api_key: SecretStr | None = Field(None, alias="TEMPORAL_API_KEY")
     temporal_ui_url: str = Field("http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
+    # Ports of the servers `muhurta dev` embeds (each unless its *_URL / ADDRESS is given).
+    dev_postgres_port: int = Field(5544, alias="DEV_POSTGRES_PORT")
+    dev_redis_port: int = Field(6380, alias="DEV_REDIS_PORT")
+    dev_temporal_port: int = Field(7233, alias="DEV_TEMPORAL_PORT")
+    dev_temporal_ui_port: int = Field(8233, alias="DEV_TEMPORAL_UI_PORT")
 
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT")

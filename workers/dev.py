@@ -17,8 +17,6 @@ from core.embedded import ChildServer, EmbeddedPostgres, EmbeddedRedis, Embedded
 from core.settings import Settings
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
-DEV_PORTS = {"postgres": 5544, "redis": 6380, "temporal": 7233, "temporal_ui": 8233}
-
 
 def _busy(port: int, what: str) -> None:
     if port_open(port):
@@ -55,28 +53,28 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         if "DATABASE_URL" not in os.environ:
-            _busy(DEV_PORTS["postgres"], "PostgreSQL")
-            pg = EmbeddedPostgres(data / "postgres", DEV_PORTS["postgres"])
+            _busy(settings.dev_postgres_port, "PostgreSQL")
+            pg = EmbeddedPostgres(data / "postgres", settings.dev_postgres_port)
             pg.start()
             stack.append(pg)
             env["DATABASE_URL"] = pg.ensure_database("muhurta", "muhurta", "muhurta")
             print(f"postgres   127.0.0.1:{pg.port} (data in {pg.pgdata})", flush=True)
         if "REDIS_URL" not in os.environ:
-            _busy(DEV_PORTS["redis"], "Redis")
-            redis = EmbeddedRedis(data / "redis", DEV_PORTS["redis"])
+            _busy(settings.dev_redis_port, "Redis")
+            redis = EmbeddedRedis(data / "redis", settings.dev_redis_port)
             redis.start()
             stack.append(redis)
             env["REDIS_URL"] = redis.url
             print(f"redis      {redis.url}", flush=True)
         if "TEMPORAL_ADDRESS" not in os.environ:
-            _busy(DEV_PORTS["temporal"], "Temporal")
-            temporal = EmbeddedTemporal(data / "temporal", DEV_PORTS["temporal"], DEV_PORTS["temporal_ui"],
+            _busy(settings.dev_temporal_port, "Temporal")
+            temporal = EmbeddedTemporal(data / "temporal", settings.dev_temporal_port, settings.dev_temporal_ui_port,
                                         namespace=settings.temporal_namespace,
                                         search_attributes=SEARCH_ATTRIBUTES)
             temporal.start()
             stack.append(temporal)
             env["TEMPORAL_ADDRESS"] = temporal.address
-            env["TEMPORAL_UI_URL"] = f"http://127.0.0.1:{DEV_PORTS['temporal_ui']}"
+            env["TEMPORAL_UI_URL"] = f"http://127.0.0.1:{settings.dev_temporal_ui_port}"
             print(f"temporal   {temporal.address}, UI {env['TEMPORAL_UI_URL']}", flush=True)
 
         os.environ.update(env)
