@@ -14,6 +14,7 @@ from fastapi import Request
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from api.deps import Principal
@@ -90,6 +91,8 @@ async def read_upload(request: Request, max_bytes: int) -> Upload:
         form = await request.form(max_files=1, max_fields=10)
     except MultiPartException as exc:
         raise Problem(VALIDATION, f"the multipart body is not valid: {exc.message}", field="file") from exc
+    except StarletteHTTPException as exc:  # Starlette reports a malformed body as a bare 400
+        raise Problem(VALIDATION, f"the multipart body is not valid: {exc.detail}", field="file") from exc
     try:
         part = form.get("file")
         if not isinstance(part, UploadFile):

@@ -130,6 +130,9 @@ async def test_malformed_upload_requests_name_the_field(client, sessionmaker):
     assert_problem(no_part, 422, "validation", "file")
     bad_client = await _upload(client, owner, "a.png", PNG, client_id="not-an-id")
     assert_problem(bad_client, 422, "validation", "client_id")
+    no_boundary = await client.post("/api/v1/files", content=b"--x\r\nnot a part",
+                                    headers={**owner.headers(), "content-type": "multipart/form-data"})
+    assert_problem(no_boundary, 422, "validation", "file")
 
 
 async def test_staff_upload_for_their_clients_only_and_clients_for_themselves(client, sessionmaker):
