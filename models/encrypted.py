@@ -8,11 +8,16 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from models.bookings import Booking
 from models.identity import User
+from models.notifications import TenantNotificationSettings
 from models.payments import PaymentSettings
+from models.platform import IdempotencyRecord
 
 ENCRYPTED_COLUMNS: list[InstrumentedAttribute[str | None]] = [
     User.totp_secret_encrypted,
     Booking.private_notes_encrypted,
     PaymentSettings.razorpay_key_secret_encrypted,
     PaymentSettings.razorpay_webhook_secret_encrypted,
+    TenantNotificationSettings.sendgrid_api_key_encrypted,
+    TenantNotificationSettings.twilio_auth_token_encrypted,
+    IdempotencyRecord.response_body,  # the stored answer of a POST may carry tokens
 ]

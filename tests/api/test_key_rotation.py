@@ -7,6 +7,8 @@ from cryptography.fernet import Fernet
 from support import active_consultancy, login
 
 from core.security import Keys
+from models import Base
+from models.encrypted import ENCRYPTED_COLUMNS
 from workers.rotate_keys import rotate_encrypted_columns
 
 
@@ -28,3 +30,12 @@ async def test_rotate_keys_reencrypts_totp_secrets(client, sessionmaker, keys, a
         assert signed_in.status_code == 200, signed_in.text
     finally:
         app_state.keys = original
+
+
+def test_every_encrypted_column_is_rotated():
+    """A column named *_encrypted that `rotate-keys` forgot would be lost when an old key is dropped."""
+    listed = {(column.class_.__tablename__, column.key) for column in ENCRYPTED_COLUMNS}
+    named = {(table.name, column.name) for table in Base.metadata.sorted_tables for column in table.columns
+             if column.name.endswith("_encrypted")}
+    assert named <= listed, named - listed
+    assert ("idempotency_records", "response_body") in listed
