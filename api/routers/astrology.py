@@ -58,6 +58,7 @@ from api.services.astrology import (
     profile_out,
     profile_owner,
     profiles_for,
+    reader_zone,
     refresh_if_stale,
     resolved_birth,
     rule_out,
@@ -355,7 +356,8 @@ async def birth_profile_report(
     keys = chart_keys(chart, running) + grid.keys
     texts = await texts_for(session, tenant.id, keys, await caller_locale(session, principal, locale))
     context = chart_report_context(chart, name=profile.full_name, label=profile.label, at=now, running=running,
-                                   grid=grid, texts=texts, consultancy=tenant.name)
+                                   grid=grid, texts=texts, consultancy=tenant.name,
+                                   zone=await reader_zone(session, profile, tenant, chart))
     try:
         pdf = await run_in_threadpool(render_pdf, "chart_report.html", context)
     except PdfUnavailableError as exc:

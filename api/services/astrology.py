@@ -27,10 +27,12 @@ from domain.astrology import (
 )
 from domain.astrology.suggestions import Rule
 from domain.payments.orders import LineStatus, OrderStatus
+from domain.zones import zone_of
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import utcnow
 from models.identity import Role, User
 from models.payments import Order, OrderLine
+from models.tenancy import Tenant
 
 #: Engine fields that belong to the birth object of a request.
 BIRTH_FIELDS = frozenset({
@@ -247,6 +249,13 @@ def profile_out(profile: BirthProfile) -> ProfileOut:
         ),
         created_at=profile.created_at, updated_at=profile.updated_at,
     )
+
+
+async def reader_zone(session: AsyncSession, profile: BirthProfile, tenant: Tenant, chart: VedicChart) -> str:
+    """The zone a profile's report is read in: its client's, else the consultancy's, else the birth's."""
+    client = await session.get(User, profile.client_id)
+    fallback = chart.birth.timezone or "UTC"
+    return zone_of(client, tenant, fallback) if client is not None else tenant.timezone or fallback
 
 
 def settings_in(profile: BirthProfile) -> SettingsIn:
