@@ -82,6 +82,7 @@ from domain.notifications import (
     event_spec,
     quiet_hours_end,
 )
+from domain.zones import zone_of
 from models.identity import Role, User
 from models.notifications import (
     Broadcast,
@@ -139,11 +140,6 @@ def preferences_of(row: NotificationPreference | None, timezone: str) -> Prefere
         channels={Channel.EMAIL: row.email, Channel.SMS: row.sms, Channel.WHATSAPP: row.whatsapp,
                   Channel.IN_APP: row.in_app},
         announcements=row.announcements, quiet_hours=quiet)
-
-
-def zone_of(user: User, tenant: Tenant | None) -> str:
-    """The zone a person's quiet hours are read in: theirs, else their consultancy's."""
-    return user.timezone or (tenant.timezone if tenant else None) or "UTC"
 
 
 async def _preference_row(session: AsyncSession, user_id: uuid.UUID) -> NotificationPreference | None:

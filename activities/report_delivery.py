@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.notifications import Notifier, attempt_time, deliver_or_retry, zone_of
+from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
@@ -46,6 +46,7 @@ from domain.report_delivery import (
     ReportRef,
     report_delivery_workflow_id,
 )
+from domain.zones import zone_of
 from models.files import ReportDelivery, StoredFile, record_first_open
 from models.identity import Role, User
 from models.platform import record_audit

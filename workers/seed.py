@@ -81,10 +81,20 @@ async def _ensure_user(session: AsyncSession, **fields: object) -> User:
     return user
 
 
-async def _seed_astrology(session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID) -> None:
-    """A birth profile for the demo client, a few interpretive texts and a sade sati rule."""
+#: What the demo sade sati rule suggested before it named the Kundli reading (not an offering).
+LEGACY_SADE_SATI_KEY = "shani-shanti-puja"
+
+
+async def _seed_astrology(session: AsyncSession, tenant_id: uuid.UUID, client_id: uuid.UUID,
+                          reading_id: uuid.UUID | None) -> None:
+    """A birth profile for the demo client, a few interpretive texts and a sade sati rule that
+    suggests the demo consultant's Kundli reading (`reading_id`)."""
     exists = await session.scalar(select(BirthProfile.id).where(BirthProfile.client_id == client_id))
     if exists is not None:
+        if reading_id is not None:  # a demo seeded before its rule named a real offering
+            await session.execute(update(SuggestionRule).where(
+                SuggestionRule.tenant_id == tenant_id, SuggestionRule.offering_key == LEGACY_SADE_SATI_KEY,
+            ).values(offering_key=str(reading_id)))
         return
     birth = {"date": "1990-05-20", "time": "06:15", "place_name": "Jaipur", "country_code": "IN"}
     settings = ChartSettings()
@@ -96,12 +106,14 @@ async def _seed_astrology(session: AsyncSession, tenant_id: uuid.UUID, client_id
     session.add(profile)
     for key, text in DEMO_TEXTS.items():
         session.add(InterpretiveText(tenant_id=tenant_id, key=key, locale="en", text=text))
-    session.add(SuggestionRule(
-        tenant_id=tenant_id, name="Sade sati", kind="transit", offering_key="shani-shanti-puja", priority=10,
-        condition={"kind": "transit", "body": "saturn", "houses_from_moon": [12, 1, 2], "within_months": 12,
-                   "include_current": True},
-        reasons={"en": "{body} is in the {house_ordinal} from your Moon ({sign}) from {date}: sade sati."},
-        skip_if_ordered=True, active=True))
+    if reading_id is not None:
+        session.add(SuggestionRule(
+            tenant_id=tenant_id, name="Sade sati", kind="transit", offering_key=str(reading_id), priority=10,
+            condition={"kind": "transit", "body": "saturn", "houses_from_moon": [12, 1, 2], "within_months": 12,
+                       "include_current": True},
+            reasons={"en": "{body} is in the {house_ordinal} from your Moon ({sign}) from {date}: sade sati. "
+                           "A Kundli reading looks at what it means for you."},
+            skip_if_ordered=True, active=True))
     await session.flush()
 
 
@@ -113,6 +125,7 @@ DEMO_TEXTS = {
 WORKING_HOURS = [{"day": day, "start": start, "end": end}
                  for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
                  for start, end in (("10:00", "13:00"), ("15:00", "19:00"))]
+READING_TITLE = "Kundli reading"
 BIRTH_DETAILS = [
     {"name": "birth_date", "label": "Date of birth", "type": "date", "required": True},
     {"name": "birth_time", "label": "Time of birth", "type": "time", "required": False},
@@ -120,10 +133,15 @@ BIRTH_DETAILS = [
 ]
 
 
-async def _bookable(session: AsyncSession, tenant_id: object, user_id: object) -> None:
-    """The demo consultant's public page: hours, a paid reading, a free call and a webinar."""
-    if (await session.execute(select(Consultant.id).where(Consultant.user_id == user_id))).first():
-        return
+async def _bookable(session: AsyncSession, tenant_id: object, user_id: object) -> uuid.UUID | None:
+    """The demo consultant's public page: hours, a paid reading, a free call and a webinar.
+
+    Returns the Kundli reading's id (what the demo suggestion rule suggests); None if a demo
+    seeded earlier no longer has it."""
+    existing = await session.scalar(select(Consultant.id).where(Consultant.user_id == user_id))
+    if existing is not None:
+        return await session.scalar(select(Offering.id).where(
+            Offering.consultant_id == existing, Offering.title == READING_TITLE).order_by(Offering.created_at).limit(1))
     consultant = Consultant(tenant_id=tenant_id, user_id=user_id, slug="acharya", display_name="Acharya Demo",
                             headline="Vedic astrology, muhurta and remedies", timezone="Asia/Kolkata",
                             bio="Twenty years of chart readings. Sessions in English and Hindi.",
@@ -135,7 +153,7 @@ async def _bookable(session: AsyncSession, tenant_id: object, user_id: object) -
                   meeting_provider="jitsi", cancellation_policy=CancellationPolicy().model_dump(),
                   reschedule_policy=ReschedulePolicy().model_dump(), reminder_offsets_minutes=[1440, 60],
                   hold_minutes=15, completion_grace_hours=2, follow_up_days=90, is_active=True)
-    reading = Offering(kind=OfferingKind.ONE_TO_ONE, title="Kundli reading", duration_minutes=60, price_minor=150_000,
+    reading = Offering(kind=OfferingKind.ONE_TO_ONE, title=READING_TITLE, duration_minutes=60, price_minor=150_000,
                        description="A full birth-chart reading with dasha periods.", intake_form=BIRTH_DETAILS,
                        max_per_day=4, **common)
     call = Offering(kind=OfferingKind.ONE_TO_ONE, title="Quick question", duration_minutes=20, price_minor=0,
@@ -150,6 +168,7 @@ async def _bookable(session: AsyncSession, tenant_id: object, user_id: object) -
                                starts_at=starts, ends_at=starts + timedelta(minutes=90),
                                blocked=blocked_range(webinar, starts), capacity=50, seats_taken=0,
                                status=WebinarStatus.SCHEDULED))
+    return reading.id
 
 
 async def _payments_demo(session: AsyncSession, tenant_id: uuid.UUID) -> None:
@@ -192,8 +211,8 @@ async def seed_demo(
             session.add(NotificationPreference(tenant_id=demo.id, user_id=hindi_client.id, email=True, sms=True,
                                                whatsapp=True, in_app=True, announcements=True,
                                                quiet_hours_start=time(22), quiet_hours_end=time(7)))
-        await _seed_astrology(session, demo.id, demo_client.id)
-        await _bookable(session, demo.id, consultant.id)
+        reading_id = await _bookable(session, demo.id, consultant.id)
+        await _seed_astrology(session, demo.id, demo_client.id, reading_id)
         await _payments_demo(session, demo.id)
         demo_id, consultant_id = demo.id, consultant.id
         client_ids = (demo_client.id, hindi_client.id)

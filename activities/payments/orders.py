@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.notifications import Notifier, attempt_time, deliver_or_retry, zone_of
+from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from activities.payments.invoice import (
     invoice_context,
     invoice_number,
@@ -71,6 +71,7 @@ from domain.payments.orders import (
     order_workflow_id,
 )
 from domain.payments.refunds import RefundDestination, split_refund
+from domain.zones import zone_of
 from models.bookings import Booking
 from models.bookings import RefundStatus as BookingRefundStatus
 from models.identity import Role, User

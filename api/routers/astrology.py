@@ -10,6 +10,7 @@ the owner.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 from uuid import UUID
 
@@ -51,6 +52,7 @@ from api.services.astrology import (
     caller_locale,
     chart_keys,
     chart_settings,
+    check_offering_key,
     engine_errors,
     engine_rule,
     load_profile,
@@ -58,11 +60,13 @@ from api.services.astrology import (
     profile_out,
     profile_owner,
     profiles_for,
+    reader_zone,
     refresh_if_stale,
     resolved_birth,
     rule_out,
     running_at,
     texts_for,
+    with_offerings,
 )
 from domain.astrology import EngineInputError, VedicChart, compute_chart, search_places
 from domain.astrology.report import chart_report_context
@@ -72,6 +76,7 @@ from domain.astrology.suggestions import (
     add_months,
     evaluate,
     horizon_months,
+    normalize_offering_key,
     transit_bodies,
 )
 from domain.astrology.transits import transit_outlook
@@ -355,7 +360,8 @@ async def birth_profile_report(
     keys = chart_keys(chart, running) + grid.keys
     texts = await texts_for(session, tenant.id, keys, await caller_locale(session, principal, locale))
     context = chart_report_context(chart, name=profile.full_name, label=profile.label, at=now, running=running,
-                                   grid=grid, texts=texts, consultancy=tenant.name)
+                                   grid=grid, texts=texts, consultancy=tenant.name,
+                                   zone=await reader_zone(session, profile, tenant, chart))
     try:
         pdf = await run_in_threadpool(render_pdf, "chart_report.html", context)
     except PdfUnavailableError as exc:
@@ -372,10 +378,13 @@ async def birth_profile_suggestions(
                                                "elsewhere (their paid orders here count anyway)")] = None,
     principal: Principal = require(Permission.BIRTH_PROFILES),
 ) -> SuggestionsOut:
-    """What to offer next, by the consultancy's active rules, each with its reason."""
+    """What to offer next, by the consultancy's active rules, each with its reason and, for a rule that
+    names an offering's id, that offering (title, price, where to book); an inactive offering is not
+    suggested."""
     when = _aware(at)
-    for key in ordered or []:
-        if not _offering_key_ok(key):
+    ordered = [normalize_offering_key(key) for key in ordered or []]
+    for key in ordered:
+        if not re.match(OFFERING_KEY, key):
             raise Problem(VALIDATION, f"ordered: {key!r} is not an offering key", field="ordered")
     profile = await load_profile(session, principal, tenant.id, profile_id)
     stored = (await session.execute(select(SuggestionRule).where(
@@ -396,16 +405,11 @@ async def birth_profile_suggestions(
     from_source = await PAST_ORDERS.offering_keys(session, tenant.id, profile.client_id)
     past = list(dict.fromkeys([*(ordered or []), *from_source]))
     data = SuggestionInput(at=when, running=running, transits=outlook, past_offerings=tuple(past))
-    suggestions = evaluate(rules, data, locale=await caller_locale(session, principal, locale))
+    suggestions = await with_offerings(session, tenant.id, tenant.slug,
+                                       evaluate(rules, data, locale=await caller_locale(session, principal, locale)))
     source = ", ".join(filter(None, ["caller" if ordered else "", f"orders source ({PAST_ORDERS.name})"]))
     return SuggestionsOut(at=when, moon_sign=chart.moon_sign.name, running_dasha=running, transits=outlook,
                           past_offerings=past, past_orders_source=source, suggestions=suggestions)
-
-
-def _offering_key_ok(key: str) -> bool:
-    import re
-
-    return re.match(OFFERING_KEY, key) is not None
 
 
 # --- interpretive texts --------------------------------------------------------------------------
@@ -508,6 +512,8 @@ async def create_rule(
     body: RuleIn, tenant: CurrentTenant, session: Session,
     principal: Principal = require(Permission.MANAGE_ASTRO_CONTENT),
 ) -> RuleOut:
+    """A rule: when it fires (dasha, transit, past order) and the offering it suggests."""
+    await check_offering_key(session, tenant.id, body.offering_key)
     rule = SuggestionRule(
         tenant_id=tenant.id, name=body.name, kind=body.when.kind, condition=body.when.model_dump(mode="json"),
         offering_key=body.offering_key, reasons={str(k): v for k, v in body.reasons.items()}, priority=body.priority,
@@ -539,6 +545,8 @@ async def update_rule(
     for name, value in changes.items():
         if value is None:
             raise Problem(VALIDATION, f"{name}: may not be null", field=name)
+    if body.offering_key is not None:
+        await check_offering_key(session, tenant.id, body.offering_key)
     if body.when is not None:
         rule.kind = body.when.kind
         rule.condition = body.when.model_dump(mode="json")

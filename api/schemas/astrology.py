@@ -23,7 +23,8 @@ from domain.astrology import (
     VedicChart,
     YearLength,
 )
-from domain.astrology.suggestions import OFFERING_KEY, Suggestion, When
+from domain.astrology.suggestions import OfferingKey as EngineOfferingKey
+from domain.astrology.suggestions import Suggestion, When
 from domain.astrology.transits import TransitOutlook
 from domain.numerology import (
     DriverRule,
@@ -54,7 +55,10 @@ def normalize_key(value: str) -> str:
 
 
 ContentKey = Annotated[str, AfterValidator(normalize_key)]
-OfferingKey = Annotated[str, Field(pattern=OFFERING_KEY, description="the tenant's id of an offering")]
+OfferingKey = Annotated[EngineOfferingKey, Field(
+    description="what the rule suggests: an offering's id (GET /api/v1/offerings; it must be one of this "
+                "consultancy's offerings), or, for something sold by key on staff-made orders, that key "
+                "(lower-case letters, digits and _ . : -)")]
 
 
 class Strict(BaseModel):
@@ -295,12 +299,35 @@ class RuleOut(BaseModel):
     updated_at: dt.datetime
 
 
+class SuggestedOffering(BaseModel):
+    """The offering a suggestion names, as the client would book it."""
+
+    id: UUID
+    title: str
+    kind: str = Field(description="one_to_one or webinar")
+    price_minor: int = Field(description="price in the currency's minor unit (paise)")
+    currency: str
+    consultant_slug: str
+    slots_url: str = Field(description="where its free slots are listed: the public page's path "
+                                       "(/api/v1/public/{tenant}/consultants/{consultant}/offerings/{id}/slots), "
+                                       "or /api/v1/offerings/{id}/slots (signed in) when the consultant is not "
+                                       "shown publicly")
+
+
+class SuggestionOut(Suggestion):
+    offering: SuggestedOffering | None = Field(description="the offering, when `offering_key` is an offering's "
+                                                           "id; null for a plain key")
+
+
 class SuggestionsOut(BaseModel):
     at: dt.datetime
     moon_sign: str
     running_dasha: RunningDasha | None
     transits: TransitOutlook | None
-    past_offerings: list[str]
+    past_offerings: list[str] = Field(description="offering keys the client bought: offering ids from paid "
+                                                  "orders here, plus any `ordered` keys")
     past_orders_source: str = Field(description="where past orders came from: `caller` (the `ordered` "
-                                                "parameter) and/or the orders source (none yet)")
-    suggestions: list[Suggestion]
+                                                "parameter) and/or `orders source (paid orders)`, the client's "
+                                                "paid orders in this consultancy")
+    suggestions: list[SuggestionOut] = Field(description="by priority; a rule whose offering is no longer "
+                                                         "active (or gone) suggests nothing")

@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Principal
 from api.problems import FORBIDDEN, NOT_FOUND, VALIDATION, Problem, engine_problem
-from api.schemas.astrology import BirthIn, PeriodOut, ProfileOut, ProfileSummary, RuleOut, SettingsIn
+from api.schemas.astrology import (
+    BirthIn,
+    PeriodOut,
+    ProfileOut,
+    ProfileSummary,
+    RuleOut,
+    SettingsIn,
+    SuggestedOffering,
+    SuggestionOut,
+)
 from domain.astrology import (
     BirthData,
     ChartSettings,
@@ -25,12 +34,15 @@ from domain.astrology import (
     parse_utc_offset,
     running_dasha,
 )
-from domain.astrology.suggestions import Rule
+from domain.astrology.suggestions import Rule, Suggestion, offering_id_of
 from domain.payments.orders import LineStatus, OrderStatus
+from domain.zones import zone_of
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import utcnow
+from models.bookings import Consultant, Offering
 from models.identity import Role, User
 from models.payments import Order, OrderLine
+from models.tenancy import Tenant
 
 #: Engine fields that belong to the birth object of a request.
 BIRTH_FIELDS = frozenset({
@@ -249,6 +261,13 @@ def profile_out(profile: BirthProfile) -> ProfileOut:
     )
 
 
+async def reader_zone(session: AsyncSession, profile: BirthProfile, tenant: Tenant, chart: VedicChart) -> str:
+    """The zone a profile's report is read in: its client's, else the consultancy's, else the birth's."""
+    client = await session.get(User, profile.client_id)
+    fallback = chart.birth.timezone or "UTC"
+    return zone_of(client, tenant, fallback) if client is not None else tenant.timezone or fallback
+
+
 def settings_in(profile: BirthProfile) -> SettingsIn:
     return SettingsIn.model_validate(profile.chart_settings)
 
@@ -273,6 +292,51 @@ def engine_rule(rule: SuggestionRule) -> Rule:
         "id": str(rule.id), "when": rule.condition, "offering_key": rule.offering_key, "reasons": rule.reasons,
         "priority": rule.priority, "skip_if_ordered": rule.skip_if_ordered,
     })
+
+
+async def check_offering_key(session: AsyncSession, tenant_id: UUID, key: str) -> None:
+    """An offering key that is an id must name one of the tenant's offerings (422 on `offering_key`)."""
+    offering_id = offering_id_of(key)
+    if offering_id is None:
+        return
+    found = await session.scalar(select(Offering.id).where(Offering.tenant_id == tenant_id,
+                                                           Offering.id == offering_id))
+    if found is None:
+        raise _invalid("offering_key", "this consultancy has no offering with this id; use an id from "
+                                       "GET /api/v1/offerings, or a key of your own (not an id) for something "
+                                       "sold by key on staff-made orders")
+
+
+def slots_path(tenant_slug: str, consultant: Consultant, offering_id: UUID) -> str:
+    """Where an offering's free slots are listed: the public page, or signed in for a non-public consultant."""
+    if consultant.is_public:
+        return f"/api/v1/public/{tenant_slug}/consultants/{consultant.slug}/offerings/{offering_id}/slots"
+    return f"/api/v1/offerings/{offering_id}/slots"
+
+
+async def with_offerings(session: AsyncSession, tenant_id: UUID, tenant_slug: str,
+                         suggestions: Sequence[Suggestion]) -> list[SuggestionOut]:
+    """Each suggestion with the active offering its key names (one query); a suggestion naming an
+    offering that is inactive or gone is dropped, one with a plain key gets `offering: null`."""
+    ids = {i for s in suggestions if (i := offering_id_of(s.offering_key)) is not None}
+    found: dict[UUID, SuggestedOffering] = {}
+    if ids:
+        rows = await session.execute(
+            select(Offering, Consultant).join(Consultant, Consultant.id == Offering.consultant_id)
+            .where(Offering.tenant_id == tenant_id, Offering.id.in_(ids), Offering.is_active.is_(True)))
+        for offering, consultant in rows:
+            found[offering.id] = SuggestedOffering(
+                id=offering.id, title=offering.title, kind=offering.kind.value, price_minor=offering.price_minor,
+                currency=offering.currency, consultant_slug=consultant.slug,
+                slots_url=slots_path(tenant_slug, consultant, offering.id))
+    out: list[SuggestionOut] = []
+    for suggestion in suggestions:
+        offering_id = offering_id_of(suggestion.offering_key)
+        if offering_id is not None and offering_id not in found:
+            continue
+        shown = found[offering_id] if offering_id is not None else None
+        out.append(SuggestionOut(**suggestion.model_dump(), offering=shown))
+    return out
 
 
 class PastOrdersSource(Protocol):

@@ -4,6 +4,9 @@
 the North and South Indian drawings of D1 and D9, the planet table, the Vimshottari timeline
 (mahadashas, and the antardashas of the running one), the Lo Shu grid and the tenant's texts
 for the result's content keys. `activities/documents/templates/chart_report.html` lays it out.
+
+Dates and the time the report was made are shown in the reader's zone (``zone``, an IANA name:
+the client's, else the consultancy's); the birth's universal time stays in UTC.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from domain.astrology.chart import VedicChart
 from domain.astrology.dasha import DashaPeriod, RunningDasha
@@ -19,6 +23,7 @@ from domain.astrology.drawing import (
     chart_south_indian_svg,
 )
 from domain.astrology.zodiac import format_dms
+from domain.notification_templates import zone_abbreviation
 from domain.numerology.loshu import LO_SHU, LoShuGrid
 
 #: Headings of the texts shown, by the first part of their content key, in this order.
@@ -34,15 +39,23 @@ TEXT_SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _date(value: dt.datetime) -> str:
-    return value.strftime("%d %b %Y")
+def local_date(value: dt.datetime, zone: ZoneInfo) -> str:
+    """The day an instant falls on in ``zone``: `08 Dec 2026`."""
+    return value.astimezone(zone).strftime("%d %b %Y")
 
 
-def _period_row(p: DashaPeriod, at: dt.datetime) -> dict[str, Any]:
+def local_time(value: dt.datetime, zone: ZoneInfo) -> str:
+    """An instant on ``zone``'s clock: `22 Nov 2026 10:57 IST`."""
+    local = value.astimezone(zone)
+    return f"{local:%d %b %Y %H:%M} {zone_abbreviation(local)}"
+
+
+def period_row(p: DashaPeriod, at: dt.datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """A dasha period as the report lists it: dates in ``zone``, running and past at ``at``."""
     return {
         "lord": p.lord.value.title(),
-        "start": _date(p.start),
-        "end": _date(p.end),
+        "start": local_date(p.start, zone),
+        "end": local_date(p.end, zone),
         "years": p.years,
         "running": p.start <= at < p.end,
         "past": p.end <= at,
@@ -75,7 +88,10 @@ def chart_report_context(
     grid: LoShuGrid | None,
     texts: Mapping[str, str],
     consultancy: str,
+    zone: str,
 ) -> dict[str, Any]:
+    """Everything the report shows; ``zone`` (IANA) is the reader's, for dates and ``at``."""
+    tz = ZoneInfo(zone)
     b = chart.birth
     place = b.place.label if b.place else None
     planets = []
@@ -95,14 +111,14 @@ def chart_report_context(
             "d9": p.navamsa_sign.name, "house": p.house or "", "approximate": p.approximate,
         })
     dasha = chart.dasha
-    mahadashas = [_period_row(p, at) for p in dasha.periods] if dasha else []
+    mahadashas = [period_row(p, at, tz) for p in dasha.periods] if dasha else []
     running_maha = None
     antardashas: list[dict[str, Any]] = []
     if dasha and running is not None:
         running_maha = next((p for p in dasha.periods if p.lord == running.mahadasha.lord
                              and p.start == running.mahadasha.start), None)
         if running_maha is not None:
-            antardashas = [_period_row(p, at) for p in running_maha.sub_periods]
+            antardashas = [period_row(p, at, tz) for p in running_maha.sub_periods]
     lo_shu = None
     if grid is not None:
         lo_shu = {
@@ -121,7 +137,8 @@ def chart_report_context(
         "consultancy": consultancy,
         "name": name,
         "label": label,
-        "generated": at.strftime("%d %b %Y %H:%M UTC"),
+        "generated": local_time(at, tz),
+        "zone": zone,
         "birth": {
             "date": b.local_date.strftime("%d %B %Y"),
             "time": b.local_time.strftime("%H:%M:%S") if b.time_known else None,

@@ -1,7 +1,10 @@
 """Suggestion rules: what to offer a client next, and why.
 
-A tenant keeps its own rules (the API stores them); each maps one condition to an offering key
-(the tenant's own identifier of a consultation, report or remedy programme):
+A tenant keeps its own rules (the API stores them); each maps one condition to an offering key:
+the id (UUID) of one of the tenant's offerings, which is what a booking's order line records,
+or any other key the tenant uses for things sold by key on staff-made orders (a remedy
+programme, a printed report). The API checks that an id names one of the tenant's offerings and
+adds the offering to each suggestion; the engine treats every key alike:
 
 * ``dasha`` — the running mahadasha lord, antardasha lord, or both;
 * ``transit`` — a slow graha (Saturn, Jupiter, Rahu, Ketu) in, or entering within N months,
@@ -21,8 +24,9 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Final, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from domain.astrology.dasha import RunningDasha
 from domain.astrology.transits import SLOW_BODIES, TransitOutlook, house_from
@@ -31,6 +35,22 @@ from domain.astrology.zodiac import Body
 OFFERING_KEY: Final = r"^[a-z0-9][a-z0-9_.:-]{0,99}$"
 MAX_MONTHS: Final = 36
 _PLACEHOLDER: Final = re.compile(r"\{([a-z_]+)\}")
+_UUID: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+
+
+def offering_id_of(key: str) -> UUID | None:
+    """The offering id an offering key names, when it is one (``8-4-4-4-12`` hex digits)."""
+    return UUID(key) if _UUID.match(key) else None
+
+
+def normalize_offering_key(value: Any) -> Any:
+    """An offering id in its canonical lower-case form (as order lines record it); other keys as given."""
+    if isinstance(value, str) and (offering_id := offering_id_of(value.strip())) is not None:
+        return str(offering_id)
+    return value
+
+
+OfferingKey = Annotated[str, BeforeValidator(normalize_offering_key), Field(pattern=OFFERING_KEY)]
 
 
 def ordinal(n: int) -> str:
@@ -73,7 +93,7 @@ class PastOrderWhen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["past_order"] = "past_order"
-    any_of: tuple[Annotated[str, Field(pattern=OFFERING_KEY)], ...] = Field(min_length=1, max_length=50)
+    any_of: tuple[OfferingKey, ...] = Field(min_length=1, max_length=50)
 
 
 When = Annotated[DashaWhen | TransitWhen | PastOrderWhen, Field(discriminator="kind")]

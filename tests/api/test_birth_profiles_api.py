@@ -7,16 +7,21 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from support import active_consultancy, assert_problem, register_client
 
 from core.db import TenantScope, scoped_session
 from domain.astrology import BirthData, compute_chart
+from domain.astrology.drawing import placements
+from domain.astrology.zodiac import Body
+from domain.numerology import lo_shu_grid
 from models.astrology import BirthProfile
 from models.payments import Order
 
@@ -278,6 +283,16 @@ async def test_rules_and_suggestions(client, sessionmaker):
                    404, "not-found", "rule_id")
 
 
+def _pdf_text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _day(instant: dt.datetime, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%d %b %Y")
+
+
 async def test_chart_report_pdf(client, sessionmaker):
     from pypdf import PdfReader
 
@@ -285,6 +300,8 @@ async def test_chart_report_pdf(client, sessionmaker):
     p = await _profile(client, customer)
     await client.put("/api/v1/astrology/texts/driver:8/en", headers=owner.headers(),
                      json={"text": "Eight drives steady ambition."})
+    zone = "America/New_York"  # the client's own zone: the report's dates are on their clock
+    assert (await client.patch("/api/v1/me", headers=customer.headers(), json={"timezone": zone})).status_code == 200
     r = await client.get(f"/api/v1/birth-profiles/{p['id']}/report.pdf", headers=customer.headers())
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
@@ -293,19 +310,52 @@ async def test_chart_report_pdf(client, sessionmaker):
     assert pdf.startswith(b"%PDF")
     if os.environ.get("MUHURTA_KEEP_REPORT"):  # to look at it: pdftoppm -png -r 60 <file> page
         Path(os.environ["MUHURTA_KEEP_REPORT"]).write_bytes(pdf)
-    reader = PdfReader(io.BytesIO(pdf))
-    assert 2 <= len(reader.pages) <= 4
-    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert 2 <= len(PdfReader(io.BytesIO(pdf)).pages) <= 4
+    text = _pdf_text(pdf)
     assert p["summary"]["lagna_sign"] in text and p["summary"]["moon_sign"] in text
     for words in ("Saturn", "Jupiter", "Ascendant", "Vimshottari", "Lo Shu", "UTC offset used", "+05:30",
-                  "Eight drives steady ambition.", "Asha Verma", "Page 1 of"):
+                  "Eight drives steady ambition.", "Asha Verma", "Page 1 of",
+                  "Rasi chart (D1)", "North Indian: houses fixed, sign numbers shown",
+                  "South Indian: signs fixed, lagna marked with a stroke",
+                  "Navamsa chart (D9)", "North Indian, from the D9 lagna",
+                  f"Dates are in {zone}", "Universal time 17 May 1990 08:55:00 UTC"):
         assert words in text, words
+
+    # Both drawings of D1 and of D9 carry every graha's label (North and South: twice each).
+    chart = compute_chart(BirthData(date=dt.date(1990, 5, 17), time=dt.time(14, 25), **DELHI))
+    lines = text.splitlines()
+    for varga in ("d1", "d9"):
+        for placed in placements(chart, varga):
+            assert lines.count(placed.label) >= 2, (varga, placed.label)
+    sun = next(x.label for x in placements(chart, "d1") if x.key == "sun")
+    assert sun == f"Su {int(chart.body(Body.SUN).degree_in_sign)}°" and sun in lines
+    assert lines.count("D9") == 1 and lines.count("D1") == 1  # the South Indian charts' centres
+
+    # The dasha tables, dated on the client's clock, and the generated time in their zone.
+    now = dt.datetime.now(dt.UTC)
+    running = chart.dasha.running(now, depth=2)
+    maha, antar = running.mahadasha, running.antardasha
+    lord = maha.lord.value.title()
+    assert f"{lord} {_day(maha.start, zone)} {_day(maha.end, zone)}" in text
+    assert f"Antardashas of {lord}" in text
+    assert f"{lord} / {antar.lord.value.title()} {_day(antar.start, zone)} {_day(antar.end, zone)}" in text
+    abbreviation = now.astimezone(ZoneInfo(zone)).tzname()
+    assert re.search(rf"Birth chart of Asha Verma · \d\d \w{{3}} \d{{4}} \d\d:\d\d {abbreviation}", text), text
+
+    # The Lo Shu grid's missing numbers, as the engine finds them.
+    grid = lo_shu_grid(dt.date(1990, 5, 17), gender="female")
+    assert grid.missing and f"Missing numbers {', '.join(map(str, grid.missing))}" in text
+
+    # Without a zone of their own the client reads the consultancy's; the owner's request changes nothing.
+    assert (await client.patch("/api/v1/me", headers=customer.headers(), json={"timezone": None})).status_code == 200
+    tenant_zone = (await client.get("/api/v1/tenant", headers=owner.headers())).json()["timezone"]
     unknown = await _profile(client, customer, label="Son", birth={"date": "2015-02-01", "time_unknown": True,
                                                                   "place_name": "Pune"})
     r = await client.get(f"/api/v1/birth-profiles/{unknown['id']}/report.pdf", headers=owner.headers())
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
-    unknown_text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    unknown_text = _pdf_text(r.content)
     assert "time unknown" in unknown_text and "from the Moon" in unknown_text
+    assert f"Dates are in {tenant_zone}" in unknown_text
     if shutil.which("pdftotext"):
         out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
         assert p["summary"]["lagna_sign"] in out and "Saturn" in out

@@ -1,6 +1,7 @@
 """Suggestion rules: dasha lords, slow-planet transits from the Moon (sade sati), past orders."""
 
 import datetime as dt
+import uuid
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
@@ -13,6 +14,8 @@ from domain.astrology.suggestions import (
     add_months,
     evaluate,
     horizon_months,
+    normalize_offering_key,
+    offering_id_of,
     ordinal,
     render_reason,
     transit_bodies,
@@ -121,3 +124,13 @@ def test_helpers():
     assert add_months(utc(2025, 1, 31), 1) == utc(2025, 2, 28)
     assert add_months(utc(2024, 12, 15), 14) == utc(2026, 2, 15)
     assert render_reason("{a} {b} {a.__class__}", {"a": 1}) == "1 {b} {a.__class__}"
+
+
+def test_an_offering_key_is_an_offering_id_only_in_the_8_4_4_4_12_form():
+    offering = uuid.uuid4()
+    assert offering_id_of(str(offering)) == offering == offering_id_of(str(offering).upper())
+    assert offering_id_of(offering.hex) is None and offering_id_of("shani-shanti-puja") is None
+    assert normalize_offering_key(f" {str(offering).upper()} ") == str(offering)
+    assert normalize_offering_key("gem-guide") == "gem-guide"
+    when = TypeAdapter(When).validate_python({"kind": "past_order", "any_of": [str(offering).upper(), "gem-guide"]})
+    assert when.any_of == (str(offering), "gem-guide")
