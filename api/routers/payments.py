@@ -227,11 +227,12 @@ async def create_order_route(
     body: OrderCreate, request: Request, tenant: CurrentTenant, session: Session, state: State,
     principal: Principal = require(Permission.MANAGE_ORDERS),
 ) -> OrderOut:
-    """An order for a client: priced here (coupon, GST, wallet), then paid through checkout."""
+    """An order for a client: priced here (coupon, GST, wallet), then paid through checkout. A
+    consultation line names a booking of that client (ref_id); a report line its consultant's user id."""
     order, workflow_input = await create_order(session, tenant, NewOrder(
         client_id=body.client_id, currency=body.currency, coupon_code=body.coupon_code, use_wallet=body.use_wallet,
         wallet_amount=body.wallet_amount, note=body.note, created_by=principal.user_id,
-        place_of_supply=body.place_of_supply,
+        place_of_supply=body.place_of_supply, check_references=True,
         lines=[LineIn(kind=line.kind, description=line.description, unit_amount=line.unit_amount,
                       quantity=line.quantity, offering_id=line.offering_id, ref_id=line.ref_id)
                for line in body.lines],

@@ -81,6 +81,9 @@ class BirthIn(Strict):
     the reading of a time inside a clock change ("earlier" = the offset before it).
     """
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209}]})
+
     date: dt.date
     time: dt.time | None = Field(None, description="local wall-clock time, HH:MM or HH:MM:SS")
     time_unknown: bool = False

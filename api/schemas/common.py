@@ -8,6 +8,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, EmailStr, StringConstraints
+from pydantic.json_schema import Examples
 
 RESERVED_SLUGS = frozenset({
     "www", "api", "admin", "app", "static", "assets", "mail", "docs", "status", "support",
@@ -61,11 +62,12 @@ def _email(value: str) -> str:
     return value.strip().lower()
 
 
-Slug = Annotated[str, AfterValidator(_slug)]
-TimeZone = Annotated[str, AfterValidator(_zone)]
-DomainName = Annotated[str, AfterValidator(_domain)]
-Phone = Annotated[str, AfterValidator(_phone)]
+# The examples are valid values (the OpenAPI document shows them; tests build bodies from them).
+Slug = Annotated[str, AfterValidator(_slug), Examples(["sharma-jyotish"])]
+TimeZone = Annotated[str, AfterValidator(_zone), Examples(["Asia/Kolkata"])]
+DomainName = Annotated[str, AfterValidator(_domain), Examples(["bookings.example.com"])]
+Phone = Annotated[str, AfterValidator(_phone), Examples(["+919876543210"])]
 Email = Annotated[EmailStr, AfterValidator(_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256), Examples(["correct-horse-battery-staple"])]
 Locale = Annotated[str, StringConstraints(pattern=r"^(en|hi)(-[A-Z]{2})?$")]

@@ -28,10 +28,12 @@ from domain.payments.pricing import (
     CouponRules,
     GstMode,
     LineIn,
+    LineKind,
     PriceRefused,
     check_coupon,
     price_order,
 )
+from models.bookings import Booking
 from models.identity import Role, User
 from models.payments import (
     Coupon,
@@ -66,6 +68,8 @@ class NewOrder:
     # must not outlive what it pays for, or the client could pay for a slot already released).
     pay_by: datetime | None = None
     place_of_supply: str | None = None  # the buyer's state code; None: the consultancy's own state
+    # Lines from a request (staff): their ref_ids must name this consultancy's own booking or consultant.
+    check_references: bool = False
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -79,11 +83,44 @@ def coupon_rules(coupon: Coupon) -> CouponRules:
     )
 
 
+def _as_uuid(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        return None
+
+
+async def check_line_references(session: AsyncSession, tenant: Tenant, client_id: uuid.UUID,
+                                lines: list[LineIn]) -> None:
+    """What a line sold by staff fulfils must be the consultancy's own: a consultation names a
+    booking of the order's client, a report the consultant (a user id) who writes it.
+
+    A paid order acts on what its lines name (a consultation line signals `consultation-<ref_id>`
+    that it is paid; a report line starts a delivery for that consultant), so a line naming
+    another consultancy's booking would confirm that booking with this one's payment.
+    """
+    for position, line in enumerate(lines):
+        field_name = f"lines.{position}.ref_id"
+        ref = _as_uuid(line.ref_id)
+        if line.kind == LineKind.CONSULTATION:
+            booking = await session.get(Booking, ref) if ref else None
+            if booking is None or booking.tenant_id != tenant.id or booking.client_id != client_id:
+                raise Problem(NOT_FOUND, "this consultancy has no booking with this id for this client",
+                              field=field_name)
+        elif line.kind == LineKind.REPORT:
+            writer = await session.get(User, ref) if ref else None
+            if (writer is None or writer.tenant_id != tenant.id or not writer.is_active
+                    or writer.role not in (Role.OWNER, Role.CONSULTANT)):
+                raise Problem(NOT_FOUND, "this consultancy has no consultant with this user id", field=field_name)
+
+
 async def create_order(session: AsyncSession, tenant: Tenant, new: NewOrder) -> tuple[Order, OrderInput]:
     """Price and store an order (flushes; the caller commits and starts its workflow)."""
     client = await session.get(User, new.client_id)
     if client is None or client.tenant_id != tenant.id or client.role != Role.CLIENT:
         raise Problem(NOT_FOUND, "this consultancy has no client with this id", field="client_id")
+    if new.check_references:
+        await check_line_references(session, tenant, client.id, new.lines)
     if new.place_of_supply is not None and new.place_of_supply not in STATE_CODES:
         raise Problem(VALIDATION, f"{new.place_of_supply!r} is not an Indian state code (two digits, as a GSTIN "
                       "starts: 27 Maharashtra, 29 Karnataka)", field="place_of_supply")

@@ -300,3 +300,41 @@ async def test_a_guest_link_of_one_tenant_cannot_pay_or_see_another_tenants_orde
         for order_id in (booking_a["order_id"], booking_b["order_id"]):
             order = await session.get(Order, uuid.UUID(order_id))
             assert order is not None and (order.status, order.amount_paid) == ("pending_payment", 0)
+
+
+async def test_an_order_line_names_only_a_booking_and_consultant_of_its_own_consultancy(client, sessionmaker):
+    """A paid consultation line tells the booking it names that it is paid. Before this check,
+    tenant B's staff could sell its own client a 10.00 order paid from the wallet, naming A's
+    held 2,000.00 booking: A's booking became confirmed and paid."""
+    a_owner, offering, a_customer, slot = await _paid_offering(client, sessionmaker)
+    held = await client.post("/api/v1/bookings", headers=a_customer.headers(),
+                             json={"offering_id": offering["id"], "starts_at": slot["starts_at"]})
+    assert held.status_code == 201 and held.json()["status"] == "held", held.text
+    b_owner = await active_consultancy(client, sessionmaker)
+    b_customer = await register_client(client, b_owner.tenant_slug)
+    credit = await client.post(f"/api/v1/clients/{b_customer.user_id}/wallet/credits", headers=b_owner.headers(),
+                               json={"amount": 1_000, "note": "store credit"})
+    assert credit.status_code == 201, credit.text
+    for line in ({"kind": "consultation", "ref_id": held.json()["id"]},   # A's booking
+                 {"kind": "consultation", "ref_id": str(uuid.uuid4())},   # nobody's
+                 {"kind": "report", "ref_id": a_owner.user_id}):          # A's consultant
+        refused = await client.post("/api/v1/orders", headers=b_owner.headers(), json={
+            "client_id": b_customer.user_id, "use_wallet": True,
+            "lines": [{"description": "Consultation", "unit_amount": 1_000, **line}]})
+        assert_problem(refused, 404, "not-found", "lines.0.ref_id")
+    # Within A too, a consultation line names a booking of the order's own client.
+    other = await register_client(client, a_owner.tenant_slug)
+    assert_problem(await client.post("/api/v1/orders", headers=a_owner.headers(), json={
+        "client_id": other.user_id, "lines": [{"kind": "consultation", "description": "Consultation",
+                                               "unit_amount": 1_000, "ref_id": held.json()["id"]}]}),
+                   404, "not-found", "lines.0.ref_id")
+    assert await _orders_of(sessionmaker, b_customer.user_id) == 0
+    assert await _orders_of(sessionmaker, other.user_id) == 0
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        booking = await session.get(Booking, uuid.UUID(held.json()["id"]))
+        assert booking is not None and (booking.status.value, booking.paid_at) == ("held", None)
+    # The consultancy's own staff may still sell that client their held booking.
+    sold = await client.post("/api/v1/orders", headers=a_owner.headers(), json={
+        "client_id": a_customer.user_id, "lines": [{"kind": "consultation", "description": "Consultation",
+                                                    "unit_amount": 1_000, "ref_id": held.json()["id"]}]})
+    assert sold.status_code == 201, sold.text

@@ -1,7 +1,8 @@
 """Walks every route of the OpenAPI document, so a route added later is covered without a new test.
 
-1. Tenant isolation: a user of tenant B tries every route with tenant A's ids; nothing of A
-   comes back and nothing of A changes.
+1. Tenant isolation: a user of tenant B tries every route with tenant A's ids, in the path, in
+   the query and in a valid body built from the route's schema; nothing of A comes back and
+   nothing of A changes.
 2. Bad input: every route that takes a JSON body gets a wrong one; the answer is problem+json
    naming the field, and no table changes.
 """
@@ -10,14 +11,18 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from booking_support import bookable, public_slots
 from cryptography.fernet import Fernet
+from httpx import AsyncClient, Response
+from openapi_samples import UnknownId, dotted, looks_like_id, sample_body, sample_value
 from sqlalchemy import func, select, text
-from support import active_consultancy, assert_problem, eventually, platform_admin, register_client
+from support import Account, active_consultancy, assert_problem, eventually, platform_admin, register_client
 
 from api.app import create_app
 from core.db import TenantScope, scoped_session
@@ -27,12 +32,52 @@ from models import Base
 from models.identity import AuthSession
 from models.notifications import Broadcast, InAppNotification
 
+SPEC = create_app().openapi()
 OPERATIONS = [
     (method.upper(), path)
-    for path, item in create_app().openapi()["paths"].items()
+    for path, item in SPEC["paths"].items()
     for method in item
 ]
 PARAM = re.compile(r"{(\w+)}")
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+# -- what the isolation walk needs to know that the OpenAPI document does not say ------------------
+# Where a name means another kind of thing than elsewhere: (method, path, name) -> the key of
+# tenant A's value to use. A report delivery's consultant_id is the consultant's *user* id.
+ID_MEANING: dict[tuple[str, str, str], str] = {
+    ("POST", "/api/v1/report-deliveries", "consultant_id"): "consultant_user_id",
+    ("GET", "/api/v1/report-deliveries", "consultant_id"): "consultant_user_id",
+}
+# Path parameters the walk sets to tenant B's own value. A guest booking on A's public page is
+# A's public surface by design (anyone may book there); the isolation question is whether B's
+# page takes A's offering or webinar session, which the body then carries.
+PATH_OVERRIDES: dict[tuple[str, str], Callable[[dict[str, str]], dict[str, str]]] = {
+    ("POST", "/api/v1/public/{tenant_slug}/bookings"): lambda b: {"tenant_slug": b["tenant_slug"]},
+}
+# Body fields that may carry one of A's ids and still be accepted (2xx): they are not references
+# to another row of the tenant, so there is nothing of A to reach through them.
+NOT_REFERENCES: dict[tuple[str, str], set[str]] = {
+    # free-form keys of what a coupon is limited to / what an order line sold (matched with each other only)
+    ("POST", "/api/v1/coupons"): {"offering_ids.0"},
+    ("POST", "/api/v1/orders"): {"lines.0.offering_id"},
+    # an outside order reference, unique across the platform (409 already-exists when it is taken)
+    ("POST", "/api/v1/report-deliveries"): {"order_id"},
+    # a filter over B's own clients: A's client matches nobody
+    ("POST", "/api/v1/broadcasts"): {"filter.client_ids.0"},
+}
+# Valid bodies the schema alone cannot describe (a rule across fields): merged into the sample.
+BODY_OVERRIDES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/api/v1/astrology/suggestion-rules"): {"when": {"kind": "dasha", "mahadasha": "jupiter"}},
+    ("POST", "/api/v1/coupons"): {"percent_bp": 1000},  # its kind, percent, needs it
+    ("PUT", "/api/v1/notification-templates/{event}/{channel}/{locale}"): {"subject": "Walk"},  # email needs one
+    ("POST", "/api/v1/broadcasts"): {"variables": {"title": "Walk", "message": "Walk"}},  # the event's variables
+}
+# Public by design: A's public booking page shows A's consultants, offerings and free slots.
+PUBLIC_BY_DESIGN = ("/api/v1/public/",)
+# Path parameters that name one of A's things, with every uuid one: answering 2xx to B is a
+# breach (outside the public page). The others are values any tenant may use (a text key, a
+# locale, a date, an event), so B acting on its own data through them is fine.
+CAPABILITIES = {"link_token", "feed_token"}
 
 
 async def _snapshot(sessionmaker) -> dict[str, Any]:
@@ -43,6 +88,22 @@ async def _snapshot(sessionmaker) -> dict[str, Any]:
                                for row in (await session.execute(select(table))).all())
             for table in Base.metadata.sorted_tables if table.name != "idempotency_records"
         }
+
+
+async def _webinar(client: AsyncClient, owner: Account, consultant_id: str, *, days_ahead: int) -> dict[str, Any]:
+    """A webinar offering of the consultant, and (days_ahead > 0) one scheduled session of it."""
+    made = await client.post("/api/v1/offerings", headers=owner.headers(), json={
+        "consultant_id": consultant_id, "title": "Group reading", "duration_minutes": 60, "kind": "webinar",
+        "capacity": 5, "min_notice_minutes": 0})
+    assert made.status_code == 201, made.text
+    offering: dict[str, Any] = made.json()
+    if days_ahead:
+        starts = (datetime.now(UTC) + timedelta(days=days_ahead)).replace(hour=6, minute=0, second=0, microsecond=0)
+        run = await client.post(f"/api/v1/offerings/{offering['id']}/webinar-sessions", headers=owner.headers(),
+                                json={"starts_at": starts.isoformat()})
+        assert run.status_code == 201, run.text
+        offering["session_id"] = run.json()["id"]
+    return offering
 
 
 async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
@@ -77,6 +138,7 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         seen = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=customer.headers())).json()
         return seen["meeting_url"] is not None
     assert await eventually(confirmed, True)
+    webinar = await _webinar(client, owner, consultant["id"], days_ahead=20)
     day = slot["local_date"]
     assert (await client.put(f"/api/v1/consultants/{consultant['id']}/overrides/{day}", headers=owner.headers(),
                              json={"windows": [{"start": "09:00", "end": "17:00"}]})).status_code == 200
@@ -144,7 +206,21 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
                "SG.tenant-a-secret-key"}
     assert domain["domains"] == ["tenant-a.example.com"]
-    return {"owner": owner, "params": params, "secrets": secrets}
+    # What a body or a query may name, by property name: A's thing of that name.
+    ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
+           "webinar_session_id": webinar["session_id"]}
+    return {"owner": owner, "params": params, "ids": ids, "secrets": secrets}
+
+
+async def _tenant_b(client: AsyncClient, sessionmaker) -> tuple[Account, Account, dict[str, str]]:
+    """Tenant B's owner and client, and B's own things by name (the other ids of a body that tries one of A's)."""
+    owner = await active_consultancy(client, sessionmaker)
+    customer = await register_client(client, owner.tenant_slug or "")
+    consultant, _ = await bookable(client, owner)
+    webinar = await _webinar(client, owner, consultant["id"], days_ahead=0)
+    return owner, customer, {
+        "client_id": customer.user_id, "consultant_id": consultant["id"], "consultant_user_id": owner.user_id,
+        "user_id": owner.user_id, "offering_id": webinar["id"], "tenant_slug": owner.tenant_slug or ""}
 
 
 def _fill(path: str, params: dict[str, str]) -> str:
@@ -187,29 +263,167 @@ async def _quiet(temporal_client, tenant_id: str) -> None:
     assert await eventually(bookings_confirmed_and_told, True)
 
 
+@dataclass
+class Call:
+    """One request of the walk, and what in it names tenant A's things."""
+
+    url: str
+    query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)  # json=, or files= and data=
+    a_fields: set[str] = field(default_factory=set)        # path, query and body fields holding A's values
+    a_body: dict[str, str] = field(default_factory=dict)   # the body's fields holding A's ids, and those ids
+    a_path: bool = False                                    # the path names one of A's things
+    sent: set[str] = field(default_factory=set)             # A's values in the query or body (answers may echo)
+
+
+def _operation(method: str, path: str) -> dict[str, Any]:
+    operation: dict[str, Any] = SPEC["paths"][path][method.lower()]
+    return operation
+
+
+def _calls(method: str, path: str, a: dict[str, Any], b_ids: dict[str, str]) -> list[Call]:
+    """The requests that try `method path` with tenant A's ids: path and query always, and for a
+    JSON body, the body with every id A's, then for each id the body with only that one A's (the
+    others B's own, where B has one), so that no id hides behind another checked before it."""
+    operation = _operation(method, path)
+    ids: dict[str, str] = a["ids"]
+
+    def a_value(name: str) -> str | None:
+        return ids.get(ID_MEANING.get((method, path, name), name))
+
+    overridden = PATH_OVERRIDES[(method, path)](b_ids) if (method, path) in PATH_OVERRIDES else {}
+    base = Call(_fill(path, {**a["params"], **overridden}))
+    path_params = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "path"}
+    for name, param in path_params.items():
+        if name not in overridden:
+            base.a_fields.add(name)
+            names_a_thing = param["schema"].get("format") == "uuid" or name in CAPABILITIES
+            base.a_path = base.a_path or (names_a_thing and not path.startswith(PUBLIC_BY_DESIGN))
+    for param in operation.get("parameters", []):
+        name = param["name"]
+        if param["in"] == "header" and param.get("required"):
+            base.headers[name] = str(sample_value(SPEC, param["schema"], name))
+        if param["in"] != "query":
+            continue
+        value = a_value(name) if looks_like_id(name) else None
+        if value is not None:
+            base.query[name], base.a_fields, base.sent = value, base.a_fields | {name}, base.sent | {value}
+        elif param.get("required"):
+            base.query[name] = sample_value(SPEC, param["schema"], name)
+
+    content = operation.get("requestBody", {}).get("content", {})
+    kind = next(iter(content), None)
+    if kind is None:
+        return [base]
+    assert kind in ("application/json", "multipart/form-data"), f"{method} {path} takes {kind}: teach the walk"
+    schema, files = content[kind]["schema"], {}
+    if kind == "multipart/form-data":  # file parts get a PDF (every upload takes one); the rest is form fields
+        schema, files = _without_files(schema)
+    try:
+        sample = sample_body(SPEC, schema, a_value, BODY_OVERRIDES.get((method, path)))
+    except UnknownId as exc:
+        raise AssertionError(f"{method} {path}: the body names '{exc}'; add tenant A's value for it to the "
+                             "walk's ids (in _tenant_a)") from exc
+    bodies = [(sample.body, set(sample.ids))]
+    if len(sample.ids) > 1:
+        for tried in sample.ids:
+            ours = {where: b_ids[b_name] for where, name in sample.ids.items()
+                    if where != tried and (b_name := ID_MEANING.get((method, path, name), name)) in b_ids}
+            if ours:
+                bodies.append((sample.with_ids(ours), set(sample.ids) - set(ours)))
+    calls = {json.dumps(body, sort_keys=True): _with_body(base, body, a_paths, files) for body, a_paths in bodies}
+    return list(calls.values())
+
+
+def _without_files(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    parts = schema.get("properties", {})
+    binary = {name for name, part in parts.items() if part.get("format") == "binary"}
+    fields = {**schema, "properties": {k: v for k, v in parts.items() if k not in binary},
+              "required": [k for k in schema.get("required", []) if k not in binary]}
+    return fields, {name: (f"{name}.pdf", PDF, "application/pdf") for name in binary}
+
+
+def _with_body(base: Call, body: Any, a_paths: set[Any], files: dict[str, Any]) -> Call:
+    a_body = {dotted(p): _at(body, p) for p in a_paths}
+    leaves = {n.rsplit(".", 1)[-1] for n in a_body}  # a problem may name the property without its place
+    payload = {"files": files, "data": body} if files else {"json": body}
+    return Call(base.url, base.query, base.headers, payload, base.a_fields | set(a_body) | leaves, a_body,
+                base.a_path, base.sent | set(a_body.values()))
+
+
+def _at(body: Any, path: Any) -> str:
+    for step in path:
+        body = body[step]
+    return str(body)
+
+
+def _problem_field(response: Response) -> str | None:
+    if not response.headers.get("content-type", "").startswith("application/problem+json"):
+        return None
+    found = response.json().get("field")
+    return str(found) if found is not None else None
+
+
+def _judge(method: str, path: str, who: str, call: Call, response: Response) -> list[str]:
+    """What is wrong with tenant B's answer (leaks are checked apart): a request naming one of
+    A's things is refused, 403 or 404, or 422 naming that very field ("no such client"); every
+    request gets past validation, or the walk would prove nothing about the route."""
+    where, status, named = f"{method} {path} as {who}", response.status_code, _problem_field(response)
+    if status == 500:
+        return [f"{where}: {status} {response.text[:300]}"]
+    if status == 422 and named not in call.a_fields:
+        return [f"{where}: 422 on '{named}', which holds nothing of tenant A's ({response.text[:300]}); the "
+                "request must get past validation to prove isolation: fix the sample (tests/openapi_samples.py) "
+                "or give the route a BODY_OVERRIDES entry"]
+    taken = sorted(set(call.a_body) - NOT_REFERENCES.get((method, path), set()))
+    if call.a_path and not path.startswith("/api/v1/webhooks/"):  # (webhooks: the signature decides)
+        taken.append("path")
+    if taken and not (status in (403, 404) or (status == 422 and named in call.a_fields)):
+        return [f"{where} answered {status} to tenant A's {taken}, not 403/404: {response.text[:300]}"]
+    return []
+
+
 async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmaker, temporal_client):
     a = await _tenant_a(client, sessionmaker, temporal_client)
-    b_owner = await active_consultancy(client, sessionmaker)
-    b_client = await register_client(client, b_owner.tenant_slug)
-    before = {k: v for k, v in (await _snapshot(sessionmaker)).items()}
+    b_owner, b_client, b_ids = await _tenant_b(client, sessionmaker)
+    before = await _snapshot(sessionmaker)
 
-    checked = 0
+    wrong: list[str] = []
+    stored_by_b: set[str] = set()  # A's ids that B wrote into its own data where they are no reference
+    checked, bodies_with_a_ids = 0, set()
     for actor in (b_owner, b_client):
         for method, path in OPERATIONS:
             if path.endswith("/logout") or path.startswith("/api/v1/auth/password") or path == "/api/v1/me/password":
                 continue  # these act only on the caller; they would end the walker's own session
-            url = _fill(path, a["params"])
-            response = await client.request(method, url, headers=actor.headers(), json={})
-            leaked = _leaks(response.text, a["secrets"])
-            assert not leaked, f"{method} {path} as {actor.email} showed tenant A's {leaked}"
-            # The same call naming tenant A is refused outright.
-            crossed = await client.request(method, url, headers=actor.headers(**{"X-Tenant": a["owner"].tenant_slug}),
-                                           json={})
-            assert not _leaks(crossed.text, a["secrets"]), f"{method} {path} leaked with X-Tenant A"
-            if path.startswith("/api/v1/") and not path.startswith("/api/v1/auth/"):
-                assert crossed.status_code in (403, 404, 422), (method, path, crossed.status_code, crossed.text)
-            checked += 1
-    assert checked >= 2 * 30
+            for call in _calls(method, path, a, b_ids):
+                secrets = a["secrets"] - call.sent - stored_by_b  # an answer may repeat what B sent
+                response = await client.request(method, call.url, params=call.query,
+                                                headers=actor.headers(**call.headers), **call.payload)
+                if leaked := _leaks(response.text, secrets):
+                    wrong.append(f"{method} {path} as {actor.email} showed tenant A's {leaked}")
+                wrong += _judge(method, path, actor.email, call, response)
+                if response.is_success:
+                    stored_by_b |= {v for k, v in call.a_body.items() if k in NOT_REFERENCES.get((method, path), ())}
+                # The same call naming tenant A is refused outright.
+                naming_a = actor.headers(**call.headers, **{"X-Tenant": a["owner"].tenant_slug})
+                crossed = await client.request(method, call.url, params=call.query, headers=naming_a, **call.payload)
+                if leaked := _leaks(crossed.text, secrets):
+                    wrong.append(f"{method} {path} as {actor.email} with X-Tenant A showed tenant A's {leaked}")
+                refused = crossed.status_code in (403, 404) or (
+                    crossed.status_code == 422 and _problem_field(crossed) in call.a_fields)
+                # (signing in is not tenant-bound, and webhooks are authenticated by their signature)
+                tenant_bound = path.startswith("/api/v1/") and not path.startswith(("/api/v1/auth/",
+                                                                                    "/api/v1/webhooks/"))
+                if tenant_bound and not refused:
+                    wrong.append(f"{method} {path} as {actor.email} with X-Tenant A: {crossed.status_code} "
+                                 f"{crossed.text[:300]}")
+                if call.a_body:
+                    bodies_with_a_ids.add((method, path))
+                checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert checked >= 2 * len(OPERATIONS) - 10
+    assert len(bodies_with_a_ids) >= 10, sorted(bodies_with_a_ids)
 
     after = await _snapshot(sessionmaker)
     a_rows = lambda snap: {t: [r for r in rows if any(s in r for s in (a["owner"].tenant_id,))]  # noqa: E731
