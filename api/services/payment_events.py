@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.problems import PAYMENTS_UNAVAILABLE, WEBHOOK_SIGNATURE_INVALID, Problem
+from api.problems import NOT_FOUND, PAYMENTS_UNAVAILABLE, WEBHOOK_SIGNATURE_INVALID, Problem
 from core.db import TenantScope, scoped_session
 from core.razorpay import GatewayCredentials, PaymentsNotConfigured, platform_credentials, signature_matches
 from core.security import Keys
@@ -79,6 +79,10 @@ async def ingest_webhook(
 ) -> Ingested:
     """Verify and store one delivery. A bad signature changes nothing but the audit log."""
     credentials = await secrets.tenant(sessionmaker, tenant_id) if tenant_id else secrets.platform()
+    if tenant_id is not None and credentials is None:
+        # not a passing fault to retry: this consultancy has no Razorpay account of its own
+        raise Problem(NOT_FOUND, "no consultancy with its own Razorpay account has this id; its events go to "
+                                 "/api/v1/webhooks/razorpay", field="tenant_id")
     if credentials is None or not credentials.webhook_secret:
         raise Problem(PAYMENTS_UNAVAILABLE, "no Razorpay webhook secret is configured for this account")
     if not signature_matches(credentials.webhook_secret, body, signature):

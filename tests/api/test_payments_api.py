@@ -280,6 +280,8 @@ async def test_a_tenants_own_razorpay_keys_are_encrypted_and_used(client, sessio
     [captured] = gateway.deliveries_for(info["gateway_order_id"], "payment.captured")
     # The platform's endpoint does not accept the tenant account's events, the tenant's does.
     assert_problem(await post_delivery(client, captured), 400, "webhook-signature-invalid")
+    other = await active_consultancy(client, sessionmaker)  # uses the platform's account: nothing to receive
+    assert_problem(await post_delivery(client, captured, f"{WEBHOOK}/{other.tenant_id}"), 404, "not-found", "tenant_id")
     accepted = await post_delivery(client, captured, f"{WEBHOOK}/{owner.tenant_id}")
     assert accepted.status_code == 200, accepted.text
     await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
