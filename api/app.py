@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
-from api.middleware import IdempotencyMiddleware, RequestIdMiddleware
+from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
     admin,
@@ -81,7 +80,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.muhurta)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+        app.add_middleware(ProblemCORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
     app.add_middleware(RequestIdMiddleware)
 

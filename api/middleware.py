@@ -14,15 +14,20 @@ from typing import Any
 import jwt
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import (
+    CORS_REFUSED,
     IDEMPOTENCY_IN_PROGRESS,
     IDEMPOTENCY_REUSED,
     PROBLEM_JSON,
     VALIDATION,
     ProblemType,
     problem_body,
+    problem_response,
 )
 from api.state import AppState
 from core.logging import request_id_var
@@ -247,3 +252,18 @@ async def _send_problem(
                     (b"content-length", str(len(body)).encode()), *(headers or [])],
     })
     await send({"type": "http.response.body", "body": body})
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as problem+json like every other error
+    (Starlette's own answer is plain text), naming what was refused."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        return problem_response(CORS_REFUSED, f"the API does not allow this cross-origin request: {refused} "
+                                              f"(origin {request_headers.get('origin')!r})",
+                                field_name=refused.split(",")[0].strip(), headers=headers)

@@ -61,6 +61,9 @@ TOTP_REQUIRED = problem_type("totp-required", 401, "A two-factor code is needed"
     "This account uses two-factor authentication: send `totp_code` (or a recovery code).")
 MFA_REQUIRED = problem_type("mfa-required", 403, "Two-factor authentication is required",
     "Platform admins must enrol TOTP (POST /api/v1/auth/totp/enrol) and sign in with a code.")
+CORS_REFUSED = problem_type("cors-refused", 400, "This browser request is not allowed",
+                            "A cross-origin preflight asked for an origin, method or header the API does not "
+                            "allow; the allowed origins are the CORS_ORIGINS setting.")
 FORBIDDEN = problem_type("forbidden", 403, "Not allowed",
     "Your role does not allow this action.")
 TENANT_PENDING = problem_type("tenant-pending-approval", 403, "Waiting for approval",

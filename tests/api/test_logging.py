@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
-from support import PASSWORD, active_consultancy, register_client
+from support import PASSWORD, active_consultancy, assert_problem, register_client
 
 from api.app import create_app
 from core.logging import JsonFormatter
@@ -74,6 +74,7 @@ async def test_cors_follows_the_settings(app_state):
         other = await browser.options("/api/v1/auth/login", headers={"Origin": "https://evil.example.net",
                                                                        **preflight})
         assert "access-control-allow-origin" not in other.headers
+        assert_problem(other, 400, "cors-refused", "origin")
         simple = await browser.get("/health", headers={"Origin": "https://app.example.com"})
         assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
         assert "X-Request-ID" in simple.headers["access-control-expose-headers"]
