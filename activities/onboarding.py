@@ -121,6 +121,7 @@ class OnboardingActivities:
                     actor_role=actor.role.value if actor else None,
                     target_type="tenant", target_id=tenant.id,
                     details={"reason": decision.reason} if decision.reason else {},
+                    ip=decision.ip,
                 )
                 event.request_id = decision.request_id
             event_name = "onboarding_approved" if decision.approve else "onboarding_rejected"

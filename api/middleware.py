@@ -30,7 +30,7 @@ from api.problems import (
     problem_response,
 )
 from api.state import AppState
-from core.logging import request_id_var
+from core.logging import client_ip_var, request_id_var
 from core.security import Keys
 from domain.housekeeping import IDEMPOTENCY_KEEP
 from models.platform import IdempotencyRecord
@@ -60,6 +60,8 @@ class RequestIdMiddleware:
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        client = scope.get("client")
+        ip_token = client_ip_var.set(client[0] if client else None)
         started = time.perf_counter()
         status = 500
 
@@ -78,6 +80,7 @@ class RequestIdMiddleware:
                 extra={"status": status, "ms": round((time.perf_counter() - started) * 1000, 1)},
             )
             request_id_var.reset(token)
+            client_ip_var.reset(ip_token)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

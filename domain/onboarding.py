@@ -35,6 +35,7 @@ class OnboardingDecision(BaseModel):
     reason: str | None = Field(None, max_length=2000)
     actor_user_id: UUID
     request_id: str | None = None
+    ip: str | None = None  # the admin's address, for the audit event the worker writes
 
 
 class OnboardingState(BaseModel):

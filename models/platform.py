@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.logging import request_id_var
+from core.logging import client_ip_var, request_id_var
 from models.base import Base, IdMixin, OptionallyTenantOwned, TimestampMixin, utcnow
 
 
@@ -134,7 +134,7 @@ async def record_audit(
         target_id=str(target_id) if target_id is not None else None,
         details=details or {},
         request_id=request_id_var.get(),
-        ip=ip,
+        ip=ip or client_ip_var.get(),
     )
     session.add(event)
     await session.flush()

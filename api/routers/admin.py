@@ -16,7 +16,7 @@ from api.schemas.admin import AdminTenantOut, ApproveBody, AuditEventOut, Outbox
 from api.schemas.identity import TenantOut
 from api.services.onboarding import decide, onboarding_view
 from api.services.records import audit_page, outbox_page
-from core.logging import request_id_var
+from core.logging import client_ip_var, request_id_var
 from domain.onboarding import OnboardingDecision
 from models.tenancy import Tenant, TenantStatus
 
@@ -75,7 +75,7 @@ async def approve_tenant(
 ) -> AdminTenantOut:
     """Approve a pending consultancy: it becomes active and its owner is told."""
     decision = OnboardingDecision(approve=True, reason=body.note if body else None,
-                                  actor_user_id=admin.user_id, request_id=request_id_var.get())
+                                  actor_user_id=admin.user_id, request_id=request_id_var.get(), ip=client_ip_var.get())
     return await _decide(session, state, client, tenant_id, decision)
 
 
@@ -86,7 +86,7 @@ async def reject_tenant(
 ) -> AdminTenantOut:
     """Reject a pending consultancy with a reason, which the owner is told."""
     decision = OnboardingDecision(approve=False, reason=body.reason, actor_user_id=admin.user_id,
-                                  request_id=request_id_var.get())
+                                  request_id=request_id_var.get(), ip=client_ip_var.get())
     return await _decide(session, state, client, tenant_id, decision)
 
 

@@ -31,6 +31,7 @@ async def test_admin_lists_pending_and_rejects_with_a_reason(client, sessionmake
                               headers=admin.headers())).json()["items"]
     assert [(e["actor_user_id"], e["target_id"]) for e in audit] == [(admin.user_id, owner.tenant_id)]
     assert audit[0]["request_id"] == rejected.headers["x-request-id"]
+    assert audit[0]["ip"] == "203.0.113.7"  # the admin's address (the test client's), though a worker wrote it
     query = {"recipient": owner.email, "template": "onboarding_rejected"}
     told = (await client.get("/api/v1/admin/outbox", params=query, headers=admin.headers())).json()["items"]
     assert len(told) == 1 and "No qualifications listed" in told[0]["body"]
