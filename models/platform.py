@@ -71,6 +71,12 @@ class OutboxMessage(IdMixin, TimestampMixin, OptionallyTenantOwned, Base):
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        """What was attached (file name, type and size), e.g. a calendar invitation or a PDF."""
+        listed: list[dict[str, Any]] = (self.data or {}).get("attachments", [])
+        return listed
+
 
 class PendingWorkflowStart(IdMixin, TimestampMixin, OptionallyTenantOwned, Base):
     """A workflow start written in the same transaction as the row it belongs to.

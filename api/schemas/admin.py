@@ -57,6 +57,12 @@ class AuditEventOut(BaseModel):
     ip: str | None
 
 
+class OutboxAttachmentOut(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+
+
 class OutboxMessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -68,3 +74,4 @@ class OutboxMessageOut(BaseModel):
     template: str
     subject: str | None
     body: str
+    attachments: list[OutboxAttachmentOut] = Field(default_factory=list)

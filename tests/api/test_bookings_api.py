@@ -129,6 +129,11 @@ async def test_free_booking_is_confirmed_and_its_workflow_runs(client, sessionma
                  if m.template == "consultation.confirmed.client"]
     assert "GMT" in message.body or "BST" in message.body  # on the client's clock
     assert "METHOD:REQUEST" in unfold(message.data["ics"])
+    listed = (await client.get("/api/v1/outbox", params={"recipient": customer.email,
+                                                         "template": "consultation.confirmed.client"},
+                               headers=owner.headers())).json()["items"]
+    [invitation] = [a for a in listed[0]["attachments"] if a["content_type"].startswith("text/calendar")]
+    assert invitation["filename"].endswith(".ics") and invitation["size"] > 100  # staff see what was attached
 
     # The booking confirmation PDF: the client opens the emailed link, and finds it among their files.
     file_id = message.data["confirmation_file_id"]
