@@ -23,6 +23,13 @@ def pdf_rendering() -> tuple[bool, str]:
     return True, ""
 
 
+def harfbuzz_subset_available() -> bool:
+    """WeasyPrint embeds font subsets with HarfBuzz when it can, else with fontTools (slower)."""
+    from weasyprint.text import ffi
+
+    return ffi.harfbuzz_subset is not None
+
+
 async def run_doctor(settings: Settings) -> int:
     problems = 0
 
@@ -77,6 +84,10 @@ async def run_doctor(settings: Settings) -> int:
     report(pdf_ok, "PDF rendering (chart reports, invoices, booking confirmations)",
            f"{why}; install Pango >= 1.44, HarfBuzz and fontconfig (Debian/Ubuntu: apt install "
            "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1), as the Dockerfile does")
+    if pdf_ok:
+        report(harfbuzz_subset_available(), "HarfBuzz subsetter for PDF fonts",
+               "PDFs render with a slower fallback (and WeasyPrint warns on each): install libharfbuzz-subset0",
+               warning_only=True)
     fonts = fonts_available()
     report(fonts.get("Noto Sans Devanagari", False), "Devanagari font for Hindi documents",
            "Hindi text in PDFs shows as empty boxes: install fonts-noto-core (Latin text renders with "
