@@ -81,6 +81,9 @@ class ChildServer:
             user=self.user,
             env=self.env,
             preexec_fn=_die_with_parent,
+            # Its own process group: a terminal's Ctrl-C reaches only us, and we stop each child
+            # once, with its own stop signal (a second signal makes servers abandon a clean stop).
+            process_group=0,
         )
         if out is not None:
             out.close()

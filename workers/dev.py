@@ -98,8 +98,9 @@ def run_dev(settings: Settings) -> int:
             platform_credentials(dev_settings)  # the development keys, made once before any child reads them
             names.insert(0, "razorpay-local")
         for name in names:
+            # uvicorn stops cleanly on SIGTERM; on SIGINT it re-raises KeyboardInterrupt once stopped
             child = ChildServer(name, [python, "-m", "workers.cli", name], log_file=None, env=env,
-                                stop_signal=signal.SIGINT)
+                                stop_signal=signal.SIGTERM if name == "api" else signal.SIGINT)
             child.start()
             started.append(child)
         _wait_for_api(dev_settings.api_port, started)

@@ -70,6 +70,8 @@ async def test_make_dev_runs_everything_and_ctrl_c_stops_everything(dev, tmp_pat
     def ready() -> bool:
         if process.poll() is not None:
             raise RuntimeError((tmp_path / "dev.log").read_text())
+        if "Muhurta is running" not in (tmp_path / "dev.log").read_text():  # its banner, printed last
+            return False
         try:
             return httpx.get(f"{base}/ready", timeout=2).status_code == 200
         except httpx.HTTPError:
@@ -93,6 +95,7 @@ async def test_make_dev_runs_everything_and_ctrl_c_stops_everything(dev, tmp_pat
 
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
     assert process.wait(90) == 0
-    assert "stopped" in (tmp_path / "dev.log").read_text()
+    output = (tmp_path / "dev.log").read_text()
+    assert output.rstrip().endswith("stopped") and "Traceback" not in output, output[-3000:]
     assert _ours(str(data)) == []
     assert not any(port_open(port) for port in ports.values())
