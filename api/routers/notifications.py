@@ -245,7 +245,7 @@ async def read_notification_settings(
     principal: Principal = require(Permission.MANAGE_NOTIFICATIONS),
 ) -> NotificationSettingsOut:
     """Who sends your messages, from which address; secrets are never returned (only whether set)."""
-    return settings_out(await _settings_row(session, tenant.id), state.settings)
+    return settings_out(await _settings_row(session, tenant.id), state.settings, tenant.slug)
 
 
 @router.patch("/tenant/notification-settings", response_model=NotificationSettingsOut)
@@ -263,7 +263,7 @@ async def update_notification_settings(
     await record_audit(session, tenant_id=tenant.id, action="notifications.settings_updated",
                        actor_user_id=principal.user_id, actor_role=principal.role.value, target_type="tenant",
                        target_id=tenant.id, details={"fields": fields})
-    return settings_out(row, state.settings)
+    return settings_out(row, state.settings, tenant.slug)
 
 
 # -- delivery log -------------------------------------------------------------------------------------------------

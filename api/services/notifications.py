@@ -74,7 +74,8 @@ def preferences_out(row: NotificationPreference | None, timezone: str) -> Prefer
 
 
 # -- the tenant's provider settings ------------------------------------------------------------------------------
-def settings_out(row: TenantNotificationSettings | None, settings: Settings) -> NotificationSettingsOut:
+def settings_out(row: TenantNotificationSettings | None, settings: Settings, tenant_slug: str
+                 ) -> NotificationSettingsOut:
     def sent_by(channel: Channel) -> str:
         try:
             choice = choose_provider(channel, settings, row)
@@ -98,7 +99,7 @@ def settings_out(row: TenantNotificationSettings | None, settings: Settings) -> 
         twilio_sms_from=row.twilio_sms_from if row else None,
         twilio_whatsapp_from=row.twilio_whatsapp_from if row else None,
         email_sent_by=sent_by(Channel.EMAIL), sms_sent_by=sent_by(Channel.SMS),
-        sendgrid_event_webhook_url=base + SENDGRID_WEBHOOK_PATH + "?tenant=<your slug>",
+        sendgrid_event_webhook_url=f"{base}{SENDGRID_WEBHOOK_PATH}?tenant={tenant_slug}",
         twilio_status_callback_url=base + TWILIO_WEBHOOK_PATH,
     )
 

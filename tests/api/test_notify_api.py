@@ -144,6 +144,8 @@ async def test_provider_keys_are_stored_encrypted_and_never_returned(client, ses
     assert before["sendgrid_api_key_set"] is False
     assert before["email_sent_by"] == "the local outbox (no provider credentials)"
     assert before["twilio_status_callback_url"] == "https://app.muhurta.test/api/v1/webhooks/twilio/status"
+    assert before["sendgrid_event_webhook_url"] == \
+        f"https://app.muhurta.test/api/v1/webhooks/sendgrid/events?tenant={owner.tenant_slug}"
 
     lonely = await client.patch(url, headers=owner.headers(), json={"sendgrid_api_key": "SG.abcdefghijklmnop"})
     assert_problem(lonely, 422, "validation", "email_from_address")
