@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 from temporalio.client import Client
 
 from core.db import TenantScope, scoped_session
@@ -21,21 +24,27 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(seconds=10)
 
 
+Pending = TypeVar("Pending", PendingWorkflowStart, PendingWorkflowSignal)
+
+
+async def _overdue(session: AsyncSession, model: type[Pending], done_at: InstrumentedAttribute[datetime | None],
+                   grace: timedelta, batch: int) -> Sequence[Pending]:
+    """The oldest rows not yet done that the API has had `grace` to do, locked for this pass
+    (another worker's relay skips them)."""
+    cutoff = datetime.now(UTC) - grace
+    return (await session.execute(
+        select(model).where(done_at.is_(None), model.created_at <= cutoff)
+        .order_by(model.created_at).limit(batch).with_for_update(skip_locked=True)
+    )).scalars().all()
+
+
 async def relay_pending_starts(
     sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, grace: timedelta = GRACE, batch: int = 100
 ) -> int:
     """One pass: start every overdue pending workflow; return how many were handled."""
-    cutoff = datetime.now(UTC) - grace
     handled = 0
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        rows = (await session.execute(
-            select(PendingWorkflowStart)
-            .where(PendingWorkflowStart.started_at.is_(None), PendingWorkflowStart.created_at <= cutoff)
-            .order_by(PendingWorkflowStart.created_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )).scalars().all()
-        for row in rows:
+        for row in await _overdue(session, PendingWorkflowStart, PendingWorkflowStart.started_at, grace, batch):
             row.attempts += 1
             try:
                 started = await start_once(
@@ -58,17 +67,9 @@ async def relay_pending_signals(
     sessionmaker: async_sessionmaker[AsyncSession], client: Client, *, grace: timedelta = GRACE, batch: int = 100
 ) -> int:
     """One pass: send every overdue signal, in the order they were written; return how many."""
-    cutoff = datetime.now(UTC) - grace
     handled = 0
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        rows = (await session.execute(
-            select(PendingWorkflowSignal)
-            .where(PendingWorkflowSignal.sent_at.is_(None), PendingWorkflowSignal.created_at <= cutoff)
-            .order_by(PendingWorkflowSignal.created_at)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )).scalars().all()
-        for row in rows:
+        for row in await _overdue(session, PendingWorkflowSignal, PendingWorkflowSignal.sent_at, grace, batch):
             row.attempts += 1
             try:
                 row.last_error = await deliver_signal(client, row.workflow_id, row.signal, row.payload)
