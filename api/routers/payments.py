@@ -232,7 +232,7 @@ async def create_order_route(
     order, workflow_input = await create_order(session, tenant, NewOrder(
         client_id=body.client_id, currency=body.currency, coupon_code=body.coupon_code, use_wallet=body.use_wallet,
         wallet_amount=body.wallet_amount, note=body.note, created_by=principal.user_id,
-        place_of_supply=body.place_of_supply, check_references=True,
+        place_of_supply=body.place_of_supply,
         lines=[LineIn(kind=line.kind, description=line.description, unit_amount=line.unit_amount,
                       quantity=line.quantity, offering_id=line.offering_id, ref_id=line.ref_id)
                for line in body.lines],

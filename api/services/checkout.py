@@ -4,9 +4,9 @@ A signed-in client pays through `/orders/{id}/checkout` and `/orders/{id}/paymen
 their booking's order through the booking's signed link (`/booking-links/{token}/checkout` and
 `/payment`). Both routes find the order their own way, then call these functions: the checkout
 Update of the order's workflow (the Razorpay order is made once, however often it is asked), and
-the verification of Checkout's answer against the gateway order id *we stored*. The Order
-workflow decides; the webhook and the reconciliation Schedule bring the same payment if the
-verified answer never arrives.
+the verification of Checkout's answer against the gateway order id *we stored*, whose signal is
+written with the commit and relayed if the API cannot send it. The Order workflow decides; the
+webhook and the reconciliation Schedule bring the same payment too.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.deps import after_commit
 from api.problems import ORDER_NOT_PAYABLE, PAYMENT_SIGNATURE_INVALID, PAYMENTS_UNAVAILABLE, Problem
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
 from api.state import AppState
+from api.workflow_starts import signal_after_commit
 from core.db import TenantScope, scoped_session
 from core.razorpay import PaymentsNotConfigured, checkout_signature_matches
 from domain.payments.orders import (
@@ -87,13 +87,8 @@ async def accept_checkout_payment(
         raise Problem(PAYMENT_SIGNATURE_INVALID, field="razorpay_signature")
     report = PaymentReport(payment_id=body.razorpay_payment_id, gateway_order_id=stored, status="captured",
                            source=PaymentSource.CHECKOUT)
-    order_id = order.id
-
-    async def signal() -> None:
-        if state.temporal is not None:
-            await state.temporal.get_workflow_handle(order_workflow_id(order_id)).signal("payment_captured", report)
-
-    after_commit(request, signal)  # if this is lost, the webhook or reconciliation brings the payment
+    await signal_after_commit(request, session, state, workflow_id=order_workflow_id(order.id),
+                              signal="payment_captured", payload=report, tenant_id=order.tenant_id)
     await record_audit(session, tenant_id=order.tenant_id, action="payment.verified", actor_user_id=actor_user_id,
                        actor_role=actor_role, target_type="order", target_id=order.id,
                        details={"payment_id": body.razorpay_payment_id, "via": via})

@@ -68,8 +68,9 @@ class NewOrder:
     # must not outlive what it pays for, or the client could pay for a slot already released).
     pay_by: datetime | None = None
     place_of_supply: str | None = None  # the buyer's state code; None: the consultancy's own state
-    # Lines from a request (staff): their ref_ids must name this consultancy's own booking or consultant.
-    check_references: bool = False
+    # A line's ref_id must name this consultancy's own booking (of this client) or consultant: a
+    # paid order acts on it. Only tests of the Order workflow alone, with made-up refs, turn it off.
+    check_references: bool = True
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
