@@ -33,6 +33,7 @@ from core.db import TenantScope, scoped_session
 from core.razorpay import GatewayCredentials, PaymentsNotConfigured
 from core.security import Keys
 from core.settings import Settings
+from domain.ids import uuid_or_none
 from domain.notification_templates import order_notice_words
 from domain.notifications import NotificationOutcome, NotificationRequest
 from domain.payments.money import format_amount
@@ -487,7 +488,7 @@ class PaymentActivities:
                               amount=refund.wallet_amount, kind="refund", dedupe_key=f"refund:{refund.id}:wallet",
                               order_id=order.id, refund_id=refund.id, note=refund.reason)
         order.amount_refunded += refund.amount
-        booking_id = _uuid_or_none(refund.cancellation_ref) if refund.kind == "cancellation_policy" else None
+        booking_id = uuid_or_none(refund.cancellation_ref) if refund.kind == "cancellation_policy" else None
         if booking_id is not None:  # the cancelled booking's refund, carried out: bookings shows it refunded
             await session.execute(update(Booking).where(
                 Booking.id == booking_id, Booking.order_id == order.id,
@@ -589,10 +590,3 @@ class PaymentActivities:
         return [self.create_gateway_order, self.record_payment, self.update_line, self.close_order,
                 self.issue_invoice, self.send_receipt, self.notify, self.create_refund, self.settle_refund,
                 self.find_stale, self.check_gateway]
-
-
-def _uuid_or_none(text: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text) if text else None
-    except ValueError:
-        return None

@@ -20,6 +20,7 @@ from api.problems import COUPON_NOT_APPLICABLE, INSUFFICIENT_WALLET, NOT_FOUND, 
 from api.schemas.payments import OrderOut, order_out
 from api.state import AppState
 from api.workflow_starts import start_after_commit
+from domain.ids import uuid_or_none
 from domain.payments.gstin import STATE_CODES
 from domain.payments.orders import FulfilmentLine, OrderInput, order_workflow_id
 from domain.payments.pricing import (
@@ -84,13 +85,6 @@ def coupon_rules(coupon: Coupon) -> CouponRules:
     )
 
 
-def _as_uuid(value: str | None) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        return None
-
-
 async def check_line_references(session: AsyncSession, tenant: Tenant, client_id: uuid.UUID,
                                 lines: list[LineIn]) -> None:
     """What a line sold by staff fulfils must be the consultancy's own: a consultation names a
@@ -102,7 +96,7 @@ async def check_line_references(session: AsyncSession, tenant: Tenant, client_id
     """
     for position, line in enumerate(lines):
         field_name = f"lines.{position}.ref_id"
-        ref = _as_uuid(line.ref_id)
+        ref = uuid_or_none(line.ref_id)
         if line.kind == LineKind.CONSULTATION:
             booking = await session.get(Booking, ref) if ref else None
             if booking is None or booking.tenant_id != tenant.id or booking.client_id != client_id:
