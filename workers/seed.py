@@ -39,6 +39,7 @@ from models.notifications import Broadcast, NotificationPreference
 from models.payments import Coupon, PaymentSettings, payment_settings
 from models.platform import PendingWorkflowStart
 from models.tenancy import Tenant, TenantStatus
+from workers.relay import relay_pending_starts
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
 DEMO_PASSWORD = "muhurta-demo-2026"
@@ -230,14 +231,8 @@ async def seed_demo(
     broadcast_id = await _demo_broadcast(sessionmaker, settings, client, demo_id, consultant_id)
 
     workflow_id = onboarding_workflow_id(pending_id)
-    if client is not None:
-        await start_once(client, workflow_type=onboarding.workflow_type, workflow_id=workflow_id,
-                         task_queue=onboarding.task_queue, payload=onboarding.payload,
-                         search_attributes=onboarding.search_attributes, memo=onboarding.memo)
-        async with scoped_session(sessionmaker, TenantScope.system()) as session:
-            await session.execute(update(PendingWorkflowStart).where(
-                PendingWorkflowStart.workflow_id == workflow_id, PendingWorkflowStart.started_at.is_(None))
-                .values(started_at=datetime.now(UTC), attempts=PendingWorkflowStart.attempts + 1))
+    if client is not None:  # start it now, as the worker's relay would
+        await relay_pending_starts(sessionmaker, client, grace=timedelta(0))
     return SeedSummary(
         admin_email="admin@muhurta.example.com", tenant_slug="demo", consultant_email="astro@demo.example.com",
         client_email="client@demo.example.com", pending_slug="pending-demo", pending_workflow_id=workflow_id,
