@@ -13,7 +13,7 @@ from workflows.search_attributes import SEARCH_ATTRIBUTES
 
 
 def pdf_rendering() -> tuple[bool, str]:
-    """Can this machine make PDFs (WeasyPrint with Pango, HarfBuzz, fontconfig)? (ok, why not)."""
+    """Can this machine make PDFs (WeasyPrint with Pango and fontconfig)? (ok, why not)."""
     from activities.documents.pdf import PdfUnavailableError, render_pdf_html
 
     try:
@@ -82,8 +82,8 @@ async def run_doctor(settings: Settings) -> int:
 
     pdf_ok, why = pdf_rendering()
     report(pdf_ok, "PDF rendering (chart reports, invoices, booking confirmations)",
-           f"{why}; install Pango >= 1.44, HarfBuzz and fontconfig (Debian/Ubuntu: apt install "
-           "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1), as the Dockerfile does")
+           f"{why}; install Pango >= 1.44 and fontconfig (Debian/Ubuntu: apt install "
+           "libpango-1.0-0 libpangoft2-1.0-0 libfontconfig1), as the Dockerfile does")
     if pdf_ok:
         report(harfbuzz_subset_available(), "HarfBuzz subsetter for PDF fonts",
                "PDFs render with a slower fallback (and WeasyPrint warns on each): install libharfbuzz-subset0",
