@@ -126,6 +126,17 @@ async def messages(sessionmaker: async_sessionmaker[AsyncSession], booking_id: u
         return list((await session.execute(stmt.order_by(OutboxMessage.created_at))).scalars())
 
 
+async def sent(sessionmaker: async_sessionmaker[AsyncSession], booking_id: uuid.UUID | str, template: str,
+               count: int = 1) -> list[OutboxMessage]:
+    """The booking's messages of `template` once `count` of them are in the outbox: messages leave
+    in the background, after the update that caused them has answered."""
+    from support import poll_until
+
+    found = await poll_until(lambda: messages(sessionmaker, booking_id, template), lambda m: len(m) >= count)
+    assert len(found) == count, [m.template for m in found]
+    return found
+
+
 def templates(found: list[OutboxMessage]) -> list[str]:
     return [m.template for m in found]
 

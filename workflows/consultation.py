@@ -20,14 +20,23 @@ Bookings without an order (free, or started before orders existed) send nothing,
 histories replay unchanged.
 
 One asyncio.Lock orders everything that changes the booking: an update applying a change and a
-reminder about to be sent never interleave, and a reminder is only sent if its sequence is
-still the booking's (a reschedule bumps it), so no reminder is ever sent for an old time.
+reminder about to be posted never interleave, and a reminder is only posted if its sequence is
+still the booking's (a reschedule bumps it); the notify activity checks the start time again when
+it sends, so no reminder is ever sent for an old time.
+
+Messages never hold anything up: each is posted to the workflow's outbox (`workflows.outbox`)
+once the change it announces is made, and leaves in the background with its own timeout and
+bounded retries. An update is answered with the new state while its email is still on its way,
+and a provider that is down delays neither a person, nor the lock, nor the next reminder.
+Histories from before that rule (no `messages-after-the-answer` marker) replay as they ran:
+each message is awaited where it was posted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -80,10 +89,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.bookings.policies import CancelledBy, reschedule_refusal
     from domain.payments.orders import RefundRequest, order_workflow_id
+    from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
 TIMEOUT = timedelta(seconds=30)
 REMINDERS_WAIT_OUT_QUIET_HOURS = "reminders-wait-out-quiet-hours"  # workflow.patched id
+MESSAGES_AFTER_THE_ANSWER = "messages-after-the-answer"              # workflow.patched id
 # Steps of the lifecycle retry until the database answers again.
 BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # A person is waiting for an update's answer: a few quick tries, then a clear refusal.
@@ -110,6 +121,10 @@ class ConsultationWorkflow:
         self._payment: PaymentConfirmed | None = None
         self._payment_failed: PaymentFailed | None = None
         self._client_reschedules = 0
+        self._outbox = Outbox()
+        self._state.messages = self._outbox.recent
+        # Histories from before the outbox awaited each message where it was sent; they replay so.
+        self._messages_in_background = workflow.patched(MESSAGES_AFTER_THE_ANSWER)
 
     # -- the lifecycle ---------------------------------------------------------------------
     @workflow.run
@@ -130,6 +145,7 @@ class ConsultationWorkflow:
             # It came while the hold was being released or the booking cancelled: it paid for nothing.
             await self._refund_unapplied(self._payment)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._outbox.drained()
         return self._state
 
     @property
@@ -229,15 +245,17 @@ class ConsultationWorkflow:
         async with self._lock:
             if self._status != BookingStatus.CONFIRMED or due.sequence != self._state.sequence:
                 return  # the booking moved or ended while the timer fired: not for this time
-            sent = await workflow.execute_activity(
-                NOTIFY, Notify(ref=self._ref, step=f"reminder:{due.sequence}:{due.offset_minutes}", event="reminder",
-                               audience=BOTH, expected_starts_at=self._state.starts_at,
-                               variables={"offset": describe_offset(due.offset_minutes)}),
-                result_type=int, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-            self._state.reminders.append(ReminderSent(
-                sequence=due.sequence, offset_minutes=due.offset_minutes, due_at=due.due_at,
-                sent_at=workflow.now(), delivered=sent > 0))
-            self._state.steps_notified.append(f"reminder:{due.sequence}:{due.offset_minutes}")
+            reminder = ReminderSent(sequence=due.sequence, offset_minutes=due.offset_minutes, due_at=due.due_at,
+                                    sent_at=workflow.now(), delivered=False)
+            self._state.reminders.append(reminder)
+
+            def delivered(sent: int) -> None:
+                reminder.delivered = sent > 0
+
+            # Posted under the lock (so it is for this time), sent after it: a reschedule never waits.
+            await self._post(Notify(ref=self._ref, step=f"reminder:{due.sequence}:{due.offset_minutes}",
+                                    event="reminder", audience=BOTH, expected_starts_at=self._state.starts_at,
+                                    variables={"offset": describe_offset(due.offset_minutes)}), delivered)
 
     async def _await_outcome(self) -> None:
         # The session runs: the consultant may record the outcome from its start.
@@ -468,10 +486,18 @@ class ConsultationWorkflow:
         return result
 
     async def _notify(self, step: str, event: str, audience: list[Audience], ics: str | None = None) -> None:
-        await workflow.execute_activity(
-            NOTIFY, Notify(ref=self._ref, step=step, event=event, audience=audience, ics=ics),
-            result_type=int, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-        self._state.steps_notified.append(step)
+        """Post a message to the outbox: it leaves in the background, after the caller's answer."""
+        await self._post(Notify(ref=self._ref, step=step, event=event, audience=audience, ics=ics))
+
+    async def _post(self, message: Notify, on_sent: Callable[[int], None] | None = None) -> None:
+        def sent(count: int) -> None:
+            self._state.steps_notified.append(message.step)
+            if on_sent is not None:
+                on_sent(count)
+
+        self._outbox.post(message.step, NOTIFY, message, result_type=int, on_result=sent)
+        if not self._messages_in_background:
+            await self._outbox.drained()  # a history from before the outbox: sent where it was posted
 
     def _publish(self) -> None:
         workflow.upsert_search_attributes([

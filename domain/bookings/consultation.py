@@ -18,6 +18,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.bookings.policies import CancelledBy, ReschedulePolicy
+from domain.outbox import PostedMessage
 from domain.payments.orders import PaymentFailed as PaymentFailed  # signal `payment_failed`: payments' payload
 
 WORKFLOW_TYPE = "Consultation"
@@ -101,7 +102,9 @@ class ConsultationState(BaseModel):
     completed_at: datetime | None = None
     follow_ups_sent: list[FollowUp] = Field(default_factory=list)
     follow_ups_stopped: list[FollowUp] = Field(default_factory=list)
-    steps_notified: list[str] = Field(default_factory=list, description="message steps handed to notify, in order")
+    steps_notified: list[str] = Field(default_factory=list, description="message steps sent, in the order they went")
+    messages: list[PostedMessage] = Field(default_factory=list,
+                                          description="the latest messages: sending, sent or failed, and why")
 
 
 # -- signals and updates -------------------------------------------------------------------

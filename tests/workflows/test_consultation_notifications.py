@@ -129,6 +129,8 @@ async def test_a_reschedule_links_a_new_confirmation_for_the_new_time(env, sessi
     for file_id in (first, second):
         pdf = await storage.get(stored[file_id].storage_key)
         texts[file_id] = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages)
-    # London wall clock of each time, as the client reads it
-    old_day, new_day = (f"{t.astimezone(ZoneInfo('Europe/London')):%d %b %Y}" for t in (inp.starts_at, new_start))
+    # London wall clock of each time, as the client reads it ("Mon 7 Dec 2026": the day is not zero-padded,
+    # so a zero-padded "07 Dec" failed on the first nine days of a month)
+    old_day, new_day = (f"{local.day} {local:%b %Y}" for local in (
+        t.astimezone(ZoneInfo("Europe/London")) for t in (inp.starts_at, new_start)))
     assert old_day in texts[first] and new_day in texts[second] and new_day not in texts[first]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from booking_support import booking_row, load_booking, messages, next_hour, practice, templates
+from booking_support import booking_row, load_booking, messages, next_hour, practice, sent, templates
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from support import poll_until
@@ -177,7 +177,7 @@ async def test_reschedule_moves_the_reminders_and_none_is_sent_for_the_old_time(
     row = await load_booking(sessionmaker, booking_id)
     assert (row.starts_at, row.sequence, row.reschedule_count) == (new_start, 1, 1)
     assert row.blocked.lower == new_start and row.blocked.upper == new_start + 75 * timedelta(minutes=1)
-    [notice] = await messages(sessionmaker, booking_id, "consultation.rescheduled.client")
+    [notice] = await sent(sessionmaker, booking_id, "consultation.rescheduled.client")
     assert "SEQUENCE:1" in unfold(notice.data["ics"]) and f"DTSTART:{new_start:%Y%m%dT%H%M%SZ}" in notice.data["ics"]
 
     await _until(env, inp.starts_at + HOUR)  # past both old reminder times and the old start
@@ -254,7 +254,7 @@ async def test_cancel_applies_the_policy_band_and_records_the_refund_due(env, se
     assert row.refund_due_minor == 150_000 * percent // 100
     assert row.refund_status == (RefundStatus.DUE if percent else RefundStatus.NONE)
     assert row.amount_paid_minor == 150_000 and row.payment_reference == "pay_123"
-    [told] = await messages(sessionmaker, booking_id, "consultation.cancelled.client")
+    [told] = await sent(sessionmaker, booking_id, "consultation.cancelled.client")
     assert reason in told.body
     ics = unfold(told.data["ics"])
     assert "METHOD:CANCEL" in ics and "STATUS:CANCELLED" in ics and "SEQUENCE:1" in ics
