@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 from outbox_probe import OutboxProbe
 from temporalio import activity
