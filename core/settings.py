@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     s3_path_style: bool = Field(True, alias="S3_PATH_STYLE", description="bucket in the path, not the host")
     upload_max_bytes: int = Field(20 * 1024 * 1024, alias="UPLOAD_MAX_BYTES")
     download_link_minutes: int = Field(15, alias="DOWNLOAD_LINK_MINUTES")
+    course_media_max_bytes: int = Field(200 * 1024 * 1024, alias="COURSE_MEDIA_MAX_BYTES")
+    course_media_link_minutes: int = Field(240, alias="COURSE_MEDIA_LINK_MINUTES")
     report_link_days: int = Field(7, alias="REPORT_LINK_DAYS", description="links sent by email")
     # Bookings: the default meeting provider needs no account (a Jitsi Meet room per booking).
     jitsi_base_url: str = Field("https://meet.jit.si", alias="JITSI_BASE_URL")

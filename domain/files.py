@@ -18,6 +18,13 @@ class FileKind(enum.StrEnum):
     JPEG = "jpeg"
     WEBP = "webp"
     GIF = "gif"
+    # course media (lesson uploads only)
+    MP4 = "mp4"
+    WEBM = "webm"
+    MP3 = "mp3"
+    M4A = "m4a"
+    OGG = "ogg"
+    WAV = "wav"
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,18 @@ KINDS: dict[FileKind, KindInfo] = {
     FileKind.JPEG: KindInfo("image/jpeg", ("jpg", "jpeg", "jpe"), "a JPEG image"),
     FileKind.WEBP: KindInfo("image/webp", ("webp",), "a WebP image"),
     FileKind.GIF: KindInfo("image/gif", ("gif",), "a GIF image"),
+    FileKind.MP4: KindInfo("video/mp4", ("mp4", "m4v"), "an MP4 video"),
+    FileKind.WEBM: KindInfo("video/webm", ("webm",), "a WebM video"),
+    FileKind.MP3: KindInfo("audio/mpeg", ("mp3",), "an MP3 audio file"),
+    FileKind.M4A: KindInfo("audio/mp4", ("m4a",), "an M4A audio file"),
+    FileKind.OGG: KindInfo("audio/ogg", ("ogg", "oga", "opus"), "an Ogg audio file"),
+    FileKind.WAV: KindInfo("audio/wav", ("wav",), "a WAV audio file"),
 }
+# What people exchange as files (uploads, reports); course media is accepted only on lessons.
+DOCUMENT_KINDS = frozenset({FileKind.PDF, FileKind.PNG, FileKind.JPEG, FileKind.WEBP, FileKind.GIF})
+VIDEO_KINDS = frozenset({FileKind.MP4, FileKind.WEBM})
+AUDIO_KINDS = frozenset({FileKind.MP3, FileKind.M4A, FileKind.OGG, FileKind.WAV})
+MEDIA_KINDS = VIDEO_KINDS | AUDIO_KINDS
 
 # Extensions of kinds we refuse, so that a mismatch names them ("named .exe") too.
 _OTHER_EXTENSIONS = {"exe", "dll", "bat", "cmd", "sh", "js", "html", "htm", "svg", "zip", "doc", "docx",
@@ -52,6 +70,20 @@ def sniff(data: bytes) -> FileKind | None:
         return FileKind.WEBP
     if data[:6] in (b"GIF87a", b"GIF89a"):
         return FileKind.GIF
+    return _sniff_media(data)
+
+
+def _sniff_media(data: bytes) -> FileKind | None:
+    if len(data) >= 12 and data[4:8] == b"ftyp":
+        return FileKind.M4A if data[8:12] in (b"M4A ", b"M4B ") else FileKind.MP4
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return FileKind.WEBM
+    if data.startswith(b"ID3") or (len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return FileKind.MP3
+    if data.startswith(b"OggS"):
+        return FileKind.OGG
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return FileKind.WAV
     return None
 
 

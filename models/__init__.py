@@ -3,6 +3,18 @@
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
+from models.courses import (
+    Certificate,
+    Cohort,
+    Course,
+    CourseModule,
+    DiscussionPost,
+    Enrollment,
+    EnrollmentLesson,
+    Lesson,
+    LessonNote,
+    QuizAttempt,
+)
 from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
 from models.notifications import (
@@ -32,6 +44,16 @@ from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, Pendin
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
+    "QuizAttempt",
+    "LessonNote",
+    "Lesson",
+    "EnrollmentLesson",
+    "Enrollment",
+    "DiscussionPost",
+    "CourseModule",
+    "Course",
+    "Cohort",
+    "Certificate",
     "AuditEvent",
     "AuthSession",
     "AvailabilityOverride",

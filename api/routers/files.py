@@ -35,7 +35,7 @@ from api.services.files import (
 from core.db import TenantScope, enter_scope
 from core.signed_links import LinkError
 from core.storage import ObjectMissing
-from domain.files import KINDS, FileKind
+from domain.files import DOCUMENT_KINDS, KINDS, FileKind
 from domain.report_delivery import ReportDeliveryStatus, ReportOpened, report_delivery_workflow_id
 from models.files import ReportDelivery, StoredFile, record_first_open
 from models.identity import Role, User
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/files", tags=["files"])
 
-ANY_KIND = frozenset(FileKind)
+ANY_KIND = DOCUMENT_KINDS
 
 UPLOAD_BODY = multipart_body(
     "PDF, PNG, JPEG, WebP or GIF, recognised by its content",
