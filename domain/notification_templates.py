@@ -652,3 +652,68 @@ BUILTIN.update({
         "ऑर्डर {{ order_ref }} के लिए {{ amount }} की वापसी नहीं हो सकी: {{ reason }}। किसी और तरीके से लौटाएँ "
         "या फिर से कोशिश करें।\n"),
 })
+
+
+# -- courses (the Enrollment workflow's messages, and discussion notices) ----------------------------------
+BUILTIN.update({
+    ("course.enrolled", E, "en"): _t(
+        "Welcome to {{ course_title }}",
+        "Hello {{ client_name }},\n\nYou are enrolled in {{ course_title }}.{% if lessons %} Open now:\n{{ lessons }}"
+        "{% endif %}\n{% if next_unlock %}\nThe next lesson opens {{ next_unlock }}.\n{% endif %}"
+        "\nStart here: {{ course_url }}\n"),
+    ("course.enrolled", E, "hi"): _t(
+        "{{ course_title }} में आपका स्वागत है",
+        "नमस्ते {{ client_name }},\n\nआपका नामांकन {{ course_title }} में हो गया है।{% if lessons %} अभी खुले पाठ:\n"
+        "{{ lessons }}{% endif %}\n{% if next_unlock %}\nअगला पाठ {{ next_unlock }} को खुलेगा।\n{% endif %}"
+        "\nयहाँ से शुरू करें: {{ course_url }}\n"),
+    ("course.unlocked", E, "en"): _t(
+        "New lesson: {{ lesson_title }}",
+        "Hello {{ client_name }},\n\n\"{{ lesson_title }}\" of {{ course_title }} is open now.\n"
+        "{% if next_unlock %}The next one opens {{ next_unlock }}.\n{% endif %}\nContinue: {{ course_url }}\n"),
+    ("course.unlocked", E, "hi"): _t(
+        "नया पाठ: {{ lesson_title }}",
+        "नमस्ते {{ client_name }},\n\n{{ course_title }} का \"{{ lesson_title }}\" अब खुल गया है।\n"
+        "{% if next_unlock %}अगला पाठ {{ next_unlock }} को खुलेगा।\n{% endif %}\nआगे बढ़ें: {{ course_url }}\n"),
+    ("course.unlocked_digest", E, "en"): _t(
+        "{{ count }} new lessons in {{ course_title }}",
+        "Hello {{ client_name }},\n\nThese lessons of {{ course_title }} are open now:\n{{ lessons }}\n"
+        "{% if next_unlock %}\nThe next one opens {{ next_unlock }}.\n{% endif %}\nContinue: {{ course_url }}\n"),
+    ("course.unlocked_digest", E, "hi"): _t(
+        "{{ course_title }} में {{ count }} नए पाठ",
+        "नमस्ते {{ client_name }},\n\n{{ course_title }} के ये पाठ अब खुल गए हैं:\n{{ lessons }}\n"
+        "{% if next_unlock %}\nअगला पाठ {{ next_unlock }} को खुलेगा।\n{% endif %}\nआगे बढ़ें: {{ course_url }}\n"),
+    ("course.nudge", E, "en"): _t(
+        "Pick up {{ course_title }} where you left off",
+        "Hello {{ client_name }},\n\nIt has been {{ days }} days since you last opened {{ course_title }}."
+        "{% if lesson_title %} Next up: \"{{ lesson_title }}\".{% endif %}\n\nContinue: {{ course_url }}\n"),
+    ("course.nudge", E, "hi"): _t(
+        "{{ course_title }} वहीं से जारी रखें",
+        "नमस्ते {{ client_name }},\n\nआपने {{ days }} दिनों से {{ course_title }} नहीं खोला है।"
+        "{% if lesson_title %} अगला पाठ: \"{{ lesson_title }}\"।{% endif %}\n\nआगे बढ़ें: {{ course_url }}\n"),
+    ("course.completed", E, "en"): _t(
+        "You completed {{ course_title }}",
+        "Hello {{ client_name }},\n\nCongratulations: you completed {{ course_title }}. Your certificate code is "
+        "{{ certificate_code }}.\n{% if certificate_url %}Download your certificate: {{ certificate_url }}\n{% endif %}"
+        "Anyone can check it at {{ verify_url }}\n"),
+    ("course.completed", E, "hi"): _t(
+        "आपने {{ course_title }} पूरा किया",
+        "नमस्ते {{ client_name }},\n\nबधाई हो: आपने {{ course_title }} पूरा कर लिया। आपका प्रमाणपत्र कोड "
+        "{{ certificate_code }} है।\n{% if certificate_url %}प्रमाणपत्र डाउनलोड करें: {{ certificate_url }}\n{% endif %}"
+        "कोई भी इसे यहाँ जाँच सकता है: {{ verify_url }}\n"),
+    ("course.question", E, "en"): _t(
+        "Question on \"{{ lesson_title }}\"",
+        "{{ author_name }} asked in {{ course_title }}, \"{{ lesson_title }}\":\n\n{{ text }}\n\n"
+        "Answer here: {{ thread_url }}\n"),
+    ("course.question", E, "hi"): _t(
+        "\"{{ lesson_title }}\" पर प्रश्न",
+        "{{ author_name }} ने {{ course_title }}, \"{{ lesson_title }}\" में पूछा:\n\n{{ text }}\n\n"
+        "यहाँ उत्तर दें: {{ thread_url }}\n"),
+    ("course.reply", E, "en"): _t(
+        "Reply on \"{{ lesson_title }}\"",
+        "{{ author_name }} replied in {{ course_title }}, \"{{ lesson_title }}\":\n\n{{ text }}\n\n"
+        "See the discussion: {{ thread_url }}\n"),
+    ("course.reply", E, "hi"): _t(
+        "\"{{ lesson_title }}\" पर उत्तर",
+        "{{ author_name }} ने {{ course_title }}, \"{{ lesson_title }}\" में उत्तर दिया:\n\n{{ text }}\n\n"
+        "चर्चा देखें: {{ thread_url }}\n"),
+})

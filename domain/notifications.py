@@ -287,6 +287,43 @@ for _name, _to, _description, _sample in _PAYMENT_EVENTS:
         (Channel.EMAIL, Channel.IN_APP), urgent=True, mandatory=True, audience=_to))
 
 
+# -- courses (the Enrollment workflow's messages; activities/courses/messages.py sends them) ----------------
+_COURSE_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "course_title": VarKind.TEXT, "course_url": VarKind.URL,
+    "lesson_title": VarKind.TEXT, "count": VarKind.NUMBER, "lessons": VarKind.TEXT, "next_unlock": VarKind.TEXT,
+    "days": VarKind.NUMBER, "certificate_code": VarKind.TEXT, "certificate_url": VarKind.TEXT,
+    "verify_url": VarKind.URL,
+}
+_COURSE_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "course_title": "Numerology in 12 weeks",
+    "course_url": "https://app.muhurta.app/api/v1/course-enrollments/1", "lesson_title": "Your life path number",
+    "count": 2, "lessons": "- Your life path number\n- The destiny number", "next_unlock": "Sat 12 Dec 2026, 08:00 IST",
+    "days": 7, "certificate_code": "7K2M-Q9TR-X4PB",
+    "certificate_url": "https://app.muhurta.app/api/v1/files/1/content?token=abc",
+    "verify_url": "https://app.muhurta.app/api/v1/public/demo/certificates/7K2M-Q9TR-X4PB",
+}
+for _name, _description, _marketing in [
+    ("course.enrolled", "The client is enrolled: what is open now and when the next lesson opens.", False),
+    ("course.unlocked", "A lesson opened on its drip date.", False),
+    ("course.unlocked_digest", "Several lessons opened at once: one message listing them.", False),
+    ("course.nudge", "Seven days without activity: a nudge back to the course (once per gap).", False),
+    ("course.completed", "The course is complete: the certificate, its code and where to verify it.", False),
+]:
+    register_event(EventSpec(_name, _description, _COURSE_VARS, _COURSE_SAMPLE, (Channel.EMAIL, Channel.IN_APP),
+                             marketing=_marketing))
+_DISCUSSION_VARS: dict[str, VarKind] = {
+    "author_name": VarKind.TEXT, "course_title": VarKind.TEXT, "lesson_title": VarKind.TEXT, "text": VarKind.TEXT,
+    "thread_url": VarKind.URL}
+_DISCUSSION_SAMPLE: dict[str, Any] = {
+    "author_name": "Priya Sharma", "course_title": "Numerology in 12 weeks", "lesson_title": "Your life path number",
+    "text": "Is 11 reduced to 2 in the life path?",
+    "thread_url": "https://app.muhurta.app/api/v1/courses/1/lessons/2/discussion"}
+register_event(EventSpec("course.question", "The consultant: a client asked in a lesson's discussion.",
+                         _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="consultant"))
+register_event(EventSpec("course.reply", "The client: the consultancy answered in a lesson's discussion.",
+                         _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP)))
+
+
 class UnknownEvent(LookupError):
     pass
 

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.consultation import ConsultationActivities
+from activities.courses.enrollment import EnrollmentActivities
+from activities.courses.messages import CourseMessageActivities
 from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
@@ -17,6 +19,7 @@ from activities.report_delivery import ReportDeliveryActivities
 from core.security import Keys
 from core.settings import Settings
 from workflows.consultation import ConsultationWorkflow
+from workflows.enrollment import EnrollmentWorkflow
 from workflows.fulfilment import configure_fulfilment
 from workflows.housekeeping import HousekeepingWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
@@ -27,7 +30,7 @@ from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
-    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow,
+    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -52,8 +55,18 @@ def build_activities(
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
         consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
+        *course_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
     ]
+
+
+def course_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                      notifications: NotificationActivities) -> list[Callable[..., Any]]:
+    enrollment = EnrollmentActivities(sessionmaker)
+    messages = CourseMessageActivities(sessionmaker, settings, notifications.notifier)
+    return [enrollment.begin, enrollment.sync, enrollment.complete_lesson, enrollment.grade_quiz,
+            enrollment.early_access, enrollment.extend_access, enrollment.end_access,
+            messages.notify, messages.check_inactivity, messages.issue_certificate]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

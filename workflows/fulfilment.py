@@ -28,6 +28,16 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.workflow import ParentClosePolicy
 
 from domain.bookings.consultation import PaymentConfirmed as BookingPaid
+from domain.courses.enrollment import (
+    END_ACCESS,
+    ENROLLMENT_WORKFLOW,
+    EndAccess,
+    EndStep,
+    EnrollmentInput,
+    EnrollmentSource,
+    EnrollmentStatus,
+    enrollment_workflow_id,
+)
 from domain.payments.orders import (
     FulfilmentLine,
     LineStatus,
@@ -162,6 +172,45 @@ class ReportDeliveryHandler(StartChildWorkflowHandler):
             due_at=workflow.now() + REPORT_DUE_AFTER, reference=str(ctx.order_id)[:64])
 
 
+class EnrollmentHandler(StartChildWorkflowHandler):
+    """A sold course: start `enrollment-<line id>` (Enrollment) for the course or cohort named by the
+    line's ref_id. The enrolment's id is the line's, so line, row and workflow share one id.
+
+    Releasing (compensation) and a refund of the order (`refunded`) end the access: the enrolment
+    row is revoked by an activity (it works whether or not the enrolment's workflow still runs),
+    then the workflow is told with the `revoke` signal.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(LineKind.ENROLLMENT, ENROLLMENT_WORKFLOW, "enrollment", make_input=self._input)
+
+    def child_id(self, ctx: FulfilmentContext, line: FulfilmentLine) -> str:
+        return enrollment_workflow_id(line.line_id)
+
+    @staticmethod
+    def _input(ctx: FulfilmentContext, line: FulfilmentLine) -> EnrollmentInput:
+        if not line.ref_id:
+            raise ApplicationError("an enrollment line names its course (ref_id)", non_retryable=True)
+        return EnrollmentInput(enrollment_id=line.line_id, tenant_id=ctx.tenant_id, client_id=ctx.client_id,
+                               course_ref=UUID(line.ref_id), source=EnrollmentSource.ORDER, order_id=ctx.order_id)
+
+    async def release(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        await self._end(ctx, line, reason)
+
+    async def refunded(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        await self._end(ctx, line, reason)
+
+    async def _end(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        why = EndAccess(reason=reason[:500])
+        await workflow.execute_activity(END_ACCESS, EndStep(
+            tenant_id=ctx.tenant_id, enrollment_id=line.line_id, at=workflow.now(), status=EnrollmentStatus.REVOKED,
+            request=why), result_type=str, start_to_close_timeout=timedelta(seconds=30))
+        try:
+            await workflow.get_external_workflow_handle(self.child_id(ctx, line)).signal("revoke", why)
+        except FailureError:
+            workflow.logger.info("enrollment %s not running; its row is revoked", line.line_id)
+
+
 class AwaitingHandler:
     """No automatic fulfilment for this kind yet: the line waits for a person (or a later handler)."""
 
@@ -214,8 +263,10 @@ def configure_fulfilment(workflow_names: Iterable[str]) -> None:
         current = REGISTRY.snapshot().get(kind)
         if workflow_type in names:
             if current is None or isinstance(current, AwaitingHandler):
-                handler = (ReportDeliveryHandler() if kind == LineKind.REPORT
-                           else StartChildWorkflowHandler(kind, workflow_type, prefix))
+                handler: FulfilmentHandler = (
+                    ReportDeliveryHandler() if kind == LineKind.REPORT
+                    else EnrollmentHandler() if kind == LineKind.ENROLLMENT
+                    else StartChildWorkflowHandler(kind, workflow_type, prefix))
                 REGISTRY.register(handler, replace=True)
         elif current is None:
             REGISTRY.register(AwaitingHandler(kind))

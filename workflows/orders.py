@@ -76,6 +76,7 @@ ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inte
                                                         "RefundTooLarge", "RefundTooSmall", "UnknownRefund",
                                                         "NothingToPay", "PaymentsNotConfigured"])
 # Fulfilment steps give up after a while: the order is then compensated rather than stuck.
+REFUND_ENDS_ACCESS = "refund-ends-access"  # workflow.patched id: a full refund tells the lines' handlers
 FULFIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
                            maximum_attempts=10)
 
@@ -314,6 +315,9 @@ class OrderWorkflow:
                     await self._settle(self._settlements.pop(0))
                 else:
                     await self._requested_refund(self._refund_requests.pop(0))
+            if self._state.status == OrderStatus.REFUNDED and not self._state.access_ended \
+                    and workflow.patched(REFUND_ENDS_ACCESS):
+                await self._end_access()
             remaining = self._state.after_sales_until - workflow.now()
             finished = self._state.status == OrderStatus.REFUNDED or remaining <= timedelta(0)
             if finished and not self._pending_refunds():
@@ -325,6 +329,17 @@ class OrderWorkflow:
                     lambda: self._has_work() or (self._state.status == OrderStatus.REFUNDED
                                                  and not self._pending_refunds()),
                     timeout=remaining if remaining > timedelta(0) else None)
+
+    async def _end_access(self) -> None:
+        """Everything paid went back: what the fulfilled lines gave ends (a course's access). A
+        handler says so with an optional `refunded(ctx, line, reason)`; others keep what they did
+        (a held session's refund follows its own cancellation)."""
+        self._state.access_ended = True
+        ctx = self._context()
+        for line in self._inp.lines:
+            hook = getattr(REGISTRY.handler_for(line.kind), "refunded", None)
+            if hook is not None and self._state.lines.get(str(line.line_id)) == LineStatus.FULFILLED:
+                await hook(ctx, line, "the order was refunded")
 
     async def _requested_refund(self, request: RefundRequest) -> None:
         try:

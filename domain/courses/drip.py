@@ -89,6 +89,7 @@ class LessonPlan:
     open: bool                      # unlocked already, or due now
     opens_at: datetime | None       # when its time condition holds (None: no time condition left)
     waiting_for: str | None = None  # an unmet gate, in words
+    opened_at: datetime | None = None  # for one due now: when it opened (its time, or now for a gate just met)
 
 
 def local_instant(day: date, wall: time, zone_name: str) -> datetime:
@@ -138,8 +139,9 @@ def plan(lessons: list[OutlineLesson], timeline: Timeline, facts: Facts, now: da
             if waiting is None and quiz is not None and quiz not in facts.passed_quizzes:
                 waiting = f"passing the quiz '{titles.get(quiz, 'a quiz of this course')}'"
         due = waiting is None and at <= now
+        gated = any(r.after_previous or r.after_quiz_lesson_id for r in rules)
         out.append(LessonPlan(lesson.lesson_id, lesson.title, due, None if due else at if at > now else None,
-                              waiting))
+                              waiting, opened_at=(now if gated else at) if due else None))
         previous = lesson
     return out
 

@@ -107,6 +107,7 @@ class EnrollmentState(BaseModel):
     nudges: int = 0
     certificate_code: str | None = None
     ended_reason: str | None = None
+    ended_at: datetime | None = None
     syncs: int = 0
     messages: list[PostedMessage] = Field(default_factory=list,
                                           description="the latest messages: sending, sent or failed, and why")

@@ -205,6 +205,7 @@ class OrderState(BaseModel):
     extra_payments: list[str] = Field(default_factory=list)
     pay_by: datetime | None = None
     after_sales_until: datetime | None = None
+    access_ended: bool = False             # refunded in full: the lines' `refunded` hooks have run
 
 
 # -- to and from other workflows ---------------------------------------------------------

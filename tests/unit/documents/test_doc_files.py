@@ -20,10 +20,18 @@ ALL = frozenset(FileKind)
 @pytest.mark.parametrize(("data", "kind"), [
     (PDF, FileKind.PDF), (b"\x89PNG\r\n\x1a\n....", FileKind.PNG), (b"\xff\xd8\xff\xdb", FileKind.JPEG),
     (b"RIFF\x00\x00\x00\x00WEBPVP8 ", FileKind.WEBP), (b"GIF89a..", FileKind.GIF), (b"GIF87a..", FileKind.GIF),
-    (b"RIFF\x00\x00\x00\x00WAVEfmt ", None), (b"PK\x03\x04", None), (b"", None), (b"%PDF", None),
+    (b"RIFF\x00\x00\x00\x00WAVEfmt ", FileKind.WAV), (b"\x00\x00\x00\x18ftypisom", FileKind.MP4),
+    (b"\x00\x00\x00\x18ftypM4A ", FileKind.M4A), (b"ID3\x04", FileKind.MP3), (b"\x1a\x45\xdf\xa3", FileKind.WEBM),
+    (b"OggS\x00", FileKind.OGG), (b"PK\x03\x04", None), (b"", None), (b"%PDF", None),
 ])
 def test_sniff(data, kind):
     assert sniff(data) == kind
+
+
+def test_media_is_refused_where_documents_are_asked_for():
+    from domain.files import DOCUMENT_KINDS
+    with pytest.raises(FileRejected, match="this file is an MP4 video"):
+        check_content(b"\x00\x00\x00\x18ftypisom", filename="talk.mp4", allowed=DOCUMENT_KINDS)
 
 
 def test_names_and_claims_do_not_decide_but_a_lying_name_is_refused():

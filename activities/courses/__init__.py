@@ -1,0 +1,1 @@
+"""The Enrollment workflow's side effects: the enrolment's rows, messages and certificates."""
