@@ -323,6 +323,14 @@ register_event(EventSpec("course.question", "The consultant: a client asked in a
 register_event(EventSpec("course.reply", "The client: the consultancy answered in a lesson's discussion.",
                          _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP)))
 
+# -- personal data (the Privacy workflows' messages; activities/privacy/export.py sends them) -----------------
+register_event(EventSpec(
+    "privacy.export_ready", "The client's data export is ready: a signed link, valid until it expires.",
+    {"tenant_name": VarKind.TEXT, "link": VarKind.URL, "expires": VarKind.TEXT},
+    {"tenant_name": "Jyotish Demo Consultancy", "link": "https://app.muhurta.app/api/v1/privacy-exports/archive?token=abc",
+     "expires": "12 Dec 2026 05:00 UTC"},
+    (Channel.EMAIL, Channel.IN_APP), mandatory=True))
+
 
 class UnknownEvent(LookupError):
     pass

@@ -41,6 +41,7 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.privacy import Consent, PrivacyRequest
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "BroadcastRecipient",
     "Certificate",
     "Cohort",
+    "Consent",
     "Consultant",
     "Coupon",
     "CouponRedemption",
@@ -82,6 +84,7 @@ __all__ = [
     "PaymentSettings",
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
+    "PrivacyRequest",
     "QuizAttempt",
     "RecoveryCode",
     "Refund",

@@ -15,6 +15,8 @@ from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
+from activities.privacy.erasure import PrivacyErasureActivities
+from activities.privacy.export import PrivacyExportActivities
 from activities.report_delivery import ReportDeliveryActivities
 from core.security import Keys
 from core.settings import Settings
@@ -25,12 +27,14 @@ from workflows.housekeeping import HousekeepingWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
+from workflows.privacy import PrivacyErasureWorkflow, PrivacyExportWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow,
+    PrivacyExportWorkflow, PrivacyErasureWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -57,7 +61,16 @@ def build_activities(
         *payments.all(),
         *course_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
+        *privacy_activities(sessionmaker, settings, notifications),
     ]
+
+
+def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                       notifications: NotificationActivities) -> list[Callable[..., Any]]:
+    export = PrivacyExportActivities(sessionmaker, settings, notifications.notifier)
+    erasure = PrivacyErasureActivities(sessionmaker, settings)
+    return [export.build_archive, export.delete_archive, export.record_status, export.notify_export_ready,
+            erasure.stop_client_workflows, erasure.erase_client]
 
 
 def course_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,

@@ -1,0 +1,1 @@
+"""Side effects of exports and erasures: gathering, archiving, erasing, stopping workflows."""

@@ -1,0 +1,227 @@
+"""An erasure: stop the client's workflows, then erase or anonymise what names them, everywhere.
+
+Order of work (one database transaction for the rows, so a failure leaves nothing half done and
+the retried activity starts again):
+1. the client's files are deleted from the storage (idempotent: a missing object is fine);
+2. linked rows, children first, by their table's rule (catalogue.RULES): deleted, scrubbed,
+   kept, or detached;
+3. the user row is anonymised (it stays: invoices point at it), sign-ins revoked;
+4. the sweep: in every text and JSON column of the tenant's tables, the client's email, phone
+   and name (and their birth profiles' names and places) are replaced by `[erased]` — this
+   reaches copies nobody linked (an invoice's HTML, a gateway's webhook body, a message log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import Table, Text, and_, cast, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
+
+from activities.privacy.catalogue import SCRUBBED, Erase, Link, client_links, json_columns, rule_for, text_columns
+from activities.privacy.gather import addresses_of
+from core.db import TenantScope, scoped_session
+from core.settings import Settings
+from core.storage import FileStorage, ObjectMissing, build_storage
+from domain.privacy.requests import (
+    ERASE_CLIENT,
+    ERASED_MARK,
+    ERASED_NAME,
+    PRIVACY_ERASURE_WORKFLOW,
+    STOP_WORKFLOWS,
+    ErasureDone,
+    PrivacyInput,
+    PrivacyStatus,
+    StopWorkflows,
+)
+from models import Base
+from models.astrology import BirthProfile
+from models.files import StoredFile
+from models.identity import User
+from models.platform import IdempotencyRecord
+from models.privacy import PrivacyRequest
+
+log = logging.getLogger(__name__)
+SHORTEST_SWEPT = 4  # shorter strings (a two-letter name) would erase unrelated words
+
+
+def erased_email(client_id: uuid.UUID) -> str:
+    return f"erased-{client_id}@erased.invalid"
+
+
+async def personal_strings(session: AsyncSession, client_id: uuid.UUID) -> list[str]:
+    """What identifies the client when written out: email, phone, name, birth names and places."""
+    user = await session.get(User, client_id)
+    found: set[str] = set()
+    if user is not None and not user.email.endswith("@erased.invalid"):
+        found.update(a for a in (user.email, user.phone, user.full_name) if a)
+    profiles = (await session.execute(select(BirthProfile.full_name, BirthProfile.place_label).where(
+        BirthProfile.client_id == client_id))).all()
+    for name, place in profiles:
+        found.update(v for v in (name, place) if v)
+    # longest first, so "Asha Verma" goes before a shorter string it contains
+    return sorted((s for s in found if len(s) >= SHORTEST_SWEPT), key=len, reverse=True)
+
+
+class PrivacyErasureActivities:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 storage: FileStorage | None = None) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.storage = storage or build_storage(settings)
+
+    @activity.defn(name=STOP_WORKFLOWS)
+    async def stop_client_workflows(self, inp: StopWorkflows) -> int:
+        """Terminate every running workflow of this client (found by its search attributes)."""
+        client = activity.client()
+        query = (f"TenantId = '{inp.tenant_id}' AND ClientId = '{inp.client_id}' AND ExecutionStatus = 'Running'"
+                 f" AND WorkflowType != '{PRIVACY_ERASURE_WORKFLOW}'")
+        stopped = 0
+        async for execution in client.list_workflows(query):
+            if execution.status != WorkflowExecutionStatus.RUNNING:
+                continue
+            try:
+                await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate(reason=inp.reason)
+                stopped += 1
+            except Exception as exc:  # already closed meanwhile: nothing to stop
+                log.info("workflow %s not terminated: %s", execution.id, exc)
+            activity.heartbeat(stopped)
+        return stopped
+
+    @activity.defn(name=ERASE_CLIENT)
+    async def erase_client(self, inp: PrivacyInput) -> ErasureDone:
+        files_deleted = await self._delete_files(inp) + await self._delete_exports(inp)
+        counts: Counter[str] = Counter()
+        async with scoped_session(self.sessionmaker, TenantScope.of(inp.tenant_id)) as session:
+            strings = await personal_strings(session, inp.client_id)
+            addresses = await addresses_of(session, inp.client_id)
+            await self._apply_rules(session, inp.client_id, addresses, counts)
+            await self._anonymise_user(session, inp.client_id)
+            counts["idempotency_records"] += await _changed(session, delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope == f"user:{inp.client_id}"))  # stored answers to the client's requests
+            counts["users"] += 1
+            await self._sweep(session, inp.tenant_id, strings, counts)
+        return ErasureDone(tables=dict(counts), files_deleted=files_deleted)
+
+    async def _delete_exports(self, inp: PrivacyInput) -> int:
+        """Archives of earlier exports go too (their workflows were stopped before their expiry)."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(inp.tenant_id)) as session:
+            exports = (await session.execute(select(PrivacyRequest).where(
+                PrivacyRequest.client_id == inp.client_id, PrivacyRequest.archive_key.is_not(None)))).scalars().all()
+            for export in exports:
+                if export.archive_key:
+                    with contextlib.suppress(ObjectMissing):
+                        await self.storage.delete(export.archive_key)
+                export.archive_key, export.status = None, PrivacyStatus.EXPIRED.value
+            return len(exports)
+
+    async def _delete_files(self, inp: PrivacyInput) -> int:
+        async with scoped_session(self.sessionmaker, TenantScope.of(inp.tenant_id)) as session:
+            keys = (await session.execute(select(StoredFile.storage_key).where(
+                StoredFile.tenant_id == inp.tenant_id,
+                or_(StoredFile.client_id == inp.client_id, StoredFile.uploaded_by == inp.client_id)))).scalars().all()
+        for key in keys:
+            with contextlib.suppress(ObjectMissing):
+                await self.storage.delete(key)
+        return len(keys)
+
+    def _condition(self, link: Link, client_id: uuid.UUID, addresses: list[str]) -> Any:
+        if link.parent is None:
+            condition = link.column == client_id
+            if addresses and "recipient" in link.table.c:
+                condition = or_(condition, link.table.c.recipient.in_(addresses))
+            return condition
+        parent_pk = next(iter(link.parent.table.primary_key.columns))
+        return link.column.in_(select(parent_pk).where(link.parent.column == client_id))
+
+    async def _apply_rules(self, session: AsyncSession, client_id: uuid.UUID, addresses: list[str],
+                           counts: Counter[str]) -> None:
+        links = client_links()
+        # children first, so deleting a parent never meets a row that still points at it: level-2
+        # links, then level-1 ones against the tables' dependency order
+        level1 = [link for link in links if link.parent is None]
+        ordered = [link for link in links if link.parent is not None] + level1[::-1]
+        for link in ordered:
+            rule = rule_for(link)
+            condition = self._condition(link, client_id, addresses)
+            if rule == Erase.KEEP:
+                continue
+            if rule == Erase.DETACH:
+                if link.column.nullable:
+                    counts[link.name] += await _changed(
+                        session, update(link.table).where(condition).values({link.column: None}))
+                continue
+            if rule == Erase.SCRUB:
+                counts[link.name] += await self._scrub(session, link, condition, client_id)
+                continue
+            counts[link.name] += await _changed(session, delete(link.table).where(condition))
+
+    async def _scrub(self, session: AsyncSession, link: Link, condition: Any, client_id: uuid.UUID) -> int:
+        table = link.table
+        values = {table.c[name]: value for name, value in SCRUBBED.get(link.name, {}).items() if name in table.c}
+        if link.name == "consents" and link.column.name == "recorded_by":
+            values = {}  # a consent the client recorded for someone else keeps its evidence
+        if link.column.name != "client_id" and link.column.name != "user_id" and link.column.nullable:
+            values[link.column] = None  # who created or acted: the client, no longer named
+        if link.name == "certificates":
+            values.update({table.c.file_id: None, table.c.revoked_at: func.coalesce(table.c.revoked_at, func.now()),
+                           table.c.revoke_reason: "the holder's personal data was erased"})
+        if link.name == "invoices":
+            rows = (await session.execute(select(table.c.id, table.c.buyer).where(condition))).all()
+            for row_id, buyer in rows:
+                kept = {k: v for k, v in (buyer or {}).items() if k in ("gstin", "state", "state_code", "country")}
+                await session.execute(update(table).where(table.c.id == row_id).values(
+                    buyer={**kept, "name": ERASED_NAME}))
+            return len(rows)
+        if not values:
+            return 0
+        return await _changed(session, update(table).where(condition).values(values))
+
+    async def _anonymise_user(self, session: AsyncSession, client_id: uuid.UUID) -> None:
+        await session.execute(update(User).where(User.id == client_id).values(
+            email=erased_email(client_id), full_name=ERASED_NAME, phone=None, password_hash=None,
+            totp_secret_encrypted=None, totp_enabled_at=None, is_active=False, timezone=None))
+
+    async def _sweep(self, session: AsyncSession, tenant_id: uuid.UUID, strings: list[str],
+                     counts: Counter[str]) -> None:
+        """Replace each personal string in every text and JSON column of the tenant's rows."""
+        if not strings:
+            return
+        for table in Base.metadata.sorted_tables:
+            scope = _tenant_condition(table, tenant_id)
+            if scope is None:
+                continue
+            for column in text_columns(table):
+                for needle in strings:
+                    counts[f"{table.name} (swept)"] += await _changed(session, update(table).where(
+                        and_(scope, column.contains(needle, autoescape=True))).values(
+                        {column: func.replace(column, needle, ERASED_MARK)}))
+            for column in json_columns(table):
+                for needle in strings:
+                    escaped = json.dumps(needle, ensure_ascii=False)[1:-1]
+                    as_text = cast(column, Text)
+                    counts[f"{table.name} (swept)"] += await _changed(session, update(table).where(
+                        and_(scope, as_text.contains(escaped, autoescape=True))).values(
+                        {column: cast(func.replace(as_text, escaped, ERASED_MARK), column.type)}))
+
+
+async def _changed(session: AsyncSession, statement: Any) -> int:
+    """Run an UPDATE or DELETE; how many rows it touched."""
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _tenant_condition(table: Table, tenant_id: uuid.UUID) -> Any:
+    if "tenant_id" in table.c:
+        return table.c.tenant_id == tenant_id
+    if table.name == "tenants":
+        return table.c.id == tenant_id
+    return None
+
