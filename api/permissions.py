@@ -44,6 +44,8 @@ class Permission(enum.StrEnum):
     MANAGE_NOTIFICATIONS = "notifications:manage"  # templates, sender identity, provider keys
     VIEW_DELIVERIES = "notifications:deliveries"   # the delivery log, the event catalogue
     SEND_BROADCASTS = "broadcasts:send"
+    PRIVACY_EXPORTS = "privacy:exports"    # a client's data export, the list of exports and erasures
+    PRIVACY_ERASURE = "privacy:erasure"    # erase a client's personal data (the owner)
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -80,6 +82,8 @@ DASHBOARD = frozenset({
     Permission.MANAGE_NOTIFICATIONS,
     Permission.VIEW_DELIVERIES,
     Permission.SEND_BROADCASTS,
+    Permission.PRIVACY_EXPORTS,
+    Permission.PRIVACY_ERASURE,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
@@ -108,7 +112,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
-           Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS}
+           Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
+           Permission.PRIVACY_EXPORTS}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY

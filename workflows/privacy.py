@@ -106,6 +106,10 @@ class PrivacyExportWorkflow(_PrivacyBase):
 
 @workflow.defn(name=PRIVACY_ERASURE_WORKFLOW)
 class PrivacyErasureWorkflow(_PrivacyBase):
+    @workflow.init
+    def __init__(self, inp: PrivacyInput) -> None:
+        super().__init__(inp)
+
     @workflow.run
     async def run(self, inp: PrivacyInput) -> PrivacyState:
         self._publish()

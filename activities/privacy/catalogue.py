@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Table, Text
+from sqlalchemy import JSON, Column, Enum, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from models import Base
@@ -131,7 +131,8 @@ def client_links() -> list[Link]:
 
 def text_columns(table: Table) -> list[Column[Any]]:
     """Columns that may hold a person's name, email or phone written out (for the sweep)."""
-    return [c for c in table.columns if isinstance(c.type, String | Text) and not is_secret(c)]
+    return [c for c in table.columns
+            if isinstance(c.type, String | Text) and not isinstance(c.type, Enum) and not is_secret(c)]
 
 
 def json_columns(table: Table) -> list[Column[Any]]:

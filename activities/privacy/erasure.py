@@ -7,12 +7,15 @@ the retried activity starts again):
    kept, or detached;
 3. the user row is anonymised (it stays: invoices point at it), sign-ins revoked;
 4. the sweep: in every text and JSON column of the tenant's tables, the client's email, phone
-   and name (and their birth profiles' names and places) are replaced by `[erased]` — this
+   and full names (theirs, and those on their birth profiles) are replaced by `[erased]` — this
    reaches copies nobody linked (an invoice's HTML, a gateway's webhook body, a message log).
+   A one-word name is not swept (it would also erase ordinary words in the consultancy's texts);
+   the rows that name the client by id are already gone or scrubbed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -25,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
 
+from activities.payments.invoice import render_invoice_pdf
 from activities.privacy.catalogue import SCRUBBED, Erase, Link, client_links, json_columns, rule_for, text_columns
 from activities.privacy.gather import addresses_of
 from core.db import TenantScope, scoped_session
@@ -49,25 +53,33 @@ from models.platform import IdempotencyRecord
 from models.privacy import PrivacyRequest
 
 log = logging.getLogger(__name__)
-SHORTEST_SWEPT = 4  # shorter strings (a two-letter name) would erase unrelated words
+SHORTEST_NAME = 6
 
 
 def erased_email(client_id: uuid.UUID) -> str:
     return f"erased-{client_id}@erased.invalid"
 
 
+def _is_full_name(name: str) -> bool:
+    """A name safe to replace wherever it is written: two words or more, six letters or more.
+    A single word ("Ravi") would also erase "Ravivar" in the consultancy's own texts."""
+    return len(name.split()) >= 2 and len(name) >= SHORTEST_NAME
+
+
 async def personal_strings(session: AsyncSession, client_id: uuid.UUID) -> list[str]:
-    """What identifies the client when written out: email, phone, name, birth names and places."""
+    """What identifies the client when written out: email and phone, their full name and the
+    names on their birth profiles (places are not swept: "Delhi" identifies nobody)."""
     user = await session.get(User, client_id)
     found: set[str] = set()
+    names: list[str] = []
     if user is not None and not user.email.endswith("@erased.invalid"):
-        found.update(a for a in (user.email, user.phone, user.full_name) if a)
-    profiles = (await session.execute(select(BirthProfile.full_name, BirthProfile.place_label).where(
-        BirthProfile.client_id == client_id))).all()
-    for name, place in profiles:
-        found.update(v for v in (name, place) if v)
-    # longest first, so "Asha Verma" goes before a shorter string it contains
-    return sorted((s for s in found if len(s) >= SHORTEST_SWEPT), key=len, reverse=True)
+        found.update(a for a in (user.email, user.phone) if a)
+        names.append(user.full_name)
+    names.extend((await session.execute(select(BirthProfile.full_name).where(
+        BirthProfile.client_id == client_id))).scalars())
+    found.update(name.strip() for name in names if name and _is_full_name(name.strip()))
+    # longest first, so "Asha Verma Rao" goes before a shorter string it contains
+    return sorted(found, key=len, reverse=True)
 
 
 class PrivacyErasureActivities:
@@ -108,6 +120,7 @@ class PrivacyErasureActivities:
                 IdempotencyRecord.scope == f"user:{inp.client_id}"))  # stored answers to the client's requests
             counts["users"] += 1
             await self._sweep(session, inp.tenant_id, strings, counts)
+            await self._remake_invoice_pdfs(session, inp.client_id)
         return ErasureDone(tables=dict(counts), files_deleted=files_deleted)
 
     async def _delete_exports(self, inp: PrivacyInput) -> int:
@@ -178,11 +191,21 @@ class PrivacyErasureActivities:
             for row_id, buyer in rows:
                 kept = {k: v for k, v in (buyer or {}).items() if k in ("gstin", "state", "state_code", "country")}
                 await session.execute(update(table).where(table.c.id == row_id).values(
-                    buyer={**kept, "name": ERASED_NAME}))
+                    buyer={**kept, "name": ERASED_NAME}, pdf=None))  # made again after the sweep
             return len(rows)
         if not values:
             return 0
         return await _changed(session, update(table).where(condition).values(values))
+
+    async def _remake_invoice_pdfs(self, session: AsyncSession, client_id: uuid.UUID) -> None:
+        """An invoice's PDF is made again from its swept HTML: same numbers, no name."""
+        invoices = Base.metadata.tables["invoices"]
+        orders = Base.metadata.tables["orders"]
+        rows = (await session.execute(select(invoices.c.id, invoices.c.html).where(
+            invoices.c.order_id.in_(select(orders.c.id).where(orders.c.client_id == client_id))))).all()
+        for invoice_id, html in rows:
+            pdf = await asyncio.to_thread(render_invoice_pdf, html)
+            await session.execute(update(invoices).where(invoices.c.id == invoice_id).values(pdf=pdf))
 
     async def _anonymise_user(self, session: AsyncSession, client_id: uuid.UUID) -> None:
         await session.execute(update(User).where(User.id == client_id).values(
