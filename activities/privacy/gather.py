@@ -10,6 +10,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from psycopg.types.range import Range
 from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,11 +29,15 @@ def jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, bytes | memoryview):
         return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, Range):  # a booking's blocked time
+        return {"lower": jsonable(value.lower), "upper": jsonable(value.upper), "bounds": value.bounds}
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [jsonable(v) for v in value]
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # a type added later still exports, as text
 
 
 def _public_row(table: Table, row: Any) -> dict[str, Any]:

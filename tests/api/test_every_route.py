@@ -150,6 +150,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
+    export = await client.post(f"/api/v1/clients/{customer.user_id}/privacy/exports", headers=owner.headers())
+    assert export.status_code == 202, export.text
     # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
     await _quiet(temporal_client, owner.tenant_id)
     provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
@@ -196,6 +198,7 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "request_id": export.json()["id"],
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
@@ -394,7 +397,8 @@ async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmak
     checked, bodies_with_a_ids = 0, set()
     for actor in (b_owner, b_client):
         for method, path in OPERATIONS:
-            if path.endswith("/logout") or path.startswith("/api/v1/auth/password") or path == "/api/v1/me/password":
+            if path.endswith("/logout") or path.startswith("/api/v1/auth/password") or path in (
+                    "/api/v1/me/password", "/api/v1/me/privacy/erasure"):
                 continue  # these act only on the caller; they would end the walker's own session
             for call in _calls(method, path, a, b_ids):
                 secrets = a["secrets"] - call.sent - stored_by_b  # an answer may repeat what B sent
@@ -455,7 +459,7 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
               "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
               "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
-              "channel": "email"}
+              "channel": "email", "request_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
