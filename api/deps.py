@@ -32,6 +32,7 @@ from api.problems import (
 )
 from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
+from api.temporal_calls import request_session
 from core.db import TenantScope, enter_scope
 from core.security import AccessClaims, TokenError
 from models.identity import Role
@@ -59,12 +60,16 @@ async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSessi
     hooks: list[AfterCommit] = []
     request.state.after_commit = hooks
     async with state.sessionmaker() as session:
+        # A call to Temporal during the request commits first (api/temporal_calls.py).
+        request_session.set(session)
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+        finally:
+            request_session.set(None)
     for hook in hooks:
         try:
             await hook()

@@ -14,11 +14,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.temporal_calls import WorkflowCallTimeout
 from core.logging import request_id_var
 from domain.astrology.errors import EngineInputError
 
@@ -97,6 +100,10 @@ WORKFLOW_REJECTED = problem_type("workflow-rejected", 409, "The process refused 
     "The running process rejected the request in its current state; `detail` says why.")
 WORKFLOW_NOT_FOUND = problem_type("workflow-not-found", 404, "No such running process",
     "The workflow for this resource does not exist (yet); it may still be starting.")
+SERVICE_BUSY = problem_type("service-busy", 503, "Busy, try again shortly",
+    "Every database connection is in use; nothing was changed. Retry after the seconds in Retry-After.")
+DATABASE_UNAVAILABLE = problem_type("database-unavailable", 503, "Database unavailable",
+    "The database could not be reached; nothing was changed. Retry after the seconds in Retry-After.")
 REPORT_UNAVAILABLE = problem_type("report-unavailable", 503, "Reports cannot be made right now",
     "The PDF renderer is not available on this server (WeasyPrint or its system libraries are missing).")
 
@@ -321,7 +328,37 @@ def install_problem_handlers(app: FastAPI) -> None:
         log.warning("temporal call failed: %s", exc)
         return problem_response(WORKFLOW_UNAVAILABLE, request=request, headers={"Retry-After": "5"})
 
+    @app.exception_handler(WorkflowCallTimeout)
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _workflow_slow(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("temporal call ran out of time: %s", exc)
+        return problem_response(WORKFLOW_UNAVAILABLE, "the process did not answer in time; the change may still be "
+                                "applied: read the resource before you retry", request=request,
+                                headers={"Retry-After": "5"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+        return problem_response(SERVICE_BUSY, request=request, headers={"Retry-After": "2"})
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated and not _is_connection_error(exc):
+            log.exception("database error on %s %s", request.method, request.url.path)
+            return problem_response(INTERNAL, request=request)
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(DATABASE_UNAVAILABLE, request=request, headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, request=request)
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    """psycopg's OperationalError for a refused or lost connection (SQLSTATE class 08, or none)."""
+    from psycopg import OperationalError
+
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    return isinstance(orig, OperationalError) and (sqlstate is None or sqlstate.startswith("08"))

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
         "postgresql+psycopg://muhurta:muhurta@127.0.0.1:5544/muhurta", alias="DATABASE_URL"
     )
     database_pool_size: int = Field(10, alias="DATABASE_POOL_SIZE")
+    # How long a request waits for a pooled connection before it is answered 503 + Retry-After.
+    database_pool_timeout_seconds: float = Field(5.0, alias="DATABASE_POOL_TIMEOUT")
     redis_url: str = Field("redis://127.0.0.1:6380/0", alias="REDIS_URL")
 
     temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
@@ -34,6 +36,9 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
     temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
     temporal_api_key: SecretStr | None = Field(None, alias="TEMPORAL_API_KEY")
+    # The longest a request waits on a workflow update (which answers once its change is made):
+    # past it the request is a 503 + Retry-After, never a hang (api/temporal_calls.py).
+    api_update_deadline_seconds: float = Field(30.0, alias="API_UPDATE_DEADLINE_SECONDS")
     temporal_ui_url: str = Field("http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
     # Ports of the servers `muhurta dev` embeds (each unless its *_URL / ADDRESS is given).
     dev_postgres_port: int = Field(5544, alias="DEV_POSTGRES_PORT")
