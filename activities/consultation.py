@@ -28,7 +28,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.documents.booking_confirmation import ConfirmationFacts, ensure_confirmation
 from activities.documents.pdf import PdfUnavailableError
-from activities.meetings import MeetingLink, MeetingProvider, MeetingRequest, build_providers
+from activities.meetings import Bounded, MeetingLink, MeetingProvider, MeetingRequest, build_providers
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
 from core.security import Keys
@@ -140,7 +140,7 @@ class ConsultationActivities:
         return booking
 
     def _provider(self, name: str) -> MeetingProvider:
-        return self.providers.get(name) or self.providers["jitsi"]
+        return Bounded(self.providers.get(name) or self.providers["jitsi"])
 
     async def _release_seat(self, session: AsyncSession, booking: Booking) -> None:
         if booking.webinar_session_id is not None:

@@ -40,8 +40,24 @@ log = logging.getLogger(__name__)
 
 WORKFLOW_RPC_SECONDS = 10.0
 
-# The session of the request being served in this task (set by api.deps.db_session).
-request_session: ContextVar[AsyncSession | None] = ContextVar("muhurta_request_session", default=None)
+# The session of the request being served, with the task serving it (set by api.deps.db_session).
+# Tasks started during a request inherit the variable; only the serving task may commit.
+_request: ContextVar[tuple[asyncio.Task[Any] | None, AsyncSession] | None] = ContextVar(
+    "muhurta_request_session", default=None)
+
+
+class _RequestSession:
+    def set(self, session: AsyncSession | None) -> None:
+        _request.set(None if session is None else (asyncio.current_task(), session))
+
+    def get(self) -> AsyncSession | None:
+        current = _request.get()
+        if current is None or current[0] is not asyncio.current_task():
+            return None
+        return current[1]
+
+
+request_session = _RequestSession()
 
 
 class WorkflowCallTimeout(Exception):

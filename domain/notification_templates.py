@@ -295,6 +295,16 @@ BUILTIN: dict[OverrideKey, TemplateText] = {
         "{{ tenant_name }} स्वीकृत हो गई",
         "नमस्ते {{ full_name }},\n\nखुशख़बरी: {{ tenant_name }} स्वीकृत हो गई है और आपका डैशबोर्ड खुल गया है। "
         "अपनी सेवाएँ जोड़ने के लिए साइन इन करें।\n"),
+    ("provider_failing", E, "en"): _t(
+        "Your {{ provider }} account is failing: messages are waiting",
+        "{{ provider }} refused or did not answer the {{ channel }} messages sent with your consultancy's own "
+        "account: {{ reason }}. They are kept and retried with growing pauses for a day. Check the keys in "
+        "your notification settings: {{ link }}\n"),
+    ("provider_failing", E, "hi"): _t(
+        "आपका {{ provider }} खाता काम नहीं कर रहा: संदेश रुके हुए हैं",
+        "आपकी कंसल्टेंसी के अपने खाते से भेजे गए {{ channel }} संदेश {{ provider }} ने अस्वीकार किए या उत्तर नहीं "
+        "दिया: {{ reason }}। संदेश रखे गए हैं और एक दिन तक बढ़ते अंतराल पर फिर भेजे जाएँगे। अपनी सूचना सेटिंग्स "
+        "में कुंजियाँ जाँचें: {{ link }}\n"),
     ("onboarding_rejected", E, "en"): _t(
         "About your application for {{ tenant_name }}",
         "Hello {{ full_name }},\n\nWe could not approve {{ tenant_name }}: {{ reason }}\n\n"

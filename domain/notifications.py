@@ -164,6 +164,12 @@ for _spec in [
               {"full_name": "Acharya Demo", "tenant_name": "Jyotish Demo Consultancy",
                "reason": "the profile lists no qualifications"},
               (Channel.EMAIL,), mandatory=True, audience="owner"),
+    EventSpec("provider_failing", "The owner: the consultancy's own SendGrid or Twilio account keeps failing "
+              "(told once per settings change, in-app).",
+              {"provider": VarKind.TEXT, "channel": VarKind.TEXT, "reason": VarKind.TEXT, "link": VarKind.URL},
+              {"provider": "SendGrid", "channel": "email", "reason": "HTTP 401: The provided authorization grant "
+               "is invalid, expired, or revoked", "link": "https://app.muhurta.app/api/v1/tenant/notification-settings"},
+              (Channel.IN_APP,), urgent=True, audience="owner"),
     # -- sessions ------------------------------------------------------------------------------------
     EventSpec("session_booked", "A session was booked (to the client and to the consultant).",
               _SESSION_VARS, _SESSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="client, consultant"),

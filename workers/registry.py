@@ -48,6 +48,7 @@ def build_activities(
                                  notifier=notifications.notifier)
     return [
         onboarding.remind_verify, onboarding.email_verified_at, onboarding.nudge_admins, onboarding.apply_decision,
+        onboarding.tell_decision,
         notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
         notifications.broadcast_finish,
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,

@@ -50,7 +50,11 @@ class RazorpayGateway:
                 raise GatewayRefused(str(exc)) from exc
             except (GatewayError, ServerError, requests.RequestException, ValueError) as exc:
                 raise GatewayUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return await asyncio.to_thread(run)
+        try:
+            async with asyncio.timeout(TIMEOUT + 5):  # the whole call, name lookup and slow drips included
+                return await asyncio.to_thread(run)
+        except TimeoutError as exc:
+            raise GatewayUnavailable(f"Razorpay did not answer within {TIMEOUT + 5} s") from exc
 
     async def find_order(self, receipt: str) -> dict[str, Any] | None:
         found: dict[str, Any] = await self._call(lambda c: c.order.all({"receipt": receipt}))
