@@ -64,11 +64,18 @@ class WorkflowCallTimeout(Exception):
     """Temporal did not finish a call within the request's deadline (a 503 with Retry-After)."""
 
 
+async def release(session: AsyncSession) -> None:
+    """End the request's transaction before it waits on the network (an upload's body, object
+    storage): what it wrote so far is committed, and the connection goes back to the pool."""
+    if session.in_transaction():
+        await session.commit()
+
+
 async def release_request_session() -> None:
     """Commit the serving request's open transaction, so no connection waits on the outside world."""
     session = request_session.get()
-    if session is not None and session.in_transaction():
-        await session.commit()
+    if session is not None:
+        await release(session)
 
 
 class _Outbound(OutboundInterceptor):

@@ -52,7 +52,7 @@ def build_activities(
         notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
         notifications.broadcast_finish,
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
-        reports.record_by_hand,
+        reports.record_by_hand, reports.send_alert, reports.send_delivered,
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
         consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
