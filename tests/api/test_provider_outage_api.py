@@ -35,7 +35,7 @@ async def test_an_unreachable_email_provider_holds_no_request_and_the_api_stays_
     slots = await public_slots(client, owner.tenant_slug, offering["id"],
                                start=str((datetime.now(UTC) + timedelta(days=3)).date()))
     bookings = []
-    for slot in slots[:3]:
+    for slot in slots[::4][:3]:  # two hours apart: a session and its buffer never overlap the next
         made = await client.post("/api/v1/bookings", headers=customer.headers(),
                                  json={"offering_id": offering["id"], "starts_at": slot["starts_at"]})
         assert made.status_code == 201, made.text
