@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
@@ -31,6 +32,7 @@ from api.routers import (
     webhooks,
 )
 from api.state import AppState
+from api.telemetry import TelemetryMiddleware, metrics_response
 from core.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -81,8 +83,10 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.muhurta)
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
-                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID", "traceresponse"])
     app.add_middleware(RequestIdMiddleware)
+    if settings.telemetry_enabled:
+        install_telemetry(app, settings)
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
@@ -90,6 +94,19 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         app.include_router(module.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
+
+
+def install_telemetry(app: FastAPI, settings: Settings) -> None:
+    """Traces and metrics (docs/observability.md): the outermost middleware, and /metrics kept out
+    of the OpenAPI document (it is for Prometheus, not for frontends)."""
+    from core.observability.tracing import setup_tracing
+
+    setup_tracing(settings, "muhurta-api")
+    app.add_middleware(TelemetryMiddleware)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return metrics_response(request, settings)
 
 
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
