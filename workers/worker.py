@@ -39,7 +39,12 @@ def serve_metrics(settings: Settings) -> Callable[[], None]:
         return lambda: None
     from prometheus_client import start_http_server
 
-    server, thread = start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+    try:
+        server, thread = start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+    except OSError as exc:  # a busy port must not stop the worker itself
+        log.warning("worker metrics not served on %s:%s: %s", settings.worker_metrics_host,
+                    settings.worker_metrics_port, exc)
+        return lambda: None
     log.info("worker metrics on http://%s:%s/metrics", settings.worker_metrics_host, settings.worker_metrics_port)
 
     def stop() -> None:

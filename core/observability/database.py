@@ -31,6 +31,9 @@ from core.observability.tracing import TRACER_NAME
 _SPAN_KEY = "_muhurta_span"
 MAX_STATEMENT = 2000
 
+# a proxy until the process installs its provider, then that provider's tracer (one lookup, not one per call)
+_TRACER = trace.get_tracer(TRACER_NAME)
+
 
 class InstrumentedPool(AsyncAdaptedQueuePool):
     """The default asyncio pool, counting who waits for a connection and for how long."""
@@ -73,7 +76,7 @@ def _operation(statement: str) -> str:
 
 def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
     operation = _operation(statement)
-    span = trace.get_tracer(TRACER_NAME).start_span(operation, kind=SpanKind.CLIENT)
+    span = _TRACER.start_span(operation, kind=SpanKind.CLIENT)
     if span.is_recording():
         span.set_attributes({"db.system.name": "postgresql", "db.operation.name": operation,
                              "db.query.text": statement[:MAX_STATEMENT]})

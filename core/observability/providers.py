@@ -21,6 +21,9 @@ from core.observability.tracing import TRACER_NAME
 KNOWN_REASONS = frozenset({"cancelled", "timeout", "network", "rate_limited", "in_flight", "not_configured",
                            "no_sender", "server_error", "rejected", "unavailable"})
 
+# a proxy until the process installs its provider, then that provider's tracer (one lookup, not one per call)
+_TRACER = trace.get_tracer(TRACER_NAME)
+
 
 def failure_reason(exc: BaseException) -> str:
     """A bounded word for why a provider call failed (its `code` when it is one of ours)."""
@@ -44,7 +47,7 @@ def failure_reason(exc: BaseException) -> str:
 @contextmanager
 def provider_call(provider: str, channel: str, operation: str = "send") -> Iterator[Span]:
     """Time one provider call; an exception leaving the block counts as a failure (and is re-raised)."""
-    span = trace.get_tracer(TRACER_NAME).start_span(
+    span = _TRACER.start_span(
         f"{provider} {operation}", kind=SpanKind.CLIENT,
         attributes={"muhurta.provider": provider, "muhurta.channel": channel, "muhurta.operation": operation})
     started = time.perf_counter()

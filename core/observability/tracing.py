@@ -12,7 +12,6 @@ placeholders, never the values; provider and channel names, never recipients.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -95,6 +94,12 @@ def record_spans(processor: SpanProcessor, ratio: float = 1.0) -> None:
     _sampler.set_ratio(ratio)
 
 
+def set_sample_ratio(ratio: float) -> None:
+    """Record this share of new traces from now on (0: ids only, nothing recorded or exported)."""
+    if _sampler is not None:
+        _sampler.set_ratio(ratio)
+
+
 def tracer() -> trace.Tracer:
     return trace.get_tracer(TRACER_NAME)
 
@@ -111,7 +116,3 @@ def current_ids() -> tuple[str, str] | None:
         return None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
-
-def safe_attributes(**values: Any) -> dict[str, Any]:
-    """Attributes without the Nones (OpenTelemetry refuses them)."""
-    return {key.replace("__", "."): value for key, value in values.items() if value is not None}
