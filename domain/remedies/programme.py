@@ -72,7 +72,7 @@ class RemedyInput(BaseModel):
     tenant_id: UUID
     client_id: UUID
     consultant_id: UUID | None = Field(None, description="the consultant's user id")
-    plan: Plan
+    plan: Plan | None = Field(None, description="None: made from the remedy's defaults when it starts (an order)")
     source: ProgrammeSource = ProgrammeSource.DIRECT
     order_id: UUID | None = None
     remedy_ref: UUID | None = Field(None, description="an order line's ref_id: the catalogue remedy")
@@ -96,7 +96,7 @@ class RemedyState(BaseModel):
     programme_id: UUID
     client_id: UUID
     status: ProgrammeStatus = ProgrammeStatus.ACTIVE
-    plan: Plan
+    plan: Plan | None = None
     counted: int = Field(0, description="occurrences that came (done, skipped or missed; paused ones do not count)")
     done: int = 0
     skipped: int = 0
@@ -106,9 +106,8 @@ class RemedyState(BaseModel):
     missed_in_a_row: int = 0
     current: OpenOccurrence | None = None
     upcoming: Occurrence | None = None
-    early: dict[str, CheckInStatus] = Field(default_factory=dict,
-                                           description="check-ins given before their occurrence came")
     not_before_date: date | None = Field(None, description="times changed: they apply from this local date")
+    last_fired_key: str | None = None
     reminders: int = 0
     nudges: int = 0
     consultant_told: bool = False
@@ -180,6 +179,14 @@ class Begin(BaseModel):
     at: datetime
 
 
+class Begun(BaseModel):
+    """BEGIN's answer: the plan (made from the remedy's defaults for a bought programme) and who follows it."""
+
+    plan: Plan
+    status: ProgrammeStatus
+    consultant_id: UUID | None = None
+
+
 class Save(BaseModel):
     """Write the programme's row from the state (and audit a person's change, when `action` is set)."""
 
@@ -191,11 +198,14 @@ class Save(BaseModel):
 
 
 class RecordCheckIn(BaseModel):
+    """Store one check-in and, if it is the occurrence's first, the programme's row as it now is."""
+
     ref: RemedyRef
     occurrence_key: str
     occurrence_at: datetime
     request: CheckIn
     at: datetime
+    state_after: RemedyState
 
 
 class RecordedCheckIn(BaseModel):
@@ -232,7 +242,7 @@ def summary(state: RemedyState) -> str:
     """The memo's human summary: status, progress and the next occurrence (no personal data)."""
     text = (f"Remedy {state.status.value}: {state.done} done, {state.skipped} skipped, {state.missed} missed; "
             f"streak {state.streak}")
-    if state.upcoming is not None and state.status == ProgrammeStatus.ACTIVE:
+    if state.upcoming is not None and state.plan is not None and state.status == ProgrammeStatus.ACTIVE:
         text += f"; next {state.upcoming.key} {state.plan.timezone}"
     return text
 

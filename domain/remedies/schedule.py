@@ -251,3 +251,17 @@ def in_window(wall: time, start: time, end: time) -> bool:
     if start < end:
         return start <= wall < end
     return wall >= start or wall < end
+
+
+def describe(plan: Plan) -> str:
+    """A short English description of the plan, for messages and lists."""
+    times = ", ".join(t.strftime("%H:%M") for t in plan.schedule.times)
+    s = plan.schedule
+    days = {ScheduleKind.DAILY: "every day",
+            ScheduleKind.WEEKDAYS: "on " + ", ".join(w.value.capitalize() for w in s.weekdays or []),
+            ScheduleKind.EVERY_N_DAYS: f"every {s.every_n_days} days",
+            ScheduleKind.DATES: f"on {len(s.dates or [])} chosen dates",
+            ScheduleKind.TITHIS: "on " + ", ".join(t.value.capitalize() for t in s.tithis or [])}[s.kind]
+    length = f"{plan.duration_days + plan.extra_days} days" if plan.duration_days is not None \
+        else f"{plan.total_occurrences} times"
+    return f"{days} at {times} ({plan.timezone}), {length}"
