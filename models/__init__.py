@@ -41,6 +41,7 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion, QuotationView
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -83,6 +84,11 @@ __all__ = [
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "QuizAttempt",
+    "Quotation",
+    "QuotationCounter",
+    "QuotationLine",
+    "QuotationVersion",
+    "QuotationView",
     "RecoveryCode",
     "Refund",
     "ReportDelivery",
