@@ -35,6 +35,7 @@ DEFAULT_PAYMENT_WINDOW_HOURS = 48
 MAX_LINES = 50
 MAX_REMINDERS = 5
 MAX_VALIDITY = timedelta(days=366)
+LINK_PURPOSE = "quotation"        # signed links: core.signing purpose
 LINK_GRACE = timedelta(days=30)  # a link keeps working this long after the quotation's validity ends
 
 
@@ -179,7 +180,6 @@ class ExpiryRefused(ValueError):
 
 
 # -- the workflow's contract ---------------------------------------------------------------------
-SEND = "quotations.send"
 NOTIFY = "quotations.notify"
 ACCEPT = "quotations.accept"
 REJECT = "quotations.reject"
@@ -188,7 +188,6 @@ EXTEND = "quotations.extend"
 WITHDRAW = "quotations.withdraw"
 REVISE = "quotations.revise"
 SETTLE = "quotations.settle"
-VIEWED = "quotations.viewed"
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
@@ -259,7 +258,6 @@ class AcceptStep(BaseModel):
     at: datetime
     request: AcceptRequest
     payment_window_seconds: int
-    workflow_id: str
 
 
 class RejectRequest(BaseModel):
@@ -296,13 +294,6 @@ class Step(BaseModel):
     revise: ReviseRequest | None = None
 
 
-class OrderSettled(BaseModel):
-    """Signal `order_settled` from the quotation's order: paid, or closed unpaid."""
-
-    order_id: UUID
-    status: str
-
-
 class Viewed(BaseModel):
     """Signal `viewed` from the API: the link was opened (the row already counts the view)."""
 
@@ -311,10 +302,12 @@ class Viewed(BaseModel):
 
 
 class SettleStep(BaseModel):
+    """Record how the order's payment ended; `reported` None: read the order's status from the database."""
+
     ref: QuotationRef
     at: datetime
     order_id: UUID
-    paid: bool
+    reported: str | None = None
 
 
 def summary(state: QuotationState) -> str:

@@ -100,7 +100,7 @@ class QuotationLine(IdMixin, TimestampMixin, TenantOwned, Base):
     version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quotation_versions.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
-    description: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(String(300))
     offering_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("offerings.id", ondelete="SET NULL"))
     ref_id: Mapped[str | None] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer, default=1)

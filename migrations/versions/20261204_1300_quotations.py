@@ -129,7 +129,7 @@ def upgrade() -> None:
         sa.Column("version_id", sa.Uuid(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("description", sa.String(length=500), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("offering_id", sa.Uuid(), nullable=True),
         sa.Column("ref_id", sa.String(length=64), nullable=True),
         sa.Column("quantity", sa.Integer(), nullable=False),
