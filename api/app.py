@@ -25,6 +25,7 @@ from api.routers import (
     offerings,
     payments,
     public,
+    quotations,
     records,
     reports,
     tenant,
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin):
+                   bookings, public, payments, notifications, webhooks, admin, quotations):
         app.include_router(module.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
