@@ -167,7 +167,9 @@ class QuotationWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._settled is not None,
                                               timeout=max(wake - now, timedelta(seconds=1)))
-            if self._settled is not None:
+            if self._settled is not None and self._settled.order_id != self._state.order_id:
+                self._settled = None  # another order's word: not ours
+            elif self._settled is not None:
                 await self._settle(self._settled.status.value)
             elif not self._state.payment_reminded and workflow.now() >= remind_at and workflow.now() < pay_by:
                 self._state.payment_reminded = True
@@ -209,7 +211,8 @@ class QuotationWorkflow:
 
     @workflow.signal
     def order_settled(self, settled: OrderSettled) -> None:
-        if self._state.order_id is not None and settled.order_id == self._state.order_id and self._settled is None:
+        """From the order this quotation made (it may come before the accept's answer: it is kept)."""
+        if self._settled is None:
             self._settled = settled
 
     @workflow.update
