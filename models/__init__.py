@@ -42,6 +42,7 @@ from models.payments import (
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
 from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion, QuotationView
+from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -91,6 +92,9 @@ __all__ = [
     "QuotationView",
     "RecoveryCode",
     "Refund",
+    "Remedy",
+    "RemedyCheckIn",
+    "RemedyProgramme",
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",

@@ -1,7 +1,7 @@
 """quotations: quotations, their versions and lines, link views, per-consultancy quote numbers
 
 Revision ID: 1300
-Revises: 1500
+Revises: 1400
 Create Date: 2026-12-05 05:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ from migrations.rls import disable_tenant_rls, enable_tenant_rls
 TABLES = ["quotations", "quotation_versions", "quotation_lines", "quotation_views", "quotation_counters"]
 
 revision: str = "1300"
-down_revision: str | None = "1500"
+down_revision: str | None = "1400"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
