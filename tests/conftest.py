@@ -154,3 +154,31 @@ def temporal_dev_server(servers: Servers) -> Iterator[EmbeddedTemporal]:
     server.start()
     yield server
     server.stop()
+
+
+# -- running in parallel (`make test`: pytest-xdist, --dist loadgroup) ---------------------------
+# Each xdist worker is its own pytest session, so the session fixtures above give every worker
+# its own PostgreSQL, Redis, Temporal and local Razorpay on free ports: workers share nothing.
+# Tests are handed out one at a time to whichever worker is free, except the tests of a module
+# with a module-scoped fixture (the e2e processes, say), which stay together on one worker so
+# that it starts once. The longest tests go first, so that no worker is left with one at the end.
+LONGEST_FIRST = (
+    "tests/e2e/",
+    "tests/api/test_every_route.py::test_no_route_shows_or_changes_another_tenants_data",
+    "tests/workflows/",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: keep the file order
+        return
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d[-1].scope == "module" for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+    items.sort(key=rank)  # stable: within a rank, the file order
