@@ -164,6 +164,7 @@ def temporal_dev_server(servers: Servers) -> Iterator[EmbeddedTemporal]:
 # that it starts once. The longest tests go first, so that no worker is left with one at the end.
 LONGEST_FIRST = (
     "tests/e2e/",
+    "tests/api/test_fuzz_openapi.py",
     "tests/api/test_every_route.py::test_no_route_shows_or_changes_another_tenants_data",
     "tests/workflows/",
 )

@@ -50,6 +50,11 @@ STORED_IN: dict[str, str] = {
     "TenantUpdate": "tenants",
     "TextIn": "interpretive_texts",
     "WalletCredit": "wallet_entries",
+    "RemedyCreate": "remedies",
+    "RemedyUpdate": "remedies",
+    "ProgrammeCreate": "remedy_programmes",
+    "CheckInBody": "remedy_check_ins",
+    "LinkCheckInBody": "remedy_check_ins",
 }
 # Properties stored under another name, or in a second table too: (schema, property) -> (table, column).
 ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
@@ -60,6 +65,7 @@ ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
     ("CompleteBody", "summary"): ("bookings", "summary"),
     ("MarkPaidBody", "reference"): ("bookings", "payment_reference"),
     ("BookingCreate", "timezone"): ("users", "timezone"),
+    ("StopBody", "reason"): ("remedy_programmes", "ended_reason"),
 }
 # Request schemas whose text is not kept in a column of its own (checked, hashed, sent to a
 # workflow or kept inside a JSON document): nothing to compare.
@@ -92,6 +98,8 @@ NOT_STORED: dict[str, str] = {
     "WeeklyWindow": "parsed into times",
     "TokenBody": "a token, hashed",
     "TotpCode": "checked",
+    "PauseBody": "sent to the remedy workflow (its history)",
+    "StopBody": "only its reason (ALSO_STORED)",
 }
 
 
