@@ -17,6 +17,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
+from pydantic import AwareDatetime
 from sqlalchemy import func, select, update
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -197,7 +198,8 @@ async def list_quotations(
 @router.get("/quotations/stats", response_model=QuotationStats)
 async def quotation_stats(
     tenant: CurrentTenant, session: Session,
-    since: Annotated[datetime | None, Query(description="sent at or after (default: all time)")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="sent at or after, with its offset (default: all time)")]
+    = None,
     principal: Principal = require(Permission.MANAGE_QUOTATIONS),
 ) -> QuotationStats:
     """Counts for the consultancy's dashboard: how many were sent, viewed, accepted, rejected, expired; the
@@ -286,6 +288,9 @@ async def edit_draft(
     lines = [_line_in(line) for line in (await session.execute(select(QuotationLine).where(
         QuotationLine.version_id == old.id).order_by(QuotationLine.position))).scalars()]
     given = body.model_dump(exclude_unset=True)
+    for name in ("title", "lines", "discount_kind", "discount_value"):
+        if name in given and given[name] is None:
+            raise Problem(VALIDATION, f"{name}: may not be null: leave it out to keep the current value", field=name)
     content = QuotationContent.model_validate({
         "title": old.title, "currency": old.currency, "discount_kind": old.discount_kind,
         "discount_value": old.discount_value, "notes": old.notes, "terms": old.terms, "file_id": old.attachment_file_id,
@@ -378,7 +383,7 @@ async def withdraw_quotation(
             responses={200: {"content": {"application/pdf": {}}}})
 async def quotation_pdf(
     quotation_id: UUID, tenant: CurrentTenant, session: Session, lang: Lang = "en",
-    version: Annotated[int | None, Query(ge=1, description="default: the current version")] = None,
+    version: Annotated[int | None, Query(ge=1, le=10_000, description="default: the current version")] = None,
     principal: Principal = require(Permission.VIEW_ORDERS),
 ) -> Response:
     """The PDF of a version (English or Hindi)."""

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from api.schemas.common import Email, Name, Phone, TimeZone
 from api.schemas.identity import Strict
-from api.schemas.payments import CheckoutOut, Money, Ref, Text300
+from api.schemas.payments import CheckoutOut, Money, Text300
 from domain.payments.money import Currency
 from domain.quotations import DiscountKind, QuotationStatus, QuoteLineKind
 from domain.quotations import QuotationState as QuotationWorkflowState
@@ -18,6 +18,7 @@ from domain.quotations import QuotationState as QuotationWorkflowState
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+QuoteRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 ReminderDays = Annotated[list[Annotated[int, Field(strict=True, ge=1, le=60)]], Field(max_length=5)]
 
 
@@ -30,7 +31,7 @@ class QuoteLineIn(Strict):
     unit_amount: Money | None = Field(None, description="minor units; default: the offering's or course's price")
     quantity: int = Field(1, strict=True, ge=1, le=1000)
     offering_id: UUID | None = Field(None, description="the offering quoted (offering lines)")
-    ref_id: Ref | None = Field(None, description="course lines: the course id; report lines: the writer's user id "
+    ref_id: QuoteRef | None = Field(None, description="course lines: the course id; report lines: the writer's user id "
                                                  "(default: the quotation's consultant)")
 
 
