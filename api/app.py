@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
+from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -26,6 +27,7 @@ from api.routers import (
     offerings,
     payments,
     public,
+    quotations,
     records,
     remedies,
     remedy_programmes,
@@ -78,7 +80,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await app.state.muhurta.close()
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  dependencies=[Depends(refuse_nul_characters)])
     if state is not None:
         app.state.muhurta = state
     install_problem_handlers(app)
@@ -92,7 +95,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin):
+                   bookings, public, payments, notifications, webhooks, admin, quotations):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
