@@ -26,6 +26,7 @@ from api.routers import (
     offerings,
     payments,
     public,
+    quotations,
     records,
     remedies,
     remedy_programmes,
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin):
+                   bookings, public, payments, notifications, webhooks, admin, quotations):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
