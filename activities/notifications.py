@@ -166,9 +166,16 @@ class Notifier:
     # -- loading -----------------------------------------------------------------------------------
     async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
         async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
-            user = await session.get(User, request.recipient_user_id)
-            if user is None or user.tenant_id != request.tenant_id:
-                return None
+            if request.recipient_user_id is None:
+                # An address without an account (an invitation): never added to the session.
+                user = User(id=None, tenant_id=request.tenant_id, email=request.recipient_email or "",
+                            full_name=request.recipient_name or request.recipient_email or "", phone=None,
+                            timezone=None, locale=request.recipient_locale, role=Role.CLIENT, is_active=True)
+            else:
+                found = await session.get(User, request.recipient_user_id)
+                if found is None or found.tenant_id != request.tenant_id:
+                    return None
+                user = found
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
             timezone = zone_of(user, tenant)
             prefs_row = await _preference_row(session, user.id)

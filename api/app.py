@@ -27,6 +27,8 @@ from api.routers import (
     public,
     records,
     reports,
+    support,
+    team,
     tenant,
     webhooks,
 )
@@ -86,7 +88,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin):
+                   bookings, public, payments, notifications, webhooks, admin, team, support):
         app.include_router(module.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app

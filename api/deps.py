@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.permissions import DASHBOARD, PLATFORM, Permission, allowed
+from api.permissions import DASHBOARD, EVERYONE, PLATFORM, Permission, allowed
 from api.problems import (
     FORBIDDEN,
     MFA_REQUIRED,
@@ -212,7 +212,8 @@ def require(permission: Permission) -> Any:
             raise Problem(UNAUTHENTICATED, field="Authorization")
         if not allowed(principal.role, permission):
             raise Problem(FORBIDDEN, f"your role ({principal.role.value}) may not do this")
-        if permission in PLATFORM and not principal.mfa:
+        if (permission in PLATFORM or principal.is_platform_admin) and not principal.mfa \
+                and permission not in EVERYONE:
             raise Problem(MFA_REQUIRED)
         if permission in DASHBOARD:
             tenant = context.tenant

@@ -41,6 +41,7 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -66,6 +67,8 @@ __all__ = [
     "IdempotencyRecord",
     "InAppNotification",
     "InterpretiveText",
+    "Invitation",
+    "InvitationStatus",
     "Invoice",
     "InvoiceCounter",
     "Lesson",

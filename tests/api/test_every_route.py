@@ -77,7 +77,7 @@ PUBLIC_BY_DESIGN = ("/api/v1/public/",)
 # Path parameters that name one of A's things, with every uuid one: answering 2xx to B is a
 # breach (outside the public page). The others are values any tenant may use (a text key, a
 # locale, a date, an event), so B acting on its own data through them is fine.
-CAPABILITIES = {"link_token", "feed_token"}
+CAPABILITIES = {"link_token", "feed_token", "workflow_id"}
 
 
 async def _snapshot(sessionmaker) -> dict[str, Any]:
@@ -150,6 +150,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
+    invitation = await client.post("/api/v1/team/invitations", headers=owner.headers(),
+                                   json={"email": "invited-to-a@example.com", "role": "staff"})
+    assert invitation.status_code == 201, invitation.text
     # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
     await _quiet(temporal_client, owner.tenant_id)
     provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
@@ -196,6 +199,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "user_id": owner.user_id,
+        "invitation_id": invitation.json()["id"],
+        "workflow_id": booking["workflow_id"],
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
@@ -204,7 +210,7 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
                booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide",
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
-               "SG.tenant-a-secret-key"}
+               "SG.tenant-a-secret-key", invitation.json()["id"], "invited-to-a@example.com"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
@@ -455,7 +461,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
               "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
               "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
-              "channel": "email"}
+              "channel": "email", "user_id": owner.user_id, "invitation_id": owner.user_id,
+              "workflow_id": f"consultation-{owner.user_id}"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
