@@ -92,7 +92,7 @@ from models.notifications import (
     NotificationTemplate,
     TenantNotificationSettings,
 )
-from models.tenancy import Tenant
+from models.tenancy import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +217,12 @@ class Notifier:
         spec = event_spec(request.event)
         outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
         recipient = await self._recipient(request, spec)
-        if recipient is None or not recipient.user.is_active:
-            why = "the recipient no longer exists" if recipient is None else "the recipient's account is inactive"
+        paused = recipient is not None and recipient.tenant is not None \
+            and recipient.tenant.status == TenantStatus.SUSPENDED
+        if recipient is None or not recipient.user.is_active or paused:
+            why = ("the recipient no longer exists" if recipient is None
+                   else "the consultancy is suspended: it sends nothing" if paused
+                   else "the recipient's account is inactive")
             for channel in request.channels or spec.default_channels:
                 outcome.channels.append(ChannelOutcome(channel=channel, skipped=why))
             return outcome

@@ -24,6 +24,7 @@ from api.routers import (
     notifications,
     offerings,
     payments,
+    platform_admin,
     public,
     records,
     reports,
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin, team, support):
+                   bookings, public, payments, notifications, webhooks, admin, platform_admin, team, support):
         app.include_router(module.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app

@@ -24,6 +24,7 @@ from api.problems import (
     TENANT_MISMATCH,
     TENANT_PENDING,
     TENANT_REQUIRED,
+    TENANT_SUSPENDED,
     TENANT_UNKNOWN,
     TOKEN_INVALID,
     UNAUTHENTICATED,
@@ -203,6 +204,11 @@ async def current_tenant(context: Context) -> Tenant:
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 
 
+def suspended(tenant: Tenant, field: str | None = None) -> Problem:
+    return Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: {tenant.status_reason or 'no reason given'}",
+                   field=field)
+
+
 def require(permission: Permission) -> Any:
     """A dependency that returns the principal if they may do `permission`, else a 401/403."""
 
@@ -221,6 +227,8 @@ def require(permission: Permission) -> Any:
                 raise Problem(TENANT_REQUIRED, field="X-Tenant")
             if tenant.status == TenantStatus.PENDING:
                 raise Problem(TENANT_PENDING)
+            if tenant.status == TenantStatus.SUSPENDED:
+                raise suspended(tenant)
             if tenant.status != TenantStatus.ACTIVE:
                 raise Problem(TENANT_INACTIVE)
         return principal

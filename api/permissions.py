@@ -54,6 +54,7 @@ class Permission(enum.StrEnum):
     ADMIN_AUDIT = "platform:audit"
     ADMIN_OUTBOX = "platform:outbox"
     ADMIN_ADMINS = "platform:admins"   # invite further platform admins
+    ADMIN_USERS = "platform:users"     # people across consultancies: find, lock, unlock, sign out
 
 
 # Permissions that need the tenant to be active (approved): the dashboard, and booking.
@@ -99,7 +100,7 @@ _SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORD
             Permission.MANAGE_COUPONS, Permission.VIEW_WALLET}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX,
-                      Permission.ADMIN_ADMINS})
+                      Permission.ADMIN_ADMINS, Permission.ADMIN_USERS})
 
 _EVERYONE = {Permission.EDIT_OWN_PROFILE, Permission.OWN_NOTIFICATIONS}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
