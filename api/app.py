@@ -27,6 +27,8 @@ from api.routers import (
     platform_admin,
     public,
     records,
+    remedies,
+    remedy_programmes,
     reports,
     support,
     team,
@@ -91,6 +93,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
                    bookings, public, payments, notifications, webhooks, admin, platform_admin, team, support):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(remedies.router, prefix=API_PREFIX)
+    app.include_router(remedy_programmes.router, prefix=API_PREFIX)
+    app.include_router(remedy_programmes.links, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
 

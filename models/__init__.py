@@ -41,6 +41,7 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
 from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
@@ -88,6 +89,9 @@ __all__ = [
     "QuizAttempt",
     "RecoveryCode",
     "Refund",
+    "Remedy",
+    "RemedyCheckIn",
+    "RemedyProgramme",
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
