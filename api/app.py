@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await app.state.muhurta.close()
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  dependencies=[Depends(refuse_nul_characters)])
     if state is not None:
         app.state.muhurta = state
     install_problem_handlers(app)

@@ -16,7 +16,7 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Instructions = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, StringConstraints(max_length=3, pattern=r"^[A-Z]{3}$")]
 DEFAULT_DAYS = 40   # a mandala: the traditional length of a mantra's practice
 
 
@@ -97,7 +97,8 @@ class ProgrammeCreate(Strict):
 
 
 class CheckInBody(Strict):
-    occurrence_key: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")] | None = Field(
+    occurrence_key: Annotated[str, StringConstraints(
+        max_length=16, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")] | None = Field(
         None, description="YYYY-MM-DDTHH:MM (local); the occurrence open now (or due later today) if left out")
     status: CheckInStatus = CheckInStatus.DONE
     note: Note | None = None
