@@ -1,7 +1,7 @@
 """invitations: owners invite consultants and staff, admins invite admins (signed, expiring links)
 
 Revision ID: 1200
-Revises: 1400
+Revises: 1300
 Create Date: 2026-12-04 12:00:00+00:00
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from migrations.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = '1200'
-down_revision: str | None = '1400'
+down_revision: str | None = '1300'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
