@@ -26,12 +26,15 @@ from api.routers import (
     notifications,
     offerings,
     payments,
+    platform_admin,
     public,
     quotations,
     records,
     remedies,
     remedy_programmes,
     reports,
+    support,
+    team,
     tenant,
     webhooks,
 )
@@ -95,7 +98,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin, quotations):
+                   bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin, team,
+                   support):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)

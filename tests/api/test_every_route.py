@@ -80,7 +80,7 @@ PUBLIC_BY_DESIGN = ("/api/v1/public/",)
 # Path parameters that name one of A's things, with every uuid one: answering 2xx to B is a
 # breach (outside the public page). The others are values any tenant may use (a text key, a
 # locale, a date, an event), so B acting on its own data through them is fine.
-CAPABILITIES = {"link_token", "feed_token"}
+CAPABILITIES = {"link_token", "feed_token", "workflow_id"}
 
 
 async def _snapshot(sessionmaker) -> dict[str, Any]:
@@ -163,6 +163,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
+    invitation = await client.post("/api/v1/team/invitations", headers=owner.headers(),
+                                   json={"email": "invited-to-a@example.com", "role": "staff"})
+    assert invitation.status_code == 201, invitation.text
     # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
     await _quiet(temporal_client, owner.tenant_id)
     provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
@@ -209,6 +212,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "user_id": owner.user_id,
+        "invitation_id": invitation.json()["id"],
+        "workflow_id": booking["workflow_id"],
         "quotation_id": quotation.json()["id"],
         "remedy_id": remedy["id"],
         "programme_id": programme.json()["id"],
@@ -221,11 +227,12 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide",
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
                "SG.tenant-a-secret-key", remedy["id"], programme.json()["id"], "Tenant A's secret instructions",
-               quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit"}
+               quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit", invitation.json()["id"],
+               "invited-to-a@example.com"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
-           "birth_profile_id": profile["id"],
+           "birth_profile_id": profile["id"], "photo_file_id": upload.json()["id"],
            "webinar_session_id": webinar["session_id"]}
     return {"owner": owner, "params": params, "ids": ids, "secrets": secrets}
 
@@ -483,7 +490,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
               "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
               "channel": "email", "remedy_id": owner.user_id, "programme_id": owner.user_id,
-              "quotation_id": owner.user_id}
+              "quotation_id": owner.user_id, "user_id": owner.user_id, "invitation_id": owner.user_id,
+              "workflow_id": f"consultation-{owner.user_id}"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
