@@ -41,6 +41,7 @@ from activities.notification_providers import (
 )
 from activities.provider_health import AUTH_RETRY, AUTH_STATUSES, THRESHOLD, ProviderHealth, circuit_key
 from core.db import TenantScope, scoped_session
+from core.observability.providers import provider_call
 from core.security import Keys
 from core.settings import Settings
 from domain.notification_templates import (
@@ -93,7 +94,7 @@ from models.notifications import (
     NotificationTemplate,
     TenantNotificationSettings,
 )
-from models.tenancy import Tenant
+from models.tenancy import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -168,9 +169,16 @@ class Notifier:
     # -- loading -----------------------------------------------------------------------------------
     async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
         async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
-            user = await session.get(User, request.recipient_user_id)
-            if user is None or user.tenant_id != request.tenant_id:
-                return None
+            if request.recipient_user_id is None:
+                # An address without an account (an invitation): never added to the session.
+                user = User(id=None, tenant_id=request.tenant_id, email=request.recipient_email or "",
+                            full_name=request.recipient_name or request.recipient_email or "", phone=None,
+                            timezone=None, locale=request.recipient_locale, role=Role.CLIENT, is_active=True)
+            else:
+                found = await session.get(User, request.recipient_user_id)
+                if found is None or found.tenant_id != request.tenant_id:
+                    return None
+                user = found
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
             timezone = zone_of(user, tenant)
             prefs_row = await _preference_row(session, user.id)
@@ -212,8 +220,12 @@ class Notifier:
         spec = event_spec(request.event)
         outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
         recipient = await self._recipient(request, spec)
-        if recipient is None or not recipient.user.is_active:
-            why = "the recipient no longer exists" if recipient is None else "the recipient's account is inactive"
+        paused = recipient is not None and recipient.tenant is not None \
+            and recipient.tenant.status == TenantStatus.SUSPENDED
+        if recipient is None or not recipient.user.is_active or paused:
+            why = ("the recipient no longer exists" if recipient is None
+                   else "the consultancy is suspended: it sends nothing" if paused
+                   else "the recipient's account is inactive")
             for channel in request.channels or spec.default_channels:
                 outcome.channels.append(ChannelOutcome(channel=channel, skipped=why))
             return outcome
@@ -326,7 +338,8 @@ class Notifier:
                 if DeliveryStatus(current.status) in TERMINAL_STATUSES:
                     return _outcome_of(current, already_done=True)
                 current.attempts += 1
-                receipt = await provider.store(session, message)
+                with provider_call(provider.name, row.channel):
+                    receipt = await provider.store(session, message)
                 return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
 
         circuit = circuit_key(row.tenant_id, row.provider, row.provider_account)
@@ -356,7 +369,8 @@ class Notifier:
                 raise TransientProviderError("another attempt is sending this message", code="in_flight",
                                              retry_after=max(wait, 1.0))
         try:
-            receipt = await provider.send(message)
+            with provider_call(provider.name, row.channel):
+                receipt = await provider.send(message)
         except ProviderError as exc:
             refused_key = row.provider_account == "tenant" and exc.status in AUTH_STATUSES
             if isinstance(exc, PermanentProviderError) and not refused_key:

@@ -29,7 +29,8 @@ class AppState:
     async def build(cls, settings: Settings, *, temporal: Client | None = None) -> AppState:
         # A request waits briefly for a connection, then is answered 503 + Retry-After (api/problems.py).
         engine = make_engine(settings.database_url, settings.database_pool_size,
-                             pool_timeout=settings.database_pool_timeout_seconds)
+                             pool_timeout=settings.database_pool_timeout_seconds,
+                             observed="api" if settings.telemetry_enabled else None)
         client = temporal
         if client is None:
             try:

@@ -41,6 +41,9 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion, QuotationView
+from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
+from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -66,6 +69,8 @@ __all__ = [
     "IdempotencyRecord",
     "InAppNotification",
     "InterpretiveText",
+    "Invitation",
+    "InvitationStatus",
     "Invoice",
     "InvoiceCounter",
     "Lesson",
@@ -83,8 +88,16 @@ __all__ = [
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "QuizAttempt",
+    "Quotation",
+    "QuotationCounter",
+    "QuotationLine",
+    "QuotationVersion",
+    "QuotationView",
     "RecoveryCode",
     "Refund",
+    "Remedy",
+    "RemedyCheckIn",
+    "RemedyProgramme",
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderNotice,
         OrderRef,
+        OrderSettled,
         OrderState,
         OrderStatus,
         PaymentOutcome,
@@ -107,6 +108,7 @@ class OrderWorkflow:
         )
         self._payments: list[PaymentReport] = []
         self._settlements: list[RefundReport] = []
+        self._pay_by_moved = False  # extend_payment woke the wait for the payment
         self._refund_requests: list[RefundRequest] = []
         self._cancel_reason: str | None = None
         self._money = asyncio.Lock()  # one money-moving step at a time (main loop and updates)
@@ -119,6 +121,7 @@ class OrderWorkflow:
         self._publish()
         if self._state.status == OrderStatus.PENDING_PAYMENT:
             await self._await_payment()
+            await self._tell_settled()
         if self._state.status == OrderStatus.PAID:
             await self._fulfil()
         await self._after_sales()
@@ -135,6 +138,17 @@ class OrderWorkflow:
         workflow.upsert_memo({"summary": (
             f"Order {str(self._inp.order_id)[:8]}: {format_amount(self._inp.total, self._inp.currency)}, "
             f"{len(self._inp.lines)} item(s), {self._state.status.value.replace('_', ' ')}")})
+
+    async def _tell_settled(self) -> None:
+        """Tell the workflow that made this order (a quotation) how its payment ended; orders without
+        one send nothing, so histories from before this replay unchanged."""
+        if not self._inp.notify_workflow_id:
+            return
+        try:
+            await workflow.get_external_workflow_handle(self._inp.notify_workflow_id).signal(
+                "order_settled", OrderSettled(order_id=self._inp.order_id, status=self._state.status))
+        except FailureError as exc:
+            workflow.logger.info("%s did not take order_settled: %s", self._inp.notify_workflow_id, exc)
 
     def _set_status(self, status: OrderStatus) -> None:
         if self._state.status != status:
@@ -173,10 +187,13 @@ class OrderWorkflow:
             return
         while self._state.status == OrderStatus.PENDING_PAYMENT:
             remaining = self._pay_by() - workflow.now()
+            self._pay_by_moved = False
             if remaining > timedelta(0):
                 with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None,
-                                                  timeout=remaining)
+                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None
+                                                  or self._pay_by_moved, timeout=remaining)
+            if self._pay_by_moved and not self._payments and self._cancel_reason is None:
+                continue  # support extended the time to pay: wait again, until the new time
             if not self._payments and self._cancel_reason is None:
                 # Expired: one last look at the gateway, in case a webhook was lost.
                 findings = await self._activity(CHECK_GATEWAY, self._stale(), GatewayFindings)
@@ -440,6 +457,13 @@ class OrderWorkflow:
         self._refund_requests.append(request)
 
     @workflow.signal
+    def extend_payment(self, pay_by: datetime) -> None:
+        """Support gave more time to pay (a booking's hold extended): only ever later, only while unpaid."""
+        if self._state.status == OrderStatus.PENDING_PAYMENT and pay_by > self._pay_by():
+            self._state.pay_by = pay_by
+            self._pay_by_moved = True
+
+    @workflow.signal
     def cancel(self, reason: str) -> None:
         if self._state.status == OrderStatus.PENDING_PAYMENT and self._cancel_reason is None:
             self._cancel_reason = reason or "cancelled"
@@ -449,7 +473,7 @@ class OrderWorkflow:
         """The Razorpay order to pay with (created once). A person waits on this one, so it is
         tried a few times only: Razorpay down is a quick "try again shortly", never a hang."""
         try:
-            info = await workflow.execute_activity(CREATE_GATEWAY_ORDER, self._ref, result_type=CheckoutInfo,
+            info: CheckoutInfo = await workflow.execute_activity(CREATE_GATEWAY_ORDER, self._ref, result_type=CheckoutInfo,
                                                    start_to_close_timeout=CHECKOUT_ATTEMPT, retry_policy=CHECKOUT_RETRY)
         except ActivityError as exc:
             cause = exc.cause
