@@ -473,8 +473,9 @@ class OrderWorkflow:
         """The Razorpay order to pay with (created once). A person waits on this one, so it is
         tried a few times only: Razorpay down is a quick "try again shortly", never a hang."""
         try:
-            info: CheckoutInfo = await workflow.execute_activity(CREATE_GATEWAY_ORDER, self._ref, result_type=CheckoutInfo,
-                                                   start_to_close_timeout=CHECKOUT_ATTEMPT, retry_policy=CHECKOUT_RETRY)
+            info: CheckoutInfo = await workflow.execute_activity(
+                CREATE_GATEWAY_ORDER, self._ref, result_type=CheckoutInfo,
+                start_to_close_timeout=CHECKOUT_ATTEMPT, retry_policy=CHECKOUT_RETRY)
         except ActivityError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.non_retryable:
