@@ -40,6 +40,7 @@ from activities.notification_providers import (
     TransientProviderError,
 )
 from core.db import TenantScope, scoped_session
+from core.observability.providers import provider_call
 from core.security import Keys
 from core.settings import Settings
 from domain.notification_templates import (
@@ -324,7 +325,8 @@ class Notifier:
                 if DeliveryStatus(current.status) in TERMINAL_STATUSES:
                     return _outcome_of(current, already_done=True)
                 current.attempts += 1
-                receipt = await provider.store(session, message)
+                with provider_call(provider.name, row.channel):
+                    receipt = await provider.store(session, message)
                 return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
 
         async with scoped_session(self.sessionmaker, scope) as session:
@@ -348,7 +350,8 @@ class Notifier:
                 raise TransientProviderError("another attempt is sending this message", code="in_flight",
                                              retry_after=max(wait, 1.0))
         try:
-            receipt = await provider.send(message)
+            with provider_call(provider.name, row.channel):
+                receipt = await provider.send(message)
         except PermanentProviderError as exc:
             return await self._finish(scope, row.id, failed=exc)
         except TransientProviderError as exc:

@@ -33,6 +33,7 @@ from api.problems import (
 from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from core.db import TenantScope, enter_scope
+from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
 from models.identity import Role
 from models.tenancy import Tenant, TenantDomain, TenantStatus
@@ -68,7 +69,8 @@ async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSessi
     for hook in hooks:
         try:
             await hook()
-        except Exception:
+        except Exception as exc:
+            TEMPORAL_CLIENT_ERRORS.labels("after_commit", error_code(exc)).inc()
             log.exception("after-commit step failed (a workflow start or signal written with the commit "
                           "is sent by the worker's relay)")
 

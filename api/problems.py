@@ -14,12 +14,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.logging import request_id_var
+from core.observability.metrics import PROBLEMS, REDIS_ERRORS, TEMPORAL_CLIENT_ERRORS, WEBHOOKS_REJECTED
+from core.observability.tracing import current_trace_id
 from domain.astrology.errors import EngineInputError
 
 log = logging.getLogger(__name__)
@@ -179,6 +182,11 @@ INSUFFICIENT_WALLET = problem_type("insufficient-wallet-balance", 409, "Not enou
     "The client's wallet holds less than this needs.")
 ORDER_NOT_PAYABLE = problem_type("order-not-payable", 409, "This order cannot be paid now",
     "The order is paid, expired, cancelled or paid from the wallet; `detail` says which.")
+QUOTATION_CLOSED = problem_type("quotation-closed", 409, "This quotation cannot be changed now",
+    "The quotation is accepted, paid, rejected, expired, withdrawn or lapsed (or, for an edit, no longer a draft); "
+    "`detail` says which. Revise a sent quotation instead of editing it.")
+QUOTATION_EXPIRED = problem_type("quotation-expired", 409, "This quotation has expired",
+    "Its validity ended before the request arrived; ask the consultancy for a new one or an extension.")
 BOOKING_NOT_PAYABLE = problem_type("booking-not-payable", 409, "This booking cannot be paid",
     "Only a booking held for payment, before its hold runs out, can be paid: this one is free, confirmed, "
     "already paid, cancelled or abandoned, or its hold has expired; `detail` says which.")
@@ -226,6 +234,10 @@ def problem_body(
         body["field"] = field_name
     if request_id_var.get():
         body["request_id"] = request_id_var.get()
+    trace_id = current_trace_id()
+    if trace_id:
+        body["trace_id"] = trace_id
+    PROBLEMS.labels(body["type"]).inc()
     body.update(extra or {})
     return body
 
@@ -266,9 +278,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+def webhook_provider(request: Request) -> str:
+    """`razorpay`, `sendgrid`, `twilio`: the word after /webhooks/ in the route's template."""
+    route = request.scope.get("route")
+    path = str(getattr(route, "path_format", "") or "")
+    _, _, rest = path.partition("/webhooks/")
+    return rest.split("/", 1)[0] or "unknown"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        if exc.kind.slug == "webhook-signature-invalid":
+            WEBHOOKS_REJECTED.labels(webhook_provider(request), "signature").inc()
         return problem_response(exc.kind, exc.detail, request=request, field_name=exc.field,
                                 extra=exc.extra, headers=exc.headers)
 
@@ -316,6 +338,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
+        TEMPORAL_CLIENT_ERRORS.labels("api", exc.status.name.lower()).inc()
         if exc.status == RPCStatusCode.NOT_FOUND:
             return problem_response(WORKFLOW_NOT_FOUND, request=request)
         log.warning("temporal call failed: %s", exc)
@@ -323,5 +346,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RedisError):
+            REDIS_ERRORS.labels("api").inc()
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, request=request)

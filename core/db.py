@@ -74,7 +74,7 @@ async def enter_scope(session: AsyncSession, scope: TenantScope) -> None:
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
-def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, *, observed: str | None = None, **kwargs: Any) -> AsyncEngine:
     """An engine holding up to `pool_size * 3` connections (as many as `pool_size` plus the
     overflow of twice that it always allowed), all of them kept once opened.
 
@@ -82,7 +82,15 @@ def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
     every burst above `pool_size` requests in flight paid a new PostgreSQL connection (TCP,
     authentication, backend start: a quarter of a webhook's time, docs/performance.md). And a
     connection is pinged only when it sat idle (`PING_AFTER_IDLE_SECONDS`), instead of a
-    `SELECT 1` round trip before every checkout (`pool_pre_ping`)."""
+    `SELECT 1` round trip before every checkout (`pool_pre_ping`).
+
+    `observed`: the pool's name in the metrics (`api`, `worker`), and a span per SQL statement;
+    None leaves the engine uninstrumented (one-off commands, the bench's baseline)."""
+    from core.observability.database import InstrumentedPool, instrument_engine
+
+    if observed is not None:
+        kwargs.setdefault("poolclass", InstrumentedPool)
+
     engine = create_async_engine(
         url,
         pool_size=pool_size * 3,
@@ -92,6 +100,8 @@ def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
     )
     event.listen(engine.sync_engine, "checkin", _note_checkin)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    if observed is not None:
+        instrument_engine(engine, observed)
     return engine
 
 

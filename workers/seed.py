@@ -40,6 +40,7 @@ from models.payments import Coupon, PaymentSettings, payment_settings
 from models.platform import PendingWorkflowStart
 from models.tenancy import Tenant, TenantStatus
 from workers.relay import relay_pending_starts
+from workers.seed_quotations import seed_quotation
 from workers.seed_remedies import seed_remedies
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
@@ -216,6 +217,7 @@ async def seed_demo(
         reading_id = await _bookable(session, demo.id, consultant.id)
         await _seed_astrology(session, demo.id, demo_client.id, reading_id)
         await _payments_demo(session, demo.id)
+        await seed_quotation(session, demo.id, consultant.id, demo_client)
         await seed_remedies(session, settings, demo.id, consultant.id, demo_client.id)
         demo_id, consultant_id = demo.id, consultant.id
         client_ids = (demo_client.id, hindi_client.id)

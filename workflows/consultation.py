@@ -118,6 +118,7 @@ class ConsultationWorkflow:
         self._lock = asyncio.Lock()
         self._changing = False        # an update passed validation and is being applied
         self._moved = False           # wakes the reminder loop to plan again
+        self._quiet_hold: datetime | None = None  # until when a reminder last waited out quiet hours
         self._payment: PaymentConfirmed | None = None
         self._payment_failed: PaymentFailed | None = None
         self._client_reschedules = 0
@@ -234,6 +235,7 @@ class ConsultationWorkflow:
         if hold is None or hold <= workflow.now():
             return False
         self._moved = False
+        self._quiet_hold = hold
         try:
             await workflow.wait_condition(lambda: self._moved or self._status != BookingStatus.CONFIRMED,
                                           timeout=hold - workflow.now())
@@ -253,9 +255,11 @@ class ConsultationWorkflow:
                 reminder.delivered = sent > 0
 
             # Posted under the lock (so it is for this time), sent after it: a reschedule never waits.
+            meant_for = max(due.due_at, self._quiet_hold) if self._quiet_hold else due.due_at
             await self._post(Notify(ref=self._ref, step=f"reminder:{due.sequence}:{due.offset_minutes}",
                                     event="reminder", audience=BOTH, expected_starts_at=self._state.starts_at,
-                                    variables={"offset": describe_offset(due.offset_minutes)}), delivered)
+                                    variables={"offset": describe_offset(due.offset_minutes)}, due_at=meant_for),
+                             delivered)
 
     async def _await_outcome(self) -> None:
         # The session runs: the consultant may record the outcome from its start.
