@@ -18,6 +18,12 @@ from api.routers import (
     bookings,
     clients,
     consultants,
+    course_cohorts,
+    course_discussions,
+    course_enrollments,
+    course_lessons,
+    course_public,
+    courses,
     files,
     health,
     me,
@@ -86,7 +92,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin):
+                   bookings, public, payments, notifications, webhooks, admin, courses, course_cohorts,
+                   course_enrollments, course_lessons, course_discussions, course_public):
         app.include_router(module.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app

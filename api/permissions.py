@@ -44,6 +44,8 @@ class Permission(enum.StrEnum):
     MANAGE_NOTIFICATIONS = "notifications:manage"  # templates, sender identity, provider keys
     VIEW_DELIVERIES = "notifications:deliveries"   # the delivery log, the event catalogue
     SEND_BROADCASTS = "broadcasts:send"
+    MANAGE_COURSES = "courses:manage"   # course content, cohorts, enrolments, certificates, completion figures
+    LEARN = "courses:learn"             # the catalogue, enrolments (a client's own), lessons, notes, quizzes
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
@@ -80,6 +82,8 @@ DASHBOARD = frozenset({
     Permission.MANAGE_NOTIFICATIONS,
     Permission.VIEW_DELIVERIES,
     Permission.SEND_BROADCASTS,
+    Permission.MANAGE_COURSES,
+    Permission.LEARN,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
@@ -103,16 +107,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # a consultant manages their own profile, offerings and bookings (checked per row)
     Role.CONSULTANT: frozenset(
         _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS
-        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS}
+        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_COURSES,
+           Permission.LEARN}
     ),
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
-           Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS}
+           Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
+           Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY
-        | {Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.VIEW_WALLET}
+        | {Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.VIEW_WALLET,
+           Permission.LEARN}
     ),
 }
 

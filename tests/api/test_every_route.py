@@ -29,6 +29,7 @@ from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.signing import sign
 from models import Base
+from models.courses import Certificate
 from models.identity import AuthSession
 from models.notifications import Broadcast, InAppNotification
 
@@ -150,6 +151,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
+    course = await _course(client, owner)
+    course.update(await _enrolment(client, sessionmaker, temporal_client, owner, customer, course))
     # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
     await _quiet(temporal_client, owner.tenant_id)
     provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
@@ -196,6 +199,14 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "course_id": course["id"],
+        "module_id": course["module_id"],
+        "lesson_id": course["lesson_id"],
+        "cohort_id": course["cohort_id"],
+        "enrollment_id": course["enrollment_id"],
+        "note_id": course["note_id"],
+        "code": course["code"],
+        "course_slug": "a-course",
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
@@ -204,12 +215,57 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
                booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide",
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
-               "SG.tenant-a-secret-key"}
+               "SG.tenant-a-secret-key", "Tenant A's secret lesson text", "tenant-a-draft-course",
+               course["enrollment_id"], "Tenant A's private note", "Tenant A's question"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
-           "webinar_session_id": webinar["session_id"]}
+           "webinar_session_id": webinar["session_id"], "final_assessment_id": course["lesson_id"],
+           "after_quiz_lesson_id": course["lesson_id"], "parent_id": course["post_id"]}
     return {"owner": owner, "params": params, "ids": ids, "secrets": secrets}
+
+
+async def _course(client: AsyncClient, owner: Account) -> dict[str, str]:
+    """A published course of A's (one module, one text lesson, one cohort) and a draft one."""
+    h = owner.headers()
+    course = (await client.post("/api/v1/courses", headers=h, json={"slug": "a-course", "title": "A's course"})).json()
+    draft = await client.post("/api/v1/courses", headers=h, json={"slug": "tenant-a-draft-course", "title": "Draft"})
+    assert draft.status_code == 201, draft.text
+    module = (await client.post(f"/api/v1/courses/{course['id']}/modules", headers=h, json={"title": "M"})).json()
+    lesson = await client.post(f"/api/v1/course-modules/{module['id']}/lessons", headers=h, json={
+        "title": "L", "kind": "text", "body_md": "Tenant A's secret lesson text", "published": True})
+    assert lesson.status_code == 201, lesson.text
+    cohort = (await client.post(f"/api/v1/courses/{course['id']}/cohorts", headers=h, json={
+        "name": "A batch", "starts_on": "2099-01-01"})).json()
+    published = await client.patch(f"/api/v1/courses/{course['id']}", headers=h, json={"status": "published"})
+    assert published.status_code == 200, published.text
+    return {"id": course["id"], "module_id": module["id"], "lesson_id": lesson.json()["id"], "cohort_id": cohort["id"]}
+
+
+async def _enrolment(client: AsyncClient, sessionmaker, temporal_client, owner: Account, customer: Account,
+                     course: dict[str, str]) -> dict[str, str]:
+    """A's client enrolled in A's course, with a note, a question and a certificate; its workflow settled."""
+    made = await client.post("/api/v1/course-enrollments", headers=owner.headers(), json={
+        "client_id": customer.user_id, "course_id": course["id"]})
+    assert made.status_code == 201, made.text
+    enrollment = made.json()
+    lesson = f"/api/v1/course-enrollments/{enrollment['id']}/lessons/{course['lesson_id']}"
+
+    async def settled() -> bool:
+        state = await temporal_client.get_workflow_handle(enrollment["workflow_id"]).query("state")
+        return state["syncs"] >= 1 and all(m["status"] != "sending" for m in state["messages"])
+    assert await eventually(settled, True)
+    note = await client.post(f"{lesson}/notes", headers=customer.headers(), json={"body": "Tenant A's private note"})
+    assert note.status_code == 201, note.text
+    post = await client.post(f"/api/v1/courses/{course['id']}/lessons/{course['lesson_id']}/discussion",
+                             headers=customer.headers(), json={"body": "Tenant A's question"})
+    assert post.status_code == 201, post.text
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        session.add(Certificate(tenant_id=owner.tenant_id, enrollment_id=enrollment["id"], code="WALK-AAAA-0001",
+                                client_name="Client Person", course_title="A's course", issued_at=datetime.now(UTC)))
+    # (a certificate's code is its own capability: whoever holds it may verify it on A's public page)
+    return {"enrollment_id": enrollment["id"], "note_id": note.json()["id"], "post_id": post.json()["id"],
+            "code": "WALK-AAAA-0001"}
 
 
 async def _tenant_b(client: AsyncClient, sessionmaker) -> tuple[Account, Account, dict[str, str]]:
@@ -455,7 +511,9 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
               "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
               "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
-              "channel": "email"}
+              "channel": "email", "course_id": owner.user_id, "module_id": owner.user_id, "lesson_id": owner.user_id,
+              "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
+              "code": "WALK-0000-0000", "course_slug": "none"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
