@@ -278,6 +278,14 @@ async def test_paid_course_by_order_or_coupon_and_the_discussion(client, session
     view = await _until(client, gifted, eid, lambda v: _lesson(v, course["intro"])["state"] == "open", 30)
     assert view["source"] == "order"
 
+    # staff sell it on an order of their own: the line must name this consultancy's course or cohort
+    line = {"kind": "enrollment", "description": "Numerology", "unit_amount": 50_000}
+    assert_problem(await client.post("/api/v1/orders", headers=owner.headers(), json={
+        "client_id": buyer.user_id, "lines": [{**line, "ref_id": owner.user_id}]}), 404, "not-found", "lines.0.ref_id")
+    sold = await client.post("/api/v1/orders", headers=owner.headers(), json={
+        "client_id": buyer.user_id, "lines": [{**line, "ref_id": course["id"]}]})
+    assert sold.status_code == 201, sold.text
+
     # the discussion: a question notifies the consultant, a reply the client
     thread = f"/api/v1/courses/{course['id']}/lessons/{course['intro']}/discussion"
     assert_problem(await client.post(thread, headers=buyer.headers(), json={"body": "hi"}), 403, "not-enrolled")

@@ -22,7 +22,15 @@ from cryptography.fernet import Fernet
 from httpx import AsyncClient, Response
 from openapi_samples import UnknownId, dotted, looks_like_id, sample_body, sample_value
 from sqlalchemy import func, select, text
-from support import Account, active_consultancy, assert_problem, eventually, platform_admin, register_client
+from support import (
+    Account,
+    active_consultancy,
+    assert_problem,
+    eventually,
+    outbox_for,
+    platform_admin,
+    register_client,
+)
 
 from api.app import create_app
 from core.db import TenantScope, scoped_session
@@ -493,6 +501,14 @@ async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmak
             assert before_a[table] == after_a[table], f"tenant A's {table} changed"
 
 
+async def _signup_told(sessionmaker, owner: Account) -> None:
+    """The owner's verification email leaves after the sign-up answers: wait for it, or a snapshot
+    taken before it lands would blame the route under test for the rows it adds."""
+    async def sent() -> int:
+        return len(await outbox_for(sessionmaker, owner.email))
+    assert await eventually(sent, 1) >= 1
+
+
 def _body_operations() -> list[tuple[str, str]]:
     spec = create_app().openapi()
     return [(m.upper(), p) for p, item in spec["paths"].items() for m, op in item.items()
@@ -502,6 +518,7 @@ def _body_operations() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("method", "path"), _body_operations())
 async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, sessionmaker, keys, method, path):
     owner = await active_consultancy(client, sessionmaker)
+    await _signup_told(sessionmaker, owner)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
               "session_id": owner.user_id, "domain_id": owner.user_id,
@@ -548,6 +565,7 @@ UUID_PATH_OPERATIONS = [
 @pytest.mark.parametrize(("method", "path", "name"), UUID_PATH_OPERATIONS)
 async def test_malformed_ids_in_the_path_are_clear(client, sessionmaker, keys, method, path, name):
     owner = await active_consultancy(client, sessionmaker)
+    await _signup_told(sessionmaker, owner)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, {n: "not-a-uuid" if n == name else owner.user_id for n in PARAM.findall(path)})
