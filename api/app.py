@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -32,6 +33,8 @@ from api.routers import (
     payments,
     public,
     records,
+    remedies,
+    remedy_programmes,
     reports,
     tenant,
     webhooks,
@@ -80,7 +83,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await app.state.muhurta.close()
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  dependencies=[Depends(refuse_nul_characters)])
     if state is not None:
         app.state.muhurta = state
     install_problem_handlers(app)
@@ -95,6 +99,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                    bookings, public, payments, notifications, webhooks, admin, courses, course_cohorts,
                    course_enrollments, course_lessons, course_discussions, course_public):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(remedies.router, prefix=API_PREFIX)
+    app.include_router(remedy_programmes.router, prefix=API_PREFIX)
+    app.include_router(remedy_programmes.links, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
 

@@ -41,6 +41,8 @@ class Permission(enum.StrEnum):
     MANAGE_PAYMENT_SETTINGS = "payments:settings"
     VIEW_WALLET = "wallet:view"
     CREDIT_WALLETS = "wallet:credit"
+    MANAGE_REMEDIES = "remedies:manage"   # the remedy catalogue; assign and steer any client's programmes
+    FOLLOW_REMEDIES = "remedies:follow"   # see and check in to programmes (clients: their own)
     MANAGE_NOTIFICATIONS = "notifications:manage"  # templates, sender identity, provider keys
     VIEW_DELIVERIES = "notifications:deliveries"   # the delivery log, the event catalogue
     SEND_BROADCASTS = "broadcasts:send"
@@ -82,6 +84,8 @@ DASHBOARD = frozenset({
     Permission.MANAGE_NOTIFICATIONS,
     Permission.VIEW_DELIVERIES,
     Permission.SEND_BROADCASTS,
+    Permission.MANAGE_REMEDIES,
+    Permission.FOLLOW_REMEDIES,
     Permission.MANAGE_COURSES,
     Permission.LEARN,
 })
@@ -98,6 +102,7 @@ _EVERYONE = {Permission.EDIT_OWN_PROFILE, Permission.OWN_NOTIFICATIONS}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
 _ASTRO_TEAM = _ASTROLOGY | {Permission.VIEW_ASTRO_CONTENT}
 _DOCUMENTS = {Permission.OWN_FILES, Permission.MANAGE_FILES, Permission.MANAGE_REPORTS}
+_REMEDIES = {Permission.MANAGE_REMEDIES, Permission.FOLLOW_REMEDIES}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM),
@@ -106,20 +111,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     # a consultant manages their own profile, offerings and bookings (checked per row)
     Role.CONSULTANT: frozenset(
-        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS
+        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_COURSES,
            Permission.LEARN}
     ),
     Role.STAFF: frozenset(
-        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING
+        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
            Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
            Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY
-        | {Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.VIEW_WALLET,
-           Permission.LEARN}
+        | {Permission.FOLLOW_REMEDIES, Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS,
+           Permission.PAY_ORDERS, Permission.VIEW_WALLET, Permission.LEARN}
     ),
 }
 

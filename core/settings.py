@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     )
     access_token_minutes: int = Field(15, alias="ACCESS_TOKEN_MINUTES")
     refresh_token_days: int = Field(7, alias="REFRESH_TOKEN_DAYS")
+    # Two tabs refreshing one token at once: within this many seconds of a rotation the same
+    # token gets the same new pair instead of counting as a replay (docs/api.md).
+    refresh_reuse_grace_seconds: int = Field(10, ge=0, le=120, alias="REFRESH_REUSE_GRACE_SECONDS")
     email_token_hours: int = Field(48, alias="EMAIL_TOKEN_HOURS")
     password_reset_minutes: int = Field(30, alias="PASSWORD_RESET_MINUTES")
 

@@ -324,6 +324,40 @@ register_event(EventSpec("course.reply", "The client: the consultancy answered i
                          _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP)))
 
 
+# -- remedies (the Remedy workflow's messages; activities/remedies/messages.py sends them) ----------------
+_REMEDY_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "remedy_title": VarKind.TEXT, "instructions": VarKind.TEXT,
+    "occurrence_at": VarKind.TEXT, "check_in_url": VarKind.TEXT, "programme_url": VarKind.URL,
+    "done": VarKind.NUMBER, "counted": VarKind.NUMBER, "missed": VarKind.NUMBER, "best_streak": VarKind.NUMBER,
+    "schedule": VarKind.TEXT, "reason": VarKind.TEXT,
+}
+_REMEDY_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "remedy_title": "Shani mantra, 108 times",
+    "instructions": "Chant Om Sham Shanaishcharaya Namah 108 times facing west.",
+    "occurrence_at": "Sat 12 Dec 2026, 06:30 IST",
+    "check_in_url": "https://app.muhurta.app/api/v1/remedy-links/abc",
+    "programme_url": "https://app.muhurta.app/api/v1/remedy-programmes/1", "done": 12, "counted": 14,
+    "missed": 3, "best_streak": 9, "schedule": "every day at 06:30 (Asia/Kolkata), 40 days", "reason": "travelling",
+}
+for _name, _description, _channels, _audience in [
+    ("remedy.assigned", "A remedy programme was assigned: what to do and when.", (Channel.EMAIL, Channel.IN_APP),
+     "client"),
+    ("remedy.reminder", "An occurrence is due: what to do, with a signed link to check in.",
+     (Channel.IN_APP, Channel.EMAIL, Channel.WHATSAPP, Channel.SMS), "client"),
+    ("remedy.nudge", "Several occurrences in a row were missed: a nudge back to the programme.",
+     (Channel.EMAIL, Channel.IN_APP), "client"),
+    ("remedy.missed", "The consultant: a client missed several occurrences in a row (once per programme).",
+     (Channel.EMAIL, Channel.IN_APP), "consultant"),
+    ("remedy.completed", "The programme is over: the client's summary.", (Channel.EMAIL, Channel.IN_APP), "client"),
+    ("remedy.completed_consultant", "The programme is over: the consultant's summary.",
+     (Channel.EMAIL, Channel.IN_APP), "consultant"),
+    ("remedy.feedback", "After the programme: how did it go?", (Channel.EMAIL, Channel.IN_APP), "client"),
+    ("remedy.stopped", "The consultant: a programme was stopped before its end.", (Channel.EMAIL, Channel.IN_APP),
+     "consultant"),
+]:
+    register_event(EventSpec(_name, _description, _REMEDY_VARS, _REMEDY_SAMPLE, _channels, audience=_audience))
+
+
 class UnknownEvent(LookupError):
     pass
 

@@ -41,6 +41,7 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -85,6 +86,9 @@ __all__ = [
     "QuizAttempt",
     "RecoveryCode",
     "Refund",
+    "Remedy",
+    "RemedyCheckIn",
+    "RemedyProgramme",
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",

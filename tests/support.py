@@ -108,6 +108,11 @@ async def platform_admin(
     return Account(user_id, email, None, None, tokens["access_token"], tokens["refresh_token"]), secret
 
 
+# How long a condition may take to hold before a test gives up. Generous on purpose: the suite
+# runs on busy 2-core machines, and a passing test returns as soon as its condition holds.
+SETTLE_SECONDS = 30.0
+
+
 async def outbox_for(sessionmaker: async_sessionmaker[AsyncSession], recipient: str) -> list[OutboxMessage]:
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         rows = await session.execute(select(OutboxMessage).where(OutboxMessage.recipient == recipient)
@@ -116,7 +121,7 @@ async def outbox_for(sessionmaker: async_sessionmaker[AsyncSession], recipient: 
 
 
 async def sent_message(sessionmaker: async_sessionmaker[AsyncSession], recipient: str, template: str,
-                       timeout: float = 10.0) -> OutboxMessage:
+                       timeout: float = SETTLE_SECONDS) -> OutboxMessage:
     """The latest outbox message of `template` to `recipient`, waiting for it: messages go through
     the notifications capability (a Notify workflow started after the request's commit)."""
     found = await poll_until(
@@ -143,7 +148,7 @@ def assert_problem(response: Response, status: int, slug: str, field: str | None
     return body
 
 
-async def poll_until(probe: Any, done: Any, timeout: float = 10.0) -> Any:
+async def poll_until(probe: Any, done: Any, timeout: float = SETTLE_SECONDS) -> Any:
     """Call `probe()` until `done(value)` holds (or `timeout` seconds pass); return the last value.
 
     For state that settles on its own (Temporal's visibility index, a workflow on the real-time
@@ -160,6 +165,14 @@ async def poll_until(probe: Any, done: Any, timeout: float = 10.0) -> Any:
     return value
 
 
-async def eventually(probe: Any, expected: Any, timeout: float = 10.0) -> Any:
+async def eventually(probe: Any, expected: Any, timeout: float = SETTLE_SECONDS) -> Any:
     """Poll `probe()` until it returns `expected`; return what it last returned."""
     return await poll_until(probe, lambda value: value == expected, timeout)
+
+
+async def end_refresh_grace(redis: Any, refresh_token: str) -> None:
+    """What the end of a refresh token's grace window does (Redis expiring the entry): forget the
+    pair it was swapped for, so that presenting it again counts as a replay."""
+    from core.security import hash_token
+
+    assert await redis.delete(f"refresh-grace:{hash_token(refresh_token.partition('.')[2])}") == 1

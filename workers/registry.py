@@ -15,6 +15,8 @@ from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
+from activities.remedies.messages import RemedyMessageActivities
+from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
 from core.security import Keys
 from core.settings import Settings
@@ -26,11 +28,12 @@ from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
+from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
-    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow,
+    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, RemedyWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -56,6 +59,7 @@ def build_activities(
         consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
         *course_activities(sessionmaker, settings, notifications),
+        *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
     ]
 
@@ -67,6 +71,13 @@ def course_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: 
     return [enrollment.begin, enrollment.sync, enrollment.complete_lesson, enrollment.grade_quiz,
             enrollment.early_access, enrollment.extend_access, enrollment.end_access,
             messages.notify, messages.check_inactivity, messages.issue_certificate]
+
+
+def remedy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                      notifications: NotificationActivities) -> list[Callable[..., Any]]:
+    programme = RemedyActivities(sessionmaker)
+    messages = RemedyMessageActivities(sessionmaker, settings, notifications.notifier)
+    return [programme.begin, programme.save, programme.check_in, programme.missed, messages.notify]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentTenant, Principal, Session, State, require
 from api.pagination import Page, Paging, paginate
+from api.patching import apply_changes
 from api.permissions import Permission
-from api.problems import ALREADY_EXISTS, FORBIDDEN, NOT_FOUND, VALIDATION, Problem
+from api.problems import ALREADY_EXISTS, FORBIDDEN, NOT_FOUND, Problem
 from api.schemas.bookings import (
     CalendarFeedOut,
     ConsultantCreate,
@@ -93,13 +94,9 @@ async def update_consultant(
     """Edit the profile or replace the weekly hours (times in `timezone`)."""
     consultant = await consultant_of(session, tenant, consultant_id, principal)
     changes = body.model_dump(exclude_unset=True)
-    for name in ("slug", "display_name", "timezone", "is_public"):
-        if name in changes and changes[name] is None:
-            raise Problem(VALIDATION, f"{name} cannot be empty", field=name)
     if body.weekly_hours is not None:
         changes["weekly_hours"] = [w.model_dump() for w in body.weekly_hours]
-    for name, value in changes.items():
-        setattr(consultant, name, value)
+    apply_changes(consultant, changes)
     await _unique(session, consultant, "slug")
     await record_audit(session, tenant_id=tenant.id, action="consultant.updated", actor_user_id=principal.user_id,
                        actor_role=principal.role.value, target_type="consultant", target_id=consultant.id,

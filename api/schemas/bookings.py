@@ -122,7 +122,7 @@ class OfferingFields(Strict):
     description: Text | None = None
     duration_minutes: int = Field(ge=5, le=12 * 60)
     price_minor: int = Field(0, ge=0, le=10**12, description="minor units (paise); 0 is free")
-    currency: str = Field("INR", pattern=r"^[A-Z]{3}$")
+    currency: str = Field("INR", max_length=3, pattern=r"^[A-Z]{3}$")
     buffer_before_minutes: Minutes = 0
     buffer_after_minutes: Minutes = 0
     slot_interval_minutes: int = Field(30, ge=5, le=240, description="start times every this many minutes")
@@ -151,7 +151,7 @@ class OfferingUpdate(Strict):
     description: Text | None = None
     duration_minutes: int | None = Field(None, ge=5, le=12 * 60)
     price_minor: int | None = Field(None, ge=0, le=10**12)
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, max_length=3, pattern=r"^[A-Z]{3}$")
     buffer_before_minutes: Minutes | None = None
     buffer_after_minutes: Minutes | None = None
     slot_interval_minutes: int | None = Field(None, ge=5, le=240)

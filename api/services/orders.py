@@ -52,6 +52,7 @@ from models.payments import (
     payment_settings,
     wallet_balance,
 )
+from models.remedies import Remedy
 from models.tenancy import Tenant
 from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
@@ -116,6 +117,10 @@ async def check_line_references(session: AsyncSession, tenant: Tenant, client_id
             if (writer is None or writer.tenant_id != tenant.id or not writer.is_active
                     or writer.role not in (Role.OWNER, Role.CONSULTANT)):
                 raise Problem(NOT_FOUND, "this consultancy has no consultant with this user id", field=field_name)
+        elif line.kind == LineKind.REMEDY:
+            remedy = await session.get(Remedy, ref) if ref else None
+            if remedy is None or remedy.tenant_id != tenant.id or not remedy.active:
+                raise Problem(NOT_FOUND, "this consultancy has no remedy with this id", field=field_name)
 
 
 async def create_order(session: AsyncSession, tenant: Tenant, new: NewOrder) -> tuple[Order, OrderInput]:

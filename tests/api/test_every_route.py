@@ -56,6 +56,9 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 ID_MEANING: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/report-deliveries", "consultant_id"): "consultant_user_id",
     ("GET", "/api/v1/report-deliveries", "consultant_id"): "consultant_user_id",
+    ("POST", "/api/v1/remedy-programmes", "consultant_id"): "consultant_user_id",
+    ("GET", "/api/v1/remedy-programmes", "consultant_id"): "consultant_user_id",
+    ("GET", "/api/v1/remedies/completion-rates", "consultant_id"): "consultant_user_id",
 }
 # Path parameters the walk sets to tenant B's own value. A guest booking on A's public page is
 # A's public surface by design (anyone may book there); the isolation question is whether B's
@@ -156,6 +159,12 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "lines": [{"kind": "product", "description": "Tenant A's guide", "unit_amount": 50_000}]})).json()
     coupon = (await client.post("/api/v1/coupons", headers=owner.headers(), json={
         "code": "TENANTA10", "kind": "percent", "percent_bp": 1000})).json()
+    remedy = (await client.post("/api/v1/remedies", headers=owner.headers(), json={
+        "kind": "mantra", "title": "Tenant A remedy", "instructions_en": "Tenant A's secret instructions",
+        "default_schedule": {"times": ["09:00"]}})).json()
+    programme = await client.post("/api/v1/remedy-programmes", headers=owner.headers(), json={
+        "remedy_id": remedy["id"], "client_id": customer.user_id, "start_date": in_three_days})
+    assert programme.status_code == 201, programme.text
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
@@ -207,6 +216,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "remedy_id": remedy["id"],
+        "programme_id": programme.json()["id"],
         "course_id": course["id"],
         "module_id": course["module_id"],
         "lesson_id": course["lesson_id"],
@@ -223,11 +234,13 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
                booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide",
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
-               "SG.tenant-a-secret-key", "Tenant A's secret lesson text", "tenant-a-draft-course",
+               "SG.tenant-a-secret-key", remedy["id"], programme.json()["id"], "Tenant A's secret instructions",
+               "Tenant A's secret lesson text", "tenant-a-draft-course",
                course["enrollment_id"], "Tenant A's private note", "Tenant A's question"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
+           "birth_profile_id": profile["id"],
            "webinar_session_id": webinar["session_id"], "final_assessment_id": course["lesson_id"],
            "after_quiz_lesson_id": course["lesson_id"], "parent_id": course["post_id"]}
     return {"owner": owner, "params": params, "ids": ids, "secrets": secrets}
@@ -323,8 +336,17 @@ async def _quiet(temporal_client, tenant_id: str) -> None:
             if "confirmed" not in state["steps_notified"]:
                 return False
         return bool(listed)  # A has one booking: an empty list is visibility not caught up yet
+    async def remedies_told() -> bool:
+        query = f"TenantId = '{tenant_id}' AND WorkflowType = 'Remedy'"
+        listed = [w async for w in temporal_client.list_workflows(query)]
+        for each in listed:
+            state = await temporal_client.get_workflow_handle(each.id).query("state")
+            if not state["messages"] or any(m["status"] not in ("sent", "failed") for m in state["messages"]):
+                return False
+        return bool(listed)
     assert await eventually(running_notices, 0) == 0
     assert await eventually(bookings_confirmed_and_told, True)
+    assert await eventually(remedies_told, True)
 
 
 @dataclass
@@ -528,7 +550,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
               "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
               "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
-              "channel": "email", "course_id": owner.user_id, "module_id": owner.user_id, "lesson_id": owner.user_id,
+              "channel": "email", "remedy_id": owner.user_id, "programme_id": owner.user_id,
+              "course_id": owner.user_id, "module_id": owner.user_id, "lesson_id": owner.user_id,
               "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
               "code": "WALK-0000-0000", "course_slug": "none"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from booking_support import Practice, booking_row, load_booking, messages, next_hour, practice, templates
 from payments_support import count, payment_reports, report_of, rows
@@ -37,6 +38,7 @@ from workflows.consultation import ConsultationWorkflow
 from workflows.orders import OrderWorkflow
 
 HOUR = timedelta(hours=1)
+SETTLE = 30  # seconds a condition may take to hold on a busy machine; passing tests never wait it
 PRICE = 150_000
 
 
@@ -74,6 +76,10 @@ async def _paid_booking(env, sessionmaker, *, starts_in: timedelta) -> PaidBooki
     return PaidBooking(p, booking_id, consultation, handle, oinp, cinp)
 
 
+async def _async(value: Any) -> Any:
+    return value
+
+
 async def _consultation(b: PaidBooking) -> ConsultationState:
     return await b.consultation.query(ConsultationWorkflow.state)
 
@@ -84,13 +90,13 @@ async def _order(b: PaidBooking) -> OrderState:
 
 async def _booking_becomes(b: PaidBooking, status: BookingStatus, *, step: str) -> ConsultationState:
     state = await poll_until(lambda: _consultation(b), lambda s: s.status == status and step in s.steps_notified,
-                             timeout=10)
+                             timeout=SETTLE)
     assert state.status == status and step in state.steps_notified, state
     return state
 
 
 async def _order_becomes(b: PaidBooking, status: OrderStatus) -> OrderState:
-    state = await poll_until(lambda: _order(b), lambda s: s.status == status, timeout=10)
+    state = await poll_until(lambda: _order(b), lambda s: s.status == status, timeout=SETTLE)
     assert state.status == status, state
     return state
 
@@ -149,7 +155,7 @@ async def test_an_unpaid_hold_that_runs_out_closes_its_order(env, sessionmaker, 
     await env.sleep(b.consultation_input.hold_expires_at - await env.get_current_time() + timedelta(seconds=5))
     await _booking_becomes(b, BookingStatus.ABANDONED, step="hold-expired")
     final = await poll_until(lambda: _order(b), lambda s: s.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED),
-                             timeout=10)
+                             timeout=SETTLE)
     assert final.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
     assert (await load_booking(sessionmaker, b.booking_id)).status == BookingStatus.ABANDONED
 
@@ -166,15 +172,18 @@ async def test_cancelling_a_paid_booking_refunds_the_policys_amount_once(env, se
 
     async def refunds() -> list[Refund]:
         return await rows(sessionmaker, Refund, Refund.order_id == b.order_input.order_id)
-    [refund] = await poll_until(refunds, lambda found: len(found) == 1, timeout=10)
+    [refund] = await poll_until(refunds, lambda found: len(found) == 1, timeout=SETTLE)
     assert (refund.amount, refund.kind, refund.key) == (PRICE // 2, "cancellation_policy", f"cancel:{b.booking_id}")
     assert refund.cancellation_ref == str(b.booking_id)
     # The same request again (a retried signal) refunds nothing more; the refund settles once.
     await b.order.signal(OrderWorkflow.request_refund, RefundRequest(
         amount=PRICE // 2, reason="again", kind="cancellation_policy", key=f"cancel:{b.booking_id}"))
-    [settled] = gateway.deliveries_for(gateway_order_id, "refund.processed")
+    # The refund row is written before the gateway is asked: wait for the gateway's answer.
+    [settled] = await poll_until(
+        lambda: _async(gateway.deliveries_for(gateway_order_id, "refund.processed")),
+        lambda found: len(found) >= 1, timeout=SETTLE)
     await b.order.signal(OrderWorkflow.refund_settled, report_of(settled))
-    state = await poll_until(lambda: _order(b), lambda s: s.refunded == PRICE // 2, timeout=10)
+    state = await poll_until(lambda: _order(b), lambda s: s.refunded == PRICE // 2, timeout=SETTLE)
     assert [r.status for r in state.refunds] == [RefundStatus.PROCESSED]
     assert await count(sessionmaker, Refund, Refund.order_id == b.order_input.order_id) == 1
     row = await load_booking(sessionmaker, b.booking_id)

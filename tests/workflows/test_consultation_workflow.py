@@ -66,13 +66,13 @@ async def _settled(handle, status: BookingStatus) -> ConsultationState:
     """Wait (on a condition, not on time) until the workflow reports `status` (and, if confirmed,
     its confirmation step has run)."""
     state = await poll_until(lambda: _state(handle), lambda s: s.status == status and (
-        status != BookingStatus.CONFIRMED or "confirmed" in s.steps_notified), timeout=4)
+        status != BookingStatus.CONFIRMED or "confirmed" in s.steps_notified))
     assert state.status == status, f"workflow stayed {state.status}"
     return state
 
 
 async def _notified(handle, step: str) -> ConsultationState:
-    state = await poll_until(lambda: _state(handle), lambda s: step in s.steps_notified, timeout=4)
+    state = await poll_until(lambda: _state(handle), lambda s: step in s.steps_notified)
     assert step in state.steps_notified, f"{step} was never notified: {state.steps_notified}"
     return state
 
