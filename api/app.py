@@ -32,6 +32,7 @@ from api.routers import (
     offerings,
     payments,
     public,
+    quotations,
     records,
     remedies,
     remedy_programmes,
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin, courses, course_cohorts,
+                   bookings, public, payments, notifications, webhooks, admin, quotations, courses, course_cohorts,
                    course_enrollments, course_lessons, course_discussions, course_public):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)

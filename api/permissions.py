@@ -38,6 +38,7 @@ class Permission(enum.StrEnum):
     MANAGE_ORDERS = "orders:manage"
     REFUND_ORDERS = "orders:refund"
     MANAGE_COUPONS = "coupons:manage"
+    MANAGE_QUOTATIONS = "quotations:manage"  # draft, send, revise, extend, withdraw (consultants: their own)
     MANAGE_PAYMENT_SETTINGS = "payments:settings"
     VIEW_WALLET = "wallet:view"
     CREDIT_WALLETS = "wallet:credit"
@@ -78,6 +79,7 @@ DASHBOARD = frozenset({
     Permission.MANAGE_ORDERS,
     Permission.REFUND_ORDERS,
     Permission.MANAGE_COUPONS,
+    Permission.MANAGE_QUOTATIONS,
     Permission.MANAGE_PAYMENT_SETTINGS,
     Permission.VIEW_WALLET,
     Permission.CREDIT_WALLETS,
@@ -94,7 +96,7 @@ _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permiss
 
 # Staff who sell and refund; the owner also sets payment settings and credits wallets.
 _SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORDERS, Permission.REFUND_ORDERS,
-            Permission.MANAGE_COUPONS, Permission.VIEW_WALLET}
+            Permission.MANAGE_COUPONS, Permission.VIEW_WALLET, Permission.MANAGE_QUOTATIONS}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
 
@@ -112,8 +114,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # a consultant manages their own profile, offerings and bookings (checked per row)
     Role.CONSULTANT: frozenset(
         _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | _REMEDIES
-        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_COURSES,
-           Permission.LEARN}
+        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_QUOTATIONS,
+           Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING | _REMEDIES

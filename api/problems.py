@@ -179,6 +179,11 @@ INSUFFICIENT_WALLET = problem_type("insufficient-wallet-balance", 409, "Not enou
     "The client's wallet holds less than this needs.")
 ORDER_NOT_PAYABLE = problem_type("order-not-payable", 409, "This order cannot be paid now",
     "The order is paid, expired, cancelled or paid from the wallet; `detail` says which.")
+QUOTATION_CLOSED = problem_type("quotation-closed", 409, "This quotation cannot be changed now",
+    "The quotation is accepted, paid, rejected, expired, withdrawn or lapsed (or, for an edit, no longer a draft); "
+    "`detail` says which. Revise a sent quotation instead of editing it.")
+QUOTATION_EXPIRED = problem_type("quotation-expired", 409, "This quotation has expired",
+    "Its validity ended before the request arrived; ask the consultancy for a new one or an extension.")
 BOOKING_NOT_PAYABLE = problem_type("booking-not-payable", 409, "This booking cannot be paid",
     "Only a booking held for payment, before its hold runs out, can be paid: this one is free, confirmed, "
     "already paid, cancelled or abandoned, or its hold has expired; `detail` says which.")

@@ -324,6 +324,53 @@ register_event(EventSpec("course.reply", "The client: the consultancy answered i
                          _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP)))
 
 
+# -- quotations: `quotation.<event>.<audience>`, sent by activity quotations.notify ------------------------------
+_QUOTATION_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "consultant_name": VarKind.TEXT, "number": VarKind.TEXT, "title": VarKind.TEXT,
+    "version": VarKind.NUMBER, "total": VarKind.TEXT, "valid_until": VarKind.TEXT, "link": VarKind.URL,
+    "pay_link": VarKind.TEXT, "dashboard_url": VarKind.URL, "reason": VarKind.TEXT, "days": VarKind.TEXT,
+    "views": VarKind.NUMBER,
+}
+_QUOTATION_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "consultant_name": "Acharya Demo", "number": "Q-0007",
+    "title": "A year of guidance", "version": 2, "total": "₹59,000.00",
+    "valid_until": "Sat 19 Dec 2026, 18:30 IST (Asia/Kolkata)",
+    "link": "https://app.muhurta.app/api/v1/quotation-links/abc",
+    "pay_link": "https://app.muhurta.app/api/v1/quotation-links/abc/checkout",
+    "dashboard_url": "https://app.muhurta.app/api/v1/quotations/1", "reason": "the budget changed", "days": "3",
+    "views": 2,
+}
+# (event, audience, description, urgent, mandatory)
+_QUOTATION_EVENTS = [
+    ("received", "client", "A quotation was sent: the link to view, accept or reject it; the PDF attached.",
+     False, True),
+    ("revised", "client", "A new version of a quotation supersedes the last: the link shows it; the PDF attached.",
+     False, True),
+    ("viewed", "consultant", "The client opened the quotation for the first time.", False, False),
+    ("reminder", "client", "The quotation expires in a few days (the consultancy's reminder days).", False, False),
+    ("extended", "client", "The quotation is valid for longer now.", False, True),
+    ("accepted", "client", "The client accepted: the order to pay and where to pay it.", True, True),
+    ("accepted", "consultant", "The client accepted the quotation; an order awaits payment.", True, True),
+    ("rejected", "consultant", "The client declined the quotation, with their reason.", True, True),
+    ("withdrawn", "client", "The consultancy withdrew the quotation.", True, True),
+    ("expired", "client", "The quotation expired unaccepted.", False, True),
+    ("expired", "consultant", "The quotation expired unaccepted.", False, True),
+    ("payment_reminder", "client", "An accepted quotation's order is still unpaid; the window closes soon.",
+     False, True),
+    ("paid", "consultant", "The accepted quotation's order was paid.", True, True),
+    ("lapsed", "client", "The accepted quotation was not paid in time; its order is closed.", False, True),
+    ("lapsed", "consultant", "The accepted quotation was not paid in time.", False, True),
+]
+for _event, _audience, _description, _urgent, _mandatory in _QUOTATION_EVENTS:
+    _to_client = _audience == "client" and _event in ("received", "revised", "reminder")
+    register_event(EventSpec(
+        f"quotation.{_event}.{_audience}", _description, _QUOTATION_VARS, _QUOTATION_SAMPLE,
+        # The offer and its reminders go by WhatsApp too (SMS wording where there is no WhatsApp
+        # text), to a client with a phone number who has not turned that channel off.
+        (Channel.EMAIL, Channel.WHATSAPP, Channel.IN_APP) if _to_client else (Channel.EMAIL, Channel.IN_APP),
+        urgent=_urgent, mandatory=_mandatory, audience=_audience))
+
+
 # -- remedies (the Remedy workflow's messages; activities/remedies/messages.py sends them) ----------------
 _REMEDY_VARS: dict[str, VarKind] = {
     "client_name": VarKind.TEXT, "remedy_title": VarKind.TEXT, "instructions": VarKind.TEXT,

@@ -41,6 +41,7 @@ from models.payments import (
     WalletEntry,
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
+from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion, QuotationView
 from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
@@ -84,6 +85,11 @@ __all__ = [
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "QuizAttempt",
+    "Quotation",
+    "QuotationCounter",
+    "QuotationLine",
+    "QuotationVersion",
+    "QuotationView",
     "RecoveryCode",
     "Refund",
     "Remedy",

@@ -15,6 +15,8 @@ from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
+from activities.quotations.lifecycle import QuotationActivities
+from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
 from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
@@ -27,13 +29,15 @@ from workflows.housekeeping import HousekeepingWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
+from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
-    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, RemedyWorkflow,
+    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
+    RemedyWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -59,6 +63,8 @@ def build_activities(
         consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
         *course_activities(sessionmaker, settings, notifications),
+        *QuotationActivities(sessionmaker).all(),
+        QuotationMessageActivities(sessionmaker, settings, notifications.notifier).notify,
         *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
     ]

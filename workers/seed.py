@@ -42,6 +42,7 @@ from models.platform import PendingWorkflowStart
 from models.tenancy import Tenant, TenantStatus
 from workers.relay import relay_pending_starts
 from workers.seed_courses import seed_course
+from workers.seed_quotations import seed_quotation
 from workers.seed_remedies import seed_remedies
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
@@ -219,6 +220,7 @@ async def seed_demo(
         await _seed_astrology(session, demo.id, demo_client.id, reading_id)
         await _payments_demo(session, demo.id)
         await seed_course(session, settings, demo.id, consultant.id, demo_client.id)
+        await seed_quotation(session, demo.id, consultant.id, demo_client)
         await seed_remedies(session, settings, demo.id, consultant.id, demo_client.id)
         demo_id, consultant_id = demo.id, consultant.id
         client_ids = (demo_client.id, hindi_client.id)

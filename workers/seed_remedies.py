@@ -1,14 +1,16 @@
 """Demo remedies for `make dev`: a small catalogue and one running programme for the demo client.
 
-Priya Client follows the Shani mantra every morning at 07:00 IST for 40 days (her Remedy
-workflow, `remedy-<id>`, is started by the relay like every other start); the catalogue also has a
-Saturday donation and an Ekadashi fast on tithis, ready to assign or sell. Idempotent.
+Priya Client follows the Shani mantra every day for 40 days at a time a few minutes after the demo
+was first seeded (IST), so her first reminder arrives while you look and there is always an
+occurrence to check in to (her Remedy workflow, `remedy-<id>`, is started by the relay like every
+other start); the catalogue also has a Saturday donation and an Ekadashi fast on tithis, ready to
+assign or sell. Idempotent.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,13 +66,15 @@ async def seed_remedies(session: AsyncSession, settings: Settings, tenant_id: uu
     if await session.scalar(select(RemedyProgramme.id).where(RemedyProgramme.client_id == client_id,
                                                               RemedyProgramme.remedy_id == mantra.id)) is not None:
         return
-    plan = make_plan(Schedule.model_validate(mantra.default_schedule), timezone=ZONE,
-                     start_date=datetime.now(UTC).astimezone(ZoneInfo(ZONE)).date(), duration_days=40, occurrences=None)
+    local = datetime.now(UTC).astimezone(ZoneInfo(ZONE)) + timedelta(minutes=5)
+    soon = (local + timedelta(minutes=-local.minute % 5)).replace(second=0, microsecond=0)  # next 5-minute mark
+    plan = make_plan(Schedule(times=[soon.time()]), timezone=ZONE, start_date=soon.date(), duration_days=40,
+                     occurrences=None)
     programme_id = uuid.uuid4()
     workflow_id = remedy_workflow_id(programme_id)
     session.add(RemedyProgramme(
         id=programme_id, tenant_id=tenant_id, remedy_id=mantra.id, client_id=client_id, consultant_id=consultant_id,
-        source=ProgrammeSource.DIRECT.value, title=mantra.title, note="For Saturn's sade sati: every morning.",
+        source=ProgrammeSource.DIRECT.value, title=mantra.title, note="For Saturn's sade sati: every day.",
         status="active", plan=plan.model_dump(mode="json"), timezone=ZONE, start_date=plan.start_date,
         end_date=plan.end_date, workflow_id=workflow_id, counted=0, done=0, skipped=0, missed=0, streak=0,
         best_streak=0, assigned_by=consultant_id))

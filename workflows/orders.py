@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderNotice,
         OrderRef,
+        OrderSettled,
         OrderState,
         OrderStatus,
         PaymentOutcome,
@@ -108,6 +109,7 @@ class OrderWorkflow:
         self._publish()
         if self._state.status == OrderStatus.PENDING_PAYMENT:
             await self._await_payment()
+            await self._tell_settled()
         if self._state.status == OrderStatus.PAID:
             await self._fulfil()
         await self._after_sales()
@@ -123,6 +125,17 @@ class OrderWorkflow:
         workflow.upsert_memo({"summary": (
             f"Order {str(self._inp.order_id)[:8]}: {format_amount(self._inp.total, self._inp.currency)}, "
             f"{len(self._inp.lines)} item(s), {self._state.status.value.replace('_', ' ')}")})
+
+    async def _tell_settled(self) -> None:
+        """Tell the workflow that made this order (a quotation) how its payment ended; orders without
+        one send nothing, so histories from before this replay unchanged."""
+        if not self._inp.notify_workflow_id:
+            return
+        try:
+            await workflow.get_external_workflow_handle(self._inp.notify_workflow_id).signal(
+                "order_settled", OrderSettled(order_id=self._inp.order_id, status=self._state.status))
+        except FailureError as exc:
+            workflow.logger.info("%s did not take order_settled: %s", self._inp.notify_workflow_id, exc)
 
     def _set_status(self, status: OrderStatus) -> None:
         if self._state.status != status:

@@ -74,6 +74,7 @@ from domain.remedies.programme import (
     remedy_workflow_id,
     summary,
 )
+from domain.remedies.schedule import next_occurrence
 from models.bookings import Booking
 from models.identity import Role, User
 from models.platform import record_audit
@@ -120,13 +121,15 @@ async def assign(body: ProgrammeCreate, request: Request, tenant: CurrentTenant,
     await refuse_quiet_times(session, client, plan.schedule.times, "schedule.times")
     programme_id = uuid.uuid4()
     workflow_id = remedy_workflow_id(programme_id)
+    first = next_occurrence(plan, datetime.now(UTC))   # shown at once; the workflow keeps it from then on
     programme = RemedyProgramme(
         id=programme_id, tenant_id=tenant.id, remedy_id=remedy.id, client_id=client.id,
         birth_profile_id=profile.id if profile else None, consultant_id=consultant_id, source=body.source.value,
         booking_id=body.booking_id, title=remedy.title, note=body.note, status=ProgrammeStatus.ACTIVE.value,
         plan=plan.model_dump(mode="json"), timezone=zone, start_date=start, end_date=plan.end_date,
         workflow_id=workflow_id, counted=0, done=0, skipped=0, missed=0, streak=0, best_streak=0,
-        assigned_by=principal.user_id)
+        assigned_by=principal.user_id, next_occurrence_at=first.at if first else None,
+        next_occurrence_key=first.key if first else None)
     session.add(programme)
     await session.flush()
     inp = RemedyInput(programme_id=programme_id, tenant_id=tenant.id, client_id=client.id,

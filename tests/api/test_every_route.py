@@ -159,6 +159,10 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "lines": [{"kind": "product", "description": "Tenant A's guide", "unit_amount": 50_000}]})).json()
     coupon = (await client.post("/api/v1/coupons", headers=owner.headers(), json={
         "code": "TENANTA10", "kind": "percent", "percent_bp": 1000})).json()
+    quotation = await client.post("/api/v1/quotations", headers=owner.headers(), json={  # a draft: no messages
+        "consultant_id": consultant["id"], "client_id": customer.user_id, "title": "Tenant A's quotation",
+        "lines": [{"kind": "custom", "description": "Tenant A's vastu visit", "unit_amount": 150_000}]})
+    assert quotation.status_code == 201, quotation.text
     remedy = (await client.post("/api/v1/remedies", headers=owner.headers(), json={
         "kind": "mantra", "title": "Tenant A remedy", "instructions_en": "Tenant A's secret instructions",
         "default_schedule": {"times": ["09:00"]}})).json()
@@ -216,6 +220,7 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "quotation_id": quotation.json()["id"],
         "remedy_id": remedy["id"],
         "programme_id": programme.json()["id"],
         "course_id": course["id"],
@@ -236,7 +241,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
                "SG.tenant-a-secret-key", remedy["id"], programme.json()["id"], "Tenant A's secret instructions",
                "Tenant A's secret lesson text", "tenant-a-draft-course",
-               course["enrollment_id"], "Tenant A's private note", "Tenant A's question"}
+               course["enrollment_id"], "Tenant A's private note", "Tenant A's question",
+               quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
@@ -553,7 +559,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "channel": "email", "remedy_id": owner.user_id, "programme_id": owner.user_id,
               "course_id": owner.user_id, "module_id": owner.user_id, "lesson_id": owner.user_id,
               "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
-              "code": "WALK-0000-0000", "course_slug": "none"}
+              "code": "WALK-0000-0000", "course_slug": "none",
+              "quotation_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -122,12 +122,16 @@ async def _things(client: AsyncClient, owner: Account, customer: Account) -> dic
     profile = await client.post("/api/v1/birth-profiles", headers=customer.headers(), json={
         "label": "Self", "full_name": "Fuzz Person", "birth": {
             "date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209}})
-    for made in (coupon, order, profile):
+    quotation = await client.post("/api/v1/quotations", headers=owner.headers(), json={
+        "consultant_id": consultant["id"], "client_id": customer.user_id, "title": "Fuzz quotation",
+        "lines": [{"kind": "custom", "description": "Guidance", "unit_amount": 5000}]})
+    for made in (coupon, order, profile, quotation):
         assert made.status_code == 201, made.text
     return {"tenant_slug": owner.tenant_slug or "", "consultant_slug": consultant["slug"],
             "consultant_id": consultant["id"], "offering_id": offering["id"], "coupon_id": coupon.json()["id"],
             "order_id": order.json()["id"], "line_id": order.json()["lines"][0]["id"],
-            "profile_id": profile.json()["id"], "client_id": customer.user_id}
+            "profile_id": profile.json()["id"], "client_id": customer.user_id,
+            "quotation_id": quotation.json()["id"]}
 
 
 async def _send(client: AsyncClient, request: dict[str, Any]) -> str | None:

@@ -55,6 +55,10 @@ STORED_IN: dict[str, str] = {
     "ProgrammeCreate": "remedy_programmes",
     "CheckInBody": "remedy_check_ins",
     "LinkCheckInBody": "remedy_check_ins",
+    "QuoteLineIn": "quotation_lines",
+    "QuotationContent": "quotation_versions",
+    "QuotationCreate": "quotation_versions",
+    "QuotationEdit": "quotation_versions",
 }
 # Properties stored under another name, or in a second table too: (schema, property) -> (table, column).
 ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
@@ -66,6 +70,11 @@ ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
     ("MarkPaidBody", "reference"): ("bookings", "payment_reference"),
     ("BookingCreate", "timezone"): ("users", "timezone"),
     ("StopBody", "reason"): ("remedy_programmes", "ended_reason"),
+    ("ClientContact", "full_name"): ("quotations", "client_name"),
+    ("ClientContact", "phone"): ("quotations", "client_phone"),
+    ("ClientContact", "timezone"): ("quotations", "client_timezone"),
+    ("QuotationCreate", "title"): ("quotations", "title"),
+    ("ReasonBody", "reason"): ("quotations", "decision_reason"),
 }
 # Request schemas whose text is not kept in a column of its own (checked, hashed, sent to a
 # workflow or kept inside a JSON document): nothing to compare.
@@ -100,6 +109,8 @@ NOT_STORED: dict[str, str] = {
     "TotpCode": "checked",
     "PauseBody": "sent to the remedy workflow (its history)",
     "StopBody": "only its reason (ALSO_STORED)",
+    "ClientContact": "in the quotation's client_* columns (ALSO_STORED)",
+    "ReasonBody": "only its reason (ALSO_STORED)",
 }
 
 
