@@ -40,6 +40,7 @@ from activities.notification_providers import (
     TransientProviderError,
 )
 from core.db import TenantScope, scoped_session
+from core.observability.providers import provider_call
 from core.security import Keys
 from core.settings import Settings
 from domain.notification_templates import (
@@ -92,7 +93,7 @@ from models.notifications import (
     NotificationTemplate,
     TenantNotificationSettings,
 )
-from models.tenancy import Tenant
+from models.tenancy import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +167,16 @@ class Notifier:
     # -- loading -----------------------------------------------------------------------------------
     async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
         async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
-            user = await session.get(User, request.recipient_user_id)
-            if user is None or user.tenant_id != request.tenant_id:
-                return None
+            if request.recipient_user_id is None:
+                # An address without an account (an invitation): never added to the session.
+                user = User(id=None, tenant_id=request.tenant_id, email=request.recipient_email or "",
+                            full_name=request.recipient_name or request.recipient_email or "", phone=None,
+                            timezone=None, locale=request.recipient_locale, role=Role.CLIENT, is_active=True)
+            else:
+                found = await session.get(User, request.recipient_user_id)
+                if found is None or found.tenant_id != request.tenant_id:
+                    return None
+                user = found
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
             timezone = zone_of(user, tenant)
             prefs_row = await _preference_row(session, user.id)
@@ -210,8 +218,12 @@ class Notifier:
         spec = event_spec(request.event)
         outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
         recipient = await self._recipient(request, spec)
-        if recipient is None or not recipient.user.is_active:
-            why = "the recipient no longer exists" if recipient is None else "the recipient's account is inactive"
+        paused = recipient is not None and recipient.tenant is not None \
+            and recipient.tenant.status == TenantStatus.SUSPENDED
+        if recipient is None or not recipient.user.is_active or paused:
+            why = ("the recipient no longer exists" if recipient is None
+                   else "the consultancy is suspended: it sends nothing" if paused
+                   else "the recipient's account is inactive")
             for channel in request.channels or spec.default_channels:
                 outcome.channels.append(ChannelOutcome(channel=channel, skipped=why))
             return outcome
@@ -324,7 +336,8 @@ class Notifier:
                 if DeliveryStatus(current.status) in TERMINAL_STATUSES:
                     return _outcome_of(current, already_done=True)
                 current.attempts += 1
-                receipt = await provider.store(session, message)
+                with provider_call(provider.name, row.channel):
+                    receipt = await provider.store(session, message)
                 return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
 
         async with scoped_session(self.sessionmaker, scope) as session:
@@ -348,7 +361,8 @@ class Notifier:
                 raise TransientProviderError("another attempt is sending this message", code="in_flight",
                                              retry_after=max(wait, 1.0))
         try:
-            receipt = await provider.send(message)
+            with provider_call(provider.name, row.channel):
+                receipt = await provider.send(message)
         except PermanentProviderError as exc:
             return await self._finish(scope, row.id, failed=exc)
         except TransientProviderError as exc:

@@ -49,10 +49,17 @@ class Permission(enum.StrEnum):
     SEND_BROADCASTS = "broadcasts:send"
     MANAGE_COURSES = "courses:manage"   # course content, cohorts, enrolments, certificates, completion figures
     LEARN = "courses:learn"             # the catalogue, enrolments (a client's own), lessons, notes, quizzes
+    # the team (docs/team.md) and the support console
+    VIEW_TEAM = "team:view"            # the members and pending invitations
+    MANAGE_TEAM = "team:manage"        # invite, change roles, remove, transfer ownership (owners)
+    SUPPORT_VIEW = "support:view"      # a workflow's live state, history and messages; a client's workflows
+    SUPPORT_ACT = "support:act"        # audited actions on them, each with a reason
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
     ADMIN_OUTBOX = "platform:outbox"
+    ADMIN_ADMINS = "platform:admins"   # invite further platform admins
+    ADMIN_USERS = "platform:users"     # people across consultancies: find, lock, unlock, sign out
 
 
 # Permissions that need the tenant to be active (approved): the dashboard, and booking.
@@ -86,6 +93,10 @@ DASHBOARD = frozenset({
     Permission.MANAGE_NOTIFICATIONS,
     Permission.VIEW_DELIVERIES,
     Permission.SEND_BROADCASTS,
+    Permission.VIEW_TEAM,
+    Permission.MANAGE_TEAM,
+    Permission.SUPPORT_VIEW,
+    Permission.SUPPORT_ACT,
     Permission.MANAGE_REMEDIES,
     Permission.FOLLOW_REMEDIES,
     Permission.MANAGE_COURSES,
@@ -98,7 +109,8 @@ _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permiss
 _SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORDERS, Permission.REFUND_ORDERS,
             Permission.MANAGE_COUPONS, Permission.VIEW_WALLET, Permission.MANAGE_QUOTATIONS}
 
-PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
+PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX,
+                      Permission.ADMIN_ADMINS, Permission.ADMIN_USERS})
 
 _EVERYONE = {Permission.EDIT_OWN_PROFILE, Permission.OWN_NOTIFICATIONS}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
@@ -106,8 +118,11 @@ _ASTRO_TEAM = _ASTROLOGY | {Permission.VIEW_ASTRO_CONTENT}
 _DOCUMENTS = {Permission.OWN_FILES, Permission.MANAGE_FILES, Permission.MANAGE_REPORTS}
 _REMEDIES = {Permission.MANAGE_REMEDIES, Permission.FOLLOW_REMEDIES}
 
+# What any signed-in person may do (a platform admin too, before two-factor is on).
+EVERYONE = frozenset(_EVERYONE)
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM),
+    Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM | {Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT}),
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
@@ -115,12 +130,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONSULTANT: frozenset(
         _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_QUOTATIONS,
+           Permission.VIEW_TEAM,
            Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
            Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
+           Permission.VIEW_TEAM, Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT,
            Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.CLIENT: frozenset(

@@ -14,12 +14,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.logging import request_id_var
+from core.observability.metrics import PROBLEMS, REDIS_ERRORS, TEMPORAL_CLIENT_ERRORS, WEBHOOKS_REJECTED
+from core.observability.tracing import current_trace_id
 from domain.astrology.errors import EngineInputError
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,9 @@ TENANT_PENDING = problem_type("tenant-pending-approval", 403, "Waiting for appro
     "and edit your profile, but not use the dashboard.")
 TENANT_INACTIVE = problem_type("tenant-inactive", 403, "This consultancy is not active",
     "The consultancy was rejected or suspended; contact support.")
+TENANT_SUSPENDED = problem_type("tenant-suspended", 403, "This consultancy is suspended",
+    "A platform admin suspended this consultancy (the reason is in `detail`): its pages, sign-ins and "
+    "bookings are closed until it is reactivated. Contact the platform's support.")
 TENANT_REQUIRED = problem_type("tenant-required", 400, "Which consultancy?",
     "Name the tenant with the X-Tenant header (its slug), its subdomain or its custom domain.")
 TENANT_UNKNOWN = problem_type("tenant-unknown", 404, "No such consultancy",
@@ -231,6 +237,10 @@ def problem_body(
         body["field"] = field_name
     if request_id_var.get():
         body["request_id"] = request_id_var.get()
+    trace_id = current_trace_id()
+    if trace_id:
+        body["trace_id"] = trace_id
+    PROBLEMS.labels(body["type"]).inc()
     body.update(extra or {})
     return body
 
@@ -271,9 +281,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+def webhook_provider(request: Request) -> str:
+    """`razorpay`, `sendgrid`, `twilio`: the word after /webhooks/ in the route's template."""
+    route = request.scope.get("route")
+    path = str(getattr(route, "path_format", "") or "")
+    _, _, rest = path.partition("/webhooks/")
+    return rest.split("/", 1)[0] or "unknown"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        if exc.kind.slug == "webhook-signature-invalid":
+            WEBHOOKS_REJECTED.labels(webhook_provider(request), "signature").inc()
         return problem_response(exc.kind, exc.detail, request=request, field_name=exc.field,
                                 extra=exc.extra, headers=exc.headers)
 
@@ -321,6 +341,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
+        TEMPORAL_CLIENT_ERRORS.labels("api", exc.status.name.lower()).inc()
         if exc.status == RPCStatusCode.NOT_FOUND:
             return problem_response(WORKFLOW_NOT_FOUND, request=request)
         log.warning("temporal call failed: %s", exc)
@@ -328,5 +349,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RedisError):
+            REDIS_ERRORS.labels("api").inc()
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, request=request)

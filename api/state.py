@@ -26,7 +26,8 @@ class AppState:
 
     @classmethod
     async def build(cls, settings: Settings, *, temporal: Client | None = None) -> AppState:
-        engine = make_engine(settings.database_url, settings.database_pool_size)
+        engine = make_engine(settings.database_url, settings.database_pool_size,
+                             observed="api" if settings.telemetry_enabled else None)
         client = temporal
         if client is None:
             try:

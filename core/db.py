@@ -67,8 +67,14 @@ async def enter_scope(session: AsyncSession, scope: TenantScope) -> None:
         )
 
 
-def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
-    return create_async_engine(
+def make_engine(url: str, pool_size: int = 10, *, observed: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """`observed`: the pool's name in the metrics (`api`, `worker`), and a span per SQL statement;
+    None leaves the engine uninstrumented (one-off commands, the bench's baseline)."""
+    from core.observability.database import InstrumentedPool, instrument_engine
+
+    if observed is not None:
+        kwargs.setdefault("poolclass", InstrumentedPool)
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
@@ -76,6 +82,9 @@ def make_engine(url: str, pool_size: int = 10, **kwargs: Any) -> AsyncEngine:
         hide_parameters=True,  # errors and logs must not carry bound values (emails, hashes, tokens)
         **kwargs,
     )
+    if observed is not None:
+        instrument_engine(engine, observed)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -112,6 +112,19 @@ class Settings(BaseSettings):
     # Signed webhooks older (or newer) than this are refused: a captured request cannot be replayed later.
     webhook_max_age_seconds: int = Field(600, alias="WEBHOOK_MAX_AGE_SECONDS")
 
+    # Observability (docs/observability.md): /metrics on the API (loopback callers, or a bearer
+    # METRICS_TOKEN) and on each worker (WORKER_METRICS_PORT, 0 = none); traces exported by OTLP/HTTP
+    # only when an endpoint is configured; TELEMETRY_ENABLED=false removes all of it (bench/).
+    telemetry_enabled: bool = Field(True, alias="TELEMETRY_ENABLED")
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    worker_metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST")
+    worker_metrics_port: int = Field(9464, alias="WORKER_METRICS_PORT")
+    otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otlp_traces_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    # Share of traces recorded; default: all when exported, none otherwise (trace ids still flow
+    # into logs and problem+json either way).
+    traces_sample_ratio: float | None = Field(None, alias="TRACES_SAMPLE_RATIO", ge=0, le=1)
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")
 

@@ -87,8 +87,10 @@ def remedy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: 
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox re-imports workflow code per run; our pure modules, pydantic and the fulfilment
-    registry (one per worker process) pass through."""
+    """The sandbox re-imports workflow code per run; our pure modules, pydantic, the fulfilment
+    registry (one per worker process) and OpenTelemetry pass through."""
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "domain", "workflows.fulfilment")
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "pydantic", "domain", "workflows.fulfilment",
+            "opentelemetry")  # the tracing interceptor's context and tracer: one per process, not per run
     )

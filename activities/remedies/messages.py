@@ -9,7 +9,7 @@ sends nothing twice. A reminder carries a signed link to check in on its own occ
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +18,7 @@ from temporalio import activity
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from activities.remedies.programme import load_programme
 from core.db import TenantScope, scoped_session
+from core.observability.metrics import record_reminder
 from core.security import Keys
 from core.settings import Settings
 from core.signing import sign
@@ -87,4 +88,7 @@ class RemedyMessageActivities:
                 dedupe_key=f"{notice.ref.workflow_id}:{notice.step}", tenant_id=programme.tenant_id,
                 recipient_user_id=recipient.id, event=notice.event, variables=variables, at=attempt_time(), data=data)
         outcome = await deliver_or_retry(self.notifier, request)
+        if outcome.sent_on and notice.event == "remedy.reminder" and occurrence_at:
+            # how long after the client's chosen time it went (muhurta_reminders_sent_late_total)
+            record_reminder("remedy", datetime.fromisoformat(str(occurrence_at)), datetime.now(UTC))
         return 1 if outcome.sent_on else 0

@@ -89,7 +89,7 @@ PUBLIC_BY_DESIGN = ("/api/v1/public/",)
 # Path parameters that name one of A's things, with every uuid one: answering 2xx to B is a
 # breach (outside the public page). The others are values any tenant may use (a text key, a
 # locale, a date, an event), so B acting on its own data through them is fine.
-CAPABILITIES = {"link_token", "feed_token"}
+CAPABILITIES = {"link_token", "feed_token", "workflow_id"}
 
 
 async def _snapshot(sessionmaker) -> dict[str, Any]:
@@ -174,6 +174,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     assert template.status_code == 200, template.text
     course = await _course(client, owner)
     course.update(await _enrolment(client, sessionmaker, temporal_client, owner, customer, course))
+    invitation = await client.post("/api/v1/team/invitations", headers=owner.headers(),
+                                   json={"email": "invited-to-a@example.com", "role": "staff"})
+    assert invitation.status_code == 201, invitation.text
     # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
     await _quiet(temporal_client, owner.tenant_id)
     provider = await client.patch("/api/v1/tenant/notification-settings", headers=owner.headers(), json={
@@ -220,6 +223,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "user_id": owner.user_id,
+        "invitation_id": invitation.json()["id"],
+        "workflow_id": booking["workflow_id"],
         "quotation_id": quotation.json()["id"],
         "remedy_id": remedy["id"],
         "programme_id": programme.json()["id"],
@@ -242,7 +248,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                "SG.tenant-a-secret-key", remedy["id"], programme.json()["id"], "Tenant A's secret instructions",
                "Tenant A's secret lesson text", "tenant-a-draft-course",
                course["enrollment_id"], "Tenant A's private note", "Tenant A's question",
-               quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit"}
+               quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit",
+               invitation.json()["id"], "invited-to-a@example.com"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
@@ -560,7 +567,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "course_id": owner.user_id, "module_id": owner.user_id, "lesson_id": owner.user_id,
               "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
               "code": "WALK-0000-0000", "course_slug": "none",
-              "quotation_id": owner.user_id}
+              "quotation_id": owner.user_id, "user_id": owner.user_id, "invitation_id": owner.user_id,
+              "workflow_id": f"consultation-{owner.user_id}"}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
