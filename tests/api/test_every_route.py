@@ -253,7 +253,7 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
-           "birth_profile_id": profile["id"],
+           "birth_profile_id": profile["id"], "photo_file_id": upload.json()["id"],
            "webinar_session_id": webinar["session_id"], "final_assessment_id": course["lesson_id"],
            "after_quiz_lesson_id": course["lesson_id"], "parent_id": course["post_id"]}
     return {"owner": owner, "params": params, "ids": ids, "secrets": secrets}

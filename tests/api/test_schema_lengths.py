@@ -88,6 +88,7 @@ NOT_STORED: dict[str, str] = {
     "SuspendBody": "tenants.status_reason is Text; also the audit details (JSON)",
     "ReactivateBody": "the audit details (JSON)",
     "LockBody": "the audit details (JSON)",
+    "SocialLink": "an item of consultants.social_links (JSONB)",
     "ApproveBody": "the onboarding workflow's decision and the audit details (JSON)",
     "RejectBody": "the onboarding workflow's decision and the audit details (JSON)",
     "BookingCreate": "only its timezone (ALSO_STORED)",
