@@ -42,6 +42,7 @@ from domain.bookings.consultation import (
     CANCEL,
     CONFIRM,
     EXPIRE_HOLD,
+    HELD_LONGER,
     MOVE,
     NOT_A_SLOT_ERROR,
     NOTIFY,
@@ -192,6 +193,9 @@ class ConsultationActivities:
                 return booking.status.value
             if booking.paid_at is not None:
                 return "paid"
+            held_until = booking.hold_expires_at
+            if step.reason is None and held_until is not None and held_until > step.at + timedelta(seconds=1):
+                return HELD_LONGER  # support extended the hold as the timer fired; its signal follows
             booking.status = BookingStatus.ABANDONED
             await self._release_seat(session, booking)
             details = {"hold_expires_at": str(booking.hold_expires_at)}

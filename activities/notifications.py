@@ -93,7 +93,7 @@ from models.notifications import (
     NotificationTemplate,
     TenantNotificationSettings,
 )
-from models.tenancy import Tenant
+from models.tenancy import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +167,16 @@ class Notifier:
     # -- loading -----------------------------------------------------------------------------------
     async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
         async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
-            user = await session.get(User, request.recipient_user_id)
-            if user is None or user.tenant_id != request.tenant_id:
-                return None
+            if request.recipient_user_id is None:
+                # An address without an account (an invitation): never added to the session.
+                user = User(id=None, tenant_id=request.tenant_id, email=request.recipient_email or "",
+                            full_name=request.recipient_name or request.recipient_email or "", phone=None,
+                            timezone=None, locale=request.recipient_locale, role=Role.CLIENT, is_active=True)
+            else:
+                found = await session.get(User, request.recipient_user_id)
+                if found is None or found.tenant_id != request.tenant_id:
+                    return None
+                user = found
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
             timezone = zone_of(user, tenant)
             prefs_row = await _preference_row(session, user.id)
@@ -211,8 +218,12 @@ class Notifier:
         spec = event_spec(request.event)
         outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
         recipient = await self._recipient(request, spec)
-        if recipient is None or not recipient.user.is_active:
-            why = "the recipient no longer exists" if recipient is None else "the recipient's account is inactive"
+        paused = recipient is not None and recipient.tenant is not None \
+            and recipient.tenant.status == TenantStatus.SUSPENDED
+        if recipient is None or not recipient.user.is_active or paused:
+            why = ("the recipient no longer exists" if recipient is None
+                   else "the consultancy is suspended: it sends nothing" if paused
+                   else "the recipient's account is inactive")
             for channel in request.channels or spec.default_channels:
                 outcome.channels.append(ChannelOutcome(channel=channel, skipped=why))
             return outcome

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.permissions import DASHBOARD, PLATFORM, Permission, allowed
+from api.permissions import DASHBOARD, EVERYONE, PLATFORM, Permission, allowed
 from api.problems import (
     FORBIDDEN,
     MFA_REQUIRED,
@@ -24,6 +24,7 @@ from api.problems import (
     TENANT_MISMATCH,
     TENANT_PENDING,
     TENANT_REQUIRED,
+    TENANT_SUSPENDED,
     TENANT_UNKNOWN,
     TOKEN_INVALID,
     UNAUTHENTICATED,
@@ -205,6 +206,11 @@ async def current_tenant(context: Context) -> Tenant:
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 
 
+def suspended(tenant: Tenant, field: str | None = None) -> Problem:
+    return Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: {tenant.status_reason or 'no reason given'}",
+                   field=field)
+
+
 def require(permission: Permission) -> Any:
     """A dependency that returns the principal if they may do `permission`, else a 401/403."""
 
@@ -214,7 +220,8 @@ def require(permission: Permission) -> Any:
             raise Problem(UNAUTHENTICATED, field="Authorization")
         if not allowed(principal.role, permission):
             raise Problem(FORBIDDEN, f"your role ({principal.role.value}) may not do this")
-        if permission in PLATFORM and not principal.mfa:
+        if (permission in PLATFORM or principal.is_platform_admin) and not principal.mfa \
+                and permission not in EVERYONE:
             raise Problem(MFA_REQUIRED)
         if permission in DASHBOARD:
             tenant = context.tenant
@@ -222,6 +229,8 @@ def require(permission: Permission) -> Any:
                 raise Problem(TENANT_REQUIRED, field="X-Tenant")
             if tenant.status == TenantStatus.PENDING:
                 raise Problem(TENANT_PENDING)
+            if tenant.status == TenantStatus.SUSPENDED:
+                raise suspended(tenant)
             if tenant.status != TenantStatus.ACTIVE:
                 raise Problem(TENANT_INACTIVE)
         return principal

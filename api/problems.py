@@ -74,6 +74,9 @@ TENANT_PENDING = problem_type("tenant-pending-approval", 403, "Waiting for appro
     "and edit your profile, but not use the dashboard.")
 TENANT_INACTIVE = problem_type("tenant-inactive", 403, "This consultancy is not active",
     "The consultancy was rejected or suspended; contact support.")
+TENANT_SUSPENDED = problem_type("tenant-suspended", 403, "This consultancy is suspended",
+    "A platform admin suspended this consultancy (the reason is in `detail`): its pages, sign-ins and "
+    "bookings are closed until it is reactivated. Contact the platform's support.")
 TENANT_REQUIRED = problem_type("tenant-required", 400, "Which consultancy?",
     "Name the tenant with the X-Tenant header (its slug), its subdomain or its custom domain.")
 TENANT_UNKNOWN = problem_type("tenant-unknown", 404, "No such consultancy",

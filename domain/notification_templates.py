@@ -716,6 +716,18 @@ BUILTIN.update({
         "\"{{ lesson_title }}\" पर उत्तर",
         "{{ author_name }} ने {{ course_title }}, \"{{ lesson_title }}\" में उत्तर दिया:\n\n{{ text }}\n\n"
         "चर्चा देखें: {{ thread_url }}\n"),
+    # -- the team -----------------------------------------------------------------------------------------
+    ("team_invitation", E, "en"): _t(
+        "{{ inviter_name }} invites you to {{ tenant_name }}",
+        "Hello {{ recipient_name }},\n\n{{ inviter_name }} invites you to join {{ tenant_name }} as {{ role }}.\n"
+        "Accept here (you choose a password, or sign in with the account you have there):\n{{ link }}\n\n"
+        "The link works once and expires on {{ expires }}. If you did not expect this, ignore it.\n"),
+    ("team_invitation", E, "hi"): _t(
+        "{{ inviter_name }} ने आपको {{ tenant_name }} में आमंत्रित किया है",
+        "नमस्ते {{ recipient_name }},\n\n{{ inviter_name }} ने आपको {{ tenant_name }} में {{ role }} के रूप में "
+        "जुड़ने के लिए आमंत्रित किया है।\nयहाँ स्वीकार करें (नया पासवर्ड चुनें, या वहाँ के अपने खाते से साइन इन करें):\n"
+        "{{ link }}\n\nयह लिंक एक ही बार काम करता है और {{ expires }} को समाप्त हो जाएगा। अगर आपको इसकी "
+        "अपेक्षा नहीं थी, तो इसे अनदेखा करें।\n"),
 })
 
 

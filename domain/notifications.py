@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 # -- activity names and error types ---------------------------------------------------------------
 SEND_NOTIFICATION = "notifications.send"
@@ -318,6 +318,16 @@ _DISCUSSION_SAMPLE: dict[str, Any] = {
     "author_name": "Priya Sharma", "course_title": "Numerology in 12 weeks", "lesson_title": "Your life path number",
     "text": "Is 11 reduced to 2 in the life path?",
     "thread_url": "https://app.muhurta.app/api/v1/courses/1/lessons/2/discussion"}
+# -- the team (api/services/team.py): to an address that may have no account yet ----------------------------
+register_event(EventSpec(
+    "team_invitation", "An invitation to join a consultancy's team (or the platform's admins).",
+    {"inviter_name": VarKind.TEXT, "tenant_name": VarKind.TEXT, "role": VarKind.TEXT, "link": VarKind.URL,
+     "expires": VarKind.INSTANT},
+    {"inviter_name": "Acharya Demo", "tenant_name": "Jyotish Demo Consultancy", "role": "consultant",
+     "link": "https://app.muhurta.app/accept-invitation?token=abc",
+     "expires": datetime(2026, 12, 12, 13, 0, tzinfo=UTC)},
+    (Channel.EMAIL,), urgent=True, mandatory=True, audience="invited person"))
+
 register_event(EventSpec("course.question", "The consultant: a client asked in a lesson's discussion.",
                          _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="consultant"))
 register_event(EventSpec("course.reply", "The client: the consultancy answered in a lesson's discussion.",
@@ -460,7 +470,12 @@ class NotificationRequest(BaseModel):
 
     dedupe_key: str = Field(min_length=1, max_length=280)
     tenant_id: UUID | None
-    recipient_user_id: UUID
+    # A person with an account, or (an invitation) an address that has none yet: `recipient_email`
+    # with `recipient_name`, sent by email only, in `recipient_locale`, with no preferences to apply.
+    recipient_user_id: UUID | None = None
+    recipient_email: str | None = Field(None, max_length=320)
+    recipient_name: str | None = Field(None, max_length=200)
+    recipient_locale: str = "en"
     event: str = Field(min_length=1, max_length=100)
     variables: dict[str, Any] = Field(default_factory=dict)
     channels: list[Channel] | None = None
@@ -472,6 +487,12 @@ class NotificationRequest(BaseModel):
     # with the email.
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[Attachment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _someone(self) -> NotificationRequest:
+        if self.recipient_user_id is None and not self.recipient_email:
+            raise ValueError("name the recipient: recipient_user_id, or recipient_email for an invitation")
+        return self
 
 
 class ChannelOutcome(BaseModel):

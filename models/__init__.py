@@ -43,6 +43,7 @@ from models.payments import (
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
 from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion, QuotationView
 from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
+from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "IdempotencyRecord",
     "InAppNotification",
     "InterpretiveText",
+    "Invitation",
+    "InvitationStatus",
     "Invoice",
     "InvoiceCounter",
     "Lesson",

@@ -99,6 +99,7 @@ class OrderWorkflow:
         )
         self._payments: list[PaymentReport] = []
         self._settlements: list[RefundReport] = []
+        self._pay_by_moved = False  # extend_payment woke the wait for the payment
         self._refund_requests: list[RefundRequest] = []
         self._cancel_reason: str | None = None
         self._money = asyncio.Lock()  # one money-moving step at a time (main loop and updates)
@@ -164,10 +165,13 @@ class OrderWorkflow:
             return
         while self._state.status == OrderStatus.PENDING_PAYMENT:
             remaining = self._pay_by() - workflow.now()
+            self._pay_by_moved = False
             if remaining > timedelta(0):
                 with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None,
-                                                  timeout=remaining)
+                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None
+                                                  or self._pay_by_moved, timeout=remaining)
+            if self._pay_by_moved and not self._payments and self._cancel_reason is None:
+                continue  # support extended the time to pay: wait again, until the new time
             if not self._payments and self._cancel_reason is None:
                 # Expired: one last look at the gateway, in case a webhook was lost.
                 findings = await self._activity(CHECK_GATEWAY, self._stale(), GatewayFindings)
@@ -428,6 +432,13 @@ class OrderWorkflow:
     def request_refund(self, request: RefundRequest) -> None:
         """A refund asked by another workflow (a cancelled consultation); refused ones go to staff."""
         self._refund_requests.append(request)
+
+    @workflow.signal
+    def extend_payment(self, pay_by: datetime) -> None:
+        """Support gave more time to pay (a booking's hold extended): only ever later, only while unpaid."""
+        if self._state.status == OrderStatus.PENDING_PAYMENT and pay_by > self._pay_by():
+            self._state.pay_by = pay_by
+            self._pay_by_moved = True
 
     @workflow.signal
     def cancel(self, reason: str) -> None:

@@ -37,6 +37,7 @@ from api.problems import (
     NOT_FOUND,
     SLOT_TAKEN,
     SOLD_OUT,
+    TENANT_SUSPENDED,
     TENANT_UNKNOWN,
     TOKEN_EXPIRED_OR_USED,
     VALIDATION,
@@ -83,6 +84,9 @@ from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS,
 async def public_tenant(session: AsyncSession, slug: str) -> Tenant:
     """An active consultancy by its slug; the session now acts within it (public pages)."""
     tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug.lower()))).scalar_one_or_none()
+    if tenant is not None and tenant.status == TenantStatus.SUSPENDED:
+        raise Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: its pages and bookings are closed for now",
+                      field="tenant_slug")
     if tenant is None or tenant.status != TenantStatus.ACTIVE:
         raise Problem(TENANT_UNKNOWN, f"no consultancy is called '{slug}'", field="tenant_slug")
     await enter_scope(session, TenantScope.of(tenant.id))

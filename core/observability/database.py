@@ -75,6 +75,9 @@ def _operation(statement: str) -> str:
 
 
 def _before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+    parent = trace.get_current_span()
+    if not parent.is_recording() and parent.get_span_context().is_valid:
+        return  # a trace not being recorded: its children are not either (parent-based sampling)
     operation = _operation(statement)
     span = _TRACER.start_span(operation, kind=SpanKind.CLIENT)
     if span.is_recording():

@@ -305,6 +305,7 @@ class QuietCheck(BaseModel):
 
 CONFIRM = "consultation.confirm"
 EXPIRE_HOLD = "consultation.expire_hold"
+HELD_LONGER = "held"  # EXPIRE_HOLD's answer when the database holds the booking longer (support extended it)
 MOVE = "consultation.move"
 CANCEL = "consultation.cancel"
 RECORD_OUTCOME = "consultation.record_outcome"

@@ -22,6 +22,8 @@ TABLES = {table.name: table for table in Base.metadata.sorted_tables}
 
 # Request schema -> the table its properties are stored in, column by the same name.
 STORED_IN: dict[str, str] = {
+    "InvitationIn": "invitations",
+    "AdminInvitationIn": "invitations",
     "BirthIn": "birth_profiles",
     "ClientCreate": "users",
     "ClientRegistration": "users",
@@ -62,6 +64,7 @@ STORED_IN: dict[str, str] = {
 }
 # Properties stored under another name, or in a second table too: (schema, property) -> (table, column).
 ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
+    ("AcceptInvitation", "full_name"): ("users", "full_name"),
     ("ConsultantSignup", "business_name"): ("tenants", "name"),
     ("ConsultantSignup", "slug"): ("tenants", "slug"),
     ("ConsultantSignup", "timezone"): ("tenants", "timezone"),
@@ -79,6 +82,13 @@ ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
 # Request schemas whose text is not kept in a column of its own (checked, hashed, sent to a
 # workflow or kept inside a JSON document): nothing to compare.
 NOT_STORED: dict[str, str] = {
+    "AcceptInvitation": "the token is checked, the password hashed; only full_name (ALSO_STORED)",
+    "ExtendHold": "the reason goes to the audit details (JSON)",
+    "NoteIn": "the note goes to the audit details (JSON)",
+    "SuspendBody": "tenants.status_reason is Text; also the audit details (JSON)",
+    "ReactivateBody": "the audit details (JSON)",
+    "LockBody": "the audit details (JSON)",
+    "SocialLink": "an item of consultants.social_links (JSONB)",
     "ApproveBody": "the onboarding workflow's decision and the audit details (JSON)",
     "RejectBody": "the onboarding workflow's decision and the audit details (JSON)",
     "BookingCreate": "only its timezone (ALSO_STORED)",
