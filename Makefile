@@ -33,7 +33,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf .muhurta .pytest_cache .mypy_cache .ruff_cache

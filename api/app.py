@@ -20,6 +20,12 @@ from api.routers import (
     bookings,
     clients,
     consultants,
+    course_cohorts,
+    course_discussions,
+    course_enrollments,
+    course_lessons,
+    course_public,
+    courses,
     files,
     health,
     me,
@@ -99,7 +105,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
                    bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin, team,
-                   support):
+                   support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
+                   course_public):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.muhurta
     return state
 
@@ -252,7 +252,7 @@ async def platform_session(session: Session, admin: Principal = require(Permissi
 PlatformSession = Annotated[AsyncSession, Depends(platform_session)]
 
 
-def temporal_client(state: State) -> Client:
+async def temporal_client(state: State) -> Client:
     if state.temporal is None:
         raise Problem(WORKFLOW_UNAVAILABLE, headers={"Retry-After": "5"})
     return state.temporal

@@ -47,6 +47,8 @@ class Permission(enum.StrEnum):
     MANAGE_NOTIFICATIONS = "notifications:manage"  # templates, sender identity, provider keys
     VIEW_DELIVERIES = "notifications:deliveries"   # the delivery log, the event catalogue
     SEND_BROADCASTS = "broadcasts:send"
+    MANAGE_COURSES = "courses:manage"   # course content, cohorts, enrolments, certificates, completion figures
+    LEARN = "courses:learn"             # the catalogue, enrolments (a client's own), lessons, notes, quizzes
     # the team (docs/team.md) and the support console
     VIEW_TEAM = "team:view"            # the members and pending invitations
     MANAGE_TEAM = "team:manage"        # invite, change roles, remove, transfer ownership (owners)
@@ -97,6 +99,8 @@ DASHBOARD = frozenset({
     Permission.SUPPORT_ACT,
     Permission.MANAGE_REMEDIES,
     Permission.FOLLOW_REMEDIES,
+    Permission.MANAGE_COURSES,
+    Permission.LEARN,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
@@ -126,18 +130,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONSULTANT: frozenset(
         _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_QUOTATIONS,
-           Permission.VIEW_TEAM}
+           Permission.VIEW_TEAM,
+           Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.STAFF: frozenset(
         _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
            Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
-           Permission.VIEW_TEAM, Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT}
+           Permission.VIEW_TEAM, Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT,
+           Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY
         | {Permission.FOLLOW_REMEDIES, Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS,
-           Permission.PAY_ORDERS, Permission.VIEW_WALLET}
+           Permission.PAY_ORDERS, Permission.VIEW_WALLET, Permission.LEARN}
     ),
 }
 
