@@ -28,9 +28,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities.documents.booking_confirmation import ConfirmationFacts, ensure_confirmation
 from activities.documents.pdf import PdfUnavailableError
-from activities.meetings import MeetingLink, MeetingProvider, MeetingRequest, build_providers
+from activities.meetings import Bounded, MeetingLink, MeetingProvider, MeetingRequest, build_providers
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
+from core.observability.metrics import HOLDS_EXPIRED, record_reminder
 from core.security import Keys
 from core.settings import Settings
 from core.signed_links import DownloadLinks
@@ -41,6 +42,7 @@ from domain.bookings.consultation import (
     CANCEL,
     CONFIRM,
     EXPIRE_HOLD,
+    HELD_LONGER,
     MOVE,
     NOT_A_SLOT_ERROR,
     NOTIFY,
@@ -140,7 +142,7 @@ class ConsultationActivities:
         return booking
 
     def _provider(self, name: str) -> MeetingProvider:
-        return self.providers.get(name) or self.providers["jitsi"]
+        return Bounded(self.providers.get(name) or self.providers["jitsi"])
 
     async def _release_seat(self, session: AsyncSession, booking: Booking) -> None:
         if booking.webinar_session_id is not None:
@@ -191,6 +193,9 @@ class ConsultationActivities:
                 return booking.status.value
             if booking.paid_at is not None:
                 return "paid"
+            held_until = booking.hold_expires_at
+            if step.reason is None and held_until is not None and held_until > step.at + timedelta(seconds=1):
+                return HELD_LONGER  # support extended the hold as the timer fired; its signal follows
             booking.status = BookingStatus.ABANDONED
             await self._release_seat(session, booking)
             details = {"hold_expires_at": str(booking.hold_expires_at)}
@@ -199,7 +204,8 @@ class ConsultationActivities:
             await record_audit(session, tenant_id=booking.tenant_id,
                                action="booking.hold_released" if step.reason else "booking.hold_expired",
                                target_type="booking", target_id=booking.id, details=details)
-            return "abandoned"
+        HOLDS_EXPIRED.labels("payment_failed" if step.reason else "expired").inc()  # once: committed, not again
+        return "abandoned"
 
     # -- reschedule ------------------------------------------------------------------------
     @activity.defn(name=MOVE)
@@ -407,6 +413,8 @@ class ConsultationActivities:
         for request in requests:
             if (await deliver_or_retry(self.notifier, request)).sent_on:
                 sent += 1
+        if sent and step.due_at is not None:
+            record_reminder("consultation", step.due_at, datetime.now(UTC))
         return sent
 
     async def _confirmation(self, session: AsyncSession, booking: Booking, step: Notify, offering: Offering,

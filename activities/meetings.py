@@ -8,6 +8,7 @@ under their own names; they would create the meeting through their APIs and keep
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -64,6 +65,30 @@ class JitsiProvider:
 
     async def cancel(self, link: MeetingLink) -> None:
         return None
+
+
+MEETING_TIMEOUT_SECONDS = 15.0
+
+
+class Bounded:
+    """A provider whose every call has a deadline: a room service that hangs fails the attempt
+    (the activity's retry policy tries again) instead of holding the booking's row for ever."""
+
+    def __init__(self, inner: MeetingProvider, seconds: float = MEETING_TIMEOUT_SECONDS) -> None:
+        self.inner, self.seconds = inner, seconds
+        self.name = inner.name
+
+    async def create(self, request: MeetingRequest) -> MeetingLink:
+        async with asyncio.timeout(self.seconds):
+            return await self.inner.create(request)
+
+    async def move(self, link: MeetingLink, request: MeetingRequest) -> MeetingLink:
+        async with asyncio.timeout(self.seconds):
+            return await self.inner.move(link, request)
+
+    async def cancel(self, link: MeetingLink) -> None:
+        async with asyncio.timeout(self.seconds):
+            await self.inner.cancel(link)
 
 
 PROVIDER_NAMES = ("jitsi",)

@@ -59,17 +59,18 @@ class Receipt:
 
 
 class ProviderError(Exception):
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status  # the provider's HTTP status, when it answered
 
 
 class TransientProviderError(ProviderError):
     """Try again later. `ambiguous`: the provider may have accepted the message (a timeout)."""
 
     def __init__(self, message: str, *, code: str | None = None, retry_after: float | None = None,
-                 ambiguous: bool = False) -> None:
-        super().__init__(message, code=code)
+                 ambiguous: bool = False, status: int | None = None) -> None:
+        super().__init__(message, code=code, status=status)
         self.retry_after = retry_after
         self.ambiguous = ambiguous
 
@@ -100,8 +101,9 @@ def _classify_http(status: int, detail: str, retry_after: str | None = None, cod
         delay = None
         if retry_after and retry_after.strip().isdigit():
             delay = float(retry_after.strip())
-        return TransientProviderError(f"HTTP {status}: {detail}"[:500], code=code or str(status), retry_after=delay)
-    return PermanentProviderError(f"HTTP {status}: {detail}"[:500], code=code or str(status))
+        return TransientProviderError(f"HTTP {status}: {detail}"[:500], code=code or str(status), retry_after=delay,
+                                      status=status)
+    return PermanentProviderError(f"HTTP {status}: {detail}"[:500], code=code or str(status), status=status)
 
 
 # -- SendGrid -------------------------------------------------------------------------------------
@@ -151,7 +153,10 @@ class SendGridEmail:
         client = SendGridAPIClient(api_key=self.api_key, host=self.host)
         body = self.request_body(message)
         try:
-            response = await asyncio.to_thread(client.client.mail.send.post, request_body=body, timeout=self.timeout)
+            # The socket timeout bounds each read; this bounds the whole call (name lookup, a slow drip).
+            async with asyncio.timeout(self.timeout + 2):
+                response = await asyncio.to_thread(client.client.mail.send.post, request_body=body,
+                                                   timeout=self.timeout)
         except http_errors.HTTPError as exc:
             raw = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else str(exc.body)
             headers = exc.headers or {}

@@ -39,7 +39,9 @@ from activities.notification_providers import (
     ProviderFactory,
     TransientProviderError,
 )
+from activities.provider_health import AUTH_RETRY, AUTH_STATUSES, THRESHOLD, ProviderHealth, circuit_key
 from core.db import TenantScope, scoped_session
+from core.observability.providers import provider_call
 from core.security import Keys
 from core.settings import Settings
 from domain.notification_templates import (
@@ -92,7 +94,7 @@ from models.notifications import (
     NotificationTemplate,
     TenantNotificationSettings,
 )
-from models.tenancy import Tenant
+from models.tenancy import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +164,21 @@ class Notifier:
         self.settings = settings
         self.providers = providers or ProviderFactory(settings, keys)
         self.lease = timedelta(seconds=settings.notify_http_timeout_seconds + 30)
+        self.health = ProviderHealth()
 
     # -- loading -----------------------------------------------------------------------------------
     async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
         async with scoped_session(self.sessionmaker, TenantScope.of(request.tenant_id)) as session:
-            user = await session.get(User, request.recipient_user_id)
-            if user is None or user.tenant_id != request.tenant_id:
-                return None
+            if request.recipient_user_id is None:
+                # An address without an account (an invitation): never added to the session.
+                user = User(id=None, tenant_id=request.tenant_id, email=request.recipient_email or "",
+                            full_name=request.recipient_name or request.recipient_email or "", phone=None,
+                            timezone=None, locale=request.recipient_locale, role=Role.CLIENT, is_active=True)
+            else:
+                found = await session.get(User, request.recipient_user_id)
+                if found is None or found.tenant_id != request.tenant_id:
+                    return None
+                user = found
             tenant = await session.get(Tenant, request.tenant_id) if request.tenant_id else None
             timezone = zone_of(user, tenant)
             prefs_row = await _preference_row(session, user.id)
@@ -210,8 +220,12 @@ class Notifier:
         spec = event_spec(request.event)
         outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
         recipient = await self._recipient(request, spec)
-        if recipient is None or not recipient.user.is_active:
-            why = "the recipient no longer exists" if recipient is None else "the recipient's account is inactive"
+        paused = recipient is not None and recipient.tenant is not None \
+            and recipient.tenant.status == TenantStatus.SUSPENDED
+        if recipient is None or not recipient.user.is_active or paused:
+            why = ("the recipient no longer exists" if recipient is None
+                   else "the consultancy is suspended: it sends nothing" if paused
+                   else "the recipient's account is inactive")
             for channel in request.channels or spec.default_channels:
                 outcome.channels.append(ChannelOutcome(channel=channel, skipped=why))
             return outcome
@@ -324,9 +338,16 @@ class Notifier:
                 if DeliveryStatus(current.status) in TERMINAL_STATUSES:
                     return _outcome_of(current, already_done=True)
                 current.attempts += 1
-                receipt = await provider.store(session, message)
+                with provider_call(provider.name, row.channel):
+                    receipt = await provider.store(session, message)
                 return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
 
+        circuit = circuit_key(row.tenant_id, row.provider, row.provider_account)
+        if (is_open := self.health.open_for(circuit)) is not None:
+            # Failing again and again lately: keep the message, do not hold a worker slot on it.
+            left, reason = is_open
+            raise TransientProviderError(f"{row.provider} keeps failing for this account ({reason}); "
+                                         f"next try in {left:.0f} s", code="circuit_open", retry_after=max(left, 1.0))
         async with scoped_session(self.sessionmaker, scope) as session:
             claimed = (await session.execute(
                 update(NotificationDelivery)
@@ -348,20 +369,55 @@ class Notifier:
                 raise TransientProviderError("another attempt is sending this message", code="in_flight",
                                              retry_after=max(wait, 1.0))
         try:
-            receipt = await provider.send(message)
-        except PermanentProviderError as exc:
-            return await self._finish(scope, row.id, failed=exc)
-        except TransientProviderError as exc:
+            with provider_call(provider.name, row.channel):
+                receipt = await provider.send(message)
+        except ProviderError as exc:
+            refused_key = row.provider_account == "tenant" and exc.status in AUTH_STATUSES
+            if isinstance(exc, PermanentProviderError) and not refused_key:
+                return await self._finish(scope, row.id, failed=exc)
+            # Down, slow, or the consultancy's own key refused: kept, retried with backoff.
+            ambiguous = isinstance(exc, TransientProviderError) and exc.ambiguous
             async with scoped_session(self.sessionmaker, scope) as session:
                 await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == row.id).values(
                     claimed_until=None, error=str(exc)[:2000], error_code=exc.code, updated_at=func.now(),
-                    uncertain=or_(NotificationDelivery.uncertain, literal(exc.ambiguous))))
+                    uncertain=or_(NotificationDelivery.uncertain, literal(ambiguous))))
+            failures = self.health.failed(circuit, str(exc)[:300])
+            owners_account = row.provider_account == "tenant" and row.tenant_id is not None
+            if owners_account and (refused_key or failures >= THRESHOLD):
+                assert row.tenant_id is not None
+                await self._tell_owner(row.tenant_id, recipient.settings, row.provider, Channel(row.channel), str(exc))
+            if refused_key:
+                raise TransientProviderError(f"{row.provider} refused the consultancy's own key: {exc}",
+                                             code=exc.code, retry_after=AUTH_RETRY) from exc
             raise
+        self.health.succeeded(circuit)
         if claimed.uncertain:
             log.warning("notification %s may have been sent twice: an earlier attempt reached %s without "
                         "recording the answer", row.dedupe_key, row.provider)
         async with scoped_session(self.sessionmaker, scope) as session:
             return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
+
+    async def _tell_owner(self, tenant_id: uuid.UUID, settings: TenantNotificationSettings | None, provider: str,
+                          channel: Channel, reason: str) -> None:
+        """Tell the consultancy's owner, in-app and once per version of their settings, that their
+        own provider account keeps failing. Never raises: the message being sent matters more."""
+        version = settings.updated_at.isoformat() if settings is not None and settings.updated_at else "unset"
+        try:
+            async with scoped_session(self.sessionmaker, TenantScope.of(tenant_id)) as session:
+                owner = (await session.execute(select(User.id).where(
+                    User.tenant_id == tenant_id, User.role == Role.OWNER).order_by(User.created_at).limit(1)
+                )).scalar_one_or_none()
+            if owner is None:
+                return
+            await self.deliver(NotificationRequest(
+                dedupe_key=f"provider-failing:{tenant_id}:{provider}:{version}", tenant_id=tenant_id,
+                recipient_user_id=owner, event="provider_failing", channels=[Channel.IN_APP],
+                respect_quiet_hours=False,
+                variables={"provider": {"sendgrid": "SendGrid", "twilio": "Twilio"}.get(provider, provider),
+                           "channel": channel.value.replace("_", "-"), "reason": reason[:300],
+                           "link": f"{self.settings.public_base_url}/api/v1/tenant/notification-settings"}))
+        except Exception:
+            log.exception("could not tell the owner of tenant %s that %s keeps failing", tenant_id, provider)
 
     async def _mark_sent(self, session: AsyncSession, delivery_id: uuid.UUID, provider_message_id: str,
                          delivered: bool) -> ChannelOutcome:

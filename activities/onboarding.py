@@ -25,6 +25,7 @@ from domain.onboarding import (
     EMAIL_VERIFIED_AT,
     NUDGE_ADMINS,
     REMIND_VERIFY,
+    TELL_DECISION,
     AdminNudge,
     ApplyDecision,
     OnboardingRef,
@@ -124,11 +125,22 @@ class OnboardingActivities:
                     ip=decision.ip,
                 )
                 event.request_id = decision.request_id
-            event_name = "onboarding_approved" if decision.approve else "onboarding_rejected"
-            variables: dict[str, object] = {"full_name": owner.full_name, "tenant_name": tenant.name}
-            if not decision.approve:
-                variables["reason"] = decision.reason or ""
             status = tenant.status.value
-        # After the decision is committed: a retry finds the tenant decided and the email sent.
-        await self._email(f"{ref.workflow_id}:decision", tenant.id, owner, event_name, variables)
+        if step.tell_owner:  # histories from before TELL_DECISION: told here, after the commit
+            await self._tell(step, tenant, owner)
         return status
+
+    @activity.defn(name=TELL_DECISION)
+    async def tell_decision(self, step: ApplyDecision) -> bool:
+        """Tell the owner the decision (sent by the workflow's outbox, after `decide` answered)."""
+        async with scoped_session(self.sessionmaker, TenantScope.system()) as session:
+            tenant, owner = await self._tenant_and_owner(session, step.ref)
+        return await self._tell(step, tenant, owner)
+
+    async def _tell(self, step: ApplyDecision, tenant: Tenant, owner: User) -> bool:
+        decision = step.decision
+        event_name = "onboarding_approved" if decision.approve else "onboarding_rejected"
+        variables: dict[str, object] = {"full_name": owner.full_name, "tenant_name": tenant.name}
+        if not decision.approve:
+            variables["reason"] = decision.reason or ""
+        return await self._email(f"{step.ref.workflow_id}:decision", tenant.id, owner, event_name, variables)

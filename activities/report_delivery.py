@@ -11,7 +11,7 @@ lock is held while a provider answers; the dedupe key makes a retried activity s
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -35,6 +35,8 @@ from domain.report_delivery import (
     FINAL_STATUSES,
     RECORD_BY_HAND,
     RECORD_OPENED,
+    SEND_ALERT,
+    SEND_DELIVERED,
     AlertOutcome,
     ConsultantAlert,
     Delivered,
@@ -124,7 +126,31 @@ class ReportDeliveryActivities:
 
     @activity.defn(name=ALERT_CONSULTANT)
     async def alert_consultant(self, alert: ConsultantAlert) -> AlertOutcome:
-        """Tell the consultant the report is due soon, or overdue, unless it arrived meanwhile."""
+        """Tell the consultant the report is due soon, or overdue, unless it arrived meanwhile
+        (with `send=False` only record it: the workflow's outbox sends SEND_ALERT afterwards)."""
+        ref = alert.ref
+        message = await self._alert_message(alert)
+        if isinstance(message, AlertOutcome):
+            return message
+        # The message leaves outside the row's transaction (no lock held while a provider answers);
+        # its dedupe key makes a retry harmless.
+        sent = await self._send(**message) if alert.send else False
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, _ = await self._load(session, ref)
+            if alert.kind == "due_soon":
+                delivery.due_soon_alert_at = delivery.due_soon_alert_at or alert.at
+            elif delivery.status not in FINAL_STATUSES:
+                delivery.overdue_alert_at = delivery.overdue_alert_at or alert.at
+                delivery.status = ReportDeliveryStatus.OVERDUE
+            return AlertOutcome(sent=sent)
+
+    @activity.defn(name=SEND_ALERT)
+    async def send_alert(self, alert: ConsultantAlert) -> bool:
+        """The consultant's due-soon or overdue message (unless the report is in meanwhile)."""
+        message = await self._alert_message(alert)
+        return False if isinstance(message, AlertOutcome) else await self._send(**message)
+
+    async def _alert_message(self, alert: ConsultantAlert) -> dict[str, Any] | AlertOutcome:
         ref = alert.ref
         async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
             delivery, tenant = await self._load(session, ref, lock=False)
@@ -139,30 +165,39 @@ class ReportDeliveryActivities:
                 "due": format_instant(delivery.due_at, zone_of(consultant, tenant), language_of(consultant.locale)),
                 "link": f"{self.settings.public_base_url}/api/v1/report-deliveries/{delivery.id}",
             }
-            consultant_id, tenant_id, delivery_id = consultant.id, tenant.id, delivery.id
-        # The message leaves outside the row's transaction (no lock held while a provider answers);
-        # its dedupe key makes a retry harmless.
-        sent = await self._send(key=f"{ref.workflow_id}:alert:{alert.kind}", tenant_id=tenant_id, to=consultant_id,
-                                event=f"report_{alert.kind}", variables=variables,
-                                data={"delivery_id": str(delivery_id), "link": variables["link"]})
-        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
-            delivery, _ = await self._load(session, ref)
-            if alert.kind == "due_soon":
-                delivery.due_soon_alert_at = delivery.due_soon_alert_at or alert.at
-            elif delivery.status not in FINAL_STATUSES:
-                delivery.overdue_alert_at = delivery.overdue_alert_at or alert.at
-                delivery.status = ReportDeliveryStatus.OVERDUE
-            return AlertOutcome(sent=sent)
+            return {"key": f"{ref.workflow_id}:alert:{alert.kind}", "tenant_id": tenant.id, "to": consultant.id,
+                    "event": f"report_{alert.kind}", "variables": variables,
+                    "data": {"delivery_id": str(delivery.id), "link": variables["link"]}}
 
     @activity.defn(name=DELIVER_REPORT)
     async def deliver(self, step: DeliverReport) -> Delivered:
-        """Send the client the report (email with a signed link, and in-app); mark it delivered.
+        """Send the client the report (email with a signed link, and in-app); mark it delivered
+        (with `send=False` only mark it: the workflow's outbox sends SEND_DELIVERED afterwards).
 
         The latest upload recorded in the database wins over the one the workflow was told of.
         """
         ref = step.ref
+        file_id, delivered_at, message = await self._delivered_message(step)
+        if step.send:
+            await self._send(**message)
         async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
-            delivery, tenant = await self._load(session, ref)
+            delivery, _ = await self._load(session, ref)
+            if delivery.status in (ReportDeliveryStatus.AWAITING_UPLOAD, ReportDeliveryStatus.OVERDUE):
+                opened = delivery.first_opened_at is not None  # opened while this ran
+                delivery.status = ReportDeliveryStatus.OPENED if opened else ReportDeliveryStatus.DELIVERED
+            delivery.delivered_at = delivered_at
+            return Delivered(file_id=file_id, delivered_at=delivered_at)
+
+    @activity.defn(name=SEND_DELIVERED)
+    async def send_delivered(self, step: DeliverReport) -> bool:
+        """The client's message with the report's signed link (the delivery is recorded already)."""
+        _, _, message = await self._delivered_message(step)
+        return await self._send(**message)
+
+    async def _delivered_message(self, step: DeliverReport) -> tuple[UUID, datetime, dict[str, Any]]:
+        ref = step.ref
+        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
+            delivery, tenant = await self._load(session, ref, lock=False)
             file_id = delivery.file_id or step.file_id
             stored = await session.get(StoredFile, file_id)
             if stored is None:
@@ -176,16 +211,9 @@ class ReportDeliveryActivities:
                          "link": link, "expires": format_instant(expires, zone_of(client, tenant),
                                                                  language_of(client.locale))}
             data = {"delivery_id": str(delivery.id), "file_id": str(file_id), "link": link}
-            client_id, tenant_id = client.id, tenant.id
-        await self._send(key=f"{ref.workflow_id}:deliver", tenant_id=tenant_id, to=client_id, event="report_delivered",
-                         variables=variables, data=data)
-        async with scoped_session(self.sessionmaker, TenantScope.of(ref.tenant_id)) as session:
-            delivery, _ = await self._load(session, ref)
-            if delivery.status in (ReportDeliveryStatus.AWAITING_UPLOAD, ReportDeliveryStatus.OVERDUE):
-                opened = delivery.first_opened_at is not None  # opened while this ran
-                delivery.status = ReportDeliveryStatus.OPENED if opened else ReportDeliveryStatus.DELIVERED
-            delivery.delivered_at = delivered_at
-            return Delivered(file_id=file_id, delivered_at=delivered_at)
+            return file_id, delivered_at, {"key": f"{ref.workflow_id}:deliver", "tenant_id": tenant.id,
+                                           "to": client.id, "event": "report_delivered", "variables": variables,
+                                           "data": data}
 
     @activity.defn(name=RECORD_OPENED)
     async def record_opened(self, step: RecordOpened) -> bool:

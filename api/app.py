@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
 
+from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.routers import (
@@ -18,20 +20,33 @@ from api.routers import (
     bookings,
     clients,
     consultants,
+    course_cohorts,
+    course_discussions,
+    course_enrollments,
+    course_lessons,
+    course_public,
+    courses,
     files,
     health,
     me,
     notifications,
     offerings,
     payments,
+    platform_admin,
     privacy,
     public,
+    quotations,
     records,
+    remedies,
+    remedy_programmes,
     reports,
+    support,
+    team,
     tenant,
     webhooks,
 )
 from api.state import AppState
+from api.telemetry import TelemetryMiddleware, metrics_response
 from core.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -75,22 +90,43 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await app.state.muhurta.close()
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  dependencies=[Depends(refuse_nul_characters)])
     if state is not None:
         app.state.muhurta = state
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.muhurta)
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
-                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID"])
+                           allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID", "traceresponse"])
     app.add_middleware(RequestIdMiddleware)
+    if settings.telemetry_enabled:
+        install_telemetry(app, settings)
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin, privacy):
+                   bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin, team,
+                   support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
+                   course_public, privacy):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(remedies.router, prefix=API_PREFIX)
+    app.include_router(remedy_programmes.router, prefix=API_PREFIX)
+    app.include_router(remedy_programmes.links, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
+
+
+def install_telemetry(app: FastAPI, settings: Settings) -> None:
+    """Traces and metrics (docs/observability.md): the outermost middleware, and /metrics kept out
+    of the OpenAPI document (it is for Prometheus, not for frontends)."""
+    from core.observability.tracing import setup_tracing
+
+    setup_tracing(settings, "muhurta-api")
+    app.add_middleware(TelemetryMiddleware)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return metrics_response(request, settings)
 
 
 IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.permissions import DASHBOARD, PLATFORM, Permission, allowed
+from api.permissions import DASHBOARD, EVERYONE, PLATFORM, Permission, allowed
 from api.problems import (
     FORBIDDEN,
     MFA_REQUIRED,
@@ -24,6 +24,7 @@ from api.problems import (
     TENANT_MISMATCH,
     TENANT_PENDING,
     TENANT_REQUIRED,
+    TENANT_SUSPENDED,
     TENANT_UNKNOWN,
     TOKEN_INVALID,
     UNAUTHENTICATED,
@@ -32,7 +33,9 @@ from api.problems import (
 )
 from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
+from api.temporal_calls import request_session
 from core.db import TenantScope, enter_scope
+from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
 from models.identity import Role
 from models.tenancy import Tenant, TenantDomain, TenantStatus
@@ -42,7 +45,7 @@ log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.muhurta
     return state
 
@@ -59,16 +62,21 @@ async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSessi
     hooks: list[AfterCommit] = []
     request.state.after_commit = hooks
     async with state.sessionmaker() as session:
+        # A call to Temporal during the request commits first (api/temporal_calls.py).
+        request_session.set(session)
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+        finally:
+            request_session.set(None)
     for hook in hooks:
         try:
             await hook()
-        except Exception:
+        except Exception as exc:
+            TEMPORAL_CLIENT_ERRORS.labels("after_commit", error_code(exc)).inc()
             log.exception("after-commit step failed (a workflow start or signal written with the commit "
                           "is sent by the worker's relay)")
 
@@ -203,6 +211,11 @@ async def current_tenant(context: Context) -> Tenant:
 CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
 
 
+def suspended(tenant: Tenant, field: str | None = None) -> Problem:
+    return Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: {tenant.status_reason or 'no reason given'}",
+                   field=field)
+
+
 def require(permission: Permission) -> Any:
     """A dependency that returns the principal if they may do `permission`, else a 401/403."""
 
@@ -212,7 +225,8 @@ def require(permission: Permission) -> Any:
             raise Problem(UNAUTHENTICATED, field="Authorization")
         if not allowed(principal.role, permission):
             raise Problem(FORBIDDEN, f"your role ({principal.role.value}) may not do this")
-        if permission in PLATFORM and not principal.mfa:
+        if (permission in PLATFORM or principal.is_platform_admin) and not principal.mfa \
+                and permission not in EVERYONE:
             raise Problem(MFA_REQUIRED)
         if permission in DASHBOARD:
             tenant = context.tenant
@@ -220,6 +234,8 @@ def require(permission: Permission) -> Any:
                 raise Problem(TENANT_REQUIRED, field="X-Tenant")
             if tenant.status == TenantStatus.PENDING:
                 raise Problem(TENANT_PENDING)
+            if tenant.status == TenantStatus.SUSPENDED:
+                raise suspended(tenant)
             if tenant.status != TenantStatus.ACTIVE:
                 raise Problem(TENANT_INACTIVE)
         return principal
@@ -236,7 +252,7 @@ async def platform_session(session: Session, admin: Principal = require(Permissi
 PlatformSession = Annotated[AsyncSession, Depends(platform_session)]
 
 
-def temporal_client(state: State) -> Client:
+async def temporal_client(state: State) -> Client:
     if state.temporal is None:
         raise Problem(WORKFLOW_UNAVAILABLE, headers={"Retry-After": "5"})
     return state.temporal

@@ -37,7 +37,7 @@ class PageParams:
     sort: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="items per page")] = 20,
     cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
     sort: Annotated[str | None, Query(max_length=50, description="field, '-' prefix for descending")] = None,

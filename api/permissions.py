@@ -38,18 +38,30 @@ class Permission(enum.StrEnum):
     MANAGE_ORDERS = "orders:manage"
     REFUND_ORDERS = "orders:refund"
     MANAGE_COUPONS = "coupons:manage"
+    MANAGE_QUOTATIONS = "quotations:manage"  # draft, send, revise, extend, withdraw (consultants: their own)
     MANAGE_PAYMENT_SETTINGS = "payments:settings"
     VIEW_WALLET = "wallet:view"
     CREDIT_WALLETS = "wallet:credit"
+    MANAGE_REMEDIES = "remedies:manage"   # the remedy catalogue; assign and steer any client's programmes
+    FOLLOW_REMEDIES = "remedies:follow"   # see and check in to programmes (clients: their own)
     MANAGE_NOTIFICATIONS = "notifications:manage"  # templates, sender identity, provider keys
     VIEW_DELIVERIES = "notifications:deliveries"   # the delivery log, the event catalogue
     SEND_BROADCASTS = "broadcasts:send"
+    MANAGE_COURSES = "courses:manage"   # course content, cohorts, enrolments, certificates, completion figures
+    LEARN = "courses:learn"             # the catalogue, enrolments (a client's own), lessons, notes, quizzes
+    # the team (docs/team.md) and the support console
+    VIEW_TEAM = "team:view"            # the members and pending invitations
+    MANAGE_TEAM = "team:manage"        # invite, change roles, remove, transfer ownership (owners)
+    SUPPORT_VIEW = "support:view"      # a workflow's live state, history and messages; a client's workflows
+    SUPPORT_ACT = "support:act"        # audited actions on them, each with a reason
     PRIVACY_EXPORTS = "privacy:exports"    # a client's data export, the list of exports and erasures
     PRIVACY_ERASURE = "privacy:erasure"    # erase a client's personal data (the owner)
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
     ADMIN_OUTBOX = "platform:outbox"
+    ADMIN_ADMINS = "platform:admins"   # invite further platform admins
+    ADMIN_USERS = "platform:users"     # people across consultancies: find, lock, unlock, sign out
 
 
 # Permissions that need the tenant to be active (approved): the dashboard, and booking.
@@ -76,12 +88,21 @@ DASHBOARD = frozenset({
     Permission.MANAGE_ORDERS,
     Permission.REFUND_ORDERS,
     Permission.MANAGE_COUPONS,
+    Permission.MANAGE_QUOTATIONS,
     Permission.MANAGE_PAYMENT_SETTINGS,
     Permission.VIEW_WALLET,
     Permission.CREDIT_WALLETS,
     Permission.MANAGE_NOTIFICATIONS,
     Permission.VIEW_DELIVERIES,
     Permission.SEND_BROADCASTS,
+    Permission.VIEW_TEAM,
+    Permission.MANAGE_TEAM,
+    Permission.SUPPORT_VIEW,
+    Permission.SUPPORT_ACT,
+    Permission.MANAGE_REMEDIES,
+    Permission.FOLLOW_REMEDIES,
+    Permission.MANAGE_COURSES,
+    Permission.LEARN,
     Permission.PRIVACY_EXPORTS,
     Permission.PRIVACY_ERASURE,
 })
@@ -90,34 +111,43 @@ _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permiss
 
 # Staff who sell and refund; the owner also sets payment settings and credits wallets.
 _SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORDERS, Permission.REFUND_ORDERS,
-            Permission.MANAGE_COUPONS, Permission.VIEW_WALLET}
+            Permission.MANAGE_COUPONS, Permission.VIEW_WALLET, Permission.MANAGE_QUOTATIONS}
 
-PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX})
+PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX,
+                      Permission.ADMIN_ADMINS, Permission.ADMIN_USERS})
 
 _EVERYONE = {Permission.EDIT_OWN_PROFILE, Permission.OWN_NOTIFICATIONS}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
 _ASTRO_TEAM = _ASTROLOGY | {Permission.VIEW_ASTRO_CONTENT}
 _DOCUMENTS = {Permission.OWN_FILES, Permission.MANAGE_FILES, Permission.MANAGE_REPORTS}
+_REMEDIES = {Permission.MANAGE_REMEDIES, Permission.FOLLOW_REMEDIES}
+
+# What any signed-in person may do (a platform admin too, before two-factor is on).
+EVERYONE = frozenset(_EVERYONE)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM),
+    Role.PLATFORM_ADMIN: frozenset(_EVERYONE | PLATFORM | {Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT}),
     Role.OWNER: frozenset(
         _EVERYONE | DASHBOARD | {Permission.VIEW_ONBOARDING, Permission.EDIT_TENANT_PROFILE}
     ),
     # a consultant manages their own profile, offerings and bookings (checked per row)
     Role.CONSULTANT: frozenset(
-        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS
-        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS}
+        _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | _REMEDIES
+        | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_QUOTATIONS,
+           Permission.VIEW_TEAM,
+           Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.STAFF: frozenset(
-        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING
+        _EVERYONE | _ASTRO_TEAM | _DOCUMENTS | _SELLING | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
            Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
-           Permission.PRIVACY_EXPORTS}
+           Permission.VIEW_TEAM, Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT,
+           Permission.MANAGE_COURSES, Permission.LEARN, Permission.PRIVACY_EXPORTS}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY
-        | {Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.VIEW_WALLET}
+        | {Permission.FOLLOW_REMEDIES, Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS,
+           Permission.PAY_ORDERS, Permission.VIEW_WALLET, Permission.LEARN}
     ),
 }
 

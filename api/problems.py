@@ -14,12 +14,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.temporal_calls import WorkflowCallTimeout
 from core.logging import request_id_var
+from core.observability.metrics import PROBLEMS, REDIS_ERRORS, TEMPORAL_CLIENT_ERRORS, WEBHOOKS_REJECTED
+from core.observability.tracing import current_trace_id
 from domain.astrology.errors import EngineInputError
 
 log = logging.getLogger(__name__)
@@ -71,6 +77,9 @@ TENANT_PENDING = problem_type("tenant-pending-approval", 403, "Waiting for appro
     "and edit your profile, but not use the dashboard.")
 TENANT_INACTIVE = problem_type("tenant-inactive", 403, "This consultancy is not active",
     "The consultancy was rejected or suspended; contact support.")
+TENANT_SUSPENDED = problem_type("tenant-suspended", 403, "This consultancy is suspended",
+    "A platform admin suspended this consultancy (the reason is in `detail`): its pages, sign-ins and "
+    "bookings are closed until it is reactivated. Contact the platform's support.")
 TENANT_REQUIRED = problem_type("tenant-required", 400, "Which consultancy?",
     "Name the tenant with the X-Tenant header (its slug), its subdomain or its custom domain.")
 TENANT_UNKNOWN = problem_type("tenant-unknown", 404, "No such consultancy",
@@ -97,6 +106,10 @@ WORKFLOW_REJECTED = problem_type("workflow-rejected", 409, "The process refused 
     "The running process rejected the request in its current state; `detail` says why.")
 WORKFLOW_NOT_FOUND = problem_type("workflow-not-found", 404, "No such running process",
     "The workflow for this resource does not exist (yet); it may still be starting.")
+SERVICE_BUSY = problem_type("service-busy", 503, "Busy, try again shortly",
+    "Every database connection is in use; nothing was changed. Retry after the seconds in Retry-After.")
+DATABASE_UNAVAILABLE = problem_type("database-unavailable", 503, "Database unavailable",
+    "The database could not be reached; nothing was changed. Retry after the seconds in Retry-After.")
 REPORT_UNAVAILABLE = problem_type("report-unavailable", 503, "Reports cannot be made right now",
     "The PDF renderer is not available on this server (WeasyPrint or its system libraries are missing).")
 
@@ -179,6 +192,11 @@ INSUFFICIENT_WALLET = problem_type("insufficient-wallet-balance", 409, "Not enou
     "The client's wallet holds less than this needs.")
 ORDER_NOT_PAYABLE = problem_type("order-not-payable", 409, "This order cannot be paid now",
     "The order is paid, expired, cancelled or paid from the wallet; `detail` says which.")
+QUOTATION_CLOSED = problem_type("quotation-closed", 409, "This quotation cannot be changed now",
+    "The quotation is accepted, paid, rejected, expired, withdrawn or lapsed (or, for an edit, no longer a draft); "
+    "`detail` says which. Revise a sent quotation instead of editing it.")
+QUOTATION_EXPIRED = problem_type("quotation-expired", 409, "This quotation has expired",
+    "Its validity ended before the request arrived; ask the consultancy for a new one or an extension.")
 BOOKING_NOT_PAYABLE = problem_type("booking-not-payable", 409, "This booking cannot be paid",
     "Only a booking held for payment, before its hold runs out, can be paid: this one is free, confirmed, "
     "already paid, cancelled or abandoned, or its hold has expired; `detail` says which.")
@@ -226,6 +244,10 @@ def problem_body(
         body["field"] = field_name
     if request_id_var.get():
         body["request_id"] = request_id_var.get()
+    trace_id = current_trace_id()
+    if trace_id:
+        body["trace_id"] = trace_id
+    PROBLEMS.labels(body["type"]).inc()
     body.update(extra or {})
     return body
 
@@ -266,9 +288,19 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+def webhook_provider(request: Request) -> str:
+    """`razorpay`, `sendgrid`, `twilio`: the word after /webhooks/ in the route's template."""
+    route = request.scope.get("route")
+    path = str(getattr(route, "path_format", "") or "")
+    _, _, rest = path.partition("/webhooks/")
+    return rest.split("/", 1)[0] or "unknown"
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        if exc.kind.slug == "webhook-signature-invalid":
+            WEBHOOKS_REJECTED.labels(webhook_provider(request), "signature").inc()
         return problem_response(exc.kind, exc.detail, request=request, field_name=exc.field,
                                 extra=exc.extra, headers=exc.headers)
 
@@ -316,12 +348,45 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
+        TEMPORAL_CLIENT_ERRORS.labels("api", exc.status.name.lower()).inc()
         if exc.status == RPCStatusCode.NOT_FOUND:
             return problem_response(WORKFLOW_NOT_FOUND, request=request)
         log.warning("temporal call failed: %s", exc)
         return problem_response(WORKFLOW_UNAVAILABLE, request=request, headers={"Retry-After": "5"})
 
+    @app.exception_handler(WorkflowCallTimeout)
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _workflow_slow(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("temporal call ran out of time: %s", exc)
+        return problem_response(WORKFLOW_UNAVAILABLE, "the process did not answer in time; the change may still be "
+                                "applied: read the resource before you retry", request=request,
+                                headers={"Retry-After": "5"})
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+        return problem_response(SERVICE_BUSY, request=request, headers={"Retry-After": "2"})
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated and not _is_connection_error(exc):
+            log.exception("database error on %s %s", request.method, request.url.path)
+            return problem_response(INTERNAL, request=request)
+        log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(DATABASE_UNAVAILABLE, request=request, headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, RedisError):
+            REDIS_ERRORS.labels("api").inc()
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, request=request)
+
+
+def _is_connection_error(exc: DBAPIError) -> bool:
+    """psycopg's OperationalError for a refused or lost connection (SQLSTATE class 08, or none)."""
+    from psycopg import OperationalError
+
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    return isinstance(orig, OperationalError) and (sqlstate is None or sqlstate.startswith("08"))

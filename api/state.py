@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.temporal_calls import guarded
 from core.db import make_engine, make_sessionmaker
 from core.redis import make_redis
 from core.security import Keys
@@ -26,7 +27,10 @@ class AppState:
 
     @classmethod
     async def build(cls, settings: Settings, *, temporal: Client | None = None) -> AppState:
-        engine = make_engine(settings.database_url, settings.database_pool_size)
+        # A request waits briefly for a connection, then is answered 503 + Retry-After (api/problems.py).
+        engine = make_engine(settings.database_url, settings.database_pool_size,
+                             pool_timeout=settings.database_pool_timeout_seconds,
+                             observed="api" if settings.telemetry_enabled else None)
         client = temporal
         if client is None:
             try:
@@ -35,6 +39,8 @@ class AppState:
                 # The API still serves reads without Temporal; /ready reports it as down and
                 # workflow starts wait in pending_workflow_starts for the relay.
                 client = None
+        if client is not None:
+            client = guarded(client, settings.api_update_deadline_seconds)
         return cls(
             settings=settings,
             engine=engine,

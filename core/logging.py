@@ -1,4 +1,6 @@
-"""Structured JSON logs; every line carries the request id of the request that caused it."""
+"""Structured JSON logs; every line carries the request id of the request that caused it and the
+trace id (and span id) it ran under, also in workers, where Temporal's tracing interceptor makes
+an activity's span current."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -29,6 +33,9 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"], entry["span_id"] = format(span.trace_id, "032x"), format(span.span_id, "016x")
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
@@ -41,7 +48,10 @@ class PlainFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
         request_id = request_id_var.get()
-        return f"{line} [req {request_id}]" if request_id else line
+        span = trace.get_current_span().get_span_context()
+        tags = ([f"req {request_id}"] if request_id else []) + (
+            [f"trace {format(span.trace_id, '032x')}"] if span.is_valid else [])
+        return f"{line} [{', '.join(tags)}]" if tags else line
 
 
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:

@@ -44,7 +44,8 @@ def sign(secret: str, message: bytes | str) -> str:
 
 
 def signature_matches(secret: str, message: bytes | str, signature: str) -> bool:
-    return hmac.compare_digest(sign(secret, message), signature.strip().lower())
+    # Bytes, not text: compare_digest raises on non-ASCII text, and a mangled header is just wrong.
+    return hmac.compare_digest(sign(secret, message).encode(), signature.strip().lower().encode())
 
 
 def checkout_signature_matches(key_secret: str, stored_order_id: str, payment_id: str, signature: str) -> bool:

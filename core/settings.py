@@ -25,6 +25,8 @@ class Settings(BaseSettings):
         "postgresql+psycopg://muhurta:muhurta@127.0.0.1:5544/muhurta", alias="DATABASE_URL"
     )
     database_pool_size: int = Field(10, alias="DATABASE_POOL_SIZE")
+    # How long a request waits for a pooled connection before it is answered 503 + Retry-After.
+    database_pool_timeout_seconds: float = Field(5.0, alias="DATABASE_POOL_TIMEOUT")
     redis_url: str = Field("redis://127.0.0.1:6380/0", alias="REDIS_URL")
 
     temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
@@ -34,6 +36,9 @@ class Settings(BaseSettings):
     temporal_tls_cert: Path | None = Field(None, alias="TEMPORAL_TLS_CERT")
     temporal_tls_key: Path | None = Field(None, alias="TEMPORAL_TLS_KEY")
     temporal_api_key: SecretStr | None = Field(None, alias="TEMPORAL_API_KEY")
+    # The longest a request waits on a workflow update (which answers once its change is made):
+    # past it the request is a 503 + Retry-After, never a hang (api/temporal_calls.py).
+    api_update_deadline_seconds: float = Field(30.0, alias="API_UPDATE_DEADLINE_SECONDS")
     temporal_ui_url: str = Field("http://127.0.0.1:8233", alias="TEMPORAL_UI_URL")
     # Ports of the servers `muhurta dev` embeds (each unless its *_URL / ADDRESS is given).
     dev_postgres_port: int = Field(5544, alias="DEV_POSTGRES_PORT")
@@ -57,6 +62,9 @@ class Settings(BaseSettings):
     )
     access_token_minutes: int = Field(15, alias="ACCESS_TOKEN_MINUTES")
     refresh_token_days: int = Field(7, alias="REFRESH_TOKEN_DAYS")
+    # Two tabs refreshing one token at once: within this many seconds of a rotation the same
+    # token gets the same new pair instead of counting as a replay (docs/api.md).
+    refresh_reuse_grace_seconds: int = Field(10, ge=0, le=120, alias="REFRESH_REUSE_GRACE_SECONDS")
     email_token_hours: int = Field(48, alias="EMAIL_TOKEN_HOURS")
     password_reset_minutes: int = Field(30, alias="PASSWORD_RESET_MINUTES")
 
@@ -108,6 +116,19 @@ class Settings(BaseSettings):
     notify_http_timeout_seconds: float = Field(10.0, alias="NOTIFY_HTTP_TIMEOUT_SECONDS")
     # Signed webhooks older (or newer) than this are refused: a captured request cannot be replayed later.
     webhook_max_age_seconds: int = Field(600, alias="WEBHOOK_MAX_AGE_SECONDS")
+
+    # Observability (docs/observability.md): /metrics on the API (loopback callers, or a bearer
+    # METRICS_TOKEN) and on each worker (WORKER_METRICS_PORT, 0 = none); traces exported by OTLP/HTTP
+    # only when an endpoint is configured; TELEMETRY_ENABLED=false removes all of it (bench/).
+    telemetry_enabled: bool = Field(True, alias="TELEMETRY_ENABLED")
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    worker_metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST")
+    worker_metrics_port: int = Field(9464, alias="WORKER_METRICS_PORT")
+    otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otlp_traces_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    # Share of traces recorded; default: all when exported, none otherwise (trace ids still flow
+    # into logs and problem+json either way).
+    traces_sample_ratio: float | None = Field(None, alias="TRACES_SAMPLE_RATIO", ge=0, le=1)
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_json: bool = Field(True, alias="LOG_JSON")

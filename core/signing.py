@@ -47,6 +47,8 @@ def verify(keys: Keys, purpose: str, token: str, *, now: datetime | None = None)
     body, sep, mac = token.partition(".")
     if not sep or not body or not mac or len(token) > 2000:
         raise LinkError("this link is not valid")
+    if not token.isascii():  # (compare_digest refuses non-ASCII text: a link mangled on its way)
+        raise LinkError("this link is not valid")
     expected = _b64(hmac.new(_key(keys), body.encode(), hashlib.sha256).digest()[:20])
     if not hmac.compare_digest(expected, mac):
         raise LinkError("this link is not valid")
@@ -54,6 +56,8 @@ def verify(keys: Keys, purpose: str, token: str, *, now: datetime | None = None)
         claims: dict[str, Any] = json.loads(_unb64(body))
     except ValueError as exc:
         raise LinkError("this link is not valid") from exc
+    if not isinstance(claims, dict):
+        raise LinkError("this link is not valid")
     if claims.pop("p", None) != purpose:
         raise LinkError("this link is not valid here")
     expires = claims.pop("e", None)

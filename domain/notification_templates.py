@@ -295,6 +295,16 @@ BUILTIN: dict[OverrideKey, TemplateText] = {
         "{{ tenant_name }} स्वीकृत हो गई",
         "नमस्ते {{ full_name }},\n\nखुशख़बरी: {{ tenant_name }} स्वीकृत हो गई है और आपका डैशबोर्ड खुल गया है। "
         "अपनी सेवाएँ जोड़ने के लिए साइन इन करें।\n"),
+    ("provider_failing", E, "en"): _t(
+        "Your {{ provider }} account is failing: messages are waiting",
+        "{{ provider }} refused or did not answer the {{ channel }} messages sent with your consultancy's own "
+        "account: {{ reason }}. They are kept and retried with growing pauses for a day. Check the keys in "
+        "your notification settings: {{ link }}\n"),
+    ("provider_failing", E, "hi"): _t(
+        "आपका {{ provider }} खाता काम नहीं कर रहा: संदेश रुके हुए हैं",
+        "आपकी कंसल्टेंसी के अपने खाते से भेजे गए {{ channel }} संदेश {{ provider }} ने अस्वीकार किए या उत्तर नहीं "
+        "दिया: {{ reason }}। संदेश रखे गए हैं और एक दिन तक बढ़ते अंतराल पर फिर भेजे जाएँगे। अपनी सूचना सेटिंग्स "
+        "में कुंजियाँ जाँचें: {{ link }}\n"),
     ("onboarding_rejected", E, "en"): _t(
         "About your application for {{ tenant_name }}",
         "Hello {{ full_name }},\n\nWe could not approve {{ tenant_name }}: {{ reason }}\n\n"
@@ -716,6 +726,234 @@ BUILTIN.update({
         "\"{{ lesson_title }}\" पर उत्तर",
         "{{ author_name }} ने {{ course_title }}, \"{{ lesson_title }}\" में उत्तर दिया:\n\n{{ text }}\n\n"
         "चर्चा देखें: {{ thread_url }}\n"),
+    # -- the team -----------------------------------------------------------------------------------------
+    ("team_invitation", E, "en"): _t(
+        "{{ inviter_name }} invites you to {{ tenant_name }}",
+        "Hello {{ recipient_name }},\n\n{{ inviter_name }} invites you to join {{ tenant_name }} as {{ role }}.\n"
+        "Accept here (you choose a password, or sign in with the account you have there):\n{{ link }}\n\n"
+        "The link works once and expires on {{ expires }}. If you did not expect this, ignore it.\n"),
+    ("team_invitation", E, "hi"): _t(
+        "{{ inviter_name }} ने आपको {{ tenant_name }} में आमंत्रित किया है",
+        "नमस्ते {{ recipient_name }},\n\n{{ inviter_name }} ने आपको {{ tenant_name }} में {{ role }} के रूप में "
+        "जुड़ने के लिए आमंत्रित किया है।\nयहाँ स्वीकार करें (नया पासवर्ड चुनें, या वहाँ के अपने खाते से साइन इन करें):\n"
+        "{{ link }}\n\nयह लिंक एक ही बार काम करता है और {{ expires }} को समाप्त हो जाएगा। अगर आपको इसकी "
+        "अपेक्षा नहीं थी, तो इसे अनदेखा करें।\n"),
+})
+
+
+# -- quotations (the Quotation workflow's messages) ------------------------------------------------------
+_Q = "quotation."
+BUILTIN.update({
+    (_Q + "received.client", E, "en"): _t(
+        "Quotation {{ number }} from {{ tenant_name }}: {{ title }}",
+        "Hello {{ client_name }},\n\n{{ consultant_name }} has sent you a quotation: {{ title }} ({{ number }}), "
+        "{{ total }} in all, valid until {{ valid_until }}.\n\nView it, then accept or decline: {{ link }}\n\n"
+        "The quotation is attached as a PDF.\n"),
+    (_Q + "received.client", E, "hi"): _t(
+        "{{ tenant_name }} से कोटेशन {{ number }}: {{ title }}",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} ने आपको एक कोटेशन भेजा है: {{ title }} ({{ number }}), "
+        "कुल {{ total }}, {{ valid_until }} तक मान्य।\n\nदेखें, फिर स्वीकार या अस्वीकार करें: {{ link }}\n\n"
+        "कोटेशन PDF के रूप में संलग्न है।\n"),
+    (_Q + "received.client", S, "en"): _t(
+        None, "{{ tenant_name }}: quotation {{ number }} ({{ total }}) from {{ consultant_name }}, valid until "
+              "{{ valid_until }}. View: {{ link }}"),
+    (_Q + "received.client", S, "hi"): _t(
+        None, "{{ tenant_name }}: {{ consultant_name }} से कोटेशन {{ number }} ({{ total }}), {{ valid_until }} तक "
+              "मान्य। देखें: {{ link }}"),
+    (_Q + "revised.client", E, "en"): _t(
+        "Quotation {{ number }} revised (version {{ version }})",
+        "Hello {{ client_name }},\n\n{{ consultant_name }} has revised quotation {{ number }}: {{ title }}, now "
+        "{{ total }}, valid until {{ valid_until }}. This version replaces the earlier one; your old link shows it "
+        "too.\n\nView it: {{ link }}\n"),
+    (_Q + "revised.client", E, "hi"): _t(
+        "कोटेशन {{ number }} में बदलाव (संस्करण {{ version }})",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} ने कोटेशन {{ number }} बदला है: {{ title }}, अब "
+        "{{ total }}, {{ valid_until }} तक मान्य। यह संस्करण पिछले की जगह लेता है; पुराना लिंक भी यही दिखाता है।"
+        "\n\nदेखें: {{ link }}\n"),
+    (_Q + "revised.client", S, "en"): _t(
+        None, "{{ tenant_name }}: quotation {{ number }} was revised, now {{ total }}. View: {{ link }}"),
+    (_Q + "revised.client", S, "hi"): _t(
+        None, "{{ tenant_name }}: कोटेशन {{ number }} बदला गया, अब {{ total }}। देखें: {{ link }}"),
+    (_Q + "viewed.consultant", E, "en"): _t(
+        "{{ client_name }} opened quotation {{ number }}",
+        "{{ client_name }} has opened quotation {{ number }} ({{ title }}, {{ total }}).\n\n{{ dashboard_url }}\n"),
+    (_Q + "viewed.consultant", E, "hi"): _t(
+        "{{ client_name }} ने कोटेशन {{ number }} खोला",
+        "{{ client_name }} ने कोटेशन {{ number }} ({{ title }}, {{ total }}) खोला है।\n\n{{ dashboard_url }}\n"),
+    (_Q + "reminder.client", E, "en"): _t(
+        "Quotation {{ number }} expires in {{ days }} day(s)",
+        "Hello {{ client_name }},\n\nA reminder: quotation {{ number }} ({{ title }}, {{ total }}) is valid until "
+        "{{ valid_until }}.\n\nView, accept or decline it: {{ link }}\n"),
+    (_Q + "reminder.client", E, "hi"): _t(
+        "कोटेशन {{ number }} {{ days }} दिन में समाप्त होगा",
+        "नमस्ते {{ client_name }},\n\nयाद दिला दें: कोटेशन {{ number }} ({{ title }}, {{ total }}) {{ valid_until }} "
+        "तक मान्य है।\n\nदेखें, स्वीकार या अस्वीकार करें: {{ link }}\n"),
+    (_Q + "reminder.client", S, "en"): _t(
+        None, "{{ tenant_name }}: quotation {{ number }} ({{ total }}) is valid until {{ valid_until }}. {{ link }}"),
+    (_Q + "reminder.client", S, "hi"): _t(
+        None, "{{ tenant_name }}: कोटेशन {{ number }} ({{ total }}) {{ valid_until }} तक मान्य है। {{ link }}"),
+    (_Q + "extended.client", E, "en"): _t(
+        "Quotation {{ number }} is valid until {{ valid_until }}",
+        "Hello {{ client_name }},\n\n{{ consultant_name }} has extended quotation {{ number }} ({{ title }}): it is "
+        "now valid until {{ valid_until }}.\n\nView it: {{ link }}\n"),
+    (_Q + "extended.client", E, "hi"): _t(
+        "कोटेशन {{ number }} अब {{ valid_until }} तक मान्य",
+        "नमस्ते {{ client_name }},\n\n{{ consultant_name }} ने कोटेशन {{ number }} ({{ title }}) की अवधि बढ़ाई है: अब "
+        "यह {{ valid_until }} तक मान्य है।\n\nदेखें: {{ link }}\n"),
+    (_Q + "accepted.client", E, "en"): _t(
+        "You accepted quotation {{ number }}",
+        "Hello {{ client_name }},\n\nThank you: you accepted quotation {{ number }} ({{ title }}). Your order of "
+        "{{ total }} is ready to pay{% if pay_link %} here: {{ pay_link }}{% endif %}.\n"),
+    (_Q + "accepted.client", E, "hi"): _t(
+        "आपने कोटेशन {{ number }} स्वीकार किया",
+        "नमस्ते {{ client_name }},\n\nधन्यवाद: आपने कोटेशन {{ number }} ({{ title }}) स्वीकार किया। {{ total }} का "
+        "आपका ऑर्डर भुगतान के लिए तैयार है{% if pay_link %}: {{ pay_link }}{% endif %}।\n"),
+    (_Q + "accepted.consultant", E, "en"): _t(
+        "{{ client_name }} accepted quotation {{ number }}",
+        "{{ client_name }} accepted quotation {{ number }} ({{ title }}, {{ total }}). The order awaits payment."
+        "\n\n{{ dashboard_url }}\n"),
+    (_Q + "accepted.consultant", E, "hi"): _t(
+        "{{ client_name }} ने कोटेशन {{ number }} स्वीकार किया",
+        "{{ client_name }} ने कोटेशन {{ number }} ({{ title }}, {{ total }}) स्वीकार किया। ऑर्डर भुगतान की प्रतीक्षा "
+        "में है।\n\n{{ dashboard_url }}\n"),
+    (_Q + "rejected.consultant", E, "en"): _t(
+        "{{ client_name }} declined quotation {{ number }}",
+        "{{ client_name }} declined quotation {{ number }} ({{ title }}).{% if reason %} Their reason: {{ reason }}"
+        "{% endif %}\n\n{{ dashboard_url }}\n"),
+    (_Q + "rejected.consultant", E, "hi"): _t(
+        "{{ client_name }} ने कोटेशन {{ number }} अस्वीकार किया",
+        "{{ client_name }} ने कोटेशन {{ number }} ({{ title }}) अस्वीकार किया।{% if reason %} कारण: {{ reason }}"
+        "{% endif %}\n\n{{ dashboard_url }}\n"),
+    (_Q + "withdrawn.client", E, "en"): _t(
+        "Quotation {{ number }} was withdrawn",
+        "Hello {{ client_name }},\n\n{{ tenant_name }} has withdrawn quotation {{ number }} ({{ title }})."
+        "{% if reason %} {{ reason }}{% endif %}\n"),
+    (_Q + "withdrawn.client", E, "hi"): _t(
+        "कोटेशन {{ number }} वापस ले लिया गया",
+        "नमस्ते {{ client_name }},\n\n{{ tenant_name }} ने कोटेशन {{ number }} ({{ title }}) वापस ले लिया है।"
+        "{% if reason %} {{ reason }}{% endif %}\n"),
+    (_Q + "expired.client", E, "en"): _t(
+        "Quotation {{ number }} has expired",
+        "Hello {{ client_name }},\n\nQuotation {{ number }} ({{ title }}) expired on {{ valid_until }}. Write to "
+        "{{ consultant_name }} if you would still like it.\n"),
+    (_Q + "expired.client", E, "hi"): _t(
+        "कोटेशन {{ number }} की अवधि समाप्त",
+        "नमस्ते {{ client_name }},\n\nकोटेशन {{ number }} ({{ title }}) {{ valid_until }} को समाप्त हो गया। अगर आप "
+        "अब भी चाहते हैं तो {{ consultant_name }} को लिखें।\n"),
+    (_Q + "expired.consultant", E, "en"): _t(
+        "Quotation {{ number }} expired unaccepted",
+        "Quotation {{ number }} to {{ client_name }} ({{ title }}, {{ total }}) expired on {{ valid_until }}, "
+        "viewed {{ views }} time(s).\n\n{{ dashboard_url }}\n"),
+    (_Q + "expired.consultant", E, "hi"): _t(
+        "कोटेशन {{ number }} बिना स्वीकृति के समाप्त",
+        "{{ client_name }} को भेजा कोटेशन {{ number }} ({{ title }}, {{ total }}) {{ valid_until }} को समाप्त हुआ, "
+        "{{ views }} बार देखा गया।\n\n{{ dashboard_url }}\n"),
+    (_Q + "payment_reminder.client", E, "en"): _t(
+        "Your order for quotation {{ number }} is still unpaid",
+        "Hello {{ client_name }},\n\nYou accepted quotation {{ number }} ({{ title }}); its order of {{ total }} is "
+        "still unpaid. Pay it before the payment window closes{% if pay_link %}: {{ pay_link }}{% endif %}.\n"),
+    (_Q + "payment_reminder.client", E, "hi"): _t(
+        "कोटेशन {{ number }} का ऑर्डर अभी भी बकाया है",
+        "नमस्ते {{ client_name }},\n\nआपने कोटेशन {{ number }} ({{ title }}) स्वीकार किया था; {{ total }} का ऑर्डर "
+        "अभी भी बकाया है। भुगतान अवधि समाप्त होने से पहले भुगतान करें{% if pay_link %}: {{ pay_link }}{% endif %}।\n"),
+    (_Q + "paid.consultant", E, "en"): _t(
+        "Quotation {{ number }} is paid",
+        "{{ client_name }} paid {{ total }} for quotation {{ number }} ({{ title }}).\n\n{{ dashboard_url }}\n"),
+    (_Q + "paid.consultant", E, "hi"): _t(
+        "कोटेशन {{ number }} का भुगतान हो गया",
+        "{{ client_name }} ने कोटेशन {{ number }} ({{ title }}) के लिए {{ total }} का भुगतान किया।\n\n"
+        "{{ dashboard_url }}\n"),
+    (_Q + "lapsed.client", E, "en"): _t(
+        "Quotation {{ number }}: the order was not paid in time",
+        "Hello {{ client_name }},\n\nThe order for quotation {{ number }} ({{ title }}) was not paid within its "
+        "payment window and is closed. Write to {{ consultant_name }} to start again.\n"),
+    (_Q + "lapsed.client", E, "hi"): _t(
+        "कोटेशन {{ number }}: ऑर्डर का भुगतान समय पर नहीं हुआ",
+        "नमस्ते {{ client_name }},\n\nकोटेशन {{ number }} ({{ title }}) के ऑर्डर का भुगतान समय पर नहीं हुआ और वह "
+        "बंद हो गया है। फिर से शुरू करने के लिए {{ consultant_name }} को लिखें।\n"),
+    (_Q + "lapsed.consultant", E, "en"): _t(
+        "Quotation {{ number }} lapsed unpaid",
+        "{{ client_name }} accepted quotation {{ number }} ({{ title }}, {{ total }}) but did not pay within the "
+        "payment window; the order is closed.\n\n{{ dashboard_url }}\n"),
+    (_Q + "lapsed.consultant", E, "hi"): _t(
+        "कोटेशन {{ number }} बिना भुगतान के समाप्त",
+        "{{ client_name }} ने कोटेशन {{ number }} ({{ title }}, {{ total }}) स्वीकार किया पर भुगतान अवधि में भुगतान "
+        "नहीं किया; ऑर्डर बंद हो गया है।\n\n{{ dashboard_url }}\n"),
+})
+
+
+# -- remedies (the Remedy workflow's messages) ---------------------------------------------------------------
+BUILTIN.update({
+    ("remedy.assigned", E, "en"): _t(
+        "Your remedy: {{ remedy_title }}",
+        "Hello {{ client_name }},\n\nYour consultant has prescribed \"{{ remedy_title }}\": {{ schedule }}.\n\n"
+        "{{ instructions }}\n\nWe will remind you each time. Your programme: {{ programme_url }}\n"),
+    ("remedy.assigned", E, "hi"): _t(
+        "आपका उपाय: {{ remedy_title }}",
+        "नमस्ते {{ client_name }},\n\nआपके परामर्शदाता ने \"{{ remedy_title }}\" बताया है: {{ schedule }}।\n\n"
+        "{{ instructions }}\n\nहम हर बार याद दिलाएँगे। आपका कार्यक्रम: {{ programme_url }}\n"),
+    ("remedy.reminder", E, "en"): _t(
+        "Now: {{ remedy_title }}",
+        "Hello {{ client_name }},\n\nIt is time for \"{{ remedy_title }}\" ({{ occurrence_at }}).\n\n"
+        "{{ instructions }}\n\nDone? Check in: {{ check_in_url }}\n"),
+    ("remedy.reminder", E, "hi"): _t(
+        "अभी: {{ remedy_title }}",
+        "नमस्ते {{ client_name }},\n\n\"{{ remedy_title }}\" का समय हो गया है ({{ occurrence_at }})।\n\n"
+        "{{ instructions }}\n\nपूरा हुआ? यहाँ बताएँ: {{ check_in_url }}\n"),
+    ("remedy.reminder", S, "en"): _t(
+        None, "{{ tenant_name }}: time for {{ remedy_title }} ({{ occurrence_at }}). Check in: {{ check_in_url }}"),
+    ("remedy.reminder", S, "hi"): _t(
+        None, "{{ tenant_name }}: {{ remedy_title }} का समय ({{ occurrence_at }})। बताएँ: {{ check_in_url }}"),
+    ("remedy.nudge", E, "en"): _t(
+        "Keep going with {{ remedy_title }}",
+        "Hello {{ client_name }},\n\nThe last {{ missed }} times of \"{{ remedy_title }}\" went by without a "
+        "check-in. A remedy works by being kept up: the next one is a good moment to start again.\n\n"
+        "Your programme: {{ programme_url }}\n"),
+    ("remedy.nudge", E, "hi"): _t(
+        "{{ remedy_title }} जारी रखें",
+        "नमस्ते {{ client_name }},\n\n\"{{ remedy_title }}\" के पिछले {{ missed }} अवसर बिना पुष्टि के निकल गए। "
+        "उपाय नियमित करने से ही फल देता है: अगला अवसर फिर से शुरू करने का अच्छा समय है।\n\n"
+        "आपका कार्यक्रम: {{ programme_url }}\n"),
+    ("remedy.missed", E, "en"): _t(
+        "{{ client_name }} missed {{ remedy_title }} {{ missed }} times",
+        "{{ client_name }} has missed the last {{ missed }} occurrences of \"{{ remedy_title }}\" "
+        "({{ done }} done of {{ counted }} so far). They were sent a nudge.\n\nProgramme: {{ programme_url }}\n"),
+    ("remedy.missed", E, "hi"): _t(
+        "{{ client_name }} ने {{ remedy_title }} {{ missed }} बार छोड़ा",
+        "{{ client_name }} ने \"{{ remedy_title }}\" के पिछले {{ missed }} अवसर छोड़े हैं (अब तक {{ counted }} में से "
+        "{{ done }} पूरे)। उन्हें याद दिलाया गया है।\n\nकार्यक्रम: {{ programme_url }}\n"),
+    ("remedy.completed", E, "en"): _t(
+        "You completed {{ remedy_title }}",
+        "Hello {{ client_name }},\n\nYour programme \"{{ remedy_title }}\" is complete: {{ done }} of "
+        "{{ counted }} done, best streak {{ best_streak }}.\n\nYour programme: {{ programme_url }}\n"),
+    ("remedy.completed", E, "hi"): _t(
+        "आपने {{ remedy_title }} पूरा किया",
+        "नमस्ते {{ client_name }},\n\nआपका कार्यक्रम \"{{ remedy_title }}\" पूरा हुआ: {{ counted }} में से "
+        "{{ done }} पूरे, लगातार सबसे अधिक {{ best_streak }}।\n\nआपका कार्यक्रम: {{ programme_url }}\n"),
+    ("remedy.completed_consultant", E, "en"): _t(
+        "{{ client_name }} finished {{ remedy_title }}",
+        "{{ client_name }}'s programme \"{{ remedy_title }}\" has ended: {{ done }} of {{ counted }} done, "
+        "{{ missed }} missed, best streak {{ best_streak }}.\n\nProgramme: {{ programme_url }}\n"),
+    ("remedy.completed_consultant", E, "hi"): _t(
+        "{{ client_name }} ने {{ remedy_title }} समाप्त किया",
+        "{{ client_name }} का कार्यक्रम \"{{ remedy_title }}\" समाप्त हुआ: {{ counted }} में से {{ done }} पूरे, "
+        "{{ missed }} छूटे, लगातार सबसे अधिक {{ best_streak }}।\n\nकार्यक्रम: {{ programme_url }}\n"),
+    ("remedy.feedback", E, "en"): _t(
+        "How did {{ remedy_title }} go?",
+        "Hello {{ client_name }},\n\nYou have finished \"{{ remedy_title }}\". How did it go? Reply to this "
+        "message or tell your consultant at your next session.\n\nYour programme: {{ programme_url }}\n"),
+    ("remedy.feedback", E, "hi"): _t(
+        "{{ remedy_title }} कैसा रहा?",
+        "नमस्ते {{ client_name }},\n\nआपने \"{{ remedy_title }}\" पूरा कर लिया। कैसा रहा? इस संदेश का उत्तर दें "
+        "या अगले सत्र में अपने परामर्शदाता को बताएँ।\n\nआपका कार्यक्रम: {{ programme_url }}\n"),
+    ("remedy.stopped", E, "en"): _t(
+        "Stopped: {{ remedy_title }} for {{ client_name }}",
+        "The programme \"{{ remedy_title }}\" of {{ client_name }} was stopped: {{ reason }} ({{ done }} done of "
+        "{{ counted }}).\n\nProgramme: {{ programme_url }}\n"),
+    ("remedy.stopped", E, "hi"): _t(
+        "रोका गया: {{ client_name }} का {{ remedy_title }}",
+        "{{ client_name }} का कार्यक्रम \"{{ remedy_title }}\" रोका गया: {{ reason }} ({{ counted }} में से "
+        "{{ done }} पूरे)।\n\nकार्यक्रम: {{ programme_url }}\n"),
 })
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 # -- activity names and error types ---------------------------------------------------------------
 SEND_NOTIFICATION = "notifications.send"
@@ -164,6 +164,12 @@ for _spec in [
               {"full_name": "Acharya Demo", "tenant_name": "Jyotish Demo Consultancy",
                "reason": "the profile lists no qualifications"},
               (Channel.EMAIL,), mandatory=True, audience="owner"),
+    EventSpec("provider_failing", "The owner: the consultancy's own SendGrid or Twilio account keeps failing "
+              "(told once per settings change, in-app).",
+              {"provider": VarKind.TEXT, "channel": VarKind.TEXT, "reason": VarKind.TEXT, "link": VarKind.URL},
+              {"provider": "SendGrid", "channel": "email", "reason": "HTTP 401: The provided authorization grant "
+               "is invalid, expired, or revoked", "link": "https://app.muhurta.app/api/v1/tenant/notification-settings"},
+              (Channel.IN_APP,), urgent=True, audience="owner"),
     # -- sessions ------------------------------------------------------------------------------------
     EventSpec("session_booked", "A session was booked (to the client and to the consultant).",
               _SESSION_VARS, _SESSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="client, consultant"),
@@ -318,6 +324,16 @@ _DISCUSSION_SAMPLE: dict[str, Any] = {
     "author_name": "Priya Sharma", "course_title": "Numerology in 12 weeks", "lesson_title": "Your life path number",
     "text": "Is 11 reduced to 2 in the life path?",
     "thread_url": "https://app.muhurta.app/api/v1/courses/1/lessons/2/discussion"}
+# -- the team (api/services/team.py): to an address that may have no account yet ----------------------------
+register_event(EventSpec(
+    "team_invitation", "An invitation to join a consultancy's team (or the platform's admins).",
+    {"inviter_name": VarKind.TEXT, "tenant_name": VarKind.TEXT, "role": VarKind.TEXT, "link": VarKind.URL,
+     "expires": VarKind.INSTANT},
+    {"inviter_name": "Acharya Demo", "tenant_name": "Jyotish Demo Consultancy", "role": "consultant",
+     "link": "https://app.muhurta.app/accept-invitation?token=abc",
+     "expires": datetime(2026, 12, 12, 13, 0, tzinfo=UTC)},
+    (Channel.EMAIL,), urgent=True, mandatory=True, audience="invited person"))
+
 register_event(EventSpec("course.question", "The consultant: a client asked in a lesson's discussion.",
                          _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="consultant"))
 register_event(EventSpec("course.reply", "The client: the consultancy answered in a lesson's discussion.",
@@ -330,6 +346,87 @@ register_event(EventSpec(
     {"tenant_name": "Jyotish Demo Consultancy", "link": "https://app.muhurta.app/api/v1/privacy-exports/archive?token=abc",
      "expires": "12 Dec 2026 05:00 UTC"},
     (Channel.EMAIL, Channel.IN_APP), mandatory=True))
+
+
+# -- quotations: `quotation.<event>.<audience>`, sent by activity quotations.notify ------------------------------
+_QUOTATION_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "consultant_name": VarKind.TEXT, "number": VarKind.TEXT, "title": VarKind.TEXT,
+    "version": VarKind.NUMBER, "total": VarKind.TEXT, "valid_until": VarKind.TEXT, "link": VarKind.URL,
+    "pay_link": VarKind.TEXT, "dashboard_url": VarKind.URL, "reason": VarKind.TEXT, "days": VarKind.TEXT,
+    "views": VarKind.NUMBER,
+}
+_QUOTATION_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "consultant_name": "Acharya Demo", "number": "Q-0007",
+    "title": "A year of guidance", "version": 2, "total": "₹59,000.00",
+    "valid_until": "Sat 19 Dec 2026, 18:30 IST (Asia/Kolkata)",
+    "link": "https://app.muhurta.app/api/v1/quotation-links/abc",
+    "pay_link": "https://app.muhurta.app/api/v1/quotation-links/abc/checkout",
+    "dashboard_url": "https://app.muhurta.app/api/v1/quotations/1", "reason": "the budget changed", "days": "3",
+    "views": 2,
+}
+# (event, audience, description, urgent, mandatory)
+_QUOTATION_EVENTS = [
+    ("received", "client", "A quotation was sent: the link to view, accept or reject it; the PDF attached.",
+     False, True),
+    ("revised", "client", "A new version of a quotation supersedes the last: the link shows it; the PDF attached.",
+     False, True),
+    ("viewed", "consultant", "The client opened the quotation for the first time.", False, False),
+    ("reminder", "client", "The quotation expires in a few days (the consultancy's reminder days).", False, False),
+    ("extended", "client", "The quotation is valid for longer now.", False, True),
+    ("accepted", "client", "The client accepted: the order to pay and where to pay it.", True, True),
+    ("accepted", "consultant", "The client accepted the quotation; an order awaits payment.", True, True),
+    ("rejected", "consultant", "The client declined the quotation, with their reason.", True, True),
+    ("withdrawn", "client", "The consultancy withdrew the quotation.", True, True),
+    ("expired", "client", "The quotation expired unaccepted.", False, True),
+    ("expired", "consultant", "The quotation expired unaccepted.", False, True),
+    ("payment_reminder", "client", "An accepted quotation's order is still unpaid; the window closes soon.",
+     False, True),
+    ("paid", "consultant", "The accepted quotation's order was paid.", True, True),
+    ("lapsed", "client", "The accepted quotation was not paid in time; its order is closed.", False, True),
+    ("lapsed", "consultant", "The accepted quotation was not paid in time.", False, True),
+]
+for _event, _audience, _description, _urgent, _mandatory in _QUOTATION_EVENTS:
+    _to_client = _audience == "client" and _event in ("received", "revised", "reminder")
+    register_event(EventSpec(
+        f"quotation.{_event}.{_audience}", _description, _QUOTATION_VARS, _QUOTATION_SAMPLE,
+        # The offer and its reminders go by WhatsApp too (SMS wording where there is no WhatsApp
+        # text), to a client with a phone number who has not turned that channel off.
+        (Channel.EMAIL, Channel.WHATSAPP, Channel.IN_APP) if _to_client else (Channel.EMAIL, Channel.IN_APP),
+        urgent=_urgent, mandatory=_mandatory, audience=_audience))
+
+
+# -- remedies (the Remedy workflow's messages; activities/remedies/messages.py sends them) ----------------
+_REMEDY_VARS: dict[str, VarKind] = {
+    "client_name": VarKind.TEXT, "remedy_title": VarKind.TEXT, "instructions": VarKind.TEXT,
+    "occurrence_at": VarKind.TEXT, "check_in_url": VarKind.TEXT, "programme_url": VarKind.URL,
+    "done": VarKind.NUMBER, "counted": VarKind.NUMBER, "missed": VarKind.NUMBER, "best_streak": VarKind.NUMBER,
+    "schedule": VarKind.TEXT, "reason": VarKind.TEXT,
+}
+_REMEDY_SAMPLE: dict[str, Any] = {
+    "client_name": "Priya Sharma", "remedy_title": "Shani mantra, 108 times",
+    "instructions": "Chant Om Sham Shanaishcharaya Namah 108 times facing west.",
+    "occurrence_at": "Sat 12 Dec 2026, 06:30 IST",
+    "check_in_url": "https://app.muhurta.app/api/v1/remedy-links/abc",
+    "programme_url": "https://app.muhurta.app/api/v1/remedy-programmes/1", "done": 12, "counted": 14,
+    "missed": 3, "best_streak": 9, "schedule": "every day at 06:30 (Asia/Kolkata), 40 days", "reason": "travelling",
+}
+for _name, _description, _channels, _audience in [
+    ("remedy.assigned", "A remedy programme was assigned: what to do and when.", (Channel.EMAIL, Channel.IN_APP),
+     "client"),
+    ("remedy.reminder", "An occurrence is due: what to do, with a signed link to check in.",
+     (Channel.IN_APP, Channel.EMAIL, Channel.WHATSAPP, Channel.SMS), "client"),
+    ("remedy.nudge", "Several occurrences in a row were missed: a nudge back to the programme.",
+     (Channel.EMAIL, Channel.IN_APP), "client"),
+    ("remedy.missed", "The consultant: a client missed several occurrences in a row (once per programme).",
+     (Channel.EMAIL, Channel.IN_APP), "consultant"),
+    ("remedy.completed", "The programme is over: the client's summary.", (Channel.EMAIL, Channel.IN_APP), "client"),
+    ("remedy.completed_consultant", "The programme is over: the consultant's summary.",
+     (Channel.EMAIL, Channel.IN_APP), "consultant"),
+    ("remedy.feedback", "After the programme: how did it go?", (Channel.EMAIL, Channel.IN_APP), "client"),
+    ("remedy.stopped", "The consultant: a programme was stopped before its end.", (Channel.EMAIL, Channel.IN_APP),
+     "consultant"),
+]:
+    register_event(EventSpec(_name, _description, _REMEDY_VARS, _REMEDY_SAMPLE, _channels, audience=_audience))
 
 
 class UnknownEvent(LookupError):
@@ -387,7 +484,12 @@ class NotificationRequest(BaseModel):
 
     dedupe_key: str = Field(min_length=1, max_length=280)
     tenant_id: UUID | None
-    recipient_user_id: UUID
+    # A person with an account, or (an invitation) an address that has none yet: `recipient_email`
+    # with `recipient_name`, sent by email only, in `recipient_locale`, with no preferences to apply.
+    recipient_user_id: UUID | None = None
+    recipient_email: str | None = Field(None, max_length=320)
+    recipient_name: str | None = Field(None, max_length=200)
+    recipient_locale: str = "en"
     event: str = Field(min_length=1, max_length=100)
     variables: dict[str, Any] = Field(default_factory=dict)
     channels: list[Channel] | None = None
@@ -399,6 +501,12 @@ class NotificationRequest(BaseModel):
     # with the email.
     data: dict[str, Any] = Field(default_factory=dict)
     attachments: list[Attachment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _someone(self) -> NotificationRequest:
+        if self.recipient_user_id is None and not self.recipient_email:
+            raise ValueError("name the recipient: recipient_user_id, or recipient_email for an invitation")
+        return self
 
 
 class ChannelOutcome(BaseModel):

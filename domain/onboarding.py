@@ -66,6 +66,8 @@ class AdminNudge(BaseModel):
 class ApplyDecision(BaseModel):
     ref: OnboardingRef
     decision: OnboardingDecision
+    # False: the owner is told by TELL_DECISION, sent after the update has answered (the outbox).
+    tell_owner: bool = True
 
 
 REMIND_VERIFY = "onboarding.remind_verify"
@@ -75,3 +77,4 @@ EMAIL_VERIFIED_AT = "onboarding.email_verified_at"
 VERIFICATION_CHECKS = 14
 NUDGE_ADMINS = "onboarding.nudge_admins"
 APPLY_DECISION = "onboarding.apply_decision"
+TELL_DECISION = "onboarding.tell_decision"

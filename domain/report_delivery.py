@@ -99,6 +99,8 @@ class ConsultantAlert(BaseModel):
     ref: ReportRef
     kind: AlertKind
     at: datetime
+    # False: only recorded; the message is SEND_ALERT, sent by the workflow's outbox afterwards.
+    send: bool = True
 
 
 class AlertOutcome(BaseModel):
@@ -111,6 +113,8 @@ class DeliverReport(BaseModel):
     ref: ReportRef
     file_id: UUID
     at: datetime
+    # False: only marked delivered; the client's message is SEND_DELIVERED, sent by the outbox.
+    send: bool = True
 
 
 class Delivered(BaseModel):
@@ -133,6 +137,8 @@ ENSURE_DELIVERY = "reports.ensure_delivery"
 ALERT_CONSULTANT = "reports.alert_consultant"
 DELIVER_REPORT = "reports.deliver"
 RECORD_OPENED = "reports.record_opened"
+SEND_ALERT = "reports.send_alert"
+SEND_DELIVERED = "reports.send_delivered"
 RECORD_BY_HAND = "reports.record_by_hand"
 
 

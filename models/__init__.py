@@ -42,6 +42,9 @@ from models.payments import (
 )
 from models.platform import AuditEvent, IdempotencyRecord, OutboxMessage, PendingWorkflowSignal, PendingWorkflowStart
 from models.privacy import Consent, PrivacyRequest
+from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion, QuotationView
+from models.remedies import Remedy, RemedyCheckIn, RemedyProgramme
+from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
@@ -68,6 +71,8 @@ __all__ = [
     "IdempotencyRecord",
     "InAppNotification",
     "InterpretiveText",
+    "Invitation",
+    "InvitationStatus",
     "Invoice",
     "InvoiceCounter",
     "Lesson",
@@ -86,8 +91,16 @@ __all__ = [
     "PendingWorkflowStart",
     "PrivacyRequest",
     "QuizAttempt",
+    "Quotation",
+    "QuotationCounter",
+    "QuotationLine",
+    "QuotationVersion",
+    "QuotationView",
     "RecoveryCode",
     "Refund",
+    "Remedy",
+    "RemedyCheckIn",
+    "RemedyProgramme",
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",

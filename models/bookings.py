@@ -84,6 +84,13 @@ class Consultant(IdMixin, TimestampMixin, TenantOwned, Base):
     weekly_hours: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     calendar_feed_version: Mapped[int] = mapped_column(Integer, default=1)
+    # what a public page shows besides the bio (docs/team.md, "Consultant profiles")
+    photo_file_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("stored_files.id", ondelete="SET NULL"))
+    languages: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    specialities: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
+    experience_years: Mapped[int | None] = mapped_column(Integer)
+    # [{"label": "Instagram", "url": "https://instagram.com/..."}, ...]
+    social_links: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list, server_default=text("'[]'::jsonb"))
 
 
 class AvailabilityOverride(IdMixin, TimestampMixin, TenantOwned, Base):

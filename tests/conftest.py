@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -31,6 +32,22 @@ from models import Base
 from workers.cli import migrate_database
 from workflows.search_attributes import SEARCH_ATTRIBUTES
 
+Started = TypeVar("Started", EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal)
+
+
+def _on_a_free_port(make: Callable[[int], Started]) -> Started:
+    """Start a server on a port that was free a moment ago; if someone took it meanwhile (parallel
+    workers and other test runs pick free ports at the same moment), try another."""
+    for attempt in range(4):
+        server = make(free_port())
+        try:
+            server.start()
+            return server
+        except RuntimeError as exc:
+            if "already in use" not in str(exc).lower() or attempt == 3:
+                raise
+    raise AssertionError("unreachable")
+
 
 @dataclass
 class Servers:
@@ -47,14 +64,12 @@ def servers() -> Iterator[Servers]:
     try:
         database_url = os.environ.get("TEST_DATABASE_URL")
         if not database_url:
-            postgres = EmbeddedPostgres(root / "pg-test", free_port())
-            postgres.start()
+            postgres = _on_a_free_port(lambda port: EmbeddedPostgres(root / "pg-test", port))
             database_url = postgres.ensure_database("muhurta_test", "muhurta_test", "muhurta_test")
         migrate_database(database_url)
         redis_url = os.environ.get("TEST_REDIS_URL")
         if not redis_url:
-            redis = EmbeddedRedis(root / "redis", free_port(), persistent=False)
-            redis.start()
+            redis = _on_a_free_port(lambda port: EmbeddedRedis(root / "redis", port, persistent=False))
             redis_url = redis.url
         yield Servers(root, database_url, redis_url, postgres)
     finally:
@@ -149,8 +164,36 @@ async def clean(engine: AsyncEngine, settings: Settings) -> AsyncIterator[None]:
 @pytest.fixture(scope="session")
 def temporal_dev_server(servers: Servers) -> Iterator[EmbeddedTemporal]:
     """The Temporal dev server (real, in-memory), with our search attributes registered."""
-    server = EmbeddedTemporal(servers.root / "temporal", free_port(), None, persistent=False,
-                              search_attributes=SEARCH_ATTRIBUTES)
-    server.start()
+    server = _on_a_free_port(lambda port: EmbeddedTemporal(servers.root / "temporal", port, None, persistent=False,
+                                                           search_attributes=SEARCH_ATTRIBUTES))
     yield server
     server.stop()
+
+
+# -- running in parallel (`make test`: pytest-xdist, --dist loadgroup) ---------------------------
+# Each xdist worker is its own pytest session, so the session fixtures above give every worker
+# its own PostgreSQL, Redis, Temporal and local Razorpay on free ports: workers share nothing.
+# Tests are handed out one at a time to whichever worker is free, except the tests of a module
+# with a module-scoped fixture (the e2e processes, say), which stay together on one worker so
+# that it starts once. The longest tests go first, so that no worker is left with one at the end.
+LONGEST_FIRST = (
+    "tests/e2e/",
+    "tests/api/test_fuzz_openapi.py",
+    "tests/api/test_every_route.py::test_no_route_shows_or_changes_another_tenants_data",
+    "tests/workflows/",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # not an xdist worker: keep the file order
+        return
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        defs = fixtures.name2fixturedefs.values() if fixtures else ()
+        if any(d[-1].scope == "module" for d in defs if d):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)),
+                    len(LONGEST_FIRST))
+    items.sort(key=rank)  # stable: within a rank, the file order

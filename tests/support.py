@@ -168,3 +168,11 @@ async def poll_until(probe: Any, done: Any, timeout: float = SETTLE_SECONDS) -> 
 async def eventually(probe: Any, expected: Any, timeout: float = SETTLE_SECONDS) -> Any:
     """Poll `probe()` until it returns `expected`; return what it last returned."""
     return await poll_until(probe, lambda value: value == expected, timeout)
+
+
+async def end_refresh_grace(redis: Any, refresh_token: str) -> None:
+    """What the end of a refresh token's grace window does (Redis expiring the entry): forget the
+    pair it was swapped for, so that presenting it again counts as a replay."""
+    from core.security import hash_token
+
+    assert await redis.delete(f"refresh-grace:{hash_token(refresh_token.partition('.')[2])}") == 1

@@ -1,4 +1,4 @@
-"""The `muhurta` command: dev, api, worker, migrate, seed, doctor."""
+"""The `muhurta` command: dev, api, worker, migrate, seed, create-admin, doctor."""
 
 from __future__ import annotations
 
@@ -136,6 +136,56 @@ def cmd_totp_code(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- create-admin --------------------------------------------------------------------------------
+def _admin_password(args: argparse.Namespace) -> str | None:
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        print("no terminal to ask for the password: pipe it with --password-stdin", file=sys.stderr)
+        return None
+    first = getpass.getpass(f"password for {args.email}: ")
+    if first != getpass.getpass("the same password again: "):
+        print("the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """Create a platform admin with two-factor on; print the enrolment URI and recovery codes once."""
+    from core.db import make_engine, make_sessionmaker
+    from core.security import Keys
+    from workers.admins import AdminNotCreated, create_admin
+
+    password = _admin_password(args)
+    if password is None:
+        return 2
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url, 2)
+        try:
+            created = await create_admin(make_sessionmaker(engine), Keys.from_settings(settings), email=args.email,
+                                         full_name=args.name, password=password)
+        except AdminNotCreated as exc:
+            print(f"not created: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await engine.dispose()
+        print(f"platform admin created: {created.email} (user {created.user_id})")
+        print("Two-factor authentication is on. Add the account to an authenticator app now; "
+              "this is shown only once:")
+        print(f"  {created.otpauth_uri}")
+        print(f"  secret: {created.totp_secret}")
+        print("Recovery codes (each works once in place of a code; keep them somewhere safe):")
+        for code in created.recovery_codes:
+            print(f"  {code}")
+        print("Sign in: POST /api/v1/auth/login with email, password and totp_code (no X-Tenant).")
+        return 0
+
+    return asyncio.run(run())
+
+
 # -- api / worker ------------------------------------------------------------------------------
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
@@ -218,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     migrate = sub.add_parser("migrate", help="upgrade the database and register search attributes")
     migrate.add_argument("--skip-temporal", action="store_true")
     sub.add_parser("seed", help="add the demo data (not in production)")
+    admin = sub.add_parser("create-admin", help="create a platform admin (any install; prints the TOTP URI once)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Platform Admin", help="full name")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin (scripts)")
     sub.add_parser("doctor", help="check the configuration and every server")
     sub.add_parser("totp-code", help="print the demo admin's current TOTP code (development)")
     sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the newest ENCRYPTION_KEYS key")
@@ -228,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_json)
     handlers = {
         "dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate,
-        "seed": cmd_seed, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
+        "seed": cmd_seed, "create-admin": cmd_create_admin, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
         "rotate-keys": cmd_rotate_keys, "razorpay-local": cmd_razorpay_local,
     }
     code = handlers[args.command](settings, args)

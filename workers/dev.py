@@ -107,10 +107,15 @@ def run_dev(settings: Settings) -> int:
         base = f"http://{dev_settings.api_host}:{dev_settings.api_port}"
         razorpay = "" if dev_settings.razorpay_key_id else (
             f"  Razorpay     local gateway http://127.0.0.1:{dev_settings.razorpay_local_port} (no keys needed)\n")
+        metrics = "" if not dev_settings.telemetry_enabled else (
+            f"  metrics      {base}/metrics (API), "
+            + (f"http://{dev_settings.worker_metrics_host}:{dev_settings.worker_metrics_port}/metrics (worker)\n"
+               if dev_settings.worker_metrics_port else "none for the worker\n"))
         print(
             "\nMuhurta is running:\n"
             f"  API docs     {base}/docs\n"
             f"  readiness    {base}/ready\n"
+            f"{metrics}"
             f"  Temporal UI  {dev_settings.temporal_ui_url}\n"
             f"{razorpay}"
             f"  data folder  {data}\n"

@@ -17,6 +17,10 @@ from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
 from activities.privacy.erasure import PrivacyErasureActivities
 from activities.privacy.export import PrivacyExportActivities
+from activities.quotations.lifecycle import QuotationActivities
+from activities.quotations.messages import QuotationMessageActivities
+from activities.remedies.messages import RemedyMessageActivities
+from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
 from core.security import Keys
 from core.settings import Settings
@@ -28,13 +32,15 @@ from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
 from workflows.privacy import PrivacyErasureWorkflow, PrivacyExportWorkflow
+from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
+from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
-    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow,
-    PrivacyExportWorkflow, PrivacyErasureWorkflow,
+    OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -52,14 +58,18 @@ def build_activities(
                                  notifier=notifications.notifier)
     return [
         onboarding.remind_verify, onboarding.email_verified_at, onboarding.nudge_admins, onboarding.apply_decision,
+        onboarding.tell_decision,
         notifications.send, notifications.broadcast_prepare, notifications.broadcast_batch,
         notifications.broadcast_finish,
         reports.ensure_delivery, reports.alert_consultant, reports.deliver, reports.record_opened,
-        reports.record_by_hand,
+        reports.record_by_hand, reports.send_alert, reports.send_delivered,
         consultation.confirm, consultation.expire_hold, consultation.move, consultation.cancel,
         consultation.record_outcome, consultation.notify, consultation.quiet_hours_end,
         *payments.all(),
         *course_activities(sessionmaker, settings, notifications),
+        *QuotationActivities(sessionmaker).all(),
+        QuotationMessageActivities(sessionmaker, settings, notifications.notifier).notify,
+        *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
     ]
@@ -82,9 +92,18 @@ def course_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: 
             messages.notify, messages.check_inactivity, messages.issue_certificate]
 
 
+def remedy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                      notifications: NotificationActivities) -> list[Callable[..., Any]]:
+    programme = RemedyActivities(sessionmaker)
+    messages = RemedyMessageActivities(sessionmaker, settings, notifications.notifier)
+    return [programme.begin, programme.save, programme.check_in, programme.missed, messages.notify]
+
+
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox re-imports workflow code per run; our pure modules, pydantic and the fulfilment
-    registry (one per worker process) pass through."""
+    """The sandbox re-imports workflow code per run; our pure modules, pydantic, the fulfilment
+    registry (one per worker process) and OpenTelemetry pass through."""
     return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules("pydantic", "domain", "workflows.fulfilment")
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(
+            "pydantic", "domain", "workflows.fulfilment",
+            "opentelemetry")  # the tracing interceptor's context and tracer: one per process, not per run
     )

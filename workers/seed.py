@@ -2,7 +2,8 @@
 client, and a consultancy awaiting approval whose onboarding workflow is running. The demo
 consultancy's notifications are sent through the local providers: the outbox (GET /api/v1/outbox,
 GET /api/v1/admin/outbox) holds its emails and SMS, and the demo client has an in-app inbox; a
-finished demo broadcast shows in the Temporal UI.
+finished demo broadcast shows in the Temporal UI. The demo client is enrolled in a free drip
+mini-course (`workers/seed_courses.py`), whose Enrollment workflow the relay starts.
 
 Idempotent: running it again changes nothing that exists.
 """
@@ -40,6 +41,9 @@ from models.payments import Coupon, PaymentSettings, payment_settings
 from models.platform import PendingWorkflowStart
 from models.tenancy import Tenant, TenantStatus
 from workers.relay import relay_pending_starts
+from workers.seed_courses import seed_course
+from workers.seed_quotations import seed_quotation
+from workers.seed_remedies import seed_remedies
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
 DEMO_PASSWORD = "muhurta-demo-2026"
@@ -215,6 +219,9 @@ async def seed_demo(
         reading_id = await _bookable(session, demo.id, consultant.id)
         await _seed_astrology(session, demo.id, demo_client.id, reading_id)
         await _payments_demo(session, demo.id)
+        await seed_course(session, settings, demo.id, consultant.id, demo_client.id)
+        await seed_quotation(session, demo.id, consultant.id, demo_client)
+        await seed_remedies(session, settings, demo.id, consultant.id, demo_client.id)
         demo_id, consultant_id = demo.id, consultant.id
         client_ids = (demo_client.id, hindi_client.id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -31,8 +32,36 @@ def build_worker(client: Client, settings: Settings, sessionmaker) -> Worker:  #
     )
 
 
+def serve_metrics(settings: Settings) -> Callable[[], None]:
+    """/metrics of this worker (our counters and the Temporal SDK's) on WORKER_METRICS_HOST:PORT;
+    returns how to stop it. Port 0 serves nothing (several workers on one host: give each a port)."""
+    if not settings.telemetry_enabled or not settings.worker_metrics_port:
+        return lambda: None
+    from prometheus_client import start_http_server
+
+    try:
+        server, thread = start_http_server(settings.worker_metrics_port, addr=settings.worker_metrics_host)
+    except OSError as exc:  # a busy port must not stop the worker itself
+        log.warning("worker metrics not served on %s:%s: %s", settings.worker_metrics_host,
+                    settings.worker_metrics_port, exc)
+        return lambda: None
+    log.info("worker metrics on http://%s:%s/metrics", settings.worker_metrics_host, settings.worker_metrics_port)
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(timeout=5)
+
+    return stop
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    engine = make_engine(settings.database_url, settings.database_pool_size)
+    if settings.telemetry_enabled:
+        from core.observability.tracing import setup_tracing
+
+        setup_tracing(settings, "muhurta-worker")
+    stop_metrics = serve_metrics(settings)
+    engine = make_engine(settings.database_url, settings.database_pool_size,
+                         observed="worker" if settings.telemetry_enabled else None)
     sessionmaker = make_sessionmaker(engine)
     client = await connect_temporal(settings)
     worker = build_worker(client, settings, sessionmaker)
@@ -50,3 +79,4 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         relay.cancel()
         webhooks.cancel()
         await engine.dispose()
+        stop_metrics()

@@ -5,7 +5,8 @@
       \\--hold expires--> abandoned  \\--cancel (update)--> cancelled
                                   \\--reschedule (update): reminders move with it
 
-Signals `payment_confirmed` and `payment_failed`; updates `reschedule`, `cancel`, `record_outcome`,
+Signals `payment_confirmed`, `payment_failed` and `extend_hold` (support staff, with a reason);
+updates `reschedule`, `cancel`, `record_outcome`,
 `stop_follow_ups` (each validated, each answered with the new state); query `state`.
 
 A paid booking is paid through its order (`order-<order id>`, `ConsultationInput.order_id`): the
@@ -50,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         CONFIRM,
         EXPIRE_HOLD,
         FEEDBACK_AFTER,
+        HELD_LONGER,
         HOLDABLE_REMINDER_MINUTES,
         MAX_OUTCOME_ASKS,
         MOVE,
@@ -118,9 +120,11 @@ class ConsultationWorkflow:
         self._lock = asyncio.Lock()
         self._changing = False        # an update passed validation and is being applied
         self._moved = False           # wakes the reminder loop to plan again
+        self._quiet_hold: datetime | None = None  # until when a reminder last waited out quiet hours
         self._payment: PaymentConfirmed | None = None
         self._payment_failed: PaymentFailed | None = None
         self._client_reschedules = 0
+        self._hold_moved = False      # extend_hold woke the wait for the payment
         self._outbox = Outbox()
         self._state.messages = self._outbox.recent
         # Histories from before the outbox awaited each message where it was sent; they replay so.
@@ -152,28 +156,41 @@ class ConsultationWorkflow:
     def _status(self) -> BookingStatus:
         return self._state.status
 
+    def _payment_settled(self) -> bool:
+        return self._payment is not None or self._payment_failed is not None or self._status != BookingStatus.HELD
+
     async def _await_payment(self) -> None:
-        hold_until = self._state.hold_expires_at or workflow.now()
-        remaining = hold_until - workflow.now()
-        if remaining > timedelta(0):
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self._payment is not None or self._payment_failed is not None
-                    or self._status != BookingStatus.HELD, timeout=remaining)
-        async with self._lock:
-            if self._payment is not None or self._status != BookingStatus.HELD:
-                return
-            # The hold ran out, or the order's payment failed for good: release the slot now.
-            reason = self._payment_failed.reason if self._payment_failed else None
-            outcome = await workflow.execute_activity(
-                EXPIRE_HOLD, ExpireHold(ref=self._ref, at=workflow.now(), reason=reason), result_type=str,
-                start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-            if outcome == "paid":
-                self._state.paid = True
-                return
-            self._state.status = BookingStatus.ABANDONED if outcome == "abandoned" else BookingStatus(outcome)
-            self._state.payment_failed_reason = reason
-            self._publish()
+        while True:
+            hold_until = self._state.hold_expires_at or workflow.now()
+            remaining = hold_until - workflow.now()
+            self._hold_moved = False
+            if remaining > timedelta(0):
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(lambda: self._payment_settled() or self._hold_moved,
+                                                  timeout=remaining)
+            if self._hold_moved and not self._payment_settled():
+                continue  # support extended the hold: wait again, until the new time
+            async with self._lock:
+                if self._payment is not None or self._status != BookingStatus.HELD:
+                    return
+                # The hold ran out, or the order's payment failed for good: release the slot now.
+                reason = self._payment_failed.reason if self._payment_failed else None
+                outcome = await workflow.execute_activity(
+                    EXPIRE_HOLD, ExpireHold(ref=self._ref, at=workflow.now(), reason=reason), result_type=str,
+                    start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+                if outcome == "paid":
+                    self._state.paid = True
+                    return
+                if outcome != HELD_LONGER:
+                    self._state.status = (BookingStatus.ABANDONED if outcome == "abandoned"
+                                          else BookingStatus(outcome))
+                    self._state.payment_failed_reason = reason
+                    self._publish()
+            if outcome != HELD_LONGER:
+                break
+            # The database holds it longer (support extended it as the timer fired): the signal
+            # with the new time is on its way (written with that change, relayed if lost).
+            await workflow.wait_condition(lambda: self._hold_moved or self._payment_settled())
         if outcome == "abandoned":
             await self._notify("hold-expired", "hold_expired", [Audience.CLIENT])
             if reason is None:  # the order itself told us otherwise: it is closing already
@@ -234,6 +251,7 @@ class ConsultationWorkflow:
         if hold is None or hold <= workflow.now():
             return False
         self._moved = False
+        self._quiet_hold = hold
         try:
             await workflow.wait_condition(lambda: self._moved or self._status != BookingStatus.CONFIRMED,
                                           timeout=hold - workflow.now())
@@ -253,9 +271,11 @@ class ConsultationWorkflow:
                 reminder.delivered = sent > 0
 
             # Posted under the lock (so it is for this time), sent after it: a reschedule never waits.
+            meant_for = max(due.due_at, self._quiet_hold) if self._quiet_hold else due.due_at
             await self._post(Notify(ref=self._ref, step=f"reminder:{due.sequence}:{due.offset_minutes}",
                                     event="reminder", audience=BOTH, expected_starts_at=self._state.starts_at,
-                                    variables={"offset": describe_offset(due.offset_minutes)}), delivered)
+                                    variables={"offset": describe_offset(due.offset_minutes)}, due_at=meant_for),
+                             delivered)
 
     async def _await_outcome(self) -> None:
         # The session runs: the consultant may record the outcome from its start.
@@ -303,6 +323,14 @@ class ConsultationWorkflow:
             self._payment = payment
         else:
             await self._refund_unapplied(payment)
+
+    @workflow.signal
+    def extend_hold(self, until: datetime) -> None:
+        """Support gave a held booking more time to be paid (the API wrote it and audited the reason)."""
+        if self._status == BookingStatus.HELD and (self._state.hold_expires_at is None
+                                                   or until > self._state.hold_expires_at):
+            self._state.hold_expires_at = until
+            self._hold_moved = True
 
     @workflow.signal
     def payment_failed(self, failure: PaymentFailed) -> None:

@@ -298,8 +298,8 @@ class EnrollmentWorkflow:
                           "time", "expires_at")
 
     @workflow.signal
-    def replan(self) -> None:
-        """The course or the enrolment's cohort changed: look again now."""
+    def replan(self, reason: str | None = None) -> None:
+        """The course or the enrolment's cohort changed: look again now (`reason` is for the history)."""
         self._replan = True
 
     @workflow.signal

@@ -45,6 +45,7 @@ from domain.payments.orders import (
     consultation_workflow_id,
 )
 from domain.payments.pricing import LineKind
+from domain.remedies.programme import REMEDY_WORKFLOW, ProgrammeSource, RemedyInput, Stop, remedy_workflow_id
 from domain.report_delivery import ReportDeliveryInput, report_delivery_workflow_id
 
 PAYMENT_CONFIRMED = "payment_confirmed"
@@ -211,6 +212,40 @@ class EnrollmentHandler(StartChildWorkflowHandler):
             workflow.logger.info("enrollment %s not running; its row is revoked", line.line_id)
 
 
+class RemedyHandler(StartChildWorkflowHandler):
+    """A sold remedy: start `remedy-<line id>` (Remedy) for the catalogue remedy named by the line's
+    ref_id, on its default schedule in the client's zone from today. The programme's id is the
+    line's. The line is fulfilled when the programme starts (what was sold is the programme);
+    releasing it or a full refund of the order stops the programme (`stop_now` signal).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(LineKind.REMEDY, REMEDY_WORKFLOW, "remedy", make_input=self._input)
+
+    def child_id(self, ctx: FulfilmentContext, line: FulfilmentLine) -> str:
+        return remedy_workflow_id(line.line_id)
+
+    @staticmethod
+    def _input(ctx: FulfilmentContext, line: FulfilmentLine) -> RemedyInput:
+        if not line.ref_id:
+            raise ApplicationError("a remedy line names its remedy (ref_id)", non_retryable=True)
+        return RemedyInput(programme_id=line.line_id, tenant_id=ctx.tenant_id, client_id=ctx.client_id,
+                           source=ProgrammeSource.ORDER, order_id=ctx.order_id, remedy_ref=UUID(line.ref_id))
+
+    async def release(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        await self._stop(ctx, line, reason)
+
+    async def refunded(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        await self._stop(ctx, line, reason)
+
+    async def _stop(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        try:
+            await workflow.get_external_workflow_handle(self.child_id(ctx, line)).signal(
+                "stop_now", Stop(reason=reason[:500]))
+        except FailureError:
+            workflow.logger.info("remedy programme %s not running; nothing to stop", line.line_id)
+
+
 class AwaitingHandler:
     """No automatic fulfilment for this kind yet: the line waits for a person (or a later handler)."""
 
@@ -266,6 +301,7 @@ def configure_fulfilment(workflow_names: Iterable[str]) -> None:
                 handler: FulfilmentHandler = (
                     ReportDeliveryHandler() if kind == LineKind.REPORT
                     else EnrollmentHandler() if kind == LineKind.ENROLLMENT
+                    else RemedyHandler() if kind == LineKind.REMEDY
                     else StartChildWorkflowHandler(kind, workflow_type, prefix))
                 REGISTRY.register(handler, replace=True)
         elif current is None:

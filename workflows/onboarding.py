@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         MAX_ADMIN_NUDGES,
         NUDGE_ADMINS,
         REMIND_VERIFY,
+        TELL_DECISION,
         VERIFICATION_CHECKS,
         VERIFY_REMINDER_AFTER,
         AdminNudge,
@@ -34,10 +35,14 @@ with workflow.unsafe.imports_passed_through():
         OnboardingState,
         OnboardingStatus,
     )
+    from workflows.outbox import Outbox
     from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# workflow.patched id: the owner's email, reminders and admin nudges leave through the outbox, so
+# `decide` answers once the tenant is decided and no timer waits on a provider.
+MESSAGES_AFTER_THE_ANSWER = "onboarding-messages-after-the-answer"
 
 
 @workflow.defn(name="Onboarding")
@@ -57,13 +62,23 @@ class OnboardingWorkflow:
             email_verified_at=now if inp.email_verified else None,
         )
         self._deciding = False
+        self._outbox = Outbox()
+        self._messages_in_background = workflow.patched(MESSAGES_AFTER_THE_ANSWER)
 
     @workflow.run
     async def run(self, inp: OnboardingInput) -> OnboardingState:
         self._publish_status()
         await asyncio.gather(self._remind_to_verify(), self._nudge_admins())
         await workflow.wait_condition(lambda: self._decided and workflow.all_handlers_finished())
+        await self._outbox.drained()
         return self._state
+
+    async def _send(self, step: str, activity: str, arg: object, result_type: type) -> None:
+        if self._messages_in_background:
+            self._outbox.post(step, activity, arg, result_type=result_type)
+        else:  # a history from before the outbox: sent where it was asked for
+            await workflow.execute_activity(activity, arg, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                                            retry_policy=ACTIVITY_RETRY)
 
     @property
     def _verified(self) -> bool:
@@ -84,10 +99,7 @@ class OnboardingWorkflow:
         reads_database = workflow.patched("onboarding-finds-lost-verification")
         if reads_database and await self._found_verification():
             return
-        await workflow.execute_activity(
-            REMIND_VERIFY, self._ref,
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-        )
+        await self._send("verify-reminder", REMIND_VERIFY, self._ref, bool)
         self._state.verification_reminders += 1
         for _ in range(VERIFICATION_CHECKS - 1 if reads_database else 0):
             try:
@@ -120,11 +132,8 @@ class OnboardingWorkflow:
                 await workflow.wait_condition(lambda: self._deciding, timeout=ADMIN_NUDGE_EVERY)
             except TimeoutError:
                 number = self._state.admin_nudges + 1
-                await workflow.execute_activity(
-                    NUDGE_ADMINS,
-                    AdminNudge(ref=self._ref, number=number, waiting_since=waiting_since),
-                    start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-                )
+                await self._send(f"admin-nudge:{number}", NUDGE_ADMINS,
+                                 AdminNudge(ref=self._ref, number=number, waiting_since=waiting_since), int)
                 self._state.admin_nudges = number
 
     def _publish_status(self) -> None:
@@ -145,10 +154,12 @@ class OnboardingWorkflow:
     @workflow.update
     async def decide(self, decision: OnboardingDecision) -> OnboardingState:
         self._deciding = True
-        await workflow.execute_activity(
-            APPLY_DECISION, ApplyDecision(ref=self._ref, decision=decision),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY,
-        )
+        step = ApplyDecision(ref=self._ref, decision=decision, tell_owner=not self._messages_in_background)
+        await workflow.execute_activity(APPLY_DECISION, step, start_to_close_timeout=ACTIVITY_TIMEOUT,
+                                        retry_policy=ACTIVITY_RETRY)
+        if self._messages_in_background:
+            self._outbox.post("decision", TELL_DECISION, step.model_copy(update={"tell_owner": True}),
+                              result_type=bool)
         self._state.status = OnboardingStatus.APPROVED if decision.approve else OnboardingStatus.REJECTED
         self._state.decided_at = workflow.now()
         self._state.decided_by = decision.actor_user_id

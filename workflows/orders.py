@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderNotice,
         OrderRef,
+        OrderSettled,
         OrderState,
         OrderStatus,
         PaymentOutcome,
@@ -68,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.payments.refunds import RefundDestination
     from workflows.fulfilment import REGISTRY, FulfilmentContext
+    from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -77,6 +79,14 @@ ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inte
                                                         "NothingToPay", "PaymentsNotConfigured"])
 # Fulfilment steps give up after a while: the order is then compensated rather than stuck.
 REFUND_ENDS_ACCESS = "refund-ends-access"  # workflow.patched id: a full refund tells the lines' handlers
+# workflow.patched id: messages and the receipt leave through the outbox, after the step that
+# causes them, so a provider outage never holds fulfilment, a refund or staff's `complete_line`.
+ORDER_MESSAGES_AFTER = "order-messages-after-the-step"
+# Checkout: a person waits for it (see OrderWorkflow.checkout).
+CHECKOUT_ATTEMPT = timedelta(seconds=30)
+CHECKOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3,
+                             non_retryable_error_types=ACTIVITY_RETRY.non_retryable_error_types)
+GATEWAY_UNAVAILABLE = "GatewayUnavailable"  # ApplicationError.type: the API answers 503 + Retry-After
 FULFIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
                            maximum_attempts=10)
 
@@ -98,9 +108,12 @@ class OrderWorkflow:
         )
         self._payments: list[PaymentReport] = []
         self._settlements: list[RefundReport] = []
+        self._pay_by_moved = False  # extend_payment woke the wait for the payment
         self._refund_requests: list[RefundRequest] = []
         self._cancel_reason: str | None = None
         self._money = asyncio.Lock()  # one money-moving step at a time (main loop and updates)
+        self._outbox = Outbox()
+        self._messages_in_background = workflow.patched(ORDER_MESSAGES_AFTER)
 
     # -- the run -----------------------------------------------------------------------------------
     @workflow.run
@@ -108,10 +121,12 @@ class OrderWorkflow:
         self._publish()
         if self._state.status == OrderStatus.PENDING_PAYMENT:
             await self._await_payment()
+            await self._tell_settled()
         if self._state.status == OrderStatus.PAID:
             await self._fulfil()
         await self._after_sales()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._outbox.drained()
         return self._state
 
     def _publish(self) -> None:
@@ -124,6 +139,17 @@ class OrderWorkflow:
             f"Order {str(self._inp.order_id)[:8]}: {format_amount(self._inp.total, self._inp.currency)}, "
             f"{len(self._inp.lines)} item(s), {self._state.status.value.replace('_', ' ')}")})
 
+    async def _tell_settled(self) -> None:
+        """Tell the workflow that made this order (a quotation) how its payment ended; orders without
+        one send nothing, so histories from before this replay unchanged."""
+        if not self._inp.notify_workflow_id:
+            return
+        try:
+            await workflow.get_external_workflow_handle(self._inp.notify_workflow_id).signal(
+                "order_settled", OrderSettled(order_id=self._inp.order_id, status=self._state.status))
+        except FailureError as exc:
+            workflow.logger.info("%s did not take order_settled: %s", self._inp.notify_workflow_id, exc)
+
     def _set_status(self, status: OrderStatus) -> None:
         if self._state.status != status:
             self._state.status = status
@@ -135,8 +161,18 @@ class OrderWorkflow:
                                                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry)
 
     async def _notify(self, event: str, audience: str, step: str, **variables: str) -> None:
-        await self._activity(NOTIFY, OrderNotice(ref=self._ref, event=event, audience=audience,  # type: ignore[arg-type]
-                                                 step=step, variables=variables))
+        notice = OrderNotice(ref=self._ref, event=event, audience=audience,  # type: ignore[arg-type]
+                             step=step, variables=variables)
+        if self._messages_in_background:
+            self._outbox.post(f"{event}:{step}", NOTIFY, notice, result_type=int)
+            return
+        await self._activity(NOTIFY, notice)  # a history from before the outbox: sent where it was posted
+
+    async def _send_receipt(self) -> None:
+        if self._messages_in_background:
+            self._outbox.post("receipt", SEND_RECEIPT, self._ref, result_type=bool)
+            return
+        await self._activity(SEND_RECEIPT, self._ref, bool)
 
     def _money_text(self, amount: int) -> str:
         return format_amount(amount, self._inp.currency)
@@ -151,10 +187,13 @@ class OrderWorkflow:
             return
         while self._state.status == OrderStatus.PENDING_PAYMENT:
             remaining = self._pay_by() - workflow.now()
+            self._pay_by_moved = False
             if remaining > timedelta(0):
                 with contextlib.suppress(TimeoutError):
-                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None,
-                                                  timeout=remaining)
+                    await workflow.wait_condition(lambda: bool(self._payments) or self._cancel_reason is not None
+                                                  or self._pay_by_moved, timeout=remaining)
+            if self._pay_by_moved and not self._payments and self._cancel_reason is None:
+                continue  # support extended the time to pay: wait again, until the new time
             if not self._payments and self._cancel_reason is None:
                 # Expired: one last look at the gateway, in case a webhook was lost.
                 findings = await self._activity(CHECK_GATEWAY, self._stale(), GatewayFindings)
@@ -252,7 +291,7 @@ class OrderWorkflow:
             await self._set_line(line, outcome)
             done.append(line)
         self._state.invoice_number = str(await self._activity(ISSUE_INVOICE, self._ref, str))
-        await self._activity(SEND_RECEIPT, self._ref, bool)
+        await self._send_receipt()
         waiting = [line for line in self._inp.lines
                    if self._state.lines.get(str(line.line_id)) == LineStatus.AWAITING_HANDLER]
         final = OrderStatus.AWAITING_FULFILMENT if waiting else OrderStatus.FULFILLED
@@ -322,7 +361,8 @@ class OrderWorkflow:
             finished = self._state.status == OrderStatus.REFUNDED or remaining <= timedelta(0)
             if finished and not self._pending_refunds():
                 return
-            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished():
+            if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished() \
+                    and not self._outbox.sending:
                 workflow.continue_as_new(self._inp.model_copy(update={"resume": self._state}))
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
@@ -417,15 +457,31 @@ class OrderWorkflow:
         self._refund_requests.append(request)
 
     @workflow.signal
+    def extend_payment(self, pay_by: datetime) -> None:
+        """Support gave more time to pay (a booking's hold extended): only ever later, only while unpaid."""
+        if self._state.status == OrderStatus.PENDING_PAYMENT and pay_by > self._pay_by():
+            self._state.pay_by = pay_by
+            self._pay_by_moved = True
+
+    @workflow.signal
     def cancel(self, reason: str) -> None:
         if self._state.status == OrderStatus.PENDING_PAYMENT and self._cancel_reason is None:
             self._cancel_reason = reason or "cancelled"
 
     @workflow.update
     async def checkout(self) -> CheckoutInfo:
-        """The Razorpay order to pay with (created once)."""
-        info = await self._activity(CREATE_GATEWAY_ORDER, self._ref, CheckoutInfo)
-        assert isinstance(info, CheckoutInfo)
+        """The Razorpay order to pay with (created once). A person waits on this one, so it is
+        tried a few times only: Razorpay down is a quick "try again shortly", never a hang."""
+        try:
+            info: CheckoutInfo = await workflow.execute_activity(
+                CREATE_GATEWAY_ORDER, self._ref, result_type=CheckoutInfo,
+                start_to_close_timeout=CHECKOUT_ATTEMPT, retry_policy=CHECKOUT_RETRY)
+        except ActivityError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.non_retryable:
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from exc
+            raise ApplicationError(f"Razorpay did not answer: {_reason(exc)}"[:500], type=GATEWAY_UNAVAILABLE,
+                                   non_retryable=True) from exc
         return info
 
     @checkout.validator

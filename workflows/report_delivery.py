@@ -30,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         RECORD_BY_HAND,
         RECORD_OPENED,
         REPORT_DELIVERY_WORKFLOW,
+        SEND_ALERT,
+        SEND_DELIVERED,
         AlertKind,
         AlertOutcome,
         ConsultantAlert,
@@ -46,12 +48,16 @@ with workflow.unsafe.imports_passed_through():
         ReportUploaded,
         summary,
     )
+    from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
 T = TypeVar("T")
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# workflow.patched id: alerts and the client's message leave through the outbox after the step is
+# recorded, so the overdue timer, the delivery and a by-hand delivery never wait on a provider.
+MESSAGES_AFTER_THE_STEP = "report-messages-after-the-step"
 
 
 @workflow.defn(name=REPORT_DELIVERY_WORKFLOW)
@@ -68,6 +74,8 @@ class ReportDeliveryWorkflow:
         self._upload: ReportUploaded | None = None
         self._by_hand = False      # a by-hand delivery was accepted
         self._delivering = False   # the upload is being delivered
+        self._outbox = Outbox()
+        self._messages_in_background = workflow.patched(MESSAGES_AFTER_THE_STEP)
 
     @workflow.run
     async def run(self, inp: ReportDeliveryInput) -> ReportDeliveryState:
@@ -81,6 +89,7 @@ class ReportDeliveryWorkflow:
                     await workflow.wait_condition(lambda: self._state.first_opened_at is not None,
                                                   timeout=OPEN_WATCH)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._outbox.drained()
         return self._state
 
     # -- waiting, alerting, delivering -------------------------------------------------------
@@ -107,8 +116,10 @@ class ReportDeliveryWorkflow:
         await workflow.wait_condition(self._report_in)
 
     async def _alert(self, kind: AlertKind) -> None:
-        outcome = await self._activity(ALERT_CONSULTANT, ConsultantAlert(ref=self._ref, kind=kind, at=workflow.now()),
-                                       result_type=AlertOutcome)
+        alert = ConsultantAlert(ref=self._ref, kind=kind, at=workflow.now(), send=not self._messages_in_background)
+        outcome = await self._activity(ALERT_CONSULTANT, alert, result_type=AlertOutcome)
+        if self._messages_in_background and outcome.uploaded_file_id is None:
+            self._outbox.post(f"alert:{kind}", SEND_ALERT, alert.model_copy(update={"send": True}), result_type=bool)
         if outcome.uploaded_file_id is not None:
             # the report was uploaded meanwhile (its signal may never arrive): no alert, deliver it
             if self._upload is None:
@@ -124,8 +135,11 @@ class ReportDeliveryWorkflow:
 
     async def _deliver(self, upload: ReportUploaded) -> None:
         self._delivering = True
-        done = await self._activity(DELIVER_REPORT, DeliverReport(ref=self._ref, file_id=upload.file_id,
-                                                                  at=workflow.now()), result_type=Delivered)
+        step = DeliverReport(ref=self._ref, file_id=upload.file_id, at=workflow.now(),
+                             send=not self._messages_in_background)
+        done = await self._activity(DELIVER_REPORT, step, result_type=Delivered)
+        if self._messages_in_background:
+            self._outbox.post("deliver", SEND_DELIVERED, step.model_copy(update={"send": True}), result_type=bool)
         self._state.file_id = done.file_id
         self._state.delivered_at = done.delivered_at
         opened = self._state.first_opened_at is not None  # an open may arrive while delivering

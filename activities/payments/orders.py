@@ -30,6 +30,7 @@ from activities.payments.invoice import (
 )
 from activities.payments.razorpay_gateway import GatewayRefused, GatewayUnavailable, RazorpayGateway
 from core.db import TenantScope, scoped_session
+from core.observability.metrics import PAYMENTS_CAPTURED
 from core.razorpay import GatewayCredentials, PaymentsNotConfigured
 from core.security import Keys
 from core.settings import Settings
@@ -91,6 +92,10 @@ from models.payments import (
 from models.platform import record_audit
 from models.tenancy import Tenant
 
+# Results of a capture recorded now; a repeat of the same payment answers ALREADY_PAID, or the
+# earlier result with the detail RECORDED_BEFORE, and is not counted again.
+CAPTURED_NOW = frozenset({PaymentResult.PAID, PaymentResult.MISMATCH, PaymentResult.EXTRA, PaymentResult.LATE})
+RECORDED_BEFORE = "recorded before"
 log = logging.getLogger(__name__)
 
 GatewayFactory = Callable[[GatewayCredentials], RazorpayGateway]
@@ -219,6 +224,12 @@ class PaymentActivities:
     @activity.defn(name=RECORD_PAYMENT)
     async def record_payment(self, step: RecordPayment) -> PaymentOutcome:
         """Record a payment once and decide what it means for the order (see PaymentResult)."""
+        outcome = await self._record_payment(step)
+        if outcome.result in CAPTURED_NOW and outcome.detail != RECORDED_BEFORE:  # committed; counted once
+            PAYMENTS_CAPTURED.labels(outcome.result.value).inc()
+        return outcome
+
+    async def _record_payment(self, step: RecordPayment) -> PaymentOutcome:
         ref = step.ref
         try:
             async with self._session(ref) as session:
@@ -237,7 +248,7 @@ class PaymentActivities:
                     return PaymentOutcome(
                         result=PaymentResult.ALREADY_PAID if result == PaymentResult.PAID else result,
                         payment_id=existing.gateway_payment_id, amount=existing.amount or 0,
-                        currency=existing.currency or "", detail="recorded before")
+                        currency=existing.currency or "", detail=RECORDED_BEFORE)
                 if report.status != "captured":
                     if existing is None and report.status == "failed":
                         session.add(Payment(

@@ -14,6 +14,7 @@ import razorpay
 import requests
 from razorpay.errors import BadRequestError, GatewayError, ServerError
 
+from core.observability.providers import provider_call
 from core.razorpay import GatewayCredentials
 
 T = TypeVar("T")
@@ -42,7 +43,7 @@ class RazorpayGateway:
         client.set_app_details({"title": "Muhurta", "version": "1.0"})
         return client
 
-    async def _call(self, fn: Callable[[razorpay.Client], T]) -> T:
+    async def _call(self, operation: str, fn: Callable[[razorpay.Client], T]) -> T:
         def run() -> T:
             try:
                 return fn(self._client())
@@ -50,10 +51,16 @@ class RazorpayGateway:
                 raise GatewayRefused(str(exc)) from exc
             except (GatewayError, ServerError, requests.RequestException, ValueError) as exc:
                 raise GatewayUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        return await asyncio.to_thread(run)
+        try:
+            # the whole call, name lookup and slow drips included; a span, latency, failures by reason
+            async with asyncio.timeout(TIMEOUT + 5):
+                with provider_call("razorpay", "payments", operation):
+                    return await asyncio.to_thread(run)
+        except TimeoutError as exc:
+            raise GatewayUnavailable(f"Razorpay did not answer within {TIMEOUT + 5} s") from exc
 
     async def find_order(self, receipt: str) -> dict[str, Any] | None:
-        found: dict[str, Any] = await self._call(lambda c: c.order.all({"receipt": receipt}))
+        found: dict[str, Any] = await self._call("order.all", lambda c: c.order.all({"receipt": receipt}))
         items = found.get("items") or []
         return dict(items[0]) if items else None
 
@@ -62,32 +69,32 @@ class RazorpayGateway:
         existing = await self.find_order(receipt)
         if existing is not None:
             return existing
-        created: dict[str, Any] = await self._call(lambda c: c.order.create(
+        created: dict[str, Any] = await self._call("order.create", lambda c: c.order.create(
             {"amount": amount, "currency": currency, "receipt": receipt, "notes": notes}))
         return created
 
     async def fetch_order(self, gateway_order_id: str) -> dict[str, Any]:
-        order: dict[str, Any] = await self._call(lambda c: c.order.fetch(gateway_order_id))
+        order: dict[str, Any] = await self._call("order.fetch", lambda c: c.order.fetch(gateway_order_id))
         return order
 
     async def order_payments(self, gateway_order_id: str) -> list[dict[str, Any]]:
-        found: dict[str, Any] = await self._call(lambda c: c.order.payments(gateway_order_id))
+        found: dict[str, Any] = await self._call("order.payments", lambda c: c.order.payments(gateway_order_id))
         return list(found.get("items") or [])
 
     async def fetch_payment(self, payment_id: str) -> dict[str, Any]:
-        payment: dict[str, Any] = await self._call(lambda c: c.payment.fetch(payment_id))
+        payment: dict[str, Any] = await self._call("payment.fetch", lambda c: c.payment.fetch(payment_id))
         return payment
 
     async def refund(self, payment_id: str, *, amount: int, idempotency_key: str, notes: dict[str, str],
                      receipt: str) -> dict[str, Any]:
         """A refund Razorpay makes at most once per key (`X-Refund-Idempotency`), however often asked."""
-        refund: dict[str, Any] = await self._call(lambda c: c.payment.refund(
+        refund: dict[str, Any] = await self._call("payment.refund", lambda c: c.payment.refund(
             payment_id, {"amount": amount, "speed": "normal", "notes": notes, "receipt": receipt},
             headers={"X-Refund-Idempotency": idempotency_key}))
         return refund
 
     async def fetch_refund(self, refund_id: str) -> dict[str, Any]:
-        refund: dict[str, Any] = await self._call(lambda c: c.refund.fetch(refund_id))
+        refund: dict[str, Any] = await self._call("refund.fetch", lambda c: c.refund.fetch(refund_id))
         return refund
 
 

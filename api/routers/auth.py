@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, status
 from sqlalchemy import select
 
-from api.deps import Context, CurrentTenant, CurrentUser, RawSession, Session, State
+from api.deps import Context, CurrentTenant, CurrentUser, RawSession, Session, State, suspended
 from api.problems import ALREADY_EXISTS, CONFLICT, MFA_REQUIRED, NOT_FOUND, TENANT_UNKNOWN, TOKEN_INVALID, Problem
 from api.ratelimit import enforce
 from api.schemas.identity import (
@@ -126,6 +126,8 @@ async def register_client(
 @router.post("/login", response_model=TokenPair)
 async def login(body: Login, session: Session, state: State, context: Context) -> TokenPair:
     """Sign in. Name the consultancy with X-Tenant (platform admins sign in without one)."""
+    if context.tenant is not None and context.tenant.status == TenantStatus.SUSPENDED:
+        raise suspended(context.tenant, "X-Tenant")
     user, second_factor = await authenticate(state, LoginAttempt(
         tenant=context.tenant, email=body.email, password=body.password,
         totp_code=body.totp_code, ip=context.ip))

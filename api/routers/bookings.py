@@ -17,7 +17,7 @@ from sqlalchemy import select
 from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
-from api.problems import CONFLICT, FORBIDDEN, NOT_FOUND, Problem
+from api.problems import CONFLICT, FORBIDDEN, NOT_FOUND, VALIDATION, Problem
 from api.schemas.bookings import (
     BookingCreate,
     BookingOut,
@@ -74,6 +74,10 @@ async def book(
         if principal.role == Role.CLIENT:
             raise Problem(FORBIDDEN, "clients book for themselves", field="client_id")
         client_id = body.client_id
+    elif body.client_id is None and principal.role != Role.CLIENT:  # staff book for a named client
+        raise Problem(VALIDATION, "client_id: staff book for a client: name the client (their user id)",
+                      field="client_id", extra={"errors": [{
+                          "field": "client_id", "message": "required when staff book", "code": "missing"}]})
     client = await session.get(User, client_id)
     if client is None or client.tenant_id != tenant.id or client.role != Role.CLIENT:
         raise Problem(NOT_FOUND, "this consultancy has no client with this id", field="client_id")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentTenant, Principal, Session, State, require
 from api.pagination import Page, Paging, paginate
+from api.patching import apply_changes
 from api.permissions import Permission
 from api.problems import ALREADY_EXISTS, FORBIDDEN, NOT_FOUND, VALIDATION, Problem
 from api.schemas.bookings import (
@@ -24,9 +25,13 @@ from api.schemas.bookings import (
 )
 from api.services.bookings import calendar_token, consultant_of
 from domain.bookings import links
+from domain.files import FileKind
 from models.bookings import AvailabilityOverride, Consultant
+from models.files import StoredFile
 from models.identity import Role, User
 from models.platform import record_audit
+
+PHOTO_KINDS = frozenset({FileKind.PNG, FileKind.JPEG, FileKind.WEBP})
 
 router = APIRouter(prefix="/consultants", tags=["consultants"])
 
@@ -43,6 +48,18 @@ async def _unique(session: Session, consultant: Consultant, field: str) -> None:
                       field=field) from exc
 
 
+async def _check_photo(session: Session, tenant: CurrentTenant, file_id: UUID | None) -> None:
+    """The photo is an image of this consultancy's files (uploaded through POST /files)."""
+    if file_id is None:
+        return
+    stored = await session.get(StoredFile, file_id)
+    if stored is None or stored.tenant_id != tenant.id:
+        raise Problem(NOT_FOUND, "this consultancy has no file with this id", field="photo_file_id")
+    if stored.kind not in PHOTO_KINDS:
+        raise Problem(VALIDATION, f"the photo must be an image (png, jpeg, webp), not {stored.kind.value}",
+                      field="photo_file_id")
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConsultantOut)
 async def create_consultant(
     body: ConsultantCreate, tenant: CurrentTenant, session: Session,
@@ -55,10 +72,13 @@ async def create_consultant(
     user = await session.get(User, user_id)
     if user is None or user.tenant_id != tenant.id or user.role not in (Role.OWNER, Role.CONSULTANT):
         raise Problem(NOT_FOUND, "no consultant of this consultancy has this id", field="user_id")
+    await _check_photo(session, tenant, body.photo_file_id)
     consultant = Consultant(
         tenant_id=tenant.id, user_id=user_id, slug=body.slug, display_name=body.display_name, headline=body.headline,
         bio=body.bio, timezone=body.timezone, weekly_hours=[w.model_dump() for w in body.weekly_hours],
-        is_public=body.is_public, calendar_feed_version=1,
+        is_public=body.is_public, calendar_feed_version=1, photo_file_id=body.photo_file_id,
+        languages=body.languages or [], specialities=body.specialities or [], experience_years=body.experience_years,
+        social_links=[link.model_dump() for link in body.social_links or []],
     )
     session.add(consultant)
     await _unique(session, consultant, "slug")
@@ -93,13 +113,14 @@ async def update_consultant(
     """Edit the profile or replace the weekly hours (times in `timezone`)."""
     consultant = await consultant_of(session, tenant, consultant_id, principal)
     changes = body.model_dump(exclude_unset=True)
-    for name in ("slug", "display_name", "timezone", "is_public"):
-        if name in changes and changes[name] is None:
-            raise Problem(VALIDATION, f"{name} cannot be empty", field=name)
     if body.weekly_hours is not None:
         changes["weekly_hours"] = [w.model_dump() for w in body.weekly_hours]
-    for name, value in changes.items():
-        setattr(consultant, name, value)
+    for name in ("languages", "specialities", "social_links"):
+        if name in changes and changes[name] is None:
+            changes[name] = []
+    if "photo_file_id" in changes:
+        await _check_photo(session, tenant, body.photo_file_id)
+    apply_changes(consultant, changes)
     await _unique(session, consultant, "slug")
     await record_audit(session, tenant_id=tenant.id, action="consultant.updated", actor_user_id=principal.user_id,
                        actor_role=principal.role.value, target_type="consultant", target_id=consultant.id,

@@ -32,6 +32,7 @@ from api.services.files import (
     visible_file,
     visible_files,
 )
+from api.temporal_calls import release
 from core.db import TenantScope, enter_scope
 from core.signed_links import LinkError
 from core.storage import ObjectMissing
@@ -59,6 +60,7 @@ async def upload_file(
     principal: Principal = require(Permission.OWN_FILES),
 ) -> FileOut:
     """Upload a file (multipart, part `file`). Checked by its content and size, not its name."""
+    await release(session)  # no connection held while the body arrives
     upload = await read_upload(request, state.settings.upload_max_bytes)
     client_id: UUID | None = principal.user_id
     if sees_every_file(principal):
@@ -148,6 +150,7 @@ async def download_file(
             or (person.role == Role.CLIENT and stored.client_id != person.id)):
         raise Problem(DOWNLOAD_LINK_INVALID, "the person this link was made for may no longer fetch this file",
                       field="token")
+    await release(session)  # object storage may take its time: no connection held meanwhile
     try:
         data = await storage_of(state).get(stored.storage_key)
     except ObjectMissing as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import CurrentUser, Principal, Session, State, require
+from api.patching import apply_changes
 from api.permissions import Permission
 from api.problems import INVALID_CREDENTIALS, NOT_FOUND, Problem
 from api.schemas.identity import Accepted, PasswordChange, ProfileUpdate, UserOut
@@ -34,9 +35,7 @@ async def update_profile(
     body: ProfileUpdate, session: Session, principal: Principal = require(Permission.EDIT_OWN_PROFILE)
 ) -> UserOut:
     user = await _me(session, principal)
-    changes = body.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        setattr(user, name, value)
+    apply_changes(user, body.model_dump(exclude_unset=True))
     await session.flush()
     return UserOut.model_validate(user)
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.deps import CurrentTenant, Principal, Session, require
 from api.pagination import Page, Paging, paginate
+from api.patching import apply_changes
 from api.permissions import Permission
 from api.problems import SLOT_TAKEN, VALIDATION, Problem
 from api.schemas.bookings import (
@@ -82,11 +83,7 @@ async def update_offering(
     """Change the offering for bookings made from now on; existing bookings keep the terms they were made with."""
     offering = await offering_of(session, tenant, offering_id, principal)
     changes = body.model_dump(exclude_unset=True, mode="json")
-    nullable = {"description", "max_per_day", "capacity", "follow_up_days"}
-    for name, value in changes.items():
-        if value is None and name not in nullable:
-            raise Problem(VALIDATION, f"{name} cannot be empty", field=name)
-        setattr(offering, name, value)
+    apply_changes(offering, changes)
     if offering.kind == OfferingKind.WEBINAR and not offering.capacity:
         raise Problem(VALIDATION, "a webinar needs a capacity (seats per session)", field="capacity")
     await session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.pagination import Page, Paging, paginate
+from api.patching import apply_changes
 from api.permissions import Permission
 from api.problems import (
     ALREADY_EXISTS,
@@ -202,8 +203,7 @@ async def update_coupon(
     changes = body.model_dump(exclude_unset=True)
     if "max_uses" in changes and changes["max_uses"] is not None and changes["max_uses"] < coupon.uses:
         raise Problem(VALIDATION, f"it has been used {coupon.uses} times already", field="max_uses")
-    for name, value in changes.items():
-        setattr(coupon, name, value)
+    apply_changes(coupon, changes)
     await session.flush()
     await record_audit(session, tenant_id=tenant.id, action="coupon.updated", actor_user_id=principal.user_id,
                        actor_role=principal.role.value, target_type="coupon", target_id=coupon.id,

@@ -46,6 +46,7 @@ from api.services.bookings import (
     run_update,
 )
 from api.services.checkout import accept_checkout_payment, begin_checkout
+from api.services.profiles import consultant_rating, photo_response, public_profile
 from domain.bookings import ical, links
 from domain.bookings.consultation import BookingStatus, CancelRequest, RescheduleRequest
 from domain.bookings.policies import CancellationPolicy, CancelledBy, ReschedulePolicy, reschedule_refusal
@@ -87,26 +88,36 @@ async def _offerings(session: Session, consultant: Consultant) -> list[PublicOff
     return [_public_offering(o) for o in rows]
 
 
-def _profile(c: Consultant, offerings: list[PublicOffering]) -> PublicConsultant:
-    return PublicConsultant(slug=c.slug, display_name=c.display_name, headline=c.headline, bio=c.bio,
-                            timezone=c.timezone, offerings=offerings)
+async def _profile(session: Session, tenant: Tenant, c: Consultant) -> PublicConsultant:
+    offerings = await _offerings(session, c)
+    return public_profile(tenant, c, offerings, await consultant_rating(session, c.id))
 
 
 @router.get("/public/{tenant_slug}", response_model=PublicConsultancy)
 async def public_consultancy(tenant_slug: str, session: Session) -> PublicConsultancy:
-    """A consultancy's public page: its consultants and what they offer."""
+    """A consultancy's public page: its consultants (photo, languages, specialities, experience,
+    links, rating from clients' feedback) and what they offer."""
     tenant = await public_tenant(session, tenant_slug)
     consultants = (await session.execute(select(Consultant).where(
         Consultant.tenant_id == tenant.id, Consultant.is_public.is_(True)).order_by(Consultant.display_name))).scalars()
     return PublicConsultancy(slug=tenant.slug, name=tenant.name,
-                             consultants=[_profile(c, await _offerings(session, c)) for c in consultants])
+                             consultants=[await _profile(session, tenant, c) for c in consultants])
 
 
 @router.get("/public/{tenant_slug}/consultants/{consultant_slug}", response_model=PublicConsultant)
 async def public_consultant(tenant_slug: str, consultant_slug: str, session: Session) -> PublicConsultant:
     tenant = await public_tenant(session, tenant_slug)
     consultant = await _public_consultant(session, tenant, consultant_slug)
-    return _profile(consultant, await _offerings(session, consultant))
+    return await _profile(session, tenant, consultant)
+
+
+@router.get("/public/{tenant_slug}/consultants/{consultant_slug}/photo", response_class=Response,
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}})
+async def public_consultant_photo(tenant_slug: str, consultant_slug: str, session: Session, state: State) -> Response:
+    """The consultant's photo, for the public page (404 when there is none)."""
+    tenant = await public_tenant(session, tenant_slug)
+    consultant = await _public_consultant(session, tenant, consultant_slug)
+    return await photo_response(session, state, consultant)
 
 
 @router.get("/public/{tenant_slug}/consultants/{consultant_slug}/offerings/{offering_id}/slots",

@@ -23,7 +23,8 @@ from api.pagination import Page, Paging, paginate
 from api.permissions import Permission, allowed
 from api.problems import ALREADY_EXISTS, CONFLICT, NOT_FOUND, VALIDATION, Problem
 from api.schemas.files import ManualDeliveryBody, ReportDeliveryCreate, ReportDeliveryOut, ReportDeliveryView
-from api.services.files import multipart_body, read_upload, storage_of, store_upload
+from api.services.files import multipart_body, put_upload, read_upload, storage_of
+from api.temporal_calls import release
 from api.workflow_starts import signal_after_commit, start_after_commit
 from core.logging import request_id_var
 from domain.files import FileKind
@@ -177,12 +178,15 @@ async def upload_report(
     """Upload the report's PDF (multipart, part `file`); it is delivered to the client at once."""
     delivery = await _delivery(session, tenant.id, principal, delivery_id)
     _refuse_if_delivered(delivery)
+    await release(session)  # no connection held while the body arrives and the bytes are stored
     upload = await read_upload(request, state.settings.upload_max_bytes)
+    stored = await put_upload(storage_of(state), upload, tenant_id=tenant.id, client_id=delivery.client_id,
+                              uploaded_by=principal.user_id, allowed_kinds=frozenset({FileKind.PDF}),
+                              purpose="report")
     await session.refresh(delivery, with_for_update=True)  # one upload at a time; it may have changed meanwhile
     _refuse_if_delivered(delivery)
-    stored = await store_upload(session, storage_of(state), upload, tenant_id=tenant.id, client_id=delivery.client_id,
-                                uploaded_by=principal.user_id, allowed_kinds=frozenset({FileKind.PDF}),
-                                purpose="report")
+    session.add(stored)
+    await session.flush()
     now = datetime.now(UTC)
     delivery.file_id, delivery.uploaded_at, delivery.uploaded_by = stored.id, now, principal.user_id
     await record_audit(session, tenant_id=tenant.id, action="report.uploaded", actor_user_id=principal.user_id,

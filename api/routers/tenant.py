@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api.deps import CurrentTenant, Principal, Session, State, require
+from api.patching import apply_changes
 from api.permissions import Permission
 from api.problems import ALREADY_EXISTS, NOT_FOUND, Problem
 from api.schemas.admin import OnboardingView
@@ -32,8 +33,7 @@ async def update_tenant(
 ) -> TenantOut:
     """The owner edits the consultancy's profile (allowed while awaiting approval)."""
     changes = body.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        setattr(tenant, name, value)
+    apply_changes(tenant, changes)
     await record_audit(session, tenant_id=tenant.id, action="tenant.updated", actor_user_id=principal.user_id,
                        actor_role=principal.role.value, target_type="tenant", target_id=tenant.id,
                        details={"fields": sorted(changes)})

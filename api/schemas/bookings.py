@@ -60,7 +60,32 @@ DayWindows = Annotated[list[TimeWindow], Field(max_length=10), AfterValidator(_w
 
 
 # -- consultants ---------------------------------------------------------------------------
-class ConsultantCreate(Strict):
+def _https(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or " " in value:
+        raise ValueError("use a full web address starting with https://")
+    return value
+
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+
+class SocialLink(Strict):
+    label: Label = Field(description="e.g. Instagram, YouTube, website")
+    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_https)] = Field(
+        examples=["https://instagram.com/acharya.demo"])
+
+
+class ProfileFields(Strict):
+    """What a public page shows besides the bio; the photo is an image uploaded through /files."""
+
+    photo_file_id: UUID | None = Field(None, description="an image (png, jpeg, webp) of the consultancy's files")
+    languages: Annotated[list[Label], Field(max_length=20)] | None = None
+    specialities: Annotated[list[Label], Field(max_length=30)] | None = None
+    experience_years: int | None = Field(None, ge=0, le=80)
+    social_links: Annotated[list[SocialLink], Field(max_length=10)] | None = None
+
+
+class ConsultantCreate(ProfileFields):
     user_id: UUID | None = Field(None, description="a consultant of the consultancy; yourself if omitted")
     slug: Slug = Field(description="the consultant's address on the public booking page")
     display_name: Name
@@ -71,7 +96,7 @@ class ConsultantCreate(Strict):
     is_public: bool = True
 
 
-class ConsultantUpdate(Strict):
+class ConsultantUpdate(ProfileFields):
     slug: Slug | None = None
     display_name: Name | None = None
     headline: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
@@ -93,6 +118,11 @@ class ConsultantOut(BaseModel):
     timezone: str
     weekly_hours: list[dict[str, str]]
     is_public: bool
+    photo_file_id: UUID | None
+    languages: list[str]
+    specialities: list[str]
+    experience_years: int | None
+    social_links: list[dict[str, str]]
 
 
 class OverrideIn(Strict):
@@ -122,7 +152,7 @@ class OfferingFields(Strict):
     description: Text | None = None
     duration_minutes: int = Field(ge=5, le=12 * 60)
     price_minor: int = Field(0, ge=0, le=10**12, description="minor units (paise); 0 is free")
-    currency: str = Field("INR", pattern=r"^[A-Z]{3}$")
+    currency: str = Field("INR", max_length=3, pattern=r"^[A-Z]{3}$")
     buffer_before_minutes: Minutes = 0
     buffer_after_minutes: Minutes = 0
     slot_interval_minutes: int = Field(30, ge=5, le=240, description="start times every this many minutes")
@@ -151,7 +181,7 @@ class OfferingUpdate(Strict):
     description: Text | None = None
     duration_minutes: int | None = Field(None, ge=5, le=12 * 60)
     price_minor: int | None = Field(None, ge=0, le=10**12)
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, max_length=3, pattern=r"^[A-Z]{3}$")
     buffer_before_minutes: Minutes | None = None
     buffer_after_minutes: Minutes | None = None
     slot_interval_minutes: int | None = Field(None, ge=5, le=240)
@@ -230,12 +260,23 @@ class PublicOffering(BaseModel):
     reschedule_policy: dict[str, Any]
 
 
+class Rating(BaseModel):
+    average: float | None = Field(description="1 to 5, from the feedback clients gave after their sessions")
+    count: int
+
+
 class PublicConsultant(BaseModel):
     slug: str
     display_name: str
     headline: str | None
     bio: str | None
     timezone: str
+    photo_url: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    specialities: list[str] = Field(default_factory=list)
+    experience_years: int | None = None
+    social_links: list[dict[str, str]] = Field(default_factory=list)
+    rating: Rating = Field(default_factory=lambda: Rating(average=None, count=0))
     offerings: list[PublicOffering] = Field(default_factory=list)
 
 

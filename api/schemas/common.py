@@ -63,11 +63,13 @@ def _email(value: str) -> str:
 
 
 # The examples are valid values (the OpenAPI document shows them; tests build bodies from them).
-Slug = Annotated[str, AfterValidator(_slug), Examples(["sharma-jyotish"])]
-TimeZone = Annotated[str, AfterValidator(_zone), Examples(["Asia/Kolkata"])]
-DomainName = Annotated[str, AfterValidator(_domain), Examples(["bookings.example.com"])]
-Phone = Annotated[str, AfterValidator(_phone), Examples(["+919876543210"])]
+# Each max_length is its column's (tests/api/test_schema_lengths.py compares them).
+Slug = Annotated[str, StringConstraints(max_length=63), AfterValidator(_slug), Examples(["sharma-jyotish"])]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone), Examples(["Asia/Kolkata"])]
+DomainName = Annotated[str, StringConstraints(max_length=253), AfterValidator(_domain),
+                      Examples(["bookings.example.com"])]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone), Examples(["+919876543210"])]
 Email = Annotated[EmailStr, AfterValidator(_email)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=256), Examples(["correct-horse-battery-staple"])]
-Locale = Annotated[str, StringConstraints(pattern=r"^(en|hi)(-[A-Z]{2})?$")]
+Locale = Annotated[str, StringConstraints(max_length=16, pattern=r"^(en|hi)(-[A-Z]{2})?$")]

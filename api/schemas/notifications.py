@@ -125,7 +125,7 @@ class NotificationSettingsIn(Strict):
         None)
     sendgrid_webhook_public_key: str | None = Field(
         None, max_length=500, description="the Event Webhook verification key (base64), from your SendGrid account")
-    twilio_account_sid: str | None = None
+    twilio_account_sid: Annotated[str, StringConstraints(max_length=64)] | None = None
     twilio_auth_token: str | None = None
     twilio_sms_from: Phone | None = None
     twilio_whatsapp_from: Phone | None = None

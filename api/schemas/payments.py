@@ -41,8 +41,8 @@ def _code(value: str) -> str:
     return value
 
 
-Gstin = Annotated[str, AfterValidator(_gstin)]
-CouponCode = Annotated[str, AfterValidator(_code)]
+Gstin = Annotated[str, StringConstraints(max_length=15), AfterValidator(_gstin)]
+CouponCode = Annotated[str, StringConstraints(max_length=40), AfterValidator(_code)]
 
 
 # -- settings ---------------------------------------------------------------------------------
@@ -51,11 +51,12 @@ class PaymentSettingsIn(Strict):
     gst_mode: GstMode = GstMode.NONE
     gst_rate_bp: int = Field(1800, strict=True, ge=0, le=10_000, description="basis points: 1800 = 18 %")
     gstin: Gstin | None = None
-    legal_name: Text300 | None = None
+    legal_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
     address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
-    invoice_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{1,16}$")] = "INV"
+    invoice_prefix: Annotated[str, StringConstraints(max_length=16, pattern=r"^[A-Z0-9-]{1,16}$")] = "INV"
     payment_window_minutes: int = Field(30, strict=True, ge=5, le=7 * 24 * 60)
-    razorpay_key_id: Annotated[str, StringConstraints(pattern=r"^rzp_(test|live)_[A-Za-z0-9]{6,40}$")] | None = Field(
+    razorpay_key_id: Annotated[str, StringConstraints(
+        max_length=64, pattern=r"^rzp_(test|live)_[A-Za-z0-9]{6,40}$")] | None = Field(
         None, description="the tenant's own Razorpay account; omit to use the platform's")
     razorpay_key_secret: Annotated[str, StringConstraints(min_length=8, max_length=200)] | None = Field(
         None, description="write-only; stored encrypted")
@@ -178,7 +179,7 @@ class OrderCreate(Strict):
     use_wallet: bool = Field(False, description="pay what the client's wallet holds first")
     wallet_amount: PositiveMoney | None = Field(None, description="at most this much from the wallet")
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-    place_of_supply: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = Field(
+    place_of_supply: Annotated[str, StringConstraints(max_length=2, pattern=r"^[0-9]{2}$")] | None = Field(
         None, description="the client's state code (two digits, as a GSTIN starts: 29 Karnataka); another state "
                           "than the consultancy's GSTIN makes the tax IGST instead of CGST + SGST. Default: "
                           "the consultancy's own state")

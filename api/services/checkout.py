@@ -16,7 +16,8 @@ import uuid
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
 from api.problems import ORDER_NOT_PAYABLE, PAYMENT_SIGNATURE_INVALID, PAYMENTS_UNAVAILABLE, Problem
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
@@ -49,7 +50,14 @@ async def begin_checkout(session: AsyncSession, temporal: Client, order: Order) 
     """What Razorpay Checkout needs for this order, with the buyer's name, email and phone to prefill."""
     require_payable(order)
     handle = temporal.get_workflow_handle(order_workflow_id(order.id))
-    info: CheckoutInfo = await handle.execute_update("checkout", result_type=CheckoutInfo)
+    try:
+        info: CheckoutInfo = await handle.execute_update("checkout", result_type=CheckoutInfo)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type == "GatewayUnavailable":
+            raise Problem(PAYMENTS_UNAVAILABLE, "Razorpay did not answer; nothing was charged. Try again shortly.",
+                          headers={"Retry-After": "30"}) from exc
+        raise
     buyer = await session.get(User, order.client_id)
     prefill = {"name": buyer.full_name, "email": buyer.email, **({"contact": buyer.phone} if buyer.phone else {})} \
         if buyer else {}

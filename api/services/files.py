@@ -22,6 +22,7 @@ from api.permissions import Permission, allowed
 from api.problems import FILE_TOO_LARGE, FILE_TYPE_REFUSED, NOT_FOUND, VALIDATION, Problem
 from api.schemas.files import DownloadLinkOut
 from api.state import AppState
+from api.temporal_calls import release
 from core.signed_links import DownloadLinks
 from core.storage import FileStorage, StorageError, build_storage, tenant_key
 from domain.files import KINDS, FileKind, FileRejected, check_content, display_name
@@ -112,8 +113,7 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
-async def store_upload(
-    session: AsyncSession,
+async def put_upload(
     storage: FileStorage,
     upload: Upload,
     *,
@@ -123,7 +123,9 @@ async def store_upload(
     allowed_kinds: frozenset[FileKind],
     purpose: str,
 ) -> StoredFile:
-    """Check the content, write the bytes under a key made of ids, and record the file (flushed)."""
+    """Check the content and write the bytes under a key made of ids; the file's row, not yet added.
+
+    Call it with no transaction open (`release`): object storage may take its time."""
     try:
         kind = check_content(upload.data, filename=upload.filename, allowed=allowed_kinds)
     except FileRejected as exc:
@@ -136,12 +138,29 @@ async def store_upload(
     except StorageError:
         log.exception("storing %s failed", key)
         raise
-    stored = StoredFile(
+    return StoredFile(
         id=file_id, tenant_id=tenant_id, client_id=client_id, uploaded_by=uploaded_by, kind=kind,
         content_type=info.content_type, size_bytes=len(upload.data),
         sha256=hashlib.sha256(upload.data).hexdigest(), name=display_name(upload.filename, kind),
         purpose=purpose, storage_backend=storage.backend, storage_key=key,
     )
+
+
+async def store_upload(
+    session: AsyncSession,
+    storage: FileStorage,
+    upload: Upload,
+    *,
+    tenant_id: UUID,
+    client_id: UUID | None,
+    uploaded_by: UUID,
+    allowed_kinds: frozenset[FileKind],
+    purpose: str,
+) -> StoredFile:
+    """`put_upload` with the request's connection released meanwhile, then the row (flushed)."""
+    await release(session)
+    stored = await put_upload(storage, upload, tenant_id=tenant_id, client_id=client_id, uploaded_by=uploaded_by,
+                              allowed_kinds=allowed_kinds, purpose=purpose)
     session.add(stored)
     await session.flush()
     return stored

@@ -35,6 +35,7 @@ from domain.payments.pricing import (
     price_order,
 )
 from models.bookings import Booking
+from models.courses import Cohort, Course
 from models.identity import Role, User
 from models.payments import (
     Coupon,
@@ -51,6 +52,7 @@ from models.payments import (
     payment_settings,
     wallet_balance,
 )
+from models.remedies import Remedy
 from models.tenancy import Tenant
 from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
@@ -88,7 +90,8 @@ def coupon_rules(coupon: Coupon) -> CouponRules:
 async def check_line_references(session: AsyncSession, tenant: Tenant, client_id: uuid.UUID,
                                 lines: list[LineIn]) -> None:
     """What a line sold by staff fulfils must be the consultancy's own: a consultation names a
-    booking of the order's client, a report the consultant (a user id) who writes it.
+    booking of the order's client, a report the consultant (a user id) who writes it, an
+    enrolment a course (or one of its cohorts).
 
     A paid order acts on what its lines name (a consultation line signals `consultation-<ref_id>`
     that it is paid; a report line starts a delivery for that consultant), so a line naming
@@ -102,11 +105,22 @@ async def check_line_references(session: AsyncSession, tenant: Tenant, client_id
             if booking is None or booking.tenant_id != tenant.id or booking.client_id != client_id:
                 raise Problem(NOT_FOUND, "this consultancy has no booking with this id for this client",
                               field=field_name)
+        elif line.kind == LineKind.ENROLLMENT:
+            course = await session.get(Course, ref) if ref else None
+            cohort = await session.get(Cohort, ref) if ref and course is None else None
+            if cohort is not None:
+                course = await session.get(Course, cohort.course_id)
+            if course is None or course.tenant_id != tenant.id:
+                raise Problem(NOT_FOUND, "this consultancy has no course or cohort with this id", field=field_name)
         elif line.kind == LineKind.REPORT:
             writer = await session.get(User, ref) if ref else None
             if (writer is None or writer.tenant_id != tenant.id or not writer.is_active
                     or writer.role not in (Role.OWNER, Role.CONSULTANT)):
                 raise Problem(NOT_FOUND, "this consultancy has no consultant with this user id", field=field_name)
+        elif line.kind == LineKind.REMEDY:
+            remedy = await session.get(Remedy, ref) if ref else None
+            if remedy is None or remedy.tenant_id != tenant.id or not remedy.active:
+                raise Problem(NOT_FOUND, "this consultancy has no remedy with this id", field=field_name)
 
 
 async def create_order(session: AsyncSession, tenant: Tenant, new: NewOrder) -> tuple[Order, OrderInput]:

@@ -100,7 +100,9 @@ async def ingest_webhook(
         event_name = "unreadable"
     event_id = (event_id or "sha256:" + hashlib.sha256(body).hexdigest())[:100]
     engine = sessionmaker.kw["bind"]
-    async with engine.begin() as connection:
+    # Autocommit: the one statement is its own transaction, so no BEGIN and no COMMIT round trip.
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
         row_id = (await connection.execute(_INSERT_EVENT, {
             "tenant": str(tenant_id or ""), "id": uuid.uuid4(), "event_id": event_id, "event": event_name,
             "body": body.decode("utf-8", errors="replace")})).scalar_one_or_none()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import enum
+import hashlib
+import hmac
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
+from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +22,8 @@ from core.security import Keys, hash_token, new_opaque_token
 from core.settings import Settings
 from models.identity import AuthSession, RetiredRefreshToken, User
 from models.platform import record_audit
+
+log = logging.getLogger(__name__)
 
 
 def _split(refresh_token: str) -> tuple[UUID, str] | None:
@@ -91,7 +99,9 @@ class RefreshResult:
 async def rotate_refresh_token(
     session: AsyncSession, *, refresh_token: str, keys: Keys, settings: Settings, redis: Redis
 ) -> RefreshResult:
-    """Swap a refresh token for a new pair. A token seen before revokes its whole family.
+    """Swap a refresh token for a new pair. A token seen before revokes its whole family,
+    unless it comes back within the grace window of its rotation (two tabs refreshing at once):
+    then it gets the very pair it was swapped for.
 
     Runs in a system-scoped session (the token itself is the credential); the caller commits
     whatever the outcome, so that a detected reuse stays revoked.
@@ -110,6 +120,11 @@ async def rotate_refresh_token(
     if auth_session.current_token_hash != token_hash:
         retired = await session.get(RetiredRefreshToken, token_hash)
         if retired is not None and retired.session_id == auth_session.id:
+            # Two tabs refreshing at once: the one that came second gets the pair the first got.
+            again = await _pair_given_for(redis, token_hash, secret)
+            user = await session.get(User, auth_session.user_id)
+            if again is not None and user is not None and user.is_active:
+                return RefreshResult(RefreshOutcome.ROTATED, again)
             await revoke_session(session, auth_session, reason="refresh_token_reuse",
                                  redis=redis, settings=settings)
             await record_audit(session, tenant_id=auth_session.tenant_id, action="auth.refresh_token_reuse",
@@ -126,7 +141,45 @@ async def rotate_refresh_token(
     auth_session.current_token_hash = hash_token(new_secret)
     auth_session.last_used_at = now
     await session.flush()
-    return RefreshResult(RefreshOutcome.ROTATED, _pair(auth_session, user, new_secret, keys, settings, now))
+    pair = _pair(auth_session, user, new_secret, keys, settings, now)
+    # Written before the commit releases the row lock, so a concurrent refresh with the same
+    # token, waiting on that lock, finds it.
+    await _remember_pair(redis, token_hash, secret, pair, settings.refresh_reuse_grace_seconds)
+    return RefreshResult(RefreshOutcome.ROTATED, pair)
+
+
+def _grace_key(token_hash: str) -> str:
+    return f"refresh-grace:{token_hash}"
+
+
+def _grace_cipher(secret: str) -> Fernet:
+    """Keyed by the old token itself: only someone holding it can read the pair it was swapped for."""
+    digest = hmac.new(secret.encode(), b"muhurta refresh grace", hashlib.sha256).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+async def _remember_pair(redis: Redis, token_hash: str, secret: str, pair: TokenPair, seconds: int) -> None:
+    if seconds <= 0:
+        return
+    sealed = _grace_cipher(secret).encrypt(pair.model_dump_json().encode())
+    try:
+        await redis.set(_grace_key(token_hash), sealed, ex=seconds)
+    except RedisError:  # no grace window then: a second tab's refresh counts as a replay
+        log.warning("refresh grace window not recorded: Redis unavailable")
+
+
+async def _pair_given_for(redis: Redis, token_hash: str, secret: str) -> TokenPair | None:
+    """The pair a token was swapped for, while its grace window lasts (else None: a replay)."""
+    try:
+        sealed = await redis.get(_grace_key(token_hash))
+    except RedisError:
+        return None
+    if sealed is None:
+        return None
+    try:
+        return TokenPair.model_validate_json(_grace_cipher(secret).decrypt(sealed))
+    except (InvalidToken, ValueError):
+        return None
 
 
 async def revoke_session(

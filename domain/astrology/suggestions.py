@@ -50,7 +50,7 @@ def normalize_offering_key(value: Any) -> Any:
     return value
 
 
-OfferingKey = Annotated[str, BeforeValidator(normalize_offering_key), Field(pattern=OFFERING_KEY)]
+OfferingKey = Annotated[str, BeforeValidator(normalize_offering_key), Field(max_length=100, pattern=OFFERING_KEY)]
 
 
 def ordinal(n: int) -> str:

@@ -290,6 +290,9 @@ class Notify(BaseModel):
     expected_starts_at: datetime | None = None
     variables: dict[str, str] = Field(default_factory=dict)
     ics: str | None = Field(None, description="'request' or 'cancel': attach the booking as an invitation")
+    # A reminder's intended time (its due time, or the end of the quiet hours it waited out): how
+    # late it went is measured from here (muhurta_reminder_lateness_seconds).
+    due_at: datetime | None = None
 
 
 class QuietCheck(BaseModel):
@@ -302,6 +305,7 @@ class QuietCheck(BaseModel):
 
 CONFIRM = "consultation.confirm"
 EXPIRE_HOLD = "consultation.expire_hold"
+HELD_LONGER = "held"  # EXPIRE_HOLD's answer when the database holds the booking longer (support extended it)
 MOVE = "consultation.move"
 CANCEL = "consultation.cancel"
 RECORD_OUTCOME = "consultation.record_outcome"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 # Currencies we take payments in, with their minor-unit exponent (Razorpay's list is longer;
 # add one here when a tenant needs it, after checking its exponent).
@@ -23,7 +23,7 @@ def _currency(value: str) -> str:
     return code
 
 
-Currency = Annotated[str, AfterValidator(_currency)]
+Currency = Annotated[str, StringConstraints(max_length=3), AfterValidator(_currency)]
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="minor units (paise), an integer")]
 PositiveAmount = Annotated[int, Field(gt=0, le=MAX_AMOUNT, description="minor units (paise), an integer")]
 

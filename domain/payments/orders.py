@@ -175,6 +175,9 @@ class OrderInput(BaseModel):
     payment_window_seconds: int = int(PAYMENT_WINDOW.total_seconds())
     lines: list[FulfilmentLine]
     resume: OrderState | None = None      # carried over by continue-as-new
+    # A workflow told `order_settled` (OrderSettled) once the payment is decided: paid, or closed
+    # unpaid (a quotation's order tells its quotation).
+    notify_workflow_id: str | None = None
 
 
 class CheckoutInfo(BaseModel):
@@ -216,6 +219,13 @@ class PaymentConfirmed(BaseModel):
     payment_id: str
     amount: int
     currency: str
+
+
+class OrderSettled(BaseModel):
+    """Signal `order_settled` to `OrderInput.notify_workflow_id`: the order left pending_payment."""
+
+    order_id: UUID
+    status: OrderStatus
 
 
 class PaymentFailed(BaseModel):

@@ -16,7 +16,7 @@ from migrations.rls import disable_tenant_rls, enable_tenant_rls
 TABLES = ["privacy_requests", "consents"]
 
 revision: str = "1800"
-down_revision: str | None = "1500"
+down_revision: str | None = "1210"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

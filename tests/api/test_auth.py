@@ -7,6 +7,7 @@ from support import (
     PASSWORD,
     active_consultancy,
     assert_problem,
+    end_refresh_grace,
     link_token,
     login,
     platform_admin,
@@ -69,13 +70,14 @@ async def test_registering_in_a_pending_tenant_is_refused(client):
     assert_problem(response, 404, "tenant-unknown", "X-Tenant")
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_family(client, sessionmaker):
+async def test_refresh_rotates_and_reuse_revokes_the_family(client, sessionmaker, app_state):
     owner = await active_consultancy(client, sessionmaker)
     first = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh})
     assert first.status_code == 200
     rotated = first.json()
     assert rotated["refresh_token"] != owner.refresh
-    # The old token again: someone copied it. The whole session is signed out.
+    await end_refresh_grace(app_state.redis, owner.refresh)  # (test_refresh_grace.py: within it)
+    # The old token again, past the grace window: someone copied it. The whole session is signed out.
     replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": owner.refresh})
     assert_problem(replay, 401, "token-invalid", "refresh_token")
     after = await client.post("/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})

@@ -42,7 +42,14 @@ async def test_demo_onboarding_starts_even_when_temporal_was_down_while_seeding(
         [owed] = (await session.execute(select(PendingWorkflowStart).where(
             PendingWorkflowStart.workflow_id == summary.pending_workflow_id))).scalars().all()
         assert owed.started_at is None
-    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 1
+    # the onboarding, the demo client's remedy programme (workers/seed_remedies.py) and course
+    # enrolment (workers/seed_courses.py)
+    assert await relay_pending_starts(sessionmaker, temporal_client, grace=timedelta(0)) == 3
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        remedy_ids = (await session.execute(select(PendingWorkflowStart.workflow_id).where(
+            PendingWorkflowStart.workflow_type.in_(["Remedy", "Enrollment"])))).scalars().all()
+    for remedy_id in remedy_ids:
+        await temporal_client.get_workflow_handle(remedy_id).terminate("test finished")
     handle = temporal_client.get_workflow_handle(summary.pending_workflow_id)
     try:
         described = await handle.describe()

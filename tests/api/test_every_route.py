@@ -22,13 +22,22 @@ from cryptography.fernet import Fernet
 from httpx import AsyncClient, Response
 from openapi_samples import UnknownId, dotted, looks_like_id, sample_body, sample_value
 from sqlalchemy import func, select, text
-from support import Account, active_consultancy, assert_problem, eventually, platform_admin, register_client
+from support import (
+    Account,
+    active_consultancy,
+    assert_problem,
+    eventually,
+    outbox_for,
+    platform_admin,
+    register_client,
+)
 
 from api.app import create_app
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.signing import sign
 from models import Base
+from models.courses import Certificate
 from models.identity import AuthSession
 from models.notifications import Broadcast, InAppNotification
 
@@ -47,6 +56,9 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 ID_MEANING: dict[tuple[str, str, str], str] = {
     ("POST", "/api/v1/report-deliveries", "consultant_id"): "consultant_user_id",
     ("GET", "/api/v1/report-deliveries", "consultant_id"): "consultant_user_id",
+    ("POST", "/api/v1/remedy-programmes", "consultant_id"): "consultant_user_id",
+    ("GET", "/api/v1/remedy-programmes", "consultant_id"): "consultant_user_id",
+    ("GET", "/api/v1/remedies/completion-rates", "consultant_id"): "consultant_user_id",
 }
 # Path parameters the walk sets to tenant B's own value. A guest booking on A's public page is
 # A's public surface by design (anyone may book there); the isolation question is whether B's
@@ -77,7 +89,7 @@ PUBLIC_BY_DESIGN = ("/api/v1/public/",)
 # Path parameters that name one of A's things, with every uuid one: answering 2xx to B is a
 # breach (outside the public page). The others are values any tenant may use (a text key, a
 # locale, a date, an event), so B acting on its own data through them is fine.
-CAPABILITIES = {"link_token", "feed_token"}
+CAPABILITIES = {"link_token", "feed_token", "workflow_id"}
 
 
 async def _snapshot(sessionmaker) -> dict[str, Any]:
@@ -147,9 +159,24 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "lines": [{"kind": "product", "description": "Tenant A's guide", "unit_amount": 50_000}]})).json()
     coupon = (await client.post("/api/v1/coupons", headers=owner.headers(), json={
         "code": "TENANTA10", "kind": "percent", "percent_bp": 1000})).json()
+    quotation = await client.post("/api/v1/quotations", headers=owner.headers(), json={  # a draft: no messages
+        "consultant_id": consultant["id"], "client_id": customer.user_id, "title": "Tenant A's quotation",
+        "lines": [{"kind": "custom", "description": "Tenant A's vastu visit", "unit_amount": 150_000}]})
+    assert quotation.status_code == 201, quotation.text
+    remedy = (await client.post("/api/v1/remedies", headers=owner.headers(), json={
+        "kind": "mantra", "title": "Tenant A remedy", "instructions_en": "Tenant A's secret instructions",
+        "default_schedule": {"times": ["09:00"]}})).json()
+    programme = await client.post("/api/v1/remedy-programmes", headers=owner.headers(), json={
+        "remedy_id": remedy["id"], "client_id": customer.user_id, "start_date": in_three_days})
+    assert programme.status_code == 201, programme.text
     template = await client.put("/api/v1/notification-templates/announcement/email/en", headers=owner.headers(),
                                 json={"subject": "{{ title }}", "body": "Tenant A private wording {{ message }}"})
     assert template.status_code == 200, template.text
+    course = await _course(client, owner)
+    course.update(await _enrolment(client, sessionmaker, temporal_client, owner, customer, course))
+    invitation = await client.post("/api/v1/team/invitations", headers=owner.headers(),
+                                   json={"email": "invited-to-a@example.com", "role": "staff"})
+    assert invitation.status_code == 201, invitation.text
     export = await client.post(f"/api/v1/clients/{customer.user_id}/privacy/exports", headers=owner.headers())
     assert export.status_code == 202, export.text
     # Before A brings its own SendGrid key (unreachable here): A's messages so far are all out.
@@ -198,6 +225,20 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "broadcast_id": broadcast_id,
         "event": "announcement",
         "channel": "email",
+        "user_id": owner.user_id,
+        "invitation_id": invitation.json()["id"],
+        "workflow_id": booking["workflow_id"],
+        "quotation_id": quotation.json()["id"],
+        "remedy_id": remedy["id"],
+        "programme_id": programme.json()["id"],
+        "course_id": course["id"],
+        "module_id": course["module_id"],
+        "lesson_id": course["lesson_id"],
+        "cohort_id": course["cohort_id"],
+        "enrollment_id": course["enrollment_id"],
+        "note_id": course["note_id"],
+        "code": course["code"],
+        "course_slug": "a-course",
         "request_id": export.json()["id"],
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
@@ -207,12 +248,61 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                upload.json()["id"], upload.json()["sha256"], delivery.json()["id"], "Annual forecast",
                booking["id"], booking["workflow_id"], order["id"], coupon["id"], "TENANTA10", "Tenant A's guide",
                notification_id, broadcast_id, "Tenant A private wording", "Tenant A inbox title",
-               "SG.tenant-a-secret-key"}
+               "SG.tenant-a-secret-key", remedy["id"], programme.json()["id"], "Tenant A's secret instructions",
+               "Tenant A's secret lesson text", "tenant-a-draft-course",
+               course["enrollment_id"], "Tenant A's private note", "Tenant A's question",
+               quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit",
+               invitation.json()["id"], "invited-to-a@example.com"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
-           "webinar_session_id": webinar["session_id"]}
+           "birth_profile_id": profile["id"], "photo_file_id": upload.json()["id"],
+           "webinar_session_id": webinar["session_id"], "final_assessment_id": course["lesson_id"],
+           "after_quiz_lesson_id": course["lesson_id"], "parent_id": course["post_id"]}
     return {"owner": owner, "params": params, "ids": ids, "secrets": secrets}
+
+
+async def _course(client: AsyncClient, owner: Account) -> dict[str, str]:
+    """A published course of A's (one module, one text lesson, one cohort) and a draft one."""
+    h = owner.headers()
+    course = (await client.post("/api/v1/courses", headers=h, json={"slug": "a-course", "title": "A's course"})).json()
+    draft = await client.post("/api/v1/courses", headers=h, json={"slug": "tenant-a-draft-course", "title": "Draft"})
+    assert draft.status_code == 201, draft.text
+    module = (await client.post(f"/api/v1/courses/{course['id']}/modules", headers=h, json={"title": "M"})).json()
+    lesson = await client.post(f"/api/v1/course-modules/{module['id']}/lessons", headers=h, json={
+        "title": "L", "kind": "text", "body_md": "Tenant A's secret lesson text", "published": True})
+    assert lesson.status_code == 201, lesson.text
+    cohort = (await client.post(f"/api/v1/courses/{course['id']}/cohorts", headers=h, json={
+        "name": "A batch", "starts_on": "2099-01-01"})).json()
+    published = await client.patch(f"/api/v1/courses/{course['id']}", headers=h, json={"status": "published"})
+    assert published.status_code == 200, published.text
+    return {"id": course["id"], "module_id": module["id"], "lesson_id": lesson.json()["id"], "cohort_id": cohort["id"]}
+
+
+async def _enrolment(client: AsyncClient, sessionmaker, temporal_client, owner: Account, customer: Account,
+                     course: dict[str, str]) -> dict[str, str]:
+    """A's client enrolled in A's course, with a note, a question and a certificate; its workflow settled."""
+    made = await client.post("/api/v1/course-enrollments", headers=owner.headers(), json={
+        "client_id": customer.user_id, "course_id": course["id"]})
+    assert made.status_code == 201, made.text
+    enrollment = made.json()
+    lesson = f"/api/v1/course-enrollments/{enrollment['id']}/lessons/{course['lesson_id']}"
+
+    async def settled() -> bool:
+        state = await temporal_client.get_workflow_handle(enrollment["workflow_id"]).query("state")
+        return state["syncs"] >= 1 and all(m["status"] != "sending" for m in state["messages"])
+    assert await eventually(settled, True)
+    note = await client.post(f"{lesson}/notes", headers=customer.headers(), json={"body": "Tenant A's private note"})
+    assert note.status_code == 201, note.text
+    post = await client.post(f"/api/v1/courses/{course['id']}/lessons/{course['lesson_id']}/discussion",
+                             headers=customer.headers(), json={"body": "Tenant A's question"})
+    assert post.status_code == 201, post.text
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        session.add(Certificate(tenant_id=owner.tenant_id, enrollment_id=enrollment["id"], code="WALK-AAAA-0001",
+                                client_name="Client Person", course_title="A's course", issued_at=datetime.now(UTC)))
+    # (a certificate's code is its own capability: whoever holds it may verify it on A's public page)
+    return {"enrollment_id": enrollment["id"], "note_id": note.json()["id"], "post_id": post.json()["id"],
+            "code": "WALK-AAAA-0001"}
 
 
 async def _tenant_b(client: AsyncClient, sessionmaker) -> tuple[Account, Account, dict[str, str]]:
@@ -262,8 +352,17 @@ async def _quiet(temporal_client, tenant_id: str) -> None:
             if "confirmed" not in state["steps_notified"]:
                 return False
         return bool(listed)  # A has one booking: an empty list is visibility not caught up yet
+    async def remedies_told() -> bool:
+        query = f"TenantId = '{tenant_id}' AND WorkflowType = 'Remedy'"
+        listed = [w async for w in temporal_client.list_workflows(query)]
+        for each in listed:
+            state = await temporal_client.get_workflow_handle(each.id).query("state")
+            if not state["messages"] or any(m["status"] not in ("sent", "failed") for m in state["messages"]):
+                return False
+        return bool(listed)
     assert await eventually(running_notices, 0) == 0
     assert await eventually(bookings_confirmed_and_told, True)
+    assert await eventually(remedies_told, True)
 
 
 @dataclass
@@ -441,6 +540,14 @@ async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmak
             assert before_a[table] == after_a[table], f"tenant A's {table} changed"
 
 
+async def _signup_told(sessionmaker, owner: Account) -> None:
+    """The owner's verification email leaves after the sign-up answers: wait for it, or a snapshot
+    taken before it lands would blame the route under test for the rows it adds."""
+    async def sent() -> int:
+        return len(await outbox_for(sessionmaker, owner.email))
+    assert await eventually(sent, 1) >= 1
+
+
 def _body_operations() -> list[tuple[str, str]]:
     spec = create_app().openapi()
     return [(m.upper(), p) for p, item in spec["paths"].items() for m, op in item.items()
@@ -450,6 +557,7 @@ def _body_operations() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("method", "path"), _body_operations())
 async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, sessionmaker, keys, method, path):
     owner = await active_consultancy(client, sessionmaker)
+    await _signup_told(sessionmaker, owner)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     params = {"tenant_id": owner.tenant_id, "client_id": owner.user_id,
               "session_id": owner.user_id, "domain_id": owner.user_id,
@@ -459,7 +567,12 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "tenant_slug": owner.tenant_slug, "consultant_slug": "acharya", "link_token": "x.y",
               "feed_token": "x.y", "order_id": owner.user_id, "coupon_id": owner.user_id, "line_id": owner.user_id,
               "notification_id": owner.user_id, "broadcast_id": owner.user_id, "event": "announcement",
-              "channel": "email", "request_id": owner.user_id}
+              "channel": "email", "remedy_id": owner.user_id, "programme_id": owner.user_id,
+              "course_id": owner.user_id, "module_id": owner.user_id, "lesson_id": owner.user_id,
+              "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
+              "code": "WALK-0000-0000", "course_slug": "none",
+              "quotation_id": owner.user_id, "user_id": owner.user_id, "invitation_id": owner.user_id,
+              "workflow_id": f"consultation-{owner.user_id}", "request_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
@@ -494,6 +607,7 @@ UUID_PATH_OPERATIONS = [
 @pytest.mark.parametrize(("method", "path", "name"), UUID_PATH_OPERATIONS)
 async def test_malformed_ids_in_the_path_are_clear(client, sessionmaker, keys, method, path, name):
     owner = await active_consultancy(client, sessionmaker)
+    await _signup_told(sessionmaker, owner)
     admin, _ = await platform_admin(client, sessionmaker, keys)
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, {n: "not-a-uuid" if n == name else owner.user_id for n in PARAM.findall(path)})

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 
+from sqlalchemy import select
 from support import poll_until
 from temporalio.service import RPCError
 
+from core.db import TenantScope, scoped_session
 from domain.notifications import BroadcastProgress, BroadcastStatus
+from models.courses import Enrollment
 from workers.seed import DEMO_PASSWORD, seed_demo
 
 
@@ -31,10 +34,24 @@ async def test_the_demo_shows_an_outbox_an_inbox_and_a_broadcast(client, session
                                     lambda p: p.status in settled, timeout=30)
         assert progress.status in settled
         assert progress.counts.total == 2 and progress.counts.sent >= 1 and not progress.counts.pending
+        await _demo_enrolment_told(sessionmaker, temporal_client)
         await _check_demo(client, sessionmaker, keys, api_settings, temporal_client)
     finally:
         with contextlib.suppress(RPCError):
             await broadcast.terminate("test finished")
+
+
+async def _demo_enrolment_told(sessionmaker, temporal_client) -> None:
+    """The demo client's course enrolment sends its welcome after the seed: wait until it is out."""
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        workflow_id = (await session.execute(select(Enrollment.workflow_id))).scalar_one()
+    handle = temporal_client.get_workflow_handle(workflow_id)
+
+    async def told() -> bool:
+        state = await handle.query("state")
+        return state["syncs"] >= 1 and bool(state["messages"]) and all(
+            m["status"] != "sending" for m in state["messages"])
+    assert await poll_until(told, bool, timeout=30)
 
 
 async def _check_demo(client, sessionmaker, keys, api_settings, temporal_client) -> None:

@@ -41,7 +41,8 @@ def _ours(marker: str) -> list[int]:
 
 @pytest.fixture
 def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int], Path]]:
-    ports = {name: free_port() for name in ("api", "postgres", "redis", "temporal", "temporal_ui", "razorpay")}
+    ports = {name: free_port() for name in ("api", "postgres", "redis", "temporal", "temporal_ui", "razorpay",
+                                            "worker_metrics")}
     data = tmp_path / "dev-data"
     env = {key: value for key, value in os.environ.items() if key not in SERVER_ADDRESSES}
     env.update({
@@ -50,6 +51,7 @@ def dev(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[str, int
         "DEV_POSTGRES_PORT": str(ports["postgres"]), "DEV_REDIS_PORT": str(ports["redis"]),
         "DEV_TEMPORAL_PORT": str(ports["temporal"]), "DEV_TEMPORAL_UI_PORT": str(ports["temporal_ui"]),
         "RAZORPAY_LOCAL_PORT": str(ports["razorpay"]), "MUHURTA_ENV": "development",
+        "WORKER_METRICS_PORT": str(ports["worker_metrics"]),
     })
     log = (tmp_path / "dev.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "workers.cli", "dev"], env=env, stdout=log,
@@ -83,6 +85,13 @@ async def test_make_dev_runs_everything_and_ctrl_c_stops_everything(dev, tmp_pat
     assert httpx.get(f"http://127.0.0.1:{ports['temporal_ui']}/", timeout=5).status_code == 200
     output = (tmp_path / "dev.log").read_text()
     assert f"Temporal UI  http://127.0.0.1:{ports['temporal_ui']}" in output
+    # the collector-free view: both /metrics readable from this machine, as the banner says
+    worker_metrics = f"http://127.0.0.1:{ports['worker_metrics']}/metrics"
+    assert f"metrics      {base}/metrics (API), {worker_metrics} (worker)" in output
+    assert 'muhurta_http_requests_total{method="GET",route="/ready",status_class="2xx"}' in httpx.get(
+        f"{base}/metrics").text
+    wait_until(lambda: "temporal_worker_task_slots_available" in httpx.get(worker_metrics).text,
+               "the worker's Temporal SDK metrics", timeout=30)  # drained from the SDK every second
 
     temporal = await Client.connect(f"127.0.0.1:{ports['temporal']}")
     query = "WorkflowType = 'Onboarding' AND EntityStatus = 'awaiting_approval'"

@@ -270,3 +270,26 @@ async def test_two_attempts_at_once_send_once(remote, people, sessionmaker, fake
 async def test_unknown_recipient_is_skipped_not_failed(local, people):
     outcome = await _send(local, _request(people, uuid.uuid4()))
     assert all(c.skipped == "the recipient no longer exists" for c in outcome.channels)
+
+
+async def test_a_suspended_consultancy_sends_nothing_and_an_invitation_goes_to_an_address(local, people,
+                                                                                          sessionmaker):
+    from sqlalchemy import update
+
+    from models.tenancy import Tenant, TenantStatus
+
+    # an invitation: an address without an account, by email only
+    invited = await _send(local, NotificationRequest(
+        dedupe_key="invitation:1:1", tenant_id=people.tenant_id, recipient_email="new.person@example.com",
+        recipient_name="New Person", event="team_invitation", channels=[Channel.EMAIL],
+        variables={"inviter_name": "Owner", "tenant_name": "T", "role": "staff", "link": "https://x.example/a",
+                   "expires": STARTS_AT.isoformat()}))
+    assert [c.status for c in invited.channels] == [DeliveryStatus.SENT]
+    [message] = await outbox(sessionmaker)
+    assert message.recipient == "new.person@example.com" and "Hello New Person" in message.body
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        await session.execute(update(Tenant).where(Tenant.id == people.tenant_id)
+                              .values(status=TenantStatus.SUSPENDED))
+    outcome = await _send(local, _request(people, key="consultation-2:reminder"))
+    assert {c.skipped for c in outcome.channels} == {"the consultancy is suspended: it sends nothing"}
+    assert len(await outbox(sessionmaker)) == 1

@@ -160,7 +160,9 @@ async def test_server_errors_and_unreachable_stores_are_storage_errors(fake_s3):
 
 
 @pytest.mark.parametrize("key", ["../etc/passwd", "tenants/not-a-uuid/files/a.png", "files/a.png",
-                                 f"tenants/{uuid.uuid4()}/../{uuid.uuid4()}/a.png", f"tenants/{uuid.uuid4()}"])
+                                 # (fixed ids: parallel workers must collect the same test names)
+                                 "tenants/8f1b4bef-9a13-4bc4-8205-ac8e6bb4afd8/../3b2badd1-1307-4117-981e-7ca44fc7c7eb/a.png",
+                                 "tenants/352864ca-e9f8-42fb-93c3-2b606b5ca951"])
 async def test_keys_outside_a_tenant_are_refused_before_any_request(fake_s3, key):
     with pytest.raises(ValueError, match="tenant-scoped"):
         await _storage(fake_s3.url).put(key, b"x", "image/png")

@@ -399,3 +399,30 @@ async def test_two_changes_at_once_one_is_applied_the_other_refused_or_after(env
     final = await _state(handle)
     row = await load_booking(sessionmaker, booking_id)
     assert row.status == final.status and row.starts_at == final.starts_at and row.sequence == final.sequence
+
+
+async def test_support_extends_a_hold_and_the_workflow_waits_until_the_new_time(env, sessionmaker):
+    """`extend_hold` (support, with a reason: the API writes the row, then signals) moves the hold
+    timer; a timer that fires while the row is already later (the signal still on its way) does
+    not release the slot either."""
+    p, booking_id, inp = await _booked(env, sessionmaker, price_minor=99_900)
+    handle = await _start(env, inp)
+    await _notified(handle, "held")
+    assert inp.hold_expires_at is not None
+    later = inp.hold_expires_at + timedelta(minutes=30)
+    async with scoped_session(sessionmaker, TenantScope.of(p.tenant_id)) as session:
+        await session.execute(update(Booking).where(Booking.id == booking_id).values(hold_expires_at=later))
+    # the original time passes before the signal comes: the database says "held longer"
+    await env.sleep(timedelta(minutes=16))
+    assert (await _state(handle)).status == BookingStatus.HELD
+    await handle.signal(ConsultationWorkflow.extend_hold, later)
+    assert (await _state(handle)).hold_expires_at == later
+    await _until(env, later - timedelta(minutes=1))
+    assert (await _state(handle)).status == BookingStatus.HELD
+    assert await messages(sessionmaker, booking_id, "consultation.hold_expired.client") == []
+    await _until(env, later + timedelta(minutes=1))
+    final = await handle.result()
+    assert final.status == BookingStatus.ABANDONED
+    assert (await load_booking(sessionmaker, booking_id)).status == BookingStatus.ABANDONED
+    # an extension of a booking that is no longer held changes nothing
+    assert final.hold_expires_at == later

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
+from support import poll_until
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -149,7 +150,8 @@ async def test_late_upload_end_to_end_alerts_once_each_then_delivers_and_records
     await env.sleep(timedelta(days=2) - timedelta(hours=1))
     assert await _messages(sessionmaker, "report_due_soon") == []
     await env.sleep(timedelta(hours=2))
-    due_soon = await _messages(sessionmaker, "report_due_soon")
+    # Messages leave in the background once the step is recorded (the outbox): wait for them.
+    due_soon = await poll_until(lambda: _messages(sessionmaker, "report_due_soon"), lambda m: len(m) >= 2)
     assert [(m.channel, m.recipient) for m in due_soon] == [("email", CONSULTANT), ("in_app", CONSULTANT)]
     assert "Varshaphal 2027" in due_soon[0].body and "Seeker" in due_soon[0].body and "IST" in due_soon[0].body
     state = await _state(handle)
@@ -158,7 +160,7 @@ async def test_late_upload_end_to_end_alerts_once_each_then_delivers_and_records
 
     # The due date passes without a report: overdue, once.
     await env.sleep(timedelta(days=1))
-    overdue = await _messages(sessionmaker, "report_overdue")
+    overdue = await poll_until(lambda: _messages(sessionmaker, "report_overdue"), lambda m: len(m) >= 2)
     assert [(m.channel, m.recipient) for m in overdue] == [("email", CONSULTANT), ("in_app", CONSULTANT)]
     assert (await _state(handle)).status == ReportDeliveryStatus.OVERDUE
     assert (await _row(sessionmaker, inp.order_id)).status == ReportDeliveryStatus.OVERDUE
@@ -172,7 +174,7 @@ async def test_late_upload_end_to_end_alerts_once_each_then_delivers_and_records
     file_id = await _upload(sessionmaker, world, inp.order_id, signal=handle, at=uploaded_at)
     state = await _until(handle, ReportDeliveryStatus.DELIVERED)
     assert state.file_id == file_id and state.delivered_at is not None
-    email, in_app = await _messages(sessionmaker, "report_delivered")
+    email, in_app = await poll_until(lambda: _messages(sessionmaker, "report_delivered"), lambda m: len(m) >= 2)
     assert (email.channel, email.recipient, in_app.channel) == ("email", CLIENT, "in_app")
     assert email.data["link"] in email.body and "Nakshatra Reports" in email.body
     link = urlsplit(email.data["link"])
@@ -233,7 +235,8 @@ async def test_an_upload_whose_signal_was_lost_is_found_and_delivered(env, sessi
     state = await _until(handle, ReportDeliveryStatus.DELIVERED)
     assert state.file_id == file_id
     assert await _messages(sessionmaker, "report_due_soon") == []
-    assert [m.channel for m in await _messages(sessionmaker, "report_delivered")] == ["email", "in_app"]
+    delivered = await poll_until(lambda: _messages(sessionmaker, "report_delivered"), lambda m: len(m) >= 2)
+    assert [m.channel for m in delivered] == ["email", "in_app"]
 
 
 async def test_a_due_date_already_past_alerts_overdue_at_once(env, sessionmaker):
@@ -241,7 +244,7 @@ async def test_a_due_date_already_past_alerts_overdue_at_once(env, sessionmaker)
     handle, _ = await _start(env, sessionmaker, world, due_in=-timedelta(hours=2))
     await _until(handle, ReportDeliveryStatus.OVERDUE)
     assert await _messages(sessionmaker, "report_due_soon") == []
-    assert len(await _messages(sessionmaker, "report_overdue")) == 2
+    assert len(await poll_until(lambda: _messages(sessionmaker, "report_overdue"), lambda m: len(m) >= 2)) == 2
 
 
 async def test_delivered_by_hand_is_recorded_audited_and_final(env, sessionmaker):

@@ -1,0 +1,1 @@
+"""The Quotation workflow's activities: lifecycle changes, messages and the PDF."""

@@ -1,0 +1,1 @@
+"""Side effects of the Remedy workflow: the programme's row, check-ins, and messages."""

@@ -1,0 +1,167 @@
+"""The request path at the speed of the machine: requests/s through `muhurta dev`'s own processes,
+each route beside a bare FastAPI app measured in the same run.
+
+Starts `muhurta dev` (throwaway data folder, free ports; its API and worker processes exactly as
+`make dev` runs them) and a bare FastAPI app (one GET returning a dict, same uvicorn settings),
+then drives both with bench/_loadgen.py (keep-alive HTTP/1.1, 32 connections over one process
+per core). Short rounds alternate between the bare app and the route, so that a burst of load
+from other processes hits both alike; the best round of each is kept and the ratio printed.
+
+Routes: `GET /health`; `POST /api/v1/webhooks/razorpay` signed, each a new event naming no order
+(verified, stored once, acted on after the answer); `POST /api/v1/astrology/chart` (signed-in
+consultant); `GET /api/v1/public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`.
+Twice: with `make dev`'s defaults, then with API_WORKERS = cores (the production layout).
+Targets (issue 17): health >= 85 %, webhooks >= 30 %, chart >= 25 %, slots >= 15 % of the bare app.
+
+    .venv/bin/python bench/request_path.py [seconds per round] [rounds]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _devstack import Dev, bare_app, muhurta_dev
+from _loadgen import Result, http_request, repeat, run_load
+
+from core.razorpay import platform_credentials, sign
+
+CONNECTIONS = 32
+TARGETS = {"health": 0.85, "webhook": 0.30, "chart": 0.25, "slots": 0.15}
+LABELS = {"health": "GET /health", "webhook": "POST /webhooks/razorpay (signed, new event)",
+          "chart": "POST /astrology/chart", "slots": "GET …/slots?days=60"}
+
+
+async def _demo_ids(dev: Dev) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from core.db import TenantScope, make_engine, make_sessionmaker, scoped_session
+    from models.bookings import Consultant, Offering
+    from models.identity import User
+    from models.tenancy import Tenant
+
+    settings = dev.settings()
+    engine = make_engine(settings.database_url, 1)
+    try:
+        async with scoped_session(make_sessionmaker(engine), TenantScope.system()) as session:
+            tenant = (await session.execute(select(Tenant).where(Tenant.slug == "demo"))).scalar_one()
+            user = (await session.execute(select(User).where(User.email == "astro@demo.example.com"))).scalar_one()
+            consultant = (await session.execute(select(Consultant).where(Consultant.user_id == user.id))).scalar_one()
+            offering = (await session.execute(select(Offering).where(
+                Offering.consultant_id == consultant.id, Offering.price_minor == 0))).scalars().first()
+            assert offering is not None
+            return {"tenant": tenant.id, "user": user.id, "role": user.role.value, "consultant": consultant.slug,
+                    "offering": offering.id}
+    finally:
+        await engine.dispose()
+
+
+def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = tuple(TARGETS)) -> dict[str, list[bytes]]:
+    """Prepared requests per route; webhooks are each a new event (a fresh id and signature)."""
+    from core.security import Keys
+
+    settings = dev.settings()
+    ids = asyncio.run(_demo_ids(dev))
+    host = f"127.0.0.1:{dev.api_port}"
+    token, _ = Keys.from_settings(settings).issue_access_token(
+        user_id=ids["user"], tenant_id=ids["tenant"], role=ids["role"], session_id=uuid.uuid4(), mfa=False,
+        ttl=timedelta(hours=2))
+    chart = json.dumps({"birth": {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209,
+                                  "timezone": "Asia/Kolkata"}}).encode()
+    secret = platform_credentials(settings).webhook_secret
+    webhooks = []
+    for i in range(first, first + n if "webhook" in only else first):
+        body = json.dumps({
+            "entity": "event", "account_id": "acc_bench", "event": "payment.captured", "contains": ["payment"],
+            "payload": {"payment": {"entity": {
+                "id": f"pay_bench{i:09d}", "entity": "payment", "amount": 49_900, "currency": "INR",
+                "status": "captured", "order_id": f"order_bench{i:09d}", "method": "upi", "captured": True}}},
+            "created_at": int(time.time())}, separators=(",", ":")).encode()
+        webhooks.append(http_request("POST", "/api/v1/webhooks/razorpay", host, {
+            "Content-Type": "application/json", "X-Razorpay-Signature": sign(secret, body),
+            "X-Razorpay-Event-Id": f"evt_bench_{i:09d}"}, body))
+    slots = (f"/api/v1/public/demo/consultants/{ids['consultant']}/offerings/{ids['offering']}/slots"
+             f"?days=60&timezone=Asia/Kolkata")
+    prepared = {
+        "health": repeat(http_request("GET", "/health", host), n),
+        "webhook": webhooks,
+        "chart": repeat(http_request("POST", "/api/v1/astrology/chart", host, {
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Tenant": "demo"}, chart), n),
+        "slots": repeat(http_request("GET", slots, host), n),
+    }
+    return {route: prepared[route] for route in only}
+
+
+def measure(dev: Dev, bare_port: int, seconds: float, rounds: int, label: str) -> dict[str, tuple[Result, Result]]:
+    """Best round of the bare app and of each route, rounds alternating."""
+    best: dict[str, tuple[Result, Result]] = {}
+    per_round = 60_000  # more than any route answers in a round
+    for number in range(rounds):
+        prepared = route_requests(dev, per_round, first=(number + 1) * 1_000_000)
+        for route, requests in prepared.items():
+            bare = run_load(bare_port, repeat(http_request("GET", "/health", f"127.0.0.1:{bare_port}"), per_round),
+                            seconds=seconds, connections=CONNECTIONS)
+            got = run_load(dev.api_port, requests, seconds=seconds, connections=CONNECTIONS)
+            wrong = {status: count for status, count in got.statuses.items() if status != 200}
+            if wrong:
+                raise SystemExit(f"{label} {route}: answers other than 200: {wrong}")
+            previous = best.get(route)
+            if previous is None or got.rate / bare.rate > previous[1].rate / previous[0].rate:
+                best[route] = (bare, got)
+    return best
+
+
+def wrk_rate(port: int, seconds: float) -> float | None:
+    """wrk's rate on the bare app, when wrk is installed: the check that the generator is not the limit."""
+    import re
+    import subprocess
+
+    if shutil.which("wrk") is None:
+        return None
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{max(2, int(seconds))}s",
+                          f"http://127.0.0.1:{port}/health"], capture_output=True, text=True, check=False).stdout
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    return float(found.group(1)) if found else None
+
+
+def report(label: str, best: dict[str, tuple[Result, Result]]) -> None:
+    print(f"\n{label}")
+    print(f"  {'route':46} {'requests/s':>10} {'bare app':>9} {'ratio':>6} {'target':>6}  p50 / p99 ms")
+    for route, (bare, got) in best.items():
+        ratio = got.rate / bare.rate
+        mark = "ok" if ratio >= TARGETS[route] else "BELOW"
+        print(f"  {LABELS[route]:46} {got.rate:10,.0f} {bare.rate:9,.0f} {ratio:6.1%} {TARGETS[route]:6.0%}  "
+              f"{got.percentile(0.5):.1f} / {got.percentile(0.99):.1f}  {mark}")
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    cores = os.cpu_count() or 1
+    print(f"{cores} cores, load average {os.getloadavg()[0]:.2f} at start; {rounds} rounds of {seconds:.0f} s per "
+          f"route, {CONNECTIONS} connections; best round of each kept. The machine is shared: absolute figures "
+          f"move with the neighbours' load, the ratios much less.")
+    layouts = [("make dev defaults (API_WORKERS=1)", 1, None), (f"API_WORKERS={cores} (one per core)", cores, cores)]
+    for label, bare_workers, api_workers in layouts:
+        with bare_app(bare_workers) as bare_port, muhurta_dev(api_workers=api_workers) as dev:
+            generator = run_load(bare_port, repeat(http_request("GET", "/health", "x"), 60_000),
+                                 seconds=seconds, connections=CONNECTIONS)
+            wrk = wrk_rate(bare_port, seconds)
+            check = f"; wrk on the same app: {wrk:,.0f}/s" if wrk else " (wrk not installed, no cross-check)"
+            print(f"\nload generator on the bare app ({bare_workers} process(es)): {generator.rate:,.0f}/s{check}")
+            report(f"{label}, load average {os.getloadavg()[0]:.2f}",
+                   measure(dev, bare_port, seconds, rounds, label))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Remedy programmes: the catalogue's kinds, the schedule planner and the Remedy workflow's contract."""
