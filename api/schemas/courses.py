@@ -21,7 +21,7 @@ from domain.courses.quiz import Graded, PublicQuiz, QuizSpec
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 CourseSlug = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
-                                              pattern=r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")]
+                                              max_length=80, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Markdown = Annotated[str, StringConstraints(max_length=MAX_MARKDOWN)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -53,7 +53,7 @@ class CourseCreate(Strict):
     consultant_user_id: UUID | None = Field(None, description="who teaches it and answers its discussions "
                                                               "(a consultant's or the owner's user id)")
     price_minor: int = Field(0, ge=0, le=10**12, description="0: free; else bought through an order")
-    currency: str = Field("INR", pattern=r"^[A-Z]{3}$")
+    currency: str = Field("INR", pattern=r"^[A-Z]{3}$", max_length=3)
     access_days: int | None = Field(None, ge=1, le=3650, description="access ends this many days after enrolment; "
                                                                      "null: for ever")
     discussions_enabled: bool = True
@@ -67,7 +67,7 @@ class CourseUpdate(Strict):
     description_md: Markdown | None = None
     consultant_user_id: UUID | None = None
     price_minor: int | None = Field(None, ge=0, le=10**12)
-    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", max_length=3)
     access_days: int | None = Field(None, ge=1, le=3650)
     discussions_enabled: bool | None = None
     release_time: time | None = None

@@ -22,6 +22,12 @@ TABLES = {table.name: table for table in Base.metadata.sorted_tables}
 
 # Request schema -> the table its properties are stored in, column by the same name.
 STORED_IN: dict[str, str] = {
+    "CourseCreate": "courses", "CourseUpdate": "courses", "CohortCreate": "course_cohorts",
+    "CohortUpdate": "course_cohorts", "ModuleCreate": "course_modules", "ModuleUpdate": "course_modules",
+    "LessonCreate": "lessons", "LessonUpdate": "lessons", "NoteCreate": "lesson_notes",
+    "PostCreate": "discussion_posts",
+    "ClientErasure": "privacy_requests", "StaffErasure": "privacy_requests",
+    "StaffExport": "privacy_requests", "ConsentIn": "consents",
     "InvitationIn": "invitations",
     "AdminInvitationIn": "invitations",
     "BirthIn": "birth_profiles",
@@ -82,6 +88,9 @@ ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
 # Request schemas whose text is not kept in a column of its own (checked, hashed, sent to a
 # workflow or kept inside a JSON document): nothing to compare.
 NOT_STORED: dict[str, str] = {
+    "QuizOption": "inside lessons.quiz (JSON)", "QuizQuestion": "inside lessons.quiz (JSON)",
+    "RevokeBody": "a reason for the audit log", "EarlyAccessBody": "a reason for the audit log",
+    "EnrolBody": "a coupon code, looked up", "api__schemas__courses__ExtendBody": "a reason for the audit log",
     "AcceptInvitation": "the token is checked, the password hashed; only full_name (ALSO_STORED)",
     "ExtendHold": "the reason goes to the audit details (JSON)",
     "NoteIn": "the note goes to the audit details (JSON)",
