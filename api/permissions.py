@@ -54,6 +54,7 @@ class Permission(enum.StrEnum):
     MANAGE_TEAM = "team:manage"        # invite, change roles, remove, transfer ownership (owners)
     SUPPORT_VIEW = "support:view"      # a workflow's live state, history and messages; a client's workflows
     SUPPORT_ACT = "support:act"        # audited actions on them, each with a reason
+    OWN_DATA = "privacy:own"               # a client's own export, erasure and consents
     PRIVACY_EXPORTS = "privacy:exports"    # a client's data export, the list of exports and erasures
     PRIVACY_ERASURE = "privacy:erasure"    # erase a client's personal data (the owner)
     # the platform
@@ -105,6 +106,7 @@ DASHBOARD = frozenset({
     Permission.LEARN,
     Permission.PRIVACY_EXPORTS,
     Permission.PRIVACY_ERASURE,
+    Permission.OWN_DATA,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
@@ -147,7 +149,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY
         | {Permission.FOLLOW_REMEDIES, Permission.OWN_FILES, Permission.BOOK, Permission.VIEW_ORDERS,
-           Permission.PAY_ORDERS, Permission.VIEW_WALLET, Permission.LEARN}
+           Permission.PAY_ORDERS, Permission.VIEW_WALLET, Permission.LEARN, Permission.OWN_DATA}
     ),
 }
 

@@ -116,7 +116,7 @@ async def _refuse_with_live_bookings(session: Session, tenant_id: UUID, client_i
 @router.post("/me/privacy/exports", status_code=status.HTTP_202_ACCEPTED, response_model=PrivacyRequestOut)
 async def export_my_data(
     request: Request, response: Response, tenant: CurrentTenant, session: Session, state: State,
-    principal: Principal = require(Permission.EDIT_OWN_PROFILE),
+    principal: Principal = require(Permission.OWN_DATA),
 ) -> PrivacyRequestOut:
     """Ask for a copy of everything this consultancy holds about you. A link to a ZIP archive is
     emailed (and shown in-app) when it is ready; it works for 7 days. Asking again within a day
@@ -132,7 +132,7 @@ async def export_my_data(
 @router.post("/me/privacy/erasure", status_code=status.HTTP_202_ACCEPTED, response_model=PrivacyRequestOut)
 async def erase_my_data(
     body: ClientErasure, request: Request, tenant: CurrentTenant, session: Session, state: State,
-    principal: Principal = require(Permission.EDIT_OWN_PROFILE),
+    principal: Principal = require(Permission.OWN_DATA),
 ) -> PrivacyRequestOut:
     """Erase your account and personal data. Invoices and payment records stay (the law keeps
     them for years) with your name, email and phone removed. You are signed out everywhere."""
@@ -149,7 +149,7 @@ async def erase_my_data(
 
 @router.get("/me/privacy/requests", response_model=list[PrivacyRequestOut])
 async def my_privacy_requests(
-    tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.EDIT_OWN_PROFILE),
+    tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.OWN_DATA),
 ) -> list[PrivacyRequestOut]:
     rows = (await session.execute(select(PrivacyRequest).where(
         PrivacyRequest.tenant_id == tenant.id, PrivacyRequest.client_id == principal.user_id)
@@ -159,7 +159,7 @@ async def my_privacy_requests(
 
 @router.get("/me/consents", response_model=Consents)
 async def my_consents(
-    tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.EDIT_OWN_PROFILE),
+    tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.OWN_DATA),
 ) -> Consents:
     return await _consents(session, tenant.id, principal.user_id)
 
@@ -167,7 +167,7 @@ async def my_consents(
 @router.post("/me/consents", status_code=status.HTTP_201_CREATED, response_model=ConsentOut)
 async def record_my_consent(
     body: ConsentIn, request: Request, tenant: CurrentTenant, session: Session,
-    principal: Principal = require(Permission.EDIT_OWN_PROFILE),
+    principal: Principal = require(Permission.OWN_DATA),
 ) -> ConsentOut:
     """Record a decision (agree to the terms' version 2026-11, withdraw marketing, ...)."""
     client = await _client(session, tenant.id, principal.user_id)
