@@ -30,7 +30,8 @@ OWN_ACCOUNT_AND_BUSINESS = {  # must work (not gated)
 NOT_THE_DASHBOARD = ("/health", "/ready", "/api/v1/auth/", "/api/v1/public/", "/api/v1/booking-links/",
                      "/api/v1/calendar-feeds/", "/api/v1/webhooks/", "/api/v1/quotation-links/",
                      "/api/v1/remedy-links/", "/api/v1/privacy-exports/")
-SIGNED_LINKS = {("GET", "/api/v1/files/{file_id}/content"), ("GET", "/api/v1/course-media/{file_id}/content")}  # the token is the permission
+# the token is the permission
+SIGNED_LINKS = {("GET", "/api/v1/files/{file_id}/content"), ("GET", "/api/v1/course-media/{file_id}/content")}
 PLATFORM = "/api/v1/admin/"  # platform admins only: 403 forbidden for any consultant
 
 
