@@ -51,17 +51,21 @@ def test_no_endpoint_or_dependency_runs_in_the_thread_pool(settings: Settings) -
 async def test_the_pool_keeps_its_connections_and_pings_only_idle_ones(settings: Settings, monkeypatch: Any) -> None:
     engine = make_engine(settings.database_url, 1)  # up to 3 connections, as 1 + 2 overflow allowed
     try:
+        holding = asyncio.Semaphore(0)  # released once per connection held
+
         async def backend_pid(hold: asyncio.Event | None = None) -> int:
             async with engine.connect() as connection:
                 pid = int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
                 if hold is not None:
+                    holding.release()
                     await hold.wait()
                 return pid
 
         release = asyncio.Event()
         burst = [asyncio.create_task(backend_pid(release)) for _ in range(3)]
-        while engine.pool.checkedout() < 3:  # type: ignore[attr-defined]
-            await asyncio.sleep(0.01)
+        for _ in burst:  # all three hold a connection at once: the pool had to open three
+            await holding.acquire()
+        assert engine.pool.checkedout() == 3  # type: ignore[attr-defined]
         release.set()
         first = set(await asyncio.gather(*burst))
         assert len(first) == 3
