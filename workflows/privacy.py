@@ -83,6 +83,7 @@ class PrivacyExportWorkflow(_PrivacyBase):
     def __init__(self, inp: PrivacyInput) -> None:
         super().__init__(inp)
         self._outbox = Outbox()
+        self._state.messages = self._outbox.recent  # the query shows the ready message's fate
 
     @workflow.run
     async def run(self, inp: PrivacyInput) -> PrivacyState:

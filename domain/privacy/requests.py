@@ -16,6 +16,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.outbox import PostedMessage
+
 PRIVACY_EXPORT_WORKFLOW: Final = "PrivacyExport"
 PRIVACY_ERASURE_WORKFLOW: Final = "PrivacyErasure"
 EXPORT_LINK_VALID: Final = timedelta(days=7)   # the archive and its link live this long
@@ -96,3 +98,5 @@ class PrivacyState(BaseModel):
     kind: PrivacyKind
     status: PrivacyStatus
     summary: dict[str, int] = Field(default_factory=dict)
+    messages: list[PostedMessage] = Field(default_factory=list,
+                                          description="the messages the request sent: sending, sent or failed, and why")

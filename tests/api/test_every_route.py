@@ -360,9 +360,18 @@ async def _quiet(temporal_client, tenant_id: str) -> None:
             if not state["messages"] or any(m["status"] not in ("sent", "failed") for m in state["messages"]):
                 return False
         return bool(listed)
+    async def exports_told() -> bool:
+        query = f"TenantId = '{tenant_id}' AND WorkflowType = 'PrivacyExport'"
+        listed = [w async for w in temporal_client.list_workflows(query)]
+        for each in listed:
+            state = await temporal_client.get_workflow_handle(each.id).query("state")
+            if not state["messages"] or any(m["status"] not in ("sent", "failed") for m in state["messages"]):
+                return False
+        return bool(listed)
     assert await eventually(running_notices, 0) == 0
     assert await eventually(bookings_confirmed_and_told, True)
     assert await eventually(remedies_told, True)
+    assert await eventually(exports_told, True)
 
 
 @dataclass
