@@ -15,6 +15,7 @@ from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, Request
 from api.problems import install_problem_handlers
 from api.routers import (
     admin,
+    analytics,
     astrology,
     auth,
     bookings,
@@ -109,7 +110,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
                    bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin, team,
                    support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
-                   course_public, privacy):
+                   course_public, privacy, analytics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
