@@ -19,6 +19,8 @@ ANALYTICS_EVERY: Final = timedelta(hours=1)
 # webhook or an outcome recorded later lands on the day it happened, which is a recent one.
 RECOMPUTE_DAYS: Final = 7
 MAX_RANGE_DAYS: Final = 731
+EARLIEST_DAY: Final = date(1970, 1, 1)
+LATEST_DAY: Final = date(2999, 12, 31)
 NO_CONSULTANT: Final = uuid.UUID(int=0)  # figures of the consultancy that no consultant owns
 
 # activity names
@@ -76,6 +78,9 @@ def _months(first: date, count: int) -> DayRange:
 def resolve(period: Period, today: date, *, on: date | None = None, first: date | None = None,
             last: date | None = None) -> tuple[DayRange, DayRange]:
     """The period containing `on` (default today) and the one before it, as local dates."""
+    for name, value in (("on", on), ("from", first), ("to", last)):
+        if value is not None and not EARLIEST_DAY <= value <= LATEST_DAY:
+            raise RangeError(f"'{name}' must be a day between {EARLIEST_DAY} and {LATEST_DAY}", name)
     if period == Period.CUSTOM:
         if first is None or last is None:
             raise RangeError("a custom period needs both 'from' and 'to' (local dates, both included)",

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 RANGE_INVALID = problem_type(
     "analytics-range-invalid", 422, "That period cannot be reported",
     "A custom period needs 'from' and 'to' (local dates, 'to' not before 'from', at most two years); "
-    "'from' and 'to' go with period=custom only.")
+    "'from' and 'to' go with period=custom only; every day lies between 1970-01-01 and 2999-12-31.")
 ZONE_UNKNOWN = problem_type(
     "analytics-zone-unknown", 422, "Unknown time zone",
     "The database does not know this IANA zone; use a name such as Asia/Kolkata or Europe/London.")
