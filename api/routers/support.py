@@ -104,7 +104,8 @@ async def pause_reminders(
     workflow_id: WorkflowId, body: RemindersIn, tenant: CurrentTenant, session: Session, client: Temporal,
     principal: Principal = require(Permission.SUPPORT_ACT),
 ) -> ActionDone:
-    """Stop a booking's or a remedy programme's reminders until resumed (those due meanwhile are skipped)."""
+    """Stop a booking's, a quotation's or a remedy programme's reminders until resumed (those due
+    meanwhile are skipped, never sent late)."""
     return await support_actions.reminders(client, session, tenant_id=tenant.id, workflow_id=workflow_id,
                                            paused=True, reason=body.reason, principal=principal)
 
