@@ -70,7 +70,19 @@ async def test_resend_pause_and_resume_on_a_held_booking(client, sessionmaker):
     assert_problem(await client.post(f"{base}/reminders/pause", headers=consultant.headers(), json=REASON),
                    403, "forbidden")
 
-    for action in ("support.message_resent", "support.reminders_paused", "support.reminders_resumed"):
+    # cancel: a reason is required; onboarding cannot be cancelled; the booking is, by the consultancy
+    assert_problem(await client.post(f"{base}/cancel", headers=staff.headers(), json={}), 422, "validation", "reason")
+    assert_problem(await client.post(f"/api/v1/support/workflows/onboarding-{owner.tenant_id}/cancel",
+                                     headers=staff.headers(), json=REASON), 409, "conflict")
+    cancelled = await client.post(f"{base}/cancel", headers=staff.headers(), json=REASON)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"]["status"] == "cancelled"
+    shown = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=owner.headers())).json()
+    assert (shown["status"], shown["cancel_reason"]) == ("cancelled", REASON["reason"])
+    assert (await client.post(f"{base}/cancel", headers=staff.headers(), json=REASON)).status_code == 409
+
+    for action in ("support.message_resent", "support.reminders_paused", "support.reminders_resumed",
+                   "support.cancelled"):
         audit = (await client.get(f"/api/v1/audit-events?action={action}", headers=owner.headers())).json()
         assert [(e["actor_user_id"], e["target_id"], e["details"]["reason"]) for e in audit["items"]] == [
             (staff.user_id, workflow_id, REASON["reason"])]
