@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
+from api.rate_limits import RateLimitMiddleware
 from api.routers import (
     admin,
     astrology,
@@ -47,6 +48,7 @@ from api.routers import (
 )
 from api.state import AppState
 from api.telemetry import TelemetryMiddleware, metrics_response
+from core.observability.multiprocess import process_exiting
 from core.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await processor.close()
             if owned:
                 await app.state.muhurta.close()
+                process_exiting()
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         app.state.muhurta = state
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.muhurta)
+    app.add_middleware(RateLimitMiddleware, state_getter=lambda: app.state.muhurta, settings=settings)
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID", "traceresponse"])
