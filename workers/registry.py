@@ -24,6 +24,7 @@ from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
 from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
+from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
 from workflows.analytics import AnalyticsRollupWorkflow
@@ -39,11 +40,13 @@ from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
+from workflows.support import ResendMessageWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
-    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, AnalyticsRollupWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, ResendMessageWorkflow,
+    AnalyticsRollupWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -75,6 +78,7 @@ def build_activities(
         *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
+        SupportActivities(notifications.notifier).resend_message,
         *analytics_activities(sessionmaker, settings),
     ]
 
