@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.analytics.rollup import AnalyticsActivities
 from activities.consultation import ConsultationActivities
 from activities.courses.enrollment import EnrollmentActivities
 from activities.courses.messages import CourseMessageActivities
@@ -23,8 +24,10 @@ from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
 from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
+from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
+from workflows.analytics import AnalyticsRollupWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.enrollment import EnrollmentWorkflow
 from workflows.fulfilment import configure_fulfilment
@@ -37,11 +40,13 @@ from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
+from workflows.support import ResendMessageWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
-    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, ResendMessageWorkflow,
+    AnalyticsRollupWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -73,7 +78,15 @@ def build_activities(
         *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
+        SupportActivities(notifications.notifier).resend_message,
+        *analytics_activities(sessionmaker, settings),
     ]
+
+
+def analytics_activities(sessionmaker: async_sessionmaker[AsyncSession],
+                         settings: Settings) -> list[Callable[..., Any]]:
+    rollup = AnalyticsActivities(sessionmaker, settings)
+    return [rollup.register_zones, rollup.flush_views, rollup.roll_up]
 
 
 def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
