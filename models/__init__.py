@@ -3,6 +3,7 @@
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
+from models.catalogue import PackageCreditMove, PackageGrant, Product, SessionPackage
 from models.courses import (
     Certificate,
     Cohort,
@@ -85,11 +86,14 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutboxMessage",
+    "PackageCreditMove",
+    "PackageGrant",
     "Payment",
     "PaymentSettings",
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "PrivacyRequest",
+    "Product",
     "QuizAttempt",
     "Quotation",
     "QuotationCounter",
@@ -104,6 +108,7 @@ __all__ = [
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
+    "SessionPackage",
     "StoredFile",
     "SuggestionRule",
     "Tenant",
