@@ -140,19 +140,24 @@ async def test_a_client_buys_a_course_and_a_package_then_books_with_a_credit_and
     assert (grant["credits_left"], [m["kind"] for m in grant["moves"]]) == (3, ["grant", "use", "return"])
 
 
-async def test_two_bookings_racing_for_the_last_credit_get_one(client, sessionmaker, gateway):
-    _, offering, package, customer, slots = await _shop(client, sessionmaker, sessions=1)
+async def test_two_bookings_racing_for_the_last_credit_get_one_and_a_refund_revokes_the_rest(
+        client, sessionmaker, gateway, temporal_client):
+    owner, offering, package, customer, slots = await _shop(client, sessionmaker, sessions=2)
     made = await client.post("/api/v1/checkout", headers=customer.headers(), json={
         "items": [{"kind": "package", "ref_id": package["id"]}], "use_wallet": False})
     assert made.status_code == 201, made.text
-    await _pay(client, gateway, customer, made.json()["order"]["id"])
+    order_id = made.json()["order"]["id"]
+    await _pay(client, gateway, customer, order_id)
 
     async def left():
         return [g["credits_left"] for g in await _credits(client, customer)]
-    assert await eventually(left, [1]) == [1]
+    assert await eventually(left, [2]) == [2]
+    first = await client.post("/api/v1/bookings", headers=customer.headers(), json={
+        "offering_id": offering["id"], "starts_at": slots[0]["starts_at"], "use_credit": True})
+    assert first.status_code == 201, first.text
     answers = await asyncio.gather(*[client.post("/api/v1/bookings", headers=customer.headers(), json={
         "offering_id": offering["id"], "starts_at": slot["starts_at"], "use_credit": True})
-        for slot in (slots[0], slots[4])])
+        for slot in (slots[4], slots[8])])
     assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
     assert_problem(next(a for a in answers if a.status_code == 409), 409, "no-package-credit", "use_credit")
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
@@ -160,7 +165,22 @@ async def test_two_bookings_racing_for_the_last_credit_get_one(client, sessionma
             PackageGrant.client_id == uuid.UUID(customer.user_id)))).scalar_one()
         uses = await session.scalar(select(func.count()).select_from(PackageCreditMove).where(
             PackageCreditMove.grant_id == grant.id, PackageCreditMove.kind == "use"))
-    assert (grant.credits_used, uses) == (1, 1)
+    assert (grant.credits_used, uses) == (2, 2)
+
+    # The package refunded in full: the workflow is told, the grant revoked (nothing left to book).
+    await client.post(f"/api/v1/bookings/{first.json()['id']}/cancel", headers=customer.headers(), json={})
+    refund = await client.post(f"/api/v1/orders/{order_id}/refunds", headers=owner.headers(),
+                               json={"amount": PACKAGE, "reason": "changed their mind"})
+    assert refund.status_code == 201, refund.text
+    info = (await client.get(f"/api/v1/orders/{order_id}", headers=owner.headers())).json()
+    for delivery in gateway.deliveries_for(info["gateway_order_id"], "refund.processed"):
+        assert (await client.post(WEBHOOK, content=delivery.body, headers=delivery.headers)).status_code == 200
+
+    async def status():
+        return [(g["status"], g["credits_left"]) for g in await _credits(client, customer)]
+    assert await eventually(status, [("revoked", 0)]) == [("revoked", 0)]
+    state = await temporal_client.get_workflow_handle(grant.workflow_id).result()
+    assert state["status"] == "revoked"
 
 
 async def test_bad_input_is_a_problem_naming_the_field_and_other_tenants_stay_out(client, sessionmaker):

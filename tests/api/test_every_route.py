@@ -589,7 +589,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
               "code": "WALK-0000-0000", "course_slug": "none",
               "quotation_id": owner.user_id, "user_id": owner.user_id, "invitation_id": owner.user_id,
-              "workflow_id": f"consultation-{owner.user_id}", "request_id": owner.user_id}
+              "workflow_id": f"consultation-{owner.user_id}", "request_id": owner.user_id,
+              "product_id": owner.user_id, "package_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)
