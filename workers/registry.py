@@ -24,6 +24,7 @@ from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
 from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
+from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
 from workflows.consultation import ConsultationWorkflow
@@ -39,11 +40,12 @@ from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
+from workflows.support import ResendMessageWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
-    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, ResendMessageWorkflow,
     SessionPackageWorkflow,
 )
 
@@ -77,6 +79,7 @@ def build_activities(
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
         *PackageActivities(sessionmaker, settings, notifications.notifier).all(),
+        SupportActivities(notifications.notifier).resend_message,
     ]
 
 

@@ -77,6 +77,7 @@ class ReminderSent(BaseModel):
     due_at: datetime
     sent_at: datetime
     delivered: bool
+    skipped: bool = False  # due while reminders were paused (support console): not sent
 
 
 class ConsultationState(BaseModel):
@@ -102,6 +103,7 @@ class ConsultationState(BaseModel):
     completed_at: datetime | None = None
     follow_ups_sent: list[FollowUp] = Field(default_factory=list)
     follow_ups_stopped: list[FollowUp] = Field(default_factory=list)
+    reminders_paused: bool = False            # support paused them: reminders falling due are skipped
     steps_notified: list[str] = Field(default_factory=list, description="message steps sent, in the order they went")
     messages: list[PostedMessage] = Field(default_factory=list,
                                           description="the latest messages: sending, sent or failed, and why")
@@ -148,6 +150,15 @@ class OutcomeRequest(BaseModel):
 
 class StopFollowUps(BaseModel):
     which: list[FollowUp] = Field(default_factory=lambda: list(FollowUp), min_length=1)
+    actor_user_id: UUID | None = None
+
+
+class PauseReminders(BaseModel):
+    """Update `pause_reminders` (the support console): reminders falling due while paused are
+    skipped (recorded as such), not sent late; `paused=False` resumes them from the next one."""
+
+    paused: bool
+    reason: str = Field(min_length=3, max_length=500)
     actor_user_id: UUID | None = None
 
 
