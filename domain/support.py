@@ -14,6 +14,16 @@ def resend_workflow_id(action_id: UUID) -> str:
     return f"resend-{action_id}"
 
 
+class PauseReminders(BaseModel):
+    """Update `pause_reminders` of the Consultation and Quotation workflows (the support console):
+    reminders falling due while paused are skipped (recorded as such), not sent late;
+    `paused=False` resumes them from the next one."""
+
+    paused: bool
+    reason: str = Field(min_length=3, max_length=500)
+    actor_user_id: UUID | None = None
+
+
 class ResendRequest(BaseModel):
     """Send the text of one logged message (`delivery_id`) again, to the same person on the same
     channel, as a new delivery keyed `request_key` (sent at most once, however often retried)."""

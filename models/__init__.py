@@ -1,5 +1,13 @@
 """SQLAlchemy models, one module per context. Importing this package registers them all."""
 
+from models.analytics import (
+    AnalyticsClientDay,
+    AnalyticsDaily,
+    AnalyticsRevenueDaily,
+    AnalyticsViewBucket,
+    AnalyticsZone,
+    AnalyticsZoneFill,
+)
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
@@ -49,6 +57,8 @@ from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
+    "AnalyticsClientDay", "AnalyticsDaily", "AnalyticsRevenueDaily", "AnalyticsViewBucket", "AnalyticsZone",
+    "AnalyticsZoneFill",
     "AuditEvent",
     "AuthSession",
     "AvailabilityOverride",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.analytics.rollup import AnalyticsActivities
 from activities.consultation import ConsultationActivities
 from activities.courses.enrollment import EnrollmentActivities
 from activities.courses.messages import CourseMessageActivities
@@ -27,6 +28,7 @@ from activities.report_delivery import ReportDeliveryActivities
 from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
+from workflows.analytics import AnalyticsRollupWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.enrollment import EnrollmentWorkflow
 from workflows.fulfilment import configure_fulfilment
@@ -46,7 +48,7 @@ WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
     RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, ResendMessageWorkflow,
-    SessionPackageWorkflow,
+    AnalyticsRollupWorkflow, SessionPackageWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -80,7 +82,14 @@ def build_activities(
         *privacy_activities(sessionmaker, settings, notifications),
         *PackageActivities(sessionmaker, settings, notifications.notifier).all(),
         SupportActivities(notifications.notifier).resend_message,
+        *analytics_activities(sessionmaker, settings),
     ]
+
+
+def analytics_activities(sessionmaker: async_sessionmaker[AsyncSession],
+                         settings: Settings) -> list[Callable[..., Any]]:
+    rollup = AnalyticsActivities(sessionmaker, settings)
+    return [rollup.register_zones, rollup.flush_views, rollup.roll_up]
 
 
 def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,

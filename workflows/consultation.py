@@ -78,7 +78,6 @@ with workflow.unsafe.imports_passed_through():
         Notify,
         Outcome,
         OutcomeRequest,
-        PauseReminders,
         PaymentConfirmed,
         PaymentFailed,
         PlannedReminder,
@@ -93,6 +92,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.bookings.policies import CancelledBy, reschedule_refusal
     from domain.payments.orders import RefundRequest, order_workflow_id
+    from domain.support import PauseReminders
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 

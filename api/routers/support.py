@@ -18,6 +18,7 @@ from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.permissions import Permission
 from api.schemas.support import (
     ActionDone,
+    CancelIn,
     ExtendHold,
     ExtendPayment,
     HoldExtended,
@@ -30,7 +31,7 @@ from api.schemas.support import (
     WorkflowSummary,
     WorkflowView,
 )
-from api.services import support, support_actions
+from api.services import support, support_actions, support_cancel
 
 router = APIRouter(prefix="/support", tags=["support"])
 
@@ -104,7 +105,8 @@ async def pause_reminders(
     workflow_id: WorkflowId, body: RemindersIn, tenant: CurrentTenant, session: Session, client: Temporal,
     principal: Principal = require(Permission.SUPPORT_ACT),
 ) -> ActionDone:
-    """Stop a booking's or a remedy programme's reminders until resumed (those due meanwhile are skipped)."""
+    """Stop a booking's, a quotation's or a remedy programme's reminders until resumed (those due
+    meanwhile are skipped, never sent late)."""
     return await support_actions.reminders(client, session, tenant_id=tenant.id, workflow_id=workflow_id,
                                            paused=True, reason=body.reason, principal=principal)
 
@@ -138,3 +140,14 @@ async def extend_payment(
     """Give an unpaid order (not a booking's: extend its hold) more time to be paid."""
     return await support_actions.extend_payment(request, session, state, tenant_id=tenant.id, order_id=order_id,
                                                 minutes=body.minutes, reason=body.reason, principal=principal)
+
+
+@router.post("/workflows/{workflow_id}/cancel", response_model=ActionDone)
+async def cancel_workflow(
+    workflow_id: WorkflowId, body: CancelIn, request: Request, tenant: CurrentTenant, session: Session,
+    state: State, client: Temporal, principal: Principal = require(Permission.SUPPORT_ACT),
+) -> ActionDone:
+    """End a booking (cancelled by the consultancy), quotation (withdrawn), remedy programme
+    (stopped), enrolment (revoked), unpaid order or broadcast, with a reason, each the way it ends."""
+    return await support_cancel.cancel(request, session, state, client, tenant_id=tenant.id, workflow_id=workflow_id,
+                                       reason=body.reason, principal=principal)

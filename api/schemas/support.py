@@ -89,6 +89,10 @@ class RetryIn(Strict):
     reason: str = Reason
 
 
+class CancelIn(Strict):
+    reason: str = Reason
+
+
 class RemindersIn(Strict):
     reason: str = Reason
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.deps import Principal
+from api.deps import Principal, tenant_in_scope
 from api.problems import (
     BOOKING_NOT_PAYABLE,
     CONFLICT,
@@ -87,13 +87,12 @@ from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS,
 # -- lookups -------------------------------------------------------------------------------
 async def public_tenant(session: AsyncSession, slug: str) -> Tenant:
     """An active consultancy by its slug; the session now acts within it (public pages)."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug.lower()))).scalar_one_or_none()
+    tenant = await tenant_in_scope(session, Tenant.slug == slug.lower())
     if tenant is not None and tenant.status == TenantStatus.SUSPENDED:
         raise Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: its pages and bookings are closed for now",
                       field="tenant_slug")
     if tenant is None or tenant.status != TenantStatus.ACTIVE:
         raise Problem(TENANT_UNKNOWN, f"no consultancy is called '{slug}'", field="tenant_slug")
-    await enter_scope(session, TenantScope.of(tenant.id))
     return tenant
 
 

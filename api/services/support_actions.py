@@ -32,10 +32,11 @@ from api.state import AppState
 from api.temporal_calls import release_request_session
 from api.workflow_starts import signal_after_commit, start_after_commit
 from domain.bookings.consultation import WORKFLOW_TYPE as CONSULTATION
-from domain.bookings.consultation import Outcome, OutcomeRequest, PauseReminders
+from domain.bookings.consultation import Outcome, OutcomeRequest
 from domain.payments.orders import order_workflow_id
+from domain.quotations import QUOTATION_WORKFLOW
 from domain.remedies.programme import REMEDY_WORKFLOW, Pause, Resume
-from domain.support import RESEND_WORKFLOW, ResendRequest, resend_workflow_id
+from domain.support import RESEND_WORKFLOW, PauseReminders, ResendRequest, resend_workflow_id
 from models.bookings import Booking
 from models.notifications import NotificationDelivery
 from models.payments import Order
@@ -138,11 +139,12 @@ async def retry(client: Client, session: AsyncSession, *, tenant_id: UUID, workf
 # -- pause and resume reminders ------------------------------------------------------------------
 async def reminders(client: Client, session: AsyncSession, *, tenant_id: UUID, workflow_id: str, paused: bool,
                     reason: str, principal: Principal) -> ActionDone:
-    """Bookings (the Consultation workflow's reminders before the session) and remedy programmes
-    (their daily reminders); other workflows send no reminders to pause."""
+    """Bookings (the Consultation workflow's reminders before the session), quotations (before
+    they expire, and to pay an accepted one) and remedy programmes (their daily reminders); the
+    other workflows send no reminders a client would want paused."""
     described = await _owned(client, tenant_id, workflow_id)
     handle = client.get_workflow_handle(workflow_id)
-    if described.workflow_type == CONSULTATION:
+    if described.workflow_type in (CONSULTATION, QUOTATION_WORKFLOW):
         answer: Any = await handle.execute_update(
             "pause_reminders", PauseReminders(paused=paused, reason=reason, actor_user_id=principal.user_id))
     elif described.workflow_type == REMEDY_WORKFLOW:
@@ -151,7 +153,7 @@ async def reminders(client: Client, session: AsyncSession, *, tenant_id: UUID, w
             else await handle.execute_update("resume", Resume(**actor))
     else:
         raise Problem(CONFLICT, f"a {described.workflow_type} workflow sends no reminders to pause: only bookings "
-                      "(Consultation) and remedy programmes do")
+                      "(Consultation), quotations and remedy programmes do")
     event = await _audit(session, tenant_id, principal,
                          "support.reminders_paused" if paused else "support.reminders_resumed", workflow_id,
                          {"reason": reason, "workflow_type": described.workflow_type})

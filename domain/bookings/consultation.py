@@ -153,15 +153,6 @@ class StopFollowUps(BaseModel):
     actor_user_id: UUID | None = None
 
 
-class PauseReminders(BaseModel):
-    """Update `pause_reminders` (the support console): reminders falling due while paused are
-    skipped (recorded as such), not sent late; `paused=False` resumes them from the next one."""
-
-    paused: bool
-    reason: str = Field(min_length=3, max_length=500)
-    actor_user_id: UUID | None = None
-
-
 # -- reminders -----------------------------------------------------------------------------
 class PlannedReminder(BaseModel):
     sequence: int

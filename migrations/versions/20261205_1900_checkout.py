@@ -1,7 +1,7 @@
 """checkout: products, session packages, package grants and their credit ledger
 
 Revision ID: 1900
-Revises: 1800
+Revises: 2000
 Create Date: 2026-12-05 08:40:00+00:00
 """
 
@@ -16,7 +16,7 @@ from migrations.rls import disable_tenant_rls, enable_tenant_rls
 TABLES = ["products", "session_packages", "package_grants", "package_credit_moves"]
 
 revision: str = "1900"
-down_revision: str | None = "1800"
+down_revision: str | None = "2000"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

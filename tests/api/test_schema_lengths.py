@@ -100,6 +100,7 @@ NOT_STORED: dict[str, str] = {
     "NoteIn": "the note goes to the audit details (JSON)",
     "ResendIn": "the reason goes to the audit details (JSON)", "RetryIn": "the audit details (JSON)",
     "RemindersIn": "the audit details (JSON)", "ExtendPayment": "the audit details (JSON)",
+    "CancelIn": "the audit details and the workflow's own reason",
     "OutcomeIn": "summary (ALSO_STORED); the reason goes to the audit details (JSON)",
     "SuspendBody": "tenants.status_reason is Text; also the audit details (JSON)",
     "ReactivateBody": "the audit details (JSON)",

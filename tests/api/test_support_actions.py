@@ -4,9 +4,9 @@ order's time to pay; each with a required reason, audited, refused where it mean
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from support import active_consultancy, assert_problem, poll_until
+from support import active_consultancy, assert_problem, eventually, poll_until, register_client
 from test_support import _held_booking
 from test_team import invite_and_join
 
@@ -70,7 +70,19 @@ async def test_resend_pause_and_resume_on_a_held_booking(client, sessionmaker):
     assert_problem(await client.post(f"{base}/reminders/pause", headers=consultant.headers(), json=REASON),
                    403, "forbidden")
 
-    for action in ("support.message_resent", "support.reminders_paused", "support.reminders_resumed"):
+    # cancel: a reason is required; onboarding cannot be cancelled; the booking is, by the consultancy
+    assert_problem(await client.post(f"{base}/cancel", headers=staff.headers(), json={}), 422, "validation", "reason")
+    assert_problem(await client.post(f"/api/v1/support/workflows/onboarding-{owner.tenant_id}/cancel",
+                                     headers=staff.headers(), json=REASON), 409, "conflict")
+    cancelled = await client.post(f"{base}/cancel", headers=staff.headers(), json=REASON)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["state"]["status"] == "cancelled"
+    shown = (await client.get(f"/api/v1/bookings/{booking['id']}", headers=owner.headers())).json()
+    assert (shown["status"], shown["cancel_reason"]) == ("cancelled", REASON["reason"])
+    assert (await client.post(f"{base}/cancel", headers=staff.headers(), json=REASON)).status_code == 409
+
+    for action in ("support.message_resent", "support.reminders_paused", "support.reminders_resumed",
+                   "support.cancelled"):
         audit = (await client.get(f"/api/v1/audit-events?action={action}", headers=owner.headers())).json()
         assert [(e["actor_user_id"], e["target_id"], e["details"]["reason"]) for e in audit["items"]] == [
             (staff.user_id, workflow_id, REASON["reason"])]
@@ -102,3 +114,37 @@ async def test_retry_tries_a_failing_message_again_now(client, sessionmaker, tem
                 for p in described.raw_description.pending_activities if p.activity_id == pending.activity_id]
     # tried again at once, not after its backoff (the next natural attempt is ten seconds away)
     await poll_until(started_again, lambda times: bool(times) and times[0] >= asked, timeout=6)
+
+
+async def test_an_unpaid_order_gets_more_time_then_is_cancelled(client, sessionmaker, temporal_client):
+    owner = await active_consultancy(client, sessionmaker)
+    customer = await register_client(client, owner.tenant_slug or "")
+    made = await client.post("/api/v1/orders", headers=owner.headers(), json={"client_id": customer.user_id, "lines": [
+        {"kind": "product", "description": "Gemstone guide (PDF)", "unit_amount": 50_000}]})
+    assert made.status_code == 201, made.text
+    order = made.json()
+    handle = temporal_client.get_workflow_handle(f"order-{order['id']}")
+    before = await poll_until(lambda: handle.query("state"), lambda s: s.get("pay_by"), timeout=20)
+
+    extended = await client.post(f"/api/v1/support/orders/{order['id']}/extend-payment", headers=owner.headers(),
+                                 json={"minutes": 90, **REASON})
+    assert extended.status_code == 200, extended.text
+    # the workflow's pay-by moves 90 minutes (it was computed by the workflow, within a second of the row's)
+    was = datetime.fromisoformat(before["pay_by"])
+    moved = await poll_until(lambda: _pay_by(handle), lambda at: at and at - was > timedelta(minutes=89), timeout=20)
+    assert abs(moved - was - timedelta(minutes=90)) < timedelta(seconds=2)
+
+    cancelled = await client.post(f"/api/v1/support/workflows/order-{order['id']}/cancel", headers=owner.headers(),
+                                  json=REASON)
+    assert cancelled.status_code == 200, cancelled.text
+
+    async def status():
+        return (await client.get(f"/api/v1/orders/{order['id']}", headers=owner.headers())).json()["status"]
+    assert await eventually(status, "cancelled") == "cancelled"
+    actions = [e["action"] for e in (await client.get("/api/v1/audit-events", headers=owner.headers())).json()["items"]]
+    assert {"support.payment_extended", "support.cancelled"} <= set(actions)
+
+
+async def _pay_by(handle):
+    state = await handle.query("state")
+    return datetime.fromisoformat(state["pay_by"]) if state.get("pay_by") else None
