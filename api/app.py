@@ -20,6 +20,7 @@ from api.routers import (
     astrology,
     auth,
     bookings,
+    checkout,
     clients,
     consultants,
     course_cohorts,
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.links, prefix=API_PREFIX)
+    app.include_router(checkout.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
 

@@ -11,6 +11,7 @@ from models.analytics import (
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
+from models.catalogue import PackageCreditMove, PackageGrant, Product, SessionPackage
 from models.courses import (
     Certificate,
     Cohort,
@@ -95,11 +96,14 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutboxMessage",
+    "PackageCreditMove",
+    "PackageGrant",
     "Payment",
     "PaymentSettings",
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "PrivacyRequest",
+    "Product",
     "QuizAttempt",
     "Quotation",
     "QuotationCounter",
@@ -114,6 +118,7 @@ __all__ = [
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
+    "SessionPackage",
     "StoredFile",
     "SuggestionRule",
     "Tenant",

@@ -16,6 +16,7 @@ from activities.courses.messages import CourseMessageActivities
 from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
+from activities.packages import PackageActivities
 from activities.payments.orders import PaymentActivities
 from activities.privacy.erasure import PrivacyErasureActivities
 from activities.privacy.export import PrivacyExportActivities
@@ -35,6 +36,7 @@ from workflows.housekeeping import HousekeepingWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
+from workflows.packages import SessionPackageWorkflow
 from workflows.privacy import PrivacyErasureWorkflow, PrivacyExportWorkflow
 from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
@@ -46,7 +48,7 @@ WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
     RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, ResendMessageWorkflow,
-    AnalyticsRollupWorkflow,
+    AnalyticsRollupWorkflow, SessionPackageWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -78,6 +80,7 @@ def build_activities(
         *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
+        *PackageActivities(sessionmaker, settings, notifications.notifier).all(),
         SupportActivities(notifications.notifier).resend_message,
         *analytics_activities(sessionmaker, settings),
     ]
