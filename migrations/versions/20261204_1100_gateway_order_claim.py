@@ -6,7 +6,7 @@ when) and records the answer in a second; a claim older than its lease, or the s
 retry, may be taken over (the gateway order is then found by its receipt, never made twice).
 
 Revision ID: 1100
-Revises: 2000
+Revises: 1900
 Create Date: 2026-12-05 08:50:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "1100"
-down_revision: str | None = "2000"
+down_revision: str | None = "1900"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
