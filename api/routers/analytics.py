@@ -54,7 +54,19 @@ class PeriodQuery:
             raise Problem(service.RANGE_INVALID, str(exc), field=exc.field) from exc
 
 
-Asked = Annotated[PeriodQuery, Depends()]
+async def period_query(
+    period: Annotated[Period, Query(description="today, week (ISO), month, quarter, year or custom")] = Period.MONTH,
+    on: Annotated[date | None, Query(description="a local day inside the period (default today)")] = None,
+    first: Annotated[date | None, Query(alias="from", description="period=custom: first local day")] = None,
+    last: Annotated[date | None, Query(alias="to", description="period=custom: last local day, included")] = None,
+    timezone: Annotated[TimeZone | None, Query(
+        description="the IANA zone whose days are reported (default yours, else the consultancy's)")] = None,
+) -> PeriodQuery:
+    """The query parameters as an async dependency (a class dependency runs in the thread pool)."""
+    return PeriodQuery(period, on, first, last, timezone)
+
+
+Asked = Annotated[PeriodQuery, Depends(period_query)]
 
 
 async def _zone(session: Session, asked: PeriodQuery, principal: Principal, tenant: Tenant | None) -> str:
