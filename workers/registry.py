@@ -129,7 +129,7 @@ class _ValidatingRunner(SandboxedWorkflowRunner):
 
     def prepare_workflow(self, defn: Any) -> None:
         for attempt in range(3):
-            paused = gc.isenabled()
+            was_enabled = gc.isenabled()
             gc.disable()
             try:
                 super().prepare_workflow(defn)
@@ -138,7 +138,7 @@ class _ValidatingRunner(SandboxedWorkflowRunner):
                 if attempt == 2 or not (exc.args and isinstance(exc.args[0], int)):
                     raise
             finally:
-                if paused:
+                if was_enabled:
                     gc.enable()
 
 

@@ -9,7 +9,7 @@ answers the first order (the middleware), and the Razorpay order is made once pe
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from sqlalchemy import select
@@ -58,14 +58,23 @@ async def _writer(session: Session, tenant: Tenant, user_id: uuid.UUID) -> None:
         raise Problem(NOT_FOUND, "this consultancy has no consultant with this user id", field="consultant_user_id")
 
 
-async def _product(session: Session, tenant: Tenant, product_id: uuid.UUID, principal: Principal) -> Product:
-    stmt = select(Product).where(Product.tenant_id == tenant.id, Product.id == product_id)
+_ForSale = TypeVar("_ForSale", Product, SessionPackage)
+
+
+async def _for_sale(session: Session, model: type[_ForSale], tenant: Tenant, item_id: uuid.UUID,
+                    principal: Principal, *, what: str, field: str) -> _ForSale:
+    """One product or package of this consultancy; clients see only the active ones."""
+    stmt = select(model).where(model.tenant_id == tenant.id, model.id == item_id)
     if not _staff(principal):
-        stmt = stmt.where(Product.active.is_(True))
-    product = (await session.execute(stmt)).scalar_one_or_none()
-    if product is None:
-        raise Problem(NOT_FOUND, "this consultancy has no product with this id", field="product_id")
-    return product
+        stmt = stmt.where(model.active.is_(True))
+    item = (await session.execute(stmt)).scalar_one_or_none()
+    if item is None:
+        raise Problem(NOT_FOUND, f"this consultancy has no {what} with this id", field=field)
+    return item
+
+
+async def _product(session: Session, tenant: Tenant, product_id: uuid.UUID, principal: Principal) -> Product:
+    return await _for_sale(session, Product, tenant, product_id, principal, what="product", field="product_id")
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut)
@@ -116,13 +125,8 @@ async def update_product(product_id: uuid.UUID, body: ProductUpdate, tenant: Cur
 
 # -- session packages ------------------------------------------------------------------------------
 async def _package(session: Session, tenant: Tenant, package_id: uuid.UUID, principal: Principal) -> SessionPackage:
-    stmt = select(SessionPackage).where(SessionPackage.tenant_id == tenant.id, SessionPackage.id == package_id)
-    if not _staff(principal):
-        stmt = stmt.where(SessionPackage.active.is_(True))
-    package = (await session.execute(stmt)).scalar_one_or_none()
-    if package is None:
-        raise Problem(NOT_FOUND, "this consultancy has no session package with this id", field="package_id")
-    return package
+    return await _for_sale(session, SessionPackage, tenant, package_id, principal, what="session package",
+                           field="package_id")
 
 
 @router.post("/session-packages", status_code=status.HTTP_201_CREATED, response_model=PackageOut)
