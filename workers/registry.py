@@ -17,6 +17,7 @@ from activities.onboarding import OnboardingActivities
 from activities.payments.orders import PaymentActivities
 from activities.privacy.erasure import PrivacyErasureActivities
 from activities.privacy.export import PrivacyExportActivities
+from activities.privacy.retention import RetentionActivities
 from activities.quotations.lifecycle import QuotationActivities
 from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
@@ -36,11 +37,12 @@ from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
+from workflows.retention import RetentionSweepWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
-    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, RetentionSweepWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -80,7 +82,8 @@ def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings:
     export = PrivacyExportActivities(sessionmaker, settings, notifications.notifier)
     erasure = PrivacyErasureActivities(sessionmaker, settings)
     return [export.build_archive, export.delete_archive, export.record_status, export.notify_export_ready,
-            erasure.stop_client_workflows, erasure.erase_client]
+            erasure.stop_client_workflows, erasure.erase_client,
+            RetentionActivities(sessionmaker, settings, erasure.storage).sweep_batch]
 
 
 def course_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
