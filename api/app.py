@@ -47,6 +47,7 @@ from api.routers import (
 )
 from api.state import AppState
 from api.telemetry import TelemetryMiddleware, metrics_response
+from core.observability.multiprocess import process_exiting
 from core.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await processor.close()
             if owned:
                 await app.state.muhurta.close()
+                process_exiting()
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",

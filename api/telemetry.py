@@ -18,13 +18,14 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import NOT_FOUND, problem_response
 from core.observability.metrics import HTTP_DURATION, HTTP_IN_FLIGHT, HTTP_REQUESTS, status_class
+from core.observability.multiprocess import scrape_registry
 from core.observability.tracing import TRACER_NAME
 from core.settings import Settings
 
@@ -135,4 +136,4 @@ def metrics_allowed(request: Request, settings: Settings) -> bool:
 def metrics_response(request: Request, settings: Settings) -> Response:
     if not metrics_allowed(request, settings):
         return problem_response(NOT_FOUND, request=request)
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(scrape_registry()), media_type=CONTENT_TYPE_LATEST)

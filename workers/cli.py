@@ -190,9 +190,16 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.api_host,
-                port=args.port or settings.api_port, log_config=None, access_log=False,
-                workers=args.workers or settings.api_workers)
+    from core.observability.multiprocess import finish_api_processes, prepare_api_processes
+
+    processes = args.workers or settings.api_workers
+    made = prepare_api_processes(processes)  # one /metrics view over every process
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.api_host,
+                    port=args.port or settings.api_port, log_config=None, access_log=False,
+                    workers=processes)
+    finally:
+        finish_api_processes(made)
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -102,10 +103,36 @@ def remedy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: 
     return [programme.begin, programme.save, programme.check_in, programme.missed, messages.notify]
 
 
+class _ValidatingRunner(SandboxedWorkflowRunner):
+    """The SDK's sandbox, with its start-up validation made safe from a CPython 3.11 import race.
+
+    A worker validates each workflow by importing its module in the sandbox. On Python 3.11 an
+    import re-entered at the wrong moment (a garbage-collector finalizer that imports, while
+    another thread holds the module's lock) makes importlib raise `KeyError(<thread id>)` from its
+    deadlock bookkeeping (CPython gh-91351, fixed in 3.12), and the worker refuses to start with
+    "Failed validating workflow". The collector is paused while a workflow is validated (a few
+    milliseconds), and that one error is retried a few times; any other error is raised as is.
+    """
+
+    def prepare_workflow(self, defn: Any) -> None:
+        for attempt in range(3):
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                super().prepare_workflow(defn)
+                return
+            except KeyError as exc:
+                if attempt == 2 or not (exc.args and isinstance(exc.args[0], int)):
+                    raise
+            finally:
+                if paused:
+                    gc.enable()
+
+
 def workflow_runner() -> SandboxedWorkflowRunner:
     """The sandbox re-imports workflow code per run; our pure modules, pydantic, the fulfilment
     registry (one per worker process) and OpenTelemetry pass through."""
-    return SandboxedWorkflowRunner(
+    return _ValidatingRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
             "pydantic", "domain", "workflows.fulfilment",
             "opentelemetry")  # the tracing interceptor's context and tracer: one per process, not per run

@@ -23,13 +23,16 @@ HTTP_REQUESTS = Counter(
 HTTP_DURATION = Histogram(
     "muhurta_http_request_duration_seconds", "API request latency, first byte in to last byte out",
     ["method", "route"], buckets=LATENCY_BUCKETS)
-HTTP_IN_FLIGHT = Gauge("muhurta_http_requests_in_flight", "API requests being served now")
+HTTP_IN_FLIGHT = Gauge("muhurta_http_requests_in_flight", "API requests being served now", multiprocess_mode="livesum")
 PROBLEMS = Counter("muhurta_http_problems", "problem+json answers by problem type", ["type"])
 
 # -- database pool --------------------------------------------------------------------------------
-DB_POOL_IN_USE = Gauge("muhurta_db_pool_connections_in_use", "connections checked out of the pool", ["pool"])
-DB_POOL_WAITING = Gauge("muhurta_db_pool_waiting", "callers waiting for a pooled connection now", ["pool"])
-DB_POOL_LIMIT = Gauge("muhurta_db_pool_limit", "most connections the pool may open (size + overflow)", ["pool"])
+DB_POOL_IN_USE = Gauge("muhurta_db_pool_connections_in_use", "connections checked out of the pool", ["pool"],
+                       multiprocess_mode="livesum")
+DB_POOL_WAITING = Gauge("muhurta_db_pool_waiting", "callers waiting for a pooled connection now", ["pool"],
+                       multiprocess_mode="livesum")
+DB_POOL_LIMIT = Gauge("muhurta_db_pool_limit", "most connections the pool may open (size + overflow)", ["pool"],
+                       multiprocess_mode="livesum")
 DB_POOL_WAIT = Histogram("muhurta_db_pool_wait_seconds", "time to get a connection from the pool", ["pool"],
                          buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0))
 DB_POOL_TIMEOUTS = Counter("muhurta_db_pool_timeouts", "checkouts that gave up waiting (pool exhausted)", ["pool"])

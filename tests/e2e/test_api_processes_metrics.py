@@ -1,0 +1,70 @@
+"""`muhurta api` with several processes (the production layout, API_WORKERS = cores): whichever
+process answers a scrape, `/metrics` counts the requests every process served."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.embedded import EmbeddedTemporal, free_port, wait_until
+
+pytestmark = pytest.mark.e2e
+
+HEALTH_COUNT = re.compile(r'^muhurta_http_requests_total\{method="GET",route="/health",status_class="2xx"\} (\S+)$',
+                          re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def two_process_api(settings, temporal_dev_server: EmbeddedTemporal, servers) -> Iterator[tuple[str, Path]]:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
+    env.update({
+        "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
+        "TEMPORAL_ADDRESS": temporal_dev_server.address,
+        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "ENCRYPTION_KEYS": settings.encryption_keys.get_secret_value(),
+        "MUHURTA_DATA_DIR": str(servers.root / "two-process-api"), "MUHURTA_ENV": "test",
+        "API_PORT": str(port), "API_WORKERS": "2", "LOG_JSON": "false",
+    })
+    log = servers.root / "two-process-api.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "workers.cli", "api"], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            return httpx.get(f"{base}/metrics", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(up, "the two-process API", timeout=60)
+        yield base, log
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def _health_count(base: str) -> float:
+    found = HEALTH_COUNT.search(httpx.get(f"{base}/metrics", timeout=5).text)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_every_scrape_counts_the_requests_of_every_process(two_process_api):
+    base, _ = two_process_api
+    sent = 40
+    for _ in range(sent):  # a new connection each: the kernel hands them to either process
+        assert httpx.get(f"{base}/health", timeout=5).status_code == 200
+    # Each scrape may be answered by either process; each must see all 40.
+    scrapes = [_health_count(base) for _ in range(12)]
+    assert scrapes == [float(sent)] * len(scrapes), scrapes
