@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
+from api.rate_limits import RateLimitMiddleware
 from api.routers import (
     admin,
     astrology,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         app.state.muhurta = state
     install_problem_handlers(app)
     app.add_middleware(IdempotencyMiddleware, state_getter=lambda: app.state.muhurta)
+    app.add_middleware(RateLimitMiddleware, state_getter=lambda: app.state.muhurta, settings=settings)
     if settings.cors_origins:
         app.add_middleware(ProblemCORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
                            allow_methods=["*"], allow_headers=["*"], expose_headers=["X-Request-ID", "traceresponse"])

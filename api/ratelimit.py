@@ -1,8 +1,11 @@
-"""Fixed-window counters in Redis, for login throttling and other abuse limits."""
+"""Fixed-window counters in Redis: login throttling, abuse limits and the API rate limits."""
 
 from __future__ import annotations
 
+import hashlib
+
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from api.problems import RATE_LIMITED, Problem
 
@@ -34,3 +37,34 @@ async def locked_for(redis: Redis, key: str, limit: int) -> int:
     if value is not None and int(value) >= limit:
         return max(int(ttl), 1)
     return 0
+
+
+# One round trip for any number of counters: each key is incremented and, on its first hit,
+# given the window as its expiry; the answer is [hits, ttl, hits, ttl, ...] in key order.
+_HIT_ALL = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local hits = redis.call('INCR', key)
+  local ttl = redis.call('TTL', key)
+  if ttl < 0 then
+    redis.call('EXPIRE', key, ARGV[1])
+    ttl = tonumber(ARGV[1])
+  end
+  out[2 * i - 1] = hits
+  out[2 * i] = ttl
+end
+return out
+"""
+
+
+_HIT_ALL_SHA = hashlib.sha1(_HIT_ALL.encode(), usedforsecurity=False).hexdigest()  # what Redis names it by
+
+
+async def count_all(redis: Redis, keys: list[str], window_seconds: int) -> list[tuple[int, int]]:
+    """Add one to each counter in one round trip (EVALSHA; the script is sent only the first time
+    a server has not seen it); return (count in this window, seconds until it resets) per key."""
+    try:
+        values = await redis.evalsha(_HIT_ALL_SHA, len(keys), *keys, window_seconds)  # type: ignore[misc]
+    except NoScriptError:
+        values = await redis.eval(_HIT_ALL, len(keys), *keys, window_seconds)  # type: ignore[misc]
+    return [(int(values[i]), max(int(values[i + 1]), 1)) for i in range(0, len(values), 2)]

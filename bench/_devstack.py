@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.rate_limits import never_refusing  # noqa: E402
 from core.embedded import free_port, port_open  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
@@ -62,6 +63,7 @@ def muhurta_dev(api_workers: int | None = None, extra_env: dict[str, str] | None
     env.update({key: str(port) for key, port in ports.items()})
     env.update({"MUHURTA_DATA_DIR": str(data), "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['API_PORT']}",
                 "XDG_RUNTIME_DIR": str(data / "run")})
+    env.update(never_refusing())  # one load generator sends far more than any person
     if api_workers:
         env["API_WORKERS"] = str(api_workers)
     env.update(extra_env or {})

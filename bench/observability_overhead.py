@@ -75,6 +75,7 @@ async def run() -> None:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from api.app import create_app, freeze_startup_heap
+    from api.rate_limits import never_refusing
     from api.state import AppState
     from core.db import TenantScope, make_engine, make_sessionmaker, scoped_session
     from core.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
@@ -96,7 +97,8 @@ async def run() -> None:
         migrate_database(url)
         base = {"MUHURTA_ENV": "test", "MUHURTA_DATA_DIR": str(root / "data"), "DATABASE_URL": url,
                 "REDIS_URL": redis.url, "JWT_SECRET": "bench-" + "x" * 40,
-                "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_JSON": False, "LOG_LEVEL": "WARNING"}
+                "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_JSON": False, "LOG_LEVEL": "WARNING",
+                **never_refusing()}
         builds: dict[str, Any] = {}
         for name, enabled in (("off", False), ("on", True)):
             settings = Settings.model_validate({**base, "TELEMETRY_ENABLED": enabled})

@@ -31,6 +31,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 
+from api.rate_limits import never_refusing
 from core.embedded import EmbeddedPostgres, free_port, wait_until
 from core.razorpay import sign
 
@@ -158,7 +159,7 @@ def main() -> None:
                "RAZORPAY_KEY_ID": "rzp_test_bench", "RAZORPAY_KEY_SECRET": "bench-key-secret",
                "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET, "API_PORT": str(port), "LOG_LEVEL": "WARNING",
                "MUHURTA_ENV": "test", "MUHURTA_DATA_DIR": str(root / "data"),
-               "API_WORKERS": str(processes)}
+               "API_WORKERS": str(processes), **never_refusing()}
         api = subprocess.Popen([sys.executable, "-m", "workers.cli", "api"], env=env,
                                cwd=str(Path(__file__).resolve().parents[1]),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -80,6 +80,7 @@ async def through_the_api() -> None:
     from httpx import ASGITransport, AsyncClient
 
     from api.app import create_app, freeze_startup_heap
+    from api.rate_limits import never_refusing
     from api.state import AppState
     from core.db import TenantScope, make_engine, make_sessionmaker, scoped_session
     from core.embedded import EmbeddedPostgres, EmbeddedRedis, free_port
@@ -104,6 +105,7 @@ async def through_the_api() -> None:
             "MUHURTA_ENV": "test", "MUHURTA_DATA_DIR": str(root / "data"), "DATABASE_URL": url,
             "DATABASE_POOL_SIZE": 50, "REDIS_URL": redis.url, "JWT_SECRET": "bench-" + "x" * 40,
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "LOG_JSON": False, "LOG_LEVEL": "WARNING",
+            **never_refusing(),
         })
         engine = make_engine(url, 50)  # as many connections as requests in flight: none is opened mid-run
         sessionmaker = make_sessionmaker(engine)

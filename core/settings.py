@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = Field(900, alias="LOGIN_FAILURE_WINDOW_SECONDS")
     login_max_per_ip_per_minute: int = Field(30, alias="LOGIN_MAX_PER_IP_PER_MINUTE")
 
+    # API rate limits (docs/api.md, "Rate limits"): requests per window on every route, counted per
+    # client address and per tenant for each class of route (api/rate_limits.py); 0 = no limit.
+    rate_limits_enabled: bool = Field(True, alias="RATE_LIMITS_ENABLED")
+    rate_limit_window_seconds: int = Field(60, ge=1, le=3600, alias="RATE_LIMIT_WINDOW_SECONDS")
+    rate_limit_auth_per_ip: int = Field(60, ge=0, alias="RATE_LIMIT_AUTH_PER_IP")
+    rate_limit_auth_per_tenant: int = Field(600, ge=0, alias="RATE_LIMIT_AUTH_PER_TENANT")
+    rate_limit_public_per_ip: int = Field(120, ge=0, alias="RATE_LIMIT_PUBLIC_PER_IP")
+    rate_limit_public_per_tenant: int = Field(3000, ge=0, alias="RATE_LIMIT_PUBLIC_PER_TENANT")
+    rate_limit_read_per_ip: int = Field(600, ge=0, alias="RATE_LIMIT_READ_PER_IP")
+    rate_limit_read_per_tenant: int = Field(12000, ge=0, alias="RATE_LIMIT_READ_PER_TENANT")
+    rate_limit_write_per_ip: int = Field(120, ge=0, alias="RATE_LIMIT_WRITE_PER_IP")
+    rate_limit_write_per_tenant: int = Field(3000, ge=0, alias="RATE_LIMIT_WRITE_PER_TENANT")
+    rate_limit_webhook_per_ip: int = Field(1200, ge=0, alias="RATE_LIMIT_WEBHOOK_PER_IP")
+    rate_limit_webhook_per_tenant: int = Field(6000, ge=0, alias="RATE_LIMIT_WEBHOOK_PER_TENANT")
+
     # Files: where uploads are kept (local disk under data_dir/files, or an S3-compatible bucket),
     # how large an upload may be, and how long signed download links work.
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")

@@ -738,6 +738,25 @@ BUILTIN.update({
         "जुड़ने के लिए आमंत्रित किया है।\nयहाँ स्वीकार करें (नया पासवर्ड चुनें, या वहाँ के अपने खाते से साइन इन करें):\n"
         "{{ link }}\n\nयह लिंक एक ही बार काम करता है और {{ expires }} को समाप्त हो जाएगा। अगर आपको इसकी "
         "अपेक्षा नहीं थी, तो इसे अनदेखा करें।\n"),
+    # -- platform administration ----------------------------------------------------------------------------
+    ("tenant_suspended", E, "en"): _t(
+        "{{ tenant_name }} is suspended",
+        "Hello {{ recipient_name }},\n\n{{ tenant_name }} has been suspended on Muhurta: {{ reason }}\n\n"
+        "Until it is reactivated, its public pages, sign-ins and new bookings are refused and it sends no "
+        "messages; bookings, orders and everything else keep their state. Reply to this email to talk to us.\n"),
+    ("tenant_suspended", E, "hi"): _t(
+        "{{ tenant_name }} निलंबित है",
+        "नमस्ते {{ recipient_name }},\n\nMuhurta पर {{ tenant_name }} को निलंबित कर दिया गया है: {{ reason }}\n\n"
+        "फिर से सक्रिय होने तक इसके सार्वजनिक पेज, साइन-इन और नई बुकिंग अस्वीकार की जाती हैं और यह कोई संदेश नहीं "
+        "भेजता; बुकिंग, ऑर्डर और बाकी सब अपनी स्थिति में रहते हैं। हमसे बात करने के लिए इस ईमेल का उत्तर दें।\n"),
+    ("tenant_reactivated", E, "en"): _t(
+        "{{ tenant_name }} is active again",
+        "Hello {{ recipient_name }},\n\n{{ tenant_name }} is active again on Muhurta ({{ reason }}). Sign in "
+        "again; your pages are open, bookings are taken and messages are sent as before.\n"),
+    ("tenant_reactivated", E, "hi"): _t(
+        "{{ tenant_name }} फिर से सक्रिय है",
+        "नमस्ते {{ recipient_name }},\n\nMuhurta पर {{ tenant_name }} फिर से सक्रिय है ({{ reason }})। फिर से साइन इन "
+        "करें; आपके पेज खुले हैं, बुकिंग ली जाती हैं और संदेश पहले की तरह भेजे जाते हैं।\n"),
 })
 
 

@@ -334,6 +334,18 @@ register_event(EventSpec(
      "expires": datetime(2026, 12, 12, 13, 0, tzinfo=UTC)},
     (Channel.EMAIL,), urgent=True, mandatory=True, audience="invited person"))
 
+# -- platform administration (api/routers/platform_admin.py): to the owners, by address -------------------
+register_event(EventSpec(
+    "tenant_suspended", "The owners: the platform suspended the consultancy, with the reason.",
+    {"tenant_name": VarKind.TEXT, "reason": VarKind.TEXT},
+    {"tenant_name": "Jyotish Demo Consultancy", "reason": "unpaid platform invoice"},
+    (Channel.EMAIL,), urgent=True, mandatory=True, audience="owners"))
+register_event(EventSpec(
+    "tenant_reactivated", "The owners: the consultancy is active again.",
+    {"tenant_name": VarKind.TEXT, "reason": VarKind.TEXT},
+    {"tenant_name": "Jyotish Demo Consultancy", "reason": "the invoice is paid"},
+    (Channel.EMAIL,), urgent=True, mandatory=True, audience="owners"))
+
 register_event(EventSpec("course.question", "The consultant: a client asked in a lesson's discussion.",
                          _DISCUSSION_VARS, _DISCUSSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="consultant"))
 register_event(EventSpec("course.reply", "The client: the consultancy answered in a lesson's discussion.",

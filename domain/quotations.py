@@ -223,6 +223,8 @@ class QuotationState(BaseModel):
     order_id: UUID | None = None
     pay_by: datetime | None = None
     payment_reminded: bool = False
+    reminders_paused: bool = False  # support paused them: reminders falling due are skipped
+    reminders_skipped: list[str] = Field(default_factory=list)
     decided_at: datetime | None = None
     reason: str | None = None
     extensions: int = 0

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="muhurta-xdg-"))  # 0700, as platformdirs wants
 
 from activities.payments.local_gateway import LocalRazorpay, LocalRazorpayServer
+from api.rate_limits import never_refusing
 from core.db import make_engine, make_sessionmaker
 from core.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, free_port
 from core.settings import Settings
@@ -124,6 +125,8 @@ def settings(servers: Servers, razorpay_server: LocalRazorpayServer) -> Settings
         # No test may reach the real providers: adapter tests point these at their own local servers.
         "SENDGRID_API_HOST": "http://127.0.0.1:9",
         "TWILIO_API_BASE_URL": "http://127.0.0.1:9",
+        # Rate limits counted on every request, but high: a test sends far more than a person.
+        **never_refusing(),
     }, context=None)
 
 

@@ -24,6 +24,7 @@ from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
 from activities.remedies.programme import RemedyActivities
 from activities.report_delivery import ReportDeliveryActivities
+from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
 from workflows.consultation import ConsultationWorkflow
@@ -39,11 +40,12 @@ from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
 from workflows.retention import RetentionSweepWorkflow
+from workflows.support import ResendMessageWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
-    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, RetentionSweepWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, RetentionSweepWorkflow, ResendMessageWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -75,6 +77,7 @@ def build_activities(
         *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
+        SupportActivities(notifications.notifier).resend_message,
     ]
 
 

@@ -7,7 +7,8 @@
 
 Signals `payment_confirmed`, `payment_failed` and `extend_hold` (support staff, with a reason);
 updates `reschedule`, `cancel`, `record_outcome`,
-`stop_follow_ups` (each validated, each answered with the new state); query `state`.
+`stop_follow_ups`, `pause_reminders` (support staff: reminders falling due while paused are
+skipped, not sent late) (each validated, each answered with the new state); query `state`.
 
 A paid booking is paid through its order (`order-<order id>`, `ConsultationInput.order_id`): the
 order's fulfilment signals `payment_confirmed`, its expiry or release `payment_failed` (the hold
@@ -91,6 +92,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.bookings.policies import CancelledBy, reschedule_refusal
     from domain.payments.orders import RefundRequest, order_workflow_id
+    from domain.support import PauseReminders
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
@@ -264,8 +266,10 @@ class ConsultationWorkflow:
             if self._status != BookingStatus.CONFIRMED or due.sequence != self._state.sequence:
                 return  # the booking moved or ended while the timer fired: not for this time
             reminder = ReminderSent(sequence=due.sequence, offset_minutes=due.offset_minutes, due_at=due.due_at,
-                                    sent_at=workflow.now(), delivered=False)
+                                    sent_at=workflow.now(), delivered=False, skipped=self._state.reminders_paused)
             self._state.reminders.append(reminder)
+            if reminder.skipped:
+                return
 
             def delivered(sent: int) -> None:
                 reminder.delivered = sent > 0
@@ -441,6 +445,18 @@ class ConsultationWorkflow:
             if kind not in self._state.follow_ups_stopped:
                 self._state.follow_ups_stopped.append(kind)
         return self._state
+
+    @workflow.update
+    def pause_reminders(self, request: PauseReminders) -> ConsultationState:
+        self._state.reminders_paused = request.paused
+        return self._state
+
+    @pause_reminders.validator
+    def _validate_pause_reminders(self, request: PauseReminders) -> None:
+        if self._status not in (BookingStatus.HELD, BookingStatus.CONFIRMED):
+            raise _refuse(f"the booking is {self._status.value.replace('_', ' ')}: no reminders are planned")
+        if request.paused == self._state.reminders_paused:
+            raise _refuse(f"reminders are {'paused' if request.paused else 'running'} already")
 
     @stop_follow_ups.validator
     def _validate_stop(self, request: StopFollowUps) -> None:

@@ -11,7 +11,8 @@
       \\--revise (update): a new version supersedes the last; back to sent, reminders planned again
 
 Starts when the quotation is sent (the API writes the row, then starts this). Updates
-(`accept`, `reject`, `extend`, `withdraw`, `revise`) are validated, applied by one activity under
+(`accept`, `reject`, `extend`, `withdraw`, `revise`; `pause_reminders` from the support console:
+reminders falling due while paused are skipped) are validated, applied by one activity under
 the workflow's lock, and answered with the new state; signals `viewed` (from the API, which
 counts the view in the row) and `order_settled` (from the order this quotation made); query
 `state`.
@@ -72,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         planned_reminders,
         summary,
     )
+    from domain.support import PauseReminders
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
@@ -138,7 +140,10 @@ class QuotationWorkflow:
                 return
             if due is not None:
                 self._state.reminders_sent.append(due.step)
-                self._post(due.step, "reminder", ["client"], days=str(due.days_before))
+                if self._state.reminders_paused:
+                    self._state.reminders_skipped.append(due.step)
+                else:
+                    self._post(due.step, "reminder", ["client"], days=str(due.days_before))
 
     async def _expire(self) -> None:
         async with self._lock:
@@ -173,7 +178,10 @@ class QuotationWorkflow:
                 await self._settle(self._settled.status.value)
             elif not self._state.payment_reminded and workflow.now() >= remind_at and workflow.now() < pay_by:
                 self._state.payment_reminded = True
-                self._post("payment-reminder", "payment_reminder", ["client"])
+                if self._state.reminders_paused:
+                    self._state.reminders_skipped.append("payment-reminder")
+                else:
+                    self._post("payment-reminder", "payment_reminder", ["client"])
             elif workflow.now() >= pay_by:
                 checks += 1
                 await self._settle(None)
@@ -314,6 +322,19 @@ class QuotationWorkflow:
                           "version")
         if request.expires_at <= workflow.now():
             raise _refuse("choose a time in the future", "expires_at")
+
+    @workflow.update
+    def pause_reminders(self, request: PauseReminders) -> QuotationState:
+        self._state.reminders_paused = request.paused
+        return self._state
+
+    @pause_reminders.validator
+    def _validate_pause_reminders(self, request: PauseReminders) -> None:
+        if self._state.status not in OPEN and self._state.status != QuotationStatus.ACCEPTED:
+            raise _refuse(f"this quotation is {self._state.status.value}: no reminders are planned",
+                          type_="QuotationClosed")
+        if request.paused == self._state.reminders_paused:
+            raise _refuse(f"reminders are {'paused' if request.paused else 'running'} already")
 
     @workflow.query
     def state(self) -> QuotationState:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from api.deps import PlatformSession, Principal, State, require
@@ -22,6 +22,7 @@ from api.problems import CONFLICT, NOT_FOUND, Problem
 from api.schemas.identity import TenantOut
 from api.schemas.platform_admin import LockBody, PlatformUserOut, ReactivateBody, SessionsRevoked, SuspendBody
 from api.services.sessions import revoke_all_sessions
+from api.services.tenant_status import tell_owners
 from models.identity import Role, User
 from models.platform import record_audit
 from models.tenancy import Tenant, TenantStatus
@@ -38,10 +39,11 @@ async def _tenant(session: PlatformSession, tenant_id: UUID) -> Tenant:
 
 @router.post("/tenants/{tenant_id}/suspend", response_model=TenantOut)
 async def suspend_tenant(
-    tenant_id: UUID, body: SuspendBody, session: PlatformSession, state: State,
+    tenant_id: UUID, body: SuspendBody, request: Request, session: PlatformSession, state: State,
     admin: Principal = require(Permission.ADMIN_TENANTS),
 ) -> TenantOut:
-    """Suspend an active consultancy with a reason: its people are signed out at once."""
+    """Suspend an active consultancy with a reason: its people are signed out at once, and its
+    owners are emailed the reason (after the commit, by a Notify workflow)."""
     tenant = await _tenant(session, tenant_id)
     if tenant.status != TenantStatus.ACTIVE:
         raise Problem(CONFLICT, f"this consultancy is {tenant.status.value}; only an active one can be suspended")
@@ -51,26 +53,31 @@ async def suspend_tenant(
     for user_id in people:
         revoked += await revoke_all_sessions(session, user_id, reason="tenant_suspended", redis=state.redis,
                                              settings=state.settings)
-    await record_audit(session, tenant_id=tenant.id, action="platform.tenant_suspended", actor_user_id=admin.user_id,
-                       actor_role=admin.role.value, target_type="tenant", target_id=tenant.id,
-                       details={"reason": body.reason, "sessions_revoked": revoked})
+    event = await record_audit(session, tenant_id=tenant.id, action="platform.tenant_suspended",
+                               actor_user_id=admin.user_id, actor_role=admin.role.value, target_type="tenant",
+                               target_id=tenant.id, details={"reason": body.reason, "sessions_revoked": revoked})
     await session.flush()
+    await tell_owners(request, session, state, tenant, event="tenant_suspended", reason=body.reason,
+                      change_id=event.id)
     return TenantOut.of(tenant)
 
 
 @router.post("/tenants/{tenant_id}/reactivate", response_model=TenantOut)
 async def reactivate_tenant(
-    tenant_id: UUID, body: ReactivateBody, session: PlatformSession,
+    tenant_id: UUID, body: ReactivateBody, request: Request, session: PlatformSession, state: State,
     admin: Principal = require(Permission.ADMIN_TENANTS),
 ) -> TenantOut:
+    """Active again: people may sign in, pages open, workflows send again; the owners are emailed."""
     tenant = await _tenant(session, tenant_id)
     if tenant.status != TenantStatus.SUSPENDED:
         raise Problem(CONFLICT, f"this consultancy is {tenant.status.value}, not suspended")
     tenant.status, tenant.status_reason = TenantStatus.ACTIVE, None
-    await record_audit(session, tenant_id=tenant.id, action="platform.tenant_reactivated",
-                       actor_user_id=admin.user_id, actor_role=admin.role.value, target_type="tenant",
-                       target_id=tenant.id, details={"reason": body.reason})
+    event = await record_audit(session, tenant_id=tenant.id, action="platform.tenant_reactivated",
+                               actor_user_id=admin.user_id, actor_role=admin.role.value, target_type="tenant",
+                               target_id=tenant.id, details={"reason": body.reason})
     await session.flush()
+    await tell_owners(request, session, state, tenant, event="tenant_reactivated", reason=body.reason,
+                      change_id=event.id)
     return TenantOut.of(tenant)
 
 

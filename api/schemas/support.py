@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -19,6 +19,7 @@ class HistoryLine(BaseModel):
 
 
 class SentMessage(BaseModel):
+    delivery_id: UUID = Field(description="to send it again: POST /support/workflows/{workflow_id}/resend")
     at: datetime
     event: str
     channel: str
@@ -77,3 +78,42 @@ class HoldExtended(BaseModel):
     booking_id: UUID
     hold_expires_at: datetime
     order_pay_by: datetime | None = None
+
+
+class ResendIn(Strict):
+    delivery_id: UUID = Field(description="the message to send again: an id from the workflow's `messages`")
+    reason: str = Reason
+
+
+class RetryIn(Strict):
+    reason: str = Reason
+
+
+class CancelIn(Strict):
+    reason: str = Reason
+
+
+class RemindersIn(Strict):
+    reason: str = Reason
+
+
+class OutcomeIn(Strict):
+    outcome: Literal["completed", "no_show"]
+    summary: str | None = Field(None, max_length=10_000, description="what the session covered (completed)")
+    reason: str = Reason
+
+
+class ExtendPayment(Strict):
+    minutes: int = Field(ge=5, le=7 * 24 * 60, description="how much longer the order waits for its payment")
+    reason: str = Reason
+
+
+class ActionDone(BaseModel):
+    """An audited support action: what was done to which workflow, and its answer."""
+
+    workflow_id: str
+    action: str = Field(description="the audit event's action, e.g. support.reminders_paused")
+    at: datetime
+    detail: str = Field(description="what happened, in plain words")
+    follow_up_workflow_id: str | None = Field(None, description="the workflow doing it in the background (resend)")
+    state: dict[str, Any] | None = Field(None, description="the workflow's state after an update")

@@ -105,8 +105,8 @@ async def workflow_view(client: Client, session: AsyncSession, tenant_id: UUID, 
         client_id=described.typed_search_attributes.get(CLIENT_ID), summary=await _memo_summary(described),
         started_at=described.start_time, closed_at=described.close_time, state=state, next=upcoming,
         history=lines[-HISTORY_LINES:],
-        messages=[SentMessage(at=m.created_at, event=m.event, channel=m.channel, recipient=m.recipient,
-                              status=m.status, error=m.error) for m in messages],
+        messages=[SentMessage(delivery_id=m.id, at=m.created_at, event=m.event, channel=m.channel,
+                              recipient=m.recipient, status=m.status, error=m.error) for m in messages],
         actions=[SupportNote(at=a.at, action=a.action, actor_user_id=a.actor_user_id, details=a.details)
                  for a in actions],
     )

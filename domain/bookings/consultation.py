@@ -77,6 +77,7 @@ class ReminderSent(BaseModel):
     due_at: datetime
     sent_at: datetime
     delivered: bool
+    skipped: bool = False  # due while reminders were paused (support console): not sent
 
 
 class ConsultationState(BaseModel):
@@ -102,6 +103,7 @@ class ConsultationState(BaseModel):
     completed_at: datetime | None = None
     follow_ups_sent: list[FollowUp] = Field(default_factory=list)
     follow_ups_stopped: list[FollowUp] = Field(default_factory=list)
+    reminders_paused: bool = False            # support paused them: reminders falling due are skipped
     steps_notified: list[str] = Field(default_factory=list, description="message steps sent, in the order they went")
     messages: list[PostedMessage] = Field(default_factory=list,
                                           description="the latest messages: sending, sent or failed, and why")

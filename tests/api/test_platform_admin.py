@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import PASSWORD, active_consultancy, assert_problem, login, platform_admin, register_client
+from support import PASSWORD, active_consultancy, assert_problem, login, platform_admin, register_client, sent_message
 
 
 async def test_a_suspended_consultancy_is_closed_until_reactivated(client, sessionmaker, keys):
@@ -26,10 +26,14 @@ async def test_a_suspended_consultancy_is_closed_until_reactivated(client, sessi
     listed = (await client.get("/api/v1/admin/tenants?status=suspended", headers=admin.headers())).json()
     assert [t["id"] for t in listed["items"]] == [owner.tenant_id]
     assert_problem(await client.post(suspend, headers=admin.headers(), json={"reason": "again"}), 409, "conflict")
+    # the owner is told by email, though the consultancy's own messages are paused (a platform message)
+    told = await sent_message(sessionmaker, owner.email, "tenant_suspended")
+    assert "unpaid platform invoices" in told.body and told.channel == "email"
 
     back = await client.post(f"/api/v1/admin/tenants/{owner.tenant_id}/reactivate", headers=admin.headers(),
                              json={"reason": "invoices paid"})
     assert back.status_code == 200 and back.json()["status"] == "active"
+    assert "invoices paid" in (await sent_message(sessionmaker, owner.email, "tenant_reactivated")).body
     again = await login(client, owner.email, slug=owner.tenant_slug)
     assert again.status_code == 200
     token = {"Authorization": f"Bearer {again.json()['access_token']}", "X-Tenant": owner.tenant_slug or ""}

@@ -13,8 +13,8 @@ from test_team import invite_and_join
 PRICE = 150_000
 
 
-async def _held_booking(client, sessionmaker):
-    owner = await active_consultancy(client, sessionmaker)
+async def _held_booking(client, sessionmaker, owner=None):
+    owner = owner or await active_consultancy(client, sessionmaker)
     _, offering = await bookable(client, owner, price_minor=PRICE, currency="INR")
     customer = await register_client(client, owner.tenant_slug or "")
     slot = (await public_slots(client, owner.tenant_slug or "", offering["id"], start=str(
