@@ -67,7 +67,7 @@ from domain.bookings.consultation import (
     reminder_offset_of,
 )
 from domain.bookings.money import format_money
-from domain.bookings.policies import CancellationPolicy, cancellation_terms
+from domain.bookings.policies import CancellationPolicy, CancelledBy, cancellation_terms
 from domain.bookings.slots import Busy, slot_is_free
 from domain.notification_templates import format_instant, language_of
 from domain.notifications import EVENTS, Attachment, NotificationRequest
@@ -80,6 +80,7 @@ from models.bookings import (
     blocked_range,
     slot_context,
 )
+from models.catalogue import settle_cancelled_credit
 from models.identity import User
 from models.platform import record_audit
 from models.tenancy import Tenant
@@ -279,12 +280,18 @@ class ConsultationActivities:
             booking.refund_status = RefundStatus.DUE if terms.refund_due_minor > 0 else RefundStatus.NONE
             booking.sequence += 1
             await self._release_seat(session, booking)
+            credit_back = False
+            if booking.payment_method == "package_credit":  # paid with a session-package credit
+                by_consultant = request.by != CancelledBy.CLIENT
+                percent = 100 if by_consultant else policy.refund_percent(booking.starts_at - step.at)
+                credit_back = await settle_cancelled_credit(session, booking.id, refund_percent=percent,
+                                                            by_consultant=by_consultant)
             if booking.meeting_url:
                 await self._provider(booking.meeting_provider).cancel(
                     MeetingLink(booking.meeting_provider, booking.meeting_url))
             await _audit(session, booking, "booking.cancelled", request.actor_user_id, request.request_id,
                          {"by": request.by.value, "reason": request.reason, "refund_percent": terms.refund_percent,
-                          "refund_due_minor": terms.refund_due_minor})
+                          "refund_due_minor": terms.refund_due_minor, "credit_returned": credit_back})
             return CancelledTerms(refund_percent=terms.refund_percent, refund_due_minor=terms.refund_due_minor,
                                   paid_minor=booking.amount_paid_minor)
 

@@ -16,9 +16,11 @@ from api.problems import install_problem_handlers
 from api.rate_limits import RateLimitMiddleware
 from api.routers import (
     admin,
+    analytics,
     astrology,
     auth,
     bookings,
+    checkout,
     clients,
     consultants,
     course_cohorts,
@@ -73,6 +75,23 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def warm_routes(app: FastAPI) -> None:
+    """Build FastAPI's per-route state (signatures, dependency trees, the effective routes of
+    each included router) now rather than on the first request to each router: built lazily, it
+    took a sixth of the API's time during a burst of bookings on a freshly started server
+    (docs/performance.md). Only FastAPI's own lazily-built caches are touched; nothing if this
+    FastAPI version builds them otherwise."""
+    pending: list[Any] = list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        build = getattr(route, "effective_candidates", None)
+        if callable(build):
+            pending.extend(build())
+            low = getattr(route, "effective_low_priority_routes", None)
+            if callable(low):
+                low()
+
+
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:
     """Build the app. Tests pass a ready `state`; otherwise it is built at start-up."""
     settings = settings or (state.settings if state else get_settings())
@@ -81,6 +100,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = state is None
         app.state.muhurta = state or await AppState.build(settings)
+        warm_routes(app)
+        if owned:
+            await app.state.muhurta.open_connections(settings.database_pool_size)
         freeze_startup_heap()
         try:
             yield
@@ -94,7 +116,11 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
-                  dependencies=[Depends(refuse_nul_characters)])
+                  dependencies=[Depends(refuse_nul_characters)],
+                  # FastAPI's own telemetry would add a second server span, one span per dependency,
+                  # endpoint and serialization, and its own metrics, beside api/telemetry.py's
+                  # (which the docs, dashboards and alerts use): a third of /health's time.
+                  telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     if state is not None:
         app.state.muhurta = state
     install_problem_handlers(app)
@@ -111,11 +137,12 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
                    bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin, team,
                    support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
-                   course_public, privacy):
+                   course_public, privacy, analytics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.links, prefix=API_PREFIX)
+    app.include_router(checkout.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     return app
 

@@ -12,8 +12,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 from temporalio.client import Client
 
 from api.permissions import DASHBOARD, EVERYONE, PLATFORM, Permission, allowed
@@ -34,7 +35,7 @@ from api.problems import (
 from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from api.temporal_calls import request_session
-from core.db import TenantScope, enter_scope
+from core.db import PLATFORM_SCOPE, TenantScope, enter_scope, scope_columns, scoped_by_statement
 from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
 from models.identity import Role
@@ -130,12 +131,29 @@ def _named_tenant(request: Request, base_domain: str) -> tuple[str, str] | None:
     return ("domain", host)
 
 
+async def tenant_in_scope(session: AsyncSession, where: ColumnElement[bool]) -> Tenant | None:
+    """The tenant `where` names, with the session scoped to it by the same statement: one round
+    trip where a lookup and then a `set_config` took two (docs/performance.md). None, and the
+    scope unchanged, when no tenant matches.
+
+    Its `domains` are not loaded (raiseload: using them without loading is an error, never a
+    silent empty list): the routes that show them load them (`session.refresh(tenant, ["domains"])`)."""
+    row = (await session.execute(
+        select(Tenant, *scope_columns(Tenant.id)).options(raiseload(Tenant.domains)).where(where)
+    )).first()
+    if row is None:
+        return None
+    tenant: Tenant = row[0]
+    scoped_by_statement(session, TenantScope.of(tenant.id))
+    return tenant
+
+
 async def _load_tenant(session: AsyncSession, named: tuple[str, str]) -> Tenant | None:
     kind, value = named
     if kind == "slug":
-        return (await session.execute(select(Tenant).where(Tenant.slug == value))).scalar_one_or_none()
-    stmt = select(Tenant).join(TenantDomain).where(TenantDomain.domain == value)
-    return (await session.execute(stmt)).scalar_one_or_none()
+        return await tenant_in_scope(session, Tenant.slug == value)
+    return await tenant_in_scope(
+        session, Tenant.id.in_(select(TenantDomain.tenant_id).where(TenantDomain.domain == value).scalar_subquery()))
 
 
 async def _principal(request: Request, state: AppState) -> Principal | None:
@@ -169,8 +187,9 @@ async def request_context(request: Request, state: State, session: RawSession) -
         if tenant is not None and tenant.id != principal.tenant_id:
             raise Problem(TENANT_MISMATCH, field="X-Tenant")
         if tenant is None:
-            tenant = await session.get(Tenant, principal.tenant_id)
-    await enter_scope(session, TenantScope.of(tenant.id if tenant else None))
+            tenant = await tenant_in_scope(session, Tenant.id == principal.tenant_id)
+    if tenant is None:
+        await enter_scope(session, PLATFORM_SCOPE)
     client = request.client
     context = RequestContext(
         tenant=tenant,

@@ -57,12 +57,15 @@ class Permission(enum.StrEnum):
     OWN_DATA = "privacy:own"               # a client's own export, erasure and consents
     PRIVACY_EXPORTS = "privacy:exports"    # a client's data export, the list of exports and erasures
     PRIVACY_ERASURE = "privacy:erasure"    # erase a client's personal data (the owner)
+    OWN_ANALYTICS = "analytics:own"        # a consultant's own figures (docs/analytics.md)
+    VIEW_ANALYTICS = "analytics:view"      # the consultancy's figures, whole or any consultant's
     # the platform
     ADMIN_TENANTS = "platform:tenants"
     ADMIN_AUDIT = "platform:audit"
     ADMIN_OUTBOX = "platform:outbox"
     ADMIN_ADMINS = "platform:admins"   # invite further platform admins
     ADMIN_USERS = "platform:users"     # people across consultancies: find, lock, unlock, sign out
+    ADMIN_ANALYTICS = "platform:analytics"  # the platform's figures, across consultancies
 
 
 # Permissions that need the tenant to be active (approved): the dashboard, and booking.
@@ -107,6 +110,8 @@ DASHBOARD = frozenset({
     Permission.PRIVACY_EXPORTS,
     Permission.PRIVACY_ERASURE,
     Permission.OWN_DATA,
+    Permission.OWN_ANALYTICS,
+    Permission.VIEW_ANALYTICS,
 })
 _PRACTICE = {Permission.MANAGE_CONSULTANTS, Permission.MANAGE_OFFERINGS, Permission.BOOK,
              Permission.MANAGE_BOOKINGS, Permission.RECORD_OUTCOMES}
@@ -116,7 +121,7 @@ _SELLING = {Permission.VIEW_ORDERS, Permission.PAY_ORDERS, Permission.MANAGE_ORD
             Permission.MANAGE_COUPONS, Permission.VIEW_WALLET, Permission.MANAGE_QUOTATIONS}
 
 PLATFORM = frozenset({Permission.ADMIN_TENANTS, Permission.ADMIN_AUDIT, Permission.ADMIN_OUTBOX,
-                      Permission.ADMIN_ADMINS, Permission.ADMIN_USERS})
+                      Permission.ADMIN_ADMINS, Permission.ADMIN_USERS, Permission.ADMIN_ANALYTICS})
 
 _EVERYONE = {Permission.EDIT_OWN_PROFILE, Permission.OWN_NOTIFICATIONS}
 _ASTROLOGY = {Permission.USE_ASTROLOGY, Permission.BIRTH_PROFILES}
@@ -136,7 +141,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONSULTANT: frozenset(
         _EVERYONE | _PRACTICE | _ASTRO_TEAM | _DOCUMENTS | _REMEDIES
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_ORDERS, Permission.MANAGE_QUOTATIONS,
-           Permission.VIEW_TEAM,
+           Permission.VIEW_TEAM, Permission.OWN_ANALYTICS,
            Permission.MANAGE_COURSES, Permission.LEARN}
     ),
     Role.STAFF: frozenset(
@@ -144,7 +149,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.VIEW_CLIENTS, Permission.MANAGE_CLIENTS, Permission.VIEW_OUTBOX,
            Permission.BOOK, Permission.MANAGE_BOOKINGS, Permission.VIEW_DELIVERIES, Permission.SEND_BROADCASTS,
            Permission.VIEW_TEAM, Permission.SUPPORT_VIEW, Permission.SUPPORT_ACT,
-           Permission.MANAGE_COURSES, Permission.LEARN, Permission.PRIVACY_EXPORTS}
+           Permission.MANAGE_COURSES, Permission.LEARN, Permission.PRIVACY_EXPORTS,
+           Permission.OWN_ANALYTICS, Permission.VIEW_ANALYTICS}
     ),
     Role.CLIENT: frozenset(
         _EVERYONE | _ASTROLOGY

@@ -200,6 +200,9 @@ QUOTATION_EXPIRED = problem_type("quotation-expired", 409, "This quotation has e
 BOOKING_NOT_PAYABLE = problem_type("booking-not-payable", 409, "This booking cannot be paid",
     "Only a booking held for payment, before its hold runs out, can be paid: this one is free, confirmed, "
     "already paid, cancelled or abandoned, or its hold has expired; `detail` says which.")
+NO_PACKAGE_CREDIT = problem_type("no-package-credit", 409, "No session credit left",
+    "The client has no unexpired session-package credit for this offering (none bought, all used or expired); "
+    "buy a package at checkout or book and pay the session.")
 TEMPLATE_INVALID = problem_type("template-invalid", 422, "The template cannot be rendered",
     "Rendering it with the event's sample values failed: a variable the event does not have, a syntax "
     "error or an operation templates may not use. `detail` says which and where; `field` names the part.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -14,6 +17,8 @@ from core.redis import make_redis
 from core.security import Keys
 from core.settings import Settings
 from core.temporal import connect_temporal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,6 +54,16 @@ class AppState:
             temporal=client,
             keys=Keys.from_settings(settings),
         )
+
+    async def open_connections(self, count: int) -> None:
+        """Open `count` pooled connections now (the pool keeps them, core/db.py), so the first
+        burst of requests does not pay for them (TCP, authentication, a backend start each).
+        A database that cannot be reached now is not an error here: /ready says so."""
+        try:
+            async with AsyncExitStack() as held:
+                await asyncio.gather(*(held.enter_async_context(self.engine.connect()) for _ in range(count)))
+        except Exception as exc:
+            log.warning("could not open the database connections ahead of requests: %s", exc)
 
     async def close(self) -> None:
         await self.redis.aclose()

@@ -26,6 +26,50 @@ from core.embedded import free_port, port_open  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
 
+def _ports(names: tuple[str, ...]) -> dict[str, int]:
+    """Free ports, or BENCH_PORT_BASE, BENCH_PORT_BASE + 1, ... when set (a block of one's own on
+    a machine shared with others)."""
+    base = os.environ.get("BENCH_PORT_BASE")
+    if base:
+        return {name: int(base) + i for i, name in enumerate(names)}
+    return {name: free_port() for name in names}
+
+
+def _process_table() -> dict[int, tuple[int, str, float]]:
+    """pid -> (parent pid, command line, CPU seconds used so far), from /proc (Linux)."""
+    table: dict[int, tuple[int, str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        table[int(entry)] = (int(fields[1]), command, (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def cpu_by_part(root: int, parts: dict[str, str]) -> dict[str, float]:
+    """CPU seconds used so far by the processes under `root`, summed per part: a process belongs
+    to the first part whose marker is in its command line or its ancestors' (under `root`);
+    the rest is "other"."""
+    table = _process_table()
+    totals = dict.fromkeys([*parts, "other"], 0.0)
+    for pid, (_, _, used) in table.items():
+        chain, at = [], pid
+        while at in table and at != root:
+            chain.append(table[at][1])
+            at = table[at][0]
+        if at != root and pid != root:
+            continue
+        commands = " ".join([*chain, table[root][1] if pid == root else ""])
+        part = next((name for name, marker in parts.items() if marker in commands), "other")
+        totals[part] += used
+    return totals
+
+
 @dataclass
 class Dev:
     """A running `muhurta dev`: its API port, its data folder and the settings its children read."""
@@ -56,8 +100,8 @@ def muhurta_dev(api_workers: int | None = None, extra_env: dict[str, str] | None
     `extra_env` say otherwise), stopped with Ctrl-C's signal at the end."""
     data = Path(tempfile.mkdtemp(prefix="muhurta-bench-dev-"))
     os.chmod(data, 0o755)  # the embedded PostgreSQL runs as its own user
-    ports = {name: free_port() for name in ("API_PORT", "DEV_POSTGRES_PORT", "DEV_REDIS_PORT", "DEV_TEMPORAL_PORT",
-                                            "DEV_TEMPORAL_UI_PORT", "RAZORPAY_LOCAL_PORT")}
+    ports = _ports(("API_PORT", "DEV_POSTGRES_PORT", "DEV_REDIS_PORT", "DEV_TEMPORAL_PORT", "DEV_TEMPORAL_UI_PORT",
+                    "RAZORPAY_LOCAL_PORT"))
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "REDIS_URL", "TEMPORAL_ADDRESS", "API_WORKERS")}
     env.update({key: str(port) for key, port in ports.items()})
@@ -87,11 +131,18 @@ def muhurta_dev(api_workers: int | None = None, extra_env: dict[str, str] | None
         subprocess.run(["rm", "-rf", str(data)], check=False)
 
 
+@dataclass
+class Bare:
+    port: int
+    pid: int
+
+
 @contextmanager
-def bare_app(workers: int = 1) -> Iterator[int]:
+def bare_app(workers: int = 1) -> Iterator[Bare]:
     """bench/_bare_app.py under uvicorn with the API's own settings (uvloop, httptools, no access
-    log), `workers` processes; yields its port."""
-    port = free_port()
+    log), `workers` processes; yields its port and process id."""
+    base = os.environ.get("BENCH_PORT_BASE")
+    port = int(base) + 6 if base else free_port()
     process = subprocess.Popen(
         [sys.executable, "-c",
          "import uvicorn, sys; uvicorn.run('_bare_app:app', host='127.0.0.1', port=int(sys.argv[1]), "
@@ -104,7 +155,7 @@ def bare_app(workers: int = 1) -> Iterator[int]:
                 raise RuntimeError("the bare app did not start")
             time.sleep(0.2)
         time.sleep(0.5 * workers)  # every worker process listening
-        yield port
+        yield Bare(port, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

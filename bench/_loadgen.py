@@ -1,10 +1,12 @@
 """A small HTTP/1.1 load generator for the bench scripts: keep-alive connections written by hand.
 
-Several processes (one per core by default), each an event loop (uvloop when installed) driving
-its share of the connections; each connection sends one request, reads the whole answer, sends
-the next (no pipelining, like wrk). Requests are prepared bytes, so the generator spends its time
-on the socket, not on building requests: it is checked against a bare FastAPI app in every run
-(`bench/request_path.py` prints the bare app's rate beside each figure, and wrk's when installed).
+One process per core by default, each a plain `epoll` loop over non-blocking sockets (no asyncio,
+no streams: a response costs one `recv`, a `find` and a `send`); each connection sends one
+request, reads the whole answer, sends the next (no pipelining, like wrk). Requests are prepared
+bytes. Each process measures its own CPU time, so every run can show that the generator is not
+the limit (`Result.generator_busy`: the share of its processes' time they spent on the CPU; well
+below 100 % means they were waiting for the server). bench/request_path.py prints it beside the
+bare FastAPI app's rate, and wrk's when installed.
 
 Not a library for tests: figures only.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
+import select
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,10 +39,17 @@ class Result:
     seconds: float = 0.0
     statuses: Counter[int] = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
+    processes: int = 1
+    generator_cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def generator_busy(self) -> float:
+        """The share of its processes' wall time the generator spent on the CPU."""
+        return self.generator_cpu_seconds / (self.seconds * self.processes) if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -47,7 +58,27 @@ class Result:
         return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+def _response_end(buffer: bytearray | bytes, start: int) -> tuple[int, int] | None:
+    """(status, end offset) of the response starting at `start` if it is complete, else None."""
+    head_end = buffer.find(b"\r\n\r\n", start)
+    if head_end < 0:
+        return None
+    head = bytes(buffer[start:head_end]).lower()
+    status = int(head[9:12])
+    at = head.find(b"\r\ncontent-length:")
+    if at >= 0:
+        eol = head.find(b"\r\n", at + 2)
+        length = int(head[at + 17:eol if eol >= 0 else len(head)])
+        end = head_end + 4 + length
+        return (status, end) if len(buffer) >= end else None
+    if b"\r\ntransfer-encoding: chunked" in head:
+        end = buffer.find(b"\r\n0\r\n\r\n", head_end)  # the last chunk (bench answers carry no trailers)
+        return (status, end + 7) if end >= 0 else None
+    return status, head_end + 4  # no body (204, 304)
+
+
 async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """One response from an asyncio stream (bench/booking_race.py's one-shot requests)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     length = -1
@@ -70,47 +101,71 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return status, await reader.readexactly(length) if length > 0 else b""
 
 
-async def _drive(port: int, requests: list[bytes], connections: int, seconds: float, start_at: float,
-                 sample_every: int) -> dict[str, Any]:
+def _drive(port: int, requests: list[bytes], connections: int, seconds: float, start_at: float,
+           sample_every: int) -> dict[str, Any]:
     statuses: Counter[int] = Counter()
     latencies: list[float] = []
-    cursor = 0
-    done = 0
-    opened = [await asyncio.open_connection("127.0.0.1", port) for _ in range(connections)]
+    socks = []
+    for _ in range(connections):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        socks.append(sock)
+    poller = select.epoll()
+    by_fd = {sock.fileno(): sock for sock in socks}
+    buffers = {fd: bytearray() for fd in by_fd}
+    sent_at: dict[int, float] = {}
     delay = start_at - time.time()
     if delay > 0:
-        await asyncio.sleep(delay)  # every process starts at the same instant
+        time.sleep(delay)  # every process starts at the same instant
+    cpu_before = time.process_time()
     began = time.perf_counter()
     deadline = began + seconds
-
-    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal cursor, done
-        while cursor < len(requests) and time.perf_counter() < deadline:
-            request = requests[cursor]
+    cursor = done = 0
+    for fd, sock in by_fd.items():
+        if cursor < len(requests):
+            sent_at[fd] = time.perf_counter()
+            sock.sendall(requests[cursor])
             cursor += 1
-            t0 = time.perf_counter()
-            writer.write(request)
-            status, _ = await _read_response(reader)
+            poller.register(fd, select.EPOLLIN)
+    open_fds = len(sent_at)
+    perf_counter, recv_size = time.perf_counter, 1 << 16
+    while open_fds:
+        for fd, _ in poller.poll(1.0):
+            sock = by_fd[fd]
+            data = sock.recv(recv_size)
+            if not data:
+                raise RuntimeError("the server closed a keep-alive connection")
+            buffer = buffers[fd]
+            buffer += data
+            found = _response_end(buffer, 0)
+            if found is None:
+                continue
+            status, end = found
+            del buffer[:end]
+            now = perf_counter()
             statuses[status] += 1
             done += 1
             if done % sample_every == 0:
-                latencies.append((time.perf_counter() - t0) * 1000)
-        writer.close()
-
-    await asyncio.gather(*(connection(r, w) for r, w in opened))
-    return {"requests": done, "seconds": time.perf_counter() - began, "statuses": dict(statuses),
-            "latencies": latencies}
+                latencies.append((now - sent_at[fd]) * 1000)
+            if cursor < len(requests) and now < deadline:
+                sent_at[fd] = now
+                sock.sendall(requests[cursor])
+                cursor += 1
+            else:
+                poller.unregister(fd)
+                open_fds -= 1
+    elapsed = time.perf_counter() - began
+    cpu = time.process_time() - cpu_before
+    for sock in socks:
+        sock.close()
+    return {"requests": done, "seconds": elapsed, "statuses": dict(statuses), "latencies": latencies,
+            "cpu_seconds": cpu}
 
 
 def _process(port: int, requests: list[bytes], connections: int, seconds: float, start_at: float,
              sample_every: int, out: Any) -> None:
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    out.put(asyncio.run(_drive(port, requests, connections, seconds, start_at, sample_every)))
+    out.put(_drive(port, requests, connections, seconds, start_at, sample_every))
 
 
 def run_load(port: int, requests: list[bytes], *, seconds: float, connections: int = 32,
@@ -133,12 +188,13 @@ def run_load(port: int, requests: list[bytes], *, seconds: float, connections: i
     parts = [out.get(timeout=seconds + 120) for _ in workers]
     for worker in workers:
         worker.join()
-    result = Result()
+    result = Result(processes=processes)
     for part in parts:
         result.requests += part["requests"]
         result.seconds = max(result.seconds, part["seconds"])
         result.statuses.update(part["statuses"])
         result.latencies_ms += part["latencies"]
+        result.generator_cpu_seconds += part["cpu_seconds"]
     return result
 
 

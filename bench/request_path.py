@@ -25,13 +25,14 @@ import shutil
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _devstack import Dev, bare_app, muhurta_dev
+from _devstack import Bare, Dev, bare_app, cpu_by_part, muhurta_dev
 from _loadgen import Result, http_request, repeat, run_load
 
 from core.razorpay import platform_credentials, sign
@@ -102,22 +103,54 @@ def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = tuple(T
     return {route: prepared[route] for route in only}
 
 
-def measure(dev: Dev, bare_port: int, seconds: float, rounds: int, label: str) -> dict[str, tuple[Result, Result]]:
+PARTS = {"api": "workers.cli api", "postgres": "postgres", "redis": "redis-server"}
+
+
+@dataclass
+class Round:
+    """One route's round and the bare app's round beside it, with the CPU each side used."""
+
+    bare: Result
+    got: Result
+    bare_cpu_ms: float  # the bare app's CPU per request
+    cpu_ms: dict[str, float]  # the dev stack's CPU per request, by part (api, postgres, redis, other)
+
+    @property
+    def ratio(self) -> float:
+        return self.got.rate / self.bare.rate
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The bare app's CPU per request over the route's (every process of the stack): the
+        ratio the two would reach at full rate on a machine of their own."""
+        return self.bare_cpu_ms / sum(self.cpu_ms.values())
+
+
+def _cpu_ms(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    return {part: (after[part] - before[part]) * 1000 / max(1, requests) for part in after}
+
+
+def measure(dev: Dev, bare: Bare, seconds: float, rounds: int, label: str) -> dict[str, Round]:
     """Best round of the bare app and of each route, rounds alternating."""
-    best: dict[str, tuple[Result, Result]] = {}
+    best: dict[str, Round] = {}
     per_round = 60_000  # more than any route answers in a round
+    bare_requests = repeat(http_request("GET", "/health", f"127.0.0.1:{bare.port}"), per_round)
     for number in range(rounds):
         prepared = route_requests(dev, per_round, first=(number + 1) * 1_000_000)
         for route, requests in prepared.items():
-            bare = run_load(bare_port, repeat(http_request("GET", "/health", f"127.0.0.1:{bare_port}"), per_round),
-                            seconds=seconds, connections=CONNECTIONS)
+            before = cpu_by_part(bare.pid, {})
+            bare_result = run_load(bare.port, bare_requests, seconds=seconds, connections=CONNECTIONS)
+            bare_cpu = _cpu_ms(before, cpu_by_part(bare.pid, {}), bare_result.requests)["other"]
+            before = cpu_by_part(dev.process.pid, PARTS)
             got = run_load(dev.api_port, requests, seconds=seconds, connections=CONNECTIONS)
+            cpu = _cpu_ms(before, cpu_by_part(dev.process.pid, PARTS), got.requests)
             wrong = {status: count for status, count in got.statuses.items() if status != 200}
             if wrong:
                 raise SystemExit(f"{label} {route}: answers other than 200: {wrong}")
+            measured = Round(bare_result, got, bare_cpu, cpu)
             previous = best.get(route)
-            if previous is None or got.rate / bare.rate > previous[1].rate / previous[0].rate:
-                best[route] = (bare, got)
+            if previous is None or measured.ratio > previous.ratio:
+                best[route] = measured
     return best
 
 
@@ -134,14 +167,31 @@ def wrk_rate(port: int, seconds: float) -> float | None:
     return float(found.group(1)) if found else None
 
 
-def report(label: str, best: dict[str, tuple[Result, Result]]) -> None:
+def report(label: str, best: dict[str, Round]) -> None:
     print(f"\n{label}")
-    print(f"  {'route':46} {'requests/s':>10} {'bare app':>9} {'ratio':>6} {'target':>6}  p50 / p99 ms")
-    for route, (bare, got) in best.items():
-        ratio = got.rate / bare.rate
-        mark = "ok" if ratio >= TARGETS[route] else "BELOW"
-        print(f"  {LABELS[route]:46} {got.rate:10,.0f} {bare.rate:9,.0f} {ratio:6.1%} {TARGETS[route]:6.0%}  "
-              f"{got.percentile(0.5):.1f} / {got.percentile(0.99):.1f}  {mark}")
+    print(f"  {'route':44} {'req/s':>7} {'bare':>7} {'ratio':>6} {'target':>6}  {'p50/p99 ms':>13}  "
+          f"{'CPU ms per request: API + PG + rest':>35} {'bare':>5} {'CPU ratio':>9}")
+    for route, r in best.items():
+        mark = "ok" if r.ratio >= TARGETS[route] else "BELOW"
+        rest = r.cpu_ms["redis"] + r.cpu_ms["other"]
+        cpu = f"{r.cpu_ms['api']:.2f} + {r.cpu_ms['postgres']:.2f} + {rest:.2f}"
+        print(f"  {LABELS[route]:44} {r.got.rate:7,.0f} {r.bare.rate:7,.0f} {r.ratio:6.1%} {TARGETS[route]:6.0%}  "
+              f"{r.got.percentile(0.5):6.1f}/{r.got.percentile(0.99):6.1f}  {cpu:>35} {r.bare_cpu_ms:5.2f} "
+              f"{r.cpu_ratio:9.1%}  {mark}")
+
+
+def check_generator(bare: Bare, seconds: float) -> None:
+    """The generator is not the limit when it drives the bare app while mostly waiting for it:
+    its processes' busy share beside the bare app's CPU use (and wrk's rate, when installed)."""
+    requests = repeat(http_request("GET", "/health", "x"), 200_000)
+    for processes in (1, os.cpu_count() or 1):
+        before = cpu_by_part(bare.pid, {})
+        got = run_load(bare.port, requests, seconds=seconds, connections=CONNECTIONS, processes=processes)
+        used = cpu_by_part(bare.pid, {})["other"] - before["other"]
+        print(f"  load generator, {processes} process(es): bare app {got.rate:,.0f}/s; generator on the CPU "
+              f"{got.generator_busy:.0%} of its time, the bare app {used / got.seconds:.0%} of a core")
+    wrk = wrk_rate(bare.port, seconds)
+    print(f"  wrk on the same app: {wrk:,.0f}/s" if wrk else "  (wrk not installed: no cross-check with it)")
 
 
 def main() -> None:
@@ -153,14 +203,9 @@ def main() -> None:
           f"move with the neighbours' load, the ratios much less.")
     layouts = [("make dev defaults (API_WORKERS=1)", 1, None), (f"API_WORKERS={cores} (one per core)", cores, cores)]
     for label, bare_workers, api_workers in layouts:
-        with bare_app(bare_workers) as bare_port, muhurta_dev(api_workers=api_workers) as dev:
-            generator = run_load(bare_port, repeat(http_request("GET", "/health", "x"), 60_000),
-                                 seconds=seconds, connections=CONNECTIONS)
-            wrk = wrk_rate(bare_port, seconds)
-            check = f"; wrk on the same app: {wrk:,.0f}/s" if wrk else " (wrk not installed, no cross-check)"
-            print(f"\nload generator on the bare app ({bare_workers} process(es)): {generator.rate:,.0f}/s{check}")
-            report(f"{label}, load average {os.getloadavg()[0]:.2f}",
-                   measure(dev, bare_port, seconds, rounds, label))
+        with bare_app(bare_workers) as bare, muhurta_dev(api_workers=api_workers) as dev:
+            check_generator(bare, seconds)
+            report(f"{label}, load average {os.getloadavg()[0]:.2f}", measure(dev, bare, seconds, rounds, label))
 
 
 if __name__ == "__main__":

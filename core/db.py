@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import event, text
+from sqlalchemy import ColumnElement, String, cast, event, func, literal, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import QueryableAttribute, Session, SessionTransaction
 
 SCOPE_KEY = "muhurta.scope"
 
@@ -51,6 +51,12 @@ PLATFORM_SCOPE = TenantScope(tenant_id=None)
 @event.listens_for(Session, "after_begin")
 def _apply_scope(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     scope: TenantScope = session.info.get(SCOPE_KEY, PLATFORM_SCOPE)
+    if scope == PLATFORM_SCOPE:
+        # What a new transaction sees anyway: both settings are only ever set transaction-locally
+        # (here, in enter_scope and in scope_columns), so they are back to unset ('' or NULL, which
+        # the policies read as "platform rows, no bypass") when the previous transaction ended.
+        # Saying it again would cost a round trip per transaction (docs/performance.md).
+        return
     connection.exec_driver_sql(
         "SELECT set_config('app.tenant_id', %(tenant)s, true),"
         " set_config('app.rls_bypass', %(bypass)s, true)",
@@ -59,7 +65,13 @@ def _apply_scope(session: Session, transaction: SessionTransaction, connection: 
 
 
 async def enter_scope(session: AsyncSession, scope: TenantScope) -> None:
-    """Set whose rows this session may touch, now and in its later transactions."""
+    """Set whose rows this session may touch, now and in its later transactions.
+
+    The scope noted in `session.info` is always the one in force in the session's current
+    transaction (after_begin applies it, scope_columns sets both at once), so entering the scope
+    the session already has costs nothing."""
+    if session.info.get(SCOPE_KEY, PLATFORM_SCOPE) == scope:
+        return
     session.info[SCOPE_KEY] = scope
     if session.in_transaction():
         await session.execute(
@@ -67,6 +79,21 @@ async def enter_scope(session: AsyncSession, scope: TenantScope) -> None:
                  " set_config('app.rls_bypass', :bypass, true)"),
             {"tenant": str(scope.tenant_id or ""), "bypass": "on" if scope.bypass else "off"},
         )
+
+
+def scope_columns(
+    tenant_id: ColumnElement[Any] | QueryableAttribute[Any],
+) -> tuple[ColumnElement[str], ColumnElement[str]]:
+    """Two columns that scope the running transaction to `tenant_id` (no bypass) as a side effect
+    of the statement that selects them: a lookup and its scope in one round trip. Only the row
+    the statement returns sets them; call `scoped_by_statement` once it returned one."""
+    return (func.set_config("app.tenant_id", cast(tenant_id, String), True).label("scope_tenant_id"),
+            func.set_config("app.rls_bypass", literal("off"), True).label("scope_rls_bypass"))
+
+
+def scoped_by_statement(session: AsyncSession, scope: TenantScope) -> None:
+    """Note the scope that a statement with `scope_columns` set in the current transaction."""
+    session.info[SCOPE_KEY] = scope
 
 
 # A connection idle for longer than this is pinged before use (a restarted PostgreSQL or a

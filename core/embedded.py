@@ -357,6 +357,10 @@ class EmbeddedTemporal:
     persistent: bool = True
     # name -> type ("Keyword", "Int", ...), registered at start
     search_attributes: dict[str, str] = field(default_factory=dict)
+    # SQLite's defaults (a rollback journal, a sync per commit) cost the dev server most of its
+    # speed: WAL with synchronous=normal survives a crash of the server process, and may lose
+    # only the last commits if the machine itself loses power (bench/remedy_reminders.py).
+    sqlite_pragmas: tuple[str, ...] = ("journal_mode=wal", "synchronous=normal")
     server: ChildServer | None = None
 
     def start(self) -> None:
@@ -370,6 +374,8 @@ class EmbeddedTemporal:
         ]
         if self.persistent:
             argv += ["--db-filename", str(self.root / "temporal.sqlite")]
+            for pragma in self.sqlite_pragmas:
+                argv += ["--sqlite-pragma", pragma]
         if self.ui_port:
             argv += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
         else:

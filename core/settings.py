@@ -144,6 +144,16 @@ class Settings(BaseSettings):
     telemetry_enabled: bool = Field(True, alias="TELEMETRY_ENABLED")
     metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
     worker_metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST")
+    # The worker's Temporal tuning (docs/remedies.md, Scale; workers.worker.worker_tuning): workflows
+    # kept in memory (the worker's memory stops growing at this many), task slots and pollers; unset
+    # ones keep the SDK's defaults.
+    worker_max_cached_workflows: int = Field(1000, alias="WORKER_MAX_CACHED_WORKFLOWS", ge=0)
+    worker_max_concurrent_workflow_tasks: int | None = Field(None, alias="WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", ge=2)
+    worker_max_concurrent_activities: int | None = Field(None, alias="WORKER_MAX_CONCURRENT_ACTIVITIES", ge=1)
+    worker_max_concurrent_local_activities: int | None = Field(None, alias="WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES",
+                                                               ge=1)
+    worker_workflow_task_pollers: int | None = Field(None, alias="WORKER_WORKFLOW_TASK_POLLERS", ge=2)
+    worker_activity_task_pollers: int | None = Field(None, alias="WORKER_ACTIVITY_TASK_POLLERS", ge=1)
     worker_metrics_port: int = Field(9464, alias="WORKER_METRICS_PORT")
     otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otlp_traces_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")

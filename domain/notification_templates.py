@@ -989,3 +989,16 @@ BUILTIN.update({
         "यह लिंक {{ expires }} तक काम करेगा; उसके बाद संग्रह हटा दिया जाएगा। यदि आपने यह नहीं माँगा था, तो "
         "{{ tenant_name }} को बताएँ।\n"),
 })
+
+
+# -- session packages (the SessionPackage workflow's reminder) -----------------------------------------------
+BUILTIN.update({
+    ("package.expiring", E, "en"): _t(
+        "{{ credits_left }} session(s) of {{ package_title }} expire {{ expires }}",
+        "Hello {{ client_name }},\n\nYou still have {{ credits_left }} session(s) of {{ package_title }}. They "
+        "expire {{ expires }}: book them before then.\n\nYour credits: {{ book_url }}\n"),
+    ("package.expiring", E, "hi"): _t(
+        "{{ package_title }} के {{ credits_left }} सत्र {{ expires }} को समाप्त होंगे",
+        "नमस्ते {{ client_name }},\n\n{{ package_title }} के {{ credits_left }} सत्र अभी बाकी हैं। ये {{ expires }} "
+        "को समाप्त हो जाएँगे: उससे पहले बुक कर लें।\n\nआपके क्रेडिट: {{ book_url }}\n"),
+})

@@ -359,6 +359,15 @@ register_event(EventSpec(
      "expires": "12 Dec 2026 05:00 UTC"},
     (Channel.EMAIL, Channel.IN_APP), mandatory=True))
 
+# -- session packages (the SessionPackage workflow's messages; activities/packages.py sends them) ---------------
+register_event(EventSpec(
+    "package.expiring", "The client's session-package credits expire soon: how many are left and until when.",
+    {"client_name": VarKind.TEXT, "package_title": VarKind.TEXT, "credits_left": VarKind.NUMBER,
+     "expires": VarKind.TEXT, "book_url": VarKind.URL},
+    {"client_name": "Priya Sharma", "package_title": "5 kundli readings", "credits_left": 2,
+     "expires": "Sat 12 Dec 2026, 18:30 IST", "book_url": "https://app.muhurta.app/api/v1/session-credits"},
+    (Channel.EMAIL, Channel.IN_APP)))
+
 
 # -- quotations: `quotation.<event>.<audience>`, sent by activity quotations.notify ------------------------------
 _QUOTATION_VARS: dict[str, VarKind] = {

@@ -1,8 +1,17 @@
 """SQLAlchemy models, one module per context. Importing this package registers them all."""
 
+from models.analytics import (
+    AnalyticsClientDay,
+    AnalyticsDaily,
+    AnalyticsRevenueDaily,
+    AnalyticsViewBucket,
+    AnalyticsZone,
+    AnalyticsZoneFill,
+)
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.base import Base
 from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
+from models.catalogue import PackageCreditMove, PackageGrant, Product, SessionPackage
 from models.courses import (
     Certificate,
     Cohort,
@@ -48,6 +57,8 @@ from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
+    "AnalyticsClientDay", "AnalyticsDaily", "AnalyticsRevenueDaily", "AnalyticsViewBucket", "AnalyticsZone",
+    "AnalyticsZoneFill",
     "AuditEvent",
     "AuthSession",
     "AvailabilityOverride",
@@ -85,11 +96,14 @@ __all__ = [
     "Order",
     "OrderLine",
     "OutboxMessage",
+    "PackageCreditMove",
+    "PackageGrant",
     "Payment",
     "PaymentSettings",
     "PendingWorkflowSignal",
     "PendingWorkflowStart",
     "PrivacyRequest",
+    "Product",
     "QuizAttempt",
     "Quotation",
     "QuotationCounter",
@@ -104,6 +118,7 @@ __all__ = [
     "ReportDelivery",
     "RetiredRefreshToken",
     "Role",
+    "SessionPackage",
     "StoredFile",
     "SuggestionRule",
     "Tenant",

@@ -143,6 +143,10 @@ class Order(IdMixin, TimestampMixin, TenantOwned, Base):
     expires_at: Mapped[datetime]
     gateway_key_id: Mapped[str | None] = mapped_column(String(64))  # the Razorpay account the order lives in
     gateway_order_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Who is asking Razorpay for the gateway order right now (activities/payments/gateway_order.py):
+    # claimed in one short transaction, released with the result in another, never held across the call.
+    gateway_claim: Mapped[str | None] = mapped_column(String(200))
+    gateway_claimed_at: Mapped[datetime | None]
     paid_payment_id: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]

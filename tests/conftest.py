@@ -103,6 +103,7 @@ def gateway(razorpay_server: LocalRazorpayServer) -> Iterator[LocalRazorpay]:
     yield razorpay_server.gateway
     razorpay_server.gateway.drop_webhooks = False
     razorpay_server.gateway.refund_outcome = "processed"
+    razorpay_server.gateway.outages.clear()
 
 
 @pytest.fixture(scope="session")

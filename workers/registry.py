@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.analytics.rollup import AnalyticsActivities
 from activities.consultation import ConsultationActivities
 from activities.courses.enrollment import EnrollmentActivities
 from activities.courses.messages import CourseMessageActivities
 from activities.housekeeping import HousekeepingActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
+from activities.packages import PackageActivities
 from activities.payments.orders import PaymentActivities
 from activities.privacy.erasure import PrivacyErasureActivities
 from activities.privacy.export import PrivacyExportActivities
@@ -27,6 +29,7 @@ from activities.report_delivery import ReportDeliveryActivities
 from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
+from workflows.analytics import AnalyticsRollupWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.enrollment import EnrollmentWorkflow
 from workflows.fulfilment import configure_fulfilment
@@ -34,6 +37,7 @@ from workflows.housekeeping import HousekeepingWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
+from workflows.packages import SessionPackageWorkflow
 from workflows.privacy import PrivacyErasureWorkflow, PrivacyExportWorkflow
 from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
@@ -46,6 +50,7 @@ WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
     RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, RetentionSweepWorkflow, ResendMessageWorkflow,
+    AnalyticsRollupWorkflow, SessionPackageWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -77,8 +82,16 @@ def build_activities(
         *remedy_activities(sessionmaker, settings, notifications),
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
+        *PackageActivities(sessionmaker, settings, notifications.notifier).all(),
         SupportActivities(notifications.notifier).resend_message,
+        *analytics_activities(sessionmaker, settings),
     ]
+
+
+def analytics_activities(sessionmaker: async_sessionmaker[AsyncSession],
+                         settings: Settings) -> list[Callable[..., Any]]:
+    rollup = AnalyticsActivities(sessionmaker, settings)
+    return [rollup.register_zones, rollup.flush_views, rollup.roll_up]
 
 
 def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
@@ -119,7 +132,7 @@ class _ValidatingRunner(SandboxedWorkflowRunner):
 
     def prepare_workflow(self, defn: Any) -> None:
         for attempt in range(3):
-            paused = gc.isenabled()
+            was_enabled = gc.isenabled()
             gc.disable()
             try:
                 super().prepare_workflow(defn)
@@ -128,7 +141,7 @@ class _ValidatingRunner(SandboxedWorkflowRunner):
                 if attempt == 2 or not (exc.args and isinstance(exc.args[0], int)):
                     raise
             finally:
-                if paused:
+                if was_enabled:
                     gc.enable()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
@@ -19,6 +20,7 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from domain.analytics import ANALYTICS_EVERY, ANALYTICS_SCHEDULE_ID, RollupInput
 from domain.housekeeping import HOUSEKEEPING_EVERY, HOUSEKEEPING_SCHEDULE_ID, HousekeepingInput
 from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileInput
 from domain.privacy.retention import (
@@ -62,10 +64,21 @@ def retention_schedule(task_queue: str) -> Schedule:
     )
 
 
+def analytics_schedule(task_queue: str) -> Schedule:
+    """The analytics roll-up (docs/analytics.md): hourly, recomputing the last days."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            "AnalyticsRollup", RollupInput(), id=ANALYTICS_SCHEDULE_ID, task_queue=task_queue),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=ANALYTICS_EVERY, offset=timedelta(minutes=7))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_schedules(client: Client, task_queue: str) -> None:
-    """Create the payments reconciliation, housekeeping and retention schedules, or bring them up to date."""
+    """Create the reconciliation, housekeeping, analytics and retention schedules, or bring them up to date."""
     for schedule_id, schedule in ((RECONCILE_SCHEDULE_ID, reconciliation_schedule(task_queue)),
                                   (HOUSEKEEPING_SCHEDULE_ID, housekeeping_schedule(task_queue)),
+                                  (ANALYTICS_SCHEDULE_ID, analytics_schedule(task_queue)),
                                   (RETENTION_SCHEDULE_ID, retention_schedule(task_queue))):
         await _ensure(client, schedule_id, schedule)
 

@@ -43,6 +43,7 @@ from models.platform import PendingWorkflowStart
 from models.privacy import Consent
 from models.tenancy import Tenant, TenantStatus
 from workers.relay import relay_pending_starts
+from workers.seed_checkout import seed_checkout
 from workers.seed_courses import seed_course
 from workers.seed_quotations import seed_quotation
 from workers.seed_remedies import seed_remedies
@@ -225,6 +226,7 @@ async def seed_demo(
         await seed_course(session, settings, demo.id, consultant.id, demo_client.id)
         await seed_quotation(session, demo.id, consultant.id, demo_client)
         await seed_remedies(session, settings, demo.id, consultant.id, demo_client.id)
+        await seed_checkout(session, demo.id, consultant.id, reading_id)
         demo_id, consultant_id = demo.id, consultant.id
         client_ids = (demo_client.id, hindi_client.id)
 

@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
 from core.db import make_engine, make_sessionmaker
 from core.settings import Settings
@@ -20,6 +21,22 @@ from workers.schedules import ensure_schedules
 log = logging.getLogger(__name__)
 
 
+def worker_tuning(settings: Settings) -> dict[str, Any]:
+    """The Worker's cache, task slots and pollers from the settings (WORKER_MAX_CACHED_WORKFLOWS, ...);
+    what is unset keeps the SDK's default. bench/remedy_reminders.py measures with the same."""
+    tuning: dict[str, Any] = {"max_cached_workflows": settings.worker_max_cached_workflows}
+    for option, value in (("max_concurrent_workflow_tasks", settings.worker_max_concurrent_workflow_tasks),
+                          ("max_concurrent_activities", settings.worker_max_concurrent_activities),
+                          ("max_concurrent_local_activities", settings.worker_max_concurrent_local_activities)):
+        if value is not None:
+            tuning[option] = value
+    if settings.worker_workflow_task_pollers is not None:
+        tuning["workflow_task_poller_behavior"] = PollerBehaviorSimpleMaximum(settings.worker_workflow_task_pollers)
+    if settings.worker_activity_task_pollers is not None:
+        tuning["activity_task_poller_behavior"] = PollerBehaviorSimpleMaximum(settings.worker_activity_task_pollers)
+    return tuning
+
+
 def build_worker(client: Client, settings: Settings, sessionmaker) -> Worker:  # type: ignore[no-untyped-def]
     return Worker(
         client,
@@ -29,6 +46,7 @@ def build_worker(client: Client, settings: Settings, sessionmaker) -> Worker:  #
         workflow_runner=workflow_runner(),
         # on SIGTERM, let running activities finish (a deploy) before they are retried elsewhere
         graceful_shutdown_timeout=timedelta(seconds=30),
+        **worker_tuning(settings),
     )
 
 

@@ -38,6 +38,16 @@ from domain.courses.enrollment import (
     EnrollmentStatus,
     enrollment_workflow_id,
 )
+from domain.packages import (
+    GRANT_CREDITS,
+    PACKAGE_WORKFLOW,
+    REVOKE_CREDITS,
+    GrantRef,
+    GrantRequest,
+    PackageInput,
+    RevokeCredits,
+    package_workflow_id,
+)
 from domain.payments.orders import (
     FulfilmentLine,
     LineStatus,
@@ -246,6 +256,42 @@ class RemedyHandler(StartChildWorkflowHandler):
             workflow.logger.info("remedy programme %s not running; nothing to stop", line.line_id)
 
 
+class PackageHandler:
+    """A sold session package: grant its credits (`package_grants` row, id = the line's id, by an
+    activity), then start `package-<line id>` (SessionPackage), which reminds before they expire and
+    expires them. Releasing it (compensation) or a refund of the order revokes what is left."""
+
+    kind = LineKind.PACKAGE
+
+    async def fulfil(self, ctx: FulfilmentContext, line: FulfilmentLine) -> LineStatus:
+        if not line.ref_id:
+            raise ApplicationError("a package line names its session package (ref_id)", non_retryable=True)
+        started: PackageInput = await workflow.execute_activity(
+            GRANT_CREDITS, GrantRequest(grant_id=line.line_id, tenant_id=ctx.tenant_id, client_id=ctx.client_id,
+                                        order_id=ctx.order_id, package_id=UUID(line.ref_id),
+                                        granted_at=workflow.now()),
+            result_type=PackageInput, start_to_close_timeout=timedelta(seconds=30))
+        await workflow.start_child_workflow(
+            PACKAGE_WORKFLOW, started, id=package_workflow_id(line.line_id), task_queue=workflow.info().task_queue,
+            parent_close_policy=ParentClosePolicy.ABANDON)
+        return LineStatus.FULFILLED
+
+    async def release(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        await self._revoke(ctx, line, reason)
+
+    async def refunded(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        await self._revoke(ctx, line, reason)
+
+    async def _revoke(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
+        ref = GrantRef(grant_id=line.line_id, tenant_id=ctx.tenant_id, workflow_id=package_workflow_id(line.line_id))
+        await workflow.execute_activity(REVOKE_CREDITS, RevokeCredits(ref=ref, reason=reason[:300]), result_type=int,
+                                        start_to_close_timeout=timedelta(seconds=30))
+        try:
+            await workflow.get_external_workflow_handle(ref.workflow_id).signal("revoke", reason[:300])
+        except FailureError:
+            workflow.logger.info("session package %s not running; its credits are revoked", line.line_id)
+
+
 class AwaitingHandler:
     """No automatic fulfilment for this kind yet: the line waits for a person (or a later handler)."""
 
@@ -285,6 +331,7 @@ PLANNED_CHILD_WORKFLOWS: dict[LineKind, tuple[str, str]] = {
     LineKind.REPORT: ("ReportDelivery", "report"),
     LineKind.ENROLLMENT: ("Enrollment", "enrollment"),
     LineKind.REMEDY: ("Remedy", "remedy"),
+    LineKind.PACKAGE: (PACKAGE_WORKFLOW, "package"),
 }
 
 REGISTRY = FulfilmentRegistry()
@@ -302,6 +349,7 @@ def configure_fulfilment(workflow_names: Iterable[str]) -> None:
                     ReportDeliveryHandler() if kind == LineKind.REPORT
                     else EnrollmentHandler() if kind == LineKind.ENROLLMENT
                     else RemedyHandler() if kind == LineKind.REMEDY
+                    else PackageHandler() if kind == LineKind.PACKAGE
                     else StartChildWorkflowHandler(kind, workflow_type, prefix))
                 REGISTRY.register(handler, replace=True)
         elif current is None:

@@ -76,6 +76,11 @@ BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval
 INTERACTIVE = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
                           maximum_attempts=4)
 T = TypeVar("T")
+# Since this patch an occurrence is one workflow task: the reminder is posted at once (the missed
+# occurrence it closes is recorded by the same save, not by an activity awaited first), and the
+# workflow's own short writes (begin, save) run as local activities in that task, not through the
+# task queue. Runs begun before it keep the old steps until they continue as new (replay tests).
+OCCURRENCE_V2 = "remedy-occurrence-v2"
 
 
 @workflow.defn(name=REMEDY_WORKFLOW)
@@ -152,13 +157,17 @@ class RemedyWorkflow:
 
     async def _step(self) -> None:
         """What is due now: close the open occurrence, fire the next one, or complete."""
-        now, changed = workflow.now(), False
+        now, changed, missed = workflow.now(), False, None
         current = self._s.current
         if current is not None and now >= current.closes_at:
             changed = True
             self._s.current = None
             if current.checked is None:
-                await self._missed(current)
+                missed = self._count_missed(current)
+                if not workflow.patched(OCCURRENCE_V2):   # recorded on its own, before the reminder
+                    await self._background(RECORD_MISSED, missed.model_copy(update={"at": None}), bool)
+                    missed = None
+                self._nudge(current)
         upcoming = self._s.upcoming
         if self._s.status == ProgrammeStatus.ACTIVE and upcoming is not None and now >= upcoming.at:
             changed = True
@@ -174,7 +183,7 @@ class RemedyWorkflow:
             self._post("feedback", "remedy.feedback")
             self._publish()
         if changed:
-            await self._save()
+            await self._save(missed=missed)
 
     def _fire(self, occurrence: Occurrence) -> OpenOccurrence:
         """The occurrence comes: it counts, its window opens, the next one is planned."""
@@ -190,13 +199,15 @@ class RemedyWorkflow:
         workflow.upsert_memo({"summary": summary(self._s)})
         return opened
 
-    async def _missed(self, occurrence: OpenOccurrence) -> None:
+    def _count_missed(self, occurrence: OpenOccurrence) -> Closed:
         s = self._s
         s.missed += 1
         s.missed_in_a_row += 1
         s.streak = 0
-        await self._background(RECORD_MISSED, Closed(ref=self._ref, occurrence_key=occurrence.key,
-                                                     occurrence_at=occurrence.at), bool)
+        return Closed(ref=self._ref, occurrence_key=occurrence.key, occurrence_at=occurrence.at, at=workflow.now())
+
+    def _nudge(self, occurrence: OpenOccurrence) -> None:
+        s = self._s
         if s.missed_in_a_row == self._inp.nudge_after_missed:
             s.nudges += 1
             self._post(f"nudge:{occurrence.key}", "remedy.nudge", missed=s.missed_in_a_row)
@@ -416,15 +427,21 @@ class RemedyWorkflow:
                                                      variables=variables), result_type=int)
 
     async def _save(self, action: str | None = None, actor: Actor | None = None,
-                    details: dict[str, object] | None = None, *, interactive: bool = False) -> None:
+                    details: dict[str, object] | None = None, *, interactive: bool = False,
+                    missed: Closed | None = None) -> None:
         step = Save(ref=self._ref, state=self._s.model_copy(update={"messages": []}), action=action, actor=actor,
-                    details=details or {})
+                    details=details or {}, missed=missed)
         if interactive:
             await self._interactive(SAVE, step, bool)
         else:
             await self._background(SAVE, step, bool)
 
     async def _background(self, name: str, arg: object, result_type: type[T]) -> T:
+        """The workflow's own writes: short, idempotent, in order under the lock (a local activity since v2)."""
+        if workflow.patched(OCCURRENCE_V2):
+            local: T = await workflow.execute_local_activity(name, arg, result_type=result_type,
+                                                             start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
+            return local
         result: T = await workflow.execute_activity(name, arg, result_type=result_type,
                                                     start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
         return result

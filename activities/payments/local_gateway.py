@@ -99,6 +99,9 @@ class LocalRazorpay:
         self.deliveries: list[Delivery] = []
         self.requests: list[RecordedRequest] = []
         self.drop_webhooks = False
+        # Outages by account key id, for tests: an HTTP status (401, 502, 503…) answered to every
+        # call in Razorpay's error format, or "drop" to close the connection without an answer.
+        self.outages: dict[str, int | str] = {}
         self.refund_outcome = "processed"  # or "failed", or "pending" (no webhook yet)
         self._lock = threading.RLock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -221,6 +224,15 @@ class LocalRazorpay:
         def endpoint(handler: Any) -> Any:
             async def wrapped(request: Request) -> Response:
                 raw = await request.body()
+                outage = gateway.outages.get(_key_id_of(request)) if gateway.outages else None
+                if outage is not None:
+                    with gateway._lock:
+                        gateway.requests.append(RecordedRequest(request.method, request.url.path, None, {}, raw))
+                    if not isinstance(outage, int):
+                        return _Dropped()
+                    failed = "Authentication failed" if outage in (401, 403) else "The server encountered an error"
+                    return GatewayError(failed, status=outage,
+                                        code="SERVER_ERROR" if outage >= 500 else "BAD_REQUEST_ERROR").response()
                 try:
                     body = json.loads(raw) if raw else {}
                 except ValueError:
@@ -352,6 +364,22 @@ class LocalRazorpay:
     def _local_webhooks(self, request: Request, account: Account | None, body: Any) -> dict[str, Any]:
         return {"items": [{"event_id": d.event_id, "event": d.event, "order": d.gateway_order_id,
                            "delivered_status": d.delivered_status} for d in self.deliveries[-100:]]}
+
+
+def _key_id_of(request: Request) -> str:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    try:
+        return base64.b64decode(encoded).decode().partition(":")[0] if scheme.lower() == "basic" else ""
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+class _Dropped(Response):
+    """The connection closes after the status line: the caller sees a broken connection."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})
+        raise ConnectionAbortedError("the local Razorpay dropped this connection on purpose (outage)")
 
 
 class LocalRazorpayServer:

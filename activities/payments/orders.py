@@ -21,6 +21,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
+from activities.payments.gateway_order import ensure_gateway_order
 from activities.payments.invoice import (
     invoice_context,
     invoice_number,
@@ -173,42 +174,18 @@ class PaymentActivities:
     # -- the gateway order -----------------------------------------------------------------------
     @activity.defn(name=CREATE_GATEWAY_ORDER)
     async def create_gateway_order(self, ref: OrderRef) -> CheckoutInfo:
-        """The Razorpay order to pay this order with, created once (a retry finds it by receipt)."""
-        async with self._session(ref) as session:
-            order = await self._order(session, ref.order_id, lock=True)
-            if order.status != OrderStatus.PENDING_PAYMENT or order.amount_due == 0:
-                raise _refused(f"order {order.id} is {order.status}: there is nothing to pay", "NothingToPay")
-            tenant = await session.get(Tenant, order.tenant_id)
-            tenant_name = tenant.name if tenant else ""
-            if order.gateway_key_id is None:
-                credentials = await credentials_for(session, order.tenant_id, self.settings, self.keys)
-                order.gateway_key_id = credentials.key_id
-            gateway = await self._gateway(session, order)
-            if order.gateway_order_id is None:
-                try:
-                    created = await gateway.ensure_order(
-                        amount=order.amount_due, currency=order.currency, receipt=str(order.id),
-                        notes={"order_id": str(order.id), "tenant_id": str(order.tenant_id),
-                               "workflow_id": ref.workflow_id},
-                    )
-                except GatewayRefused as exc:
-                    raise _refused(f"Razorpay refused the order: {exc}", "GatewayRefused") from exc
-                if created.get("amount") != order.amount_due or created.get("currency") != order.currency:
-                    raise _refused(f"Razorpay order {created.get('id')} for receipt {order.id} has another amount",
-                                   "GatewayMismatch")
-                order.gateway_order_id = str(created["id"])
-            return CheckoutInfo(
-                order_id=order.id, key_id=gateway.credentials.key_id, gateway_order_id=order.gateway_order_id,
-                amount=order.amount_due, currency=order.currency, expires_at=order.expires_at,
-                name=tenant_name, description=f"Order {str(order.id)[:8]}",
-            )
+        """The Razorpay order to pay this order with, created once (a retry finds it by receipt);
+        no transaction is held while Razorpay answers (see activities/payments/gateway_order.py)."""
+        return await ensure_gateway_order(self, ref)
 
     # -- payments ----------------------------------------------------------------------------------
-    async def _authoritative(self, session: AsyncSession, order: Order, report: PaymentReport) -> PaymentReport:
-        """What the gateway itself says about the payment (a browser's word carries no amount)."""
+    async def _authoritative(self, ref: OrderRef, report: PaymentReport) -> PaymentReport:
+        """What the gateway itself says about the payment (a browser's word carries no amount),
+        asked with no transaction open: the order is locked only once the answer is in."""
         if report.amount is not None and report.currency is not None and report.source != PaymentSource.CHECKOUT:
             return report
-        gateway = await self._gateway(session, order)
+        async with self._session(ref) as session:
+            gateway = await self._gateway(session, await self._order(session, ref.order_id))
         try:
             fetched = await gateway.fetch_payment(report.payment_id)
         except GatewayRefused as exc:
@@ -232,9 +209,9 @@ class PaymentActivities:
     async def _record_payment(self, step: RecordPayment) -> PaymentOutcome:
         ref = step.ref
         try:
+            report = await self._authoritative(ref, step.report)
             async with self._session(ref) as session:
                 order = await self._order(session, ref.order_id, lock=True)
-                report = await self._authoritative(session, order, step.report)
                 if order.gateway_order_id is None or report.gateway_order_id != order.gateway_order_id:
                     log.warning("payment %s is for gateway order %s, not %s", report.payment_id,
                                 report.gateway_order_id, order.gateway_order_id)

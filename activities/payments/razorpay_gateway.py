@@ -26,6 +26,10 @@ class GatewayRefused(Exception):
     """Razorpay refused the request itself (400): retrying the same request will not help."""
 
 
+class GatewayKeysRefused(GatewayRefused):
+    """Razorpay refused the account's keys (401/403): the consultancy must fix its payment settings."""
+
+
 class GatewayUnavailable(Exception):
     """Razorpay could not be reached or failed (5xx): retry later."""
 
@@ -34,10 +38,10 @@ class RazorpayGateway:
     def __init__(self, credentials: GatewayCredentials) -> None:
         self.credentials = credentials
 
-    def _client(self) -> razorpay.Client:
+    def _client(self, statuses: list[int] | None = None) -> razorpay.Client:
         # One client (and requests session) per call: the SDK's session is not shared across threads.
         session = requests.Session()
-        session.request = _with_timeout(session.request)  # type: ignore[method-assign]
+        session.request = _with_timeout(session.request, statuses)  # type: ignore[method-assign]
         client = razorpay.Client(session=session, auth=(self.credentials.key_id, self.credentials.key_secret),
                                  base_url=self.credentials.base_url)
         client.set_app_details({"title": "Muhurta", "version": "1.0"})
@@ -45,9 +49,12 @@ class RazorpayGateway:
 
     async def _call(self, operation: str, fn: Callable[[razorpay.Client], T]) -> T:
         def run() -> T:
+            statuses: list[int] = []  # the SDK's errors do not carry the HTTP status: keep it here
             try:
-                return fn(self._client())
+                return fn(self._client(statuses))
             except BadRequestError as exc:
+                if statuses and statuses[-1] in (401, 403):
+                    raise GatewayKeysRefused(f"HTTP {statuses[-1]}: {exc}") from exc
                 raise GatewayRefused(str(exc)) from exc
             except (GatewayError, ServerError, requests.RequestException, ValueError) as exc:
                 raise GatewayUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -98,8 +105,11 @@ class RazorpayGateway:
         return refund
 
 
-def _with_timeout(request: Callable[..., Any]) -> Callable[..., Any]:
+def _with_timeout(request: Callable[..., Any], statuses: list[int] | None = None) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", TIMEOUT)
-        return request(*args, **kwargs)
+        response = request(*args, **kwargs)
+        if statuses is not None:
+            statuses.append(response.status_code)
+        return response
     return call

@@ -121,6 +121,8 @@ class RemedyActivities:
         async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
             programme = await load_programme(session, step.ref.programme_id)
             write_state(programme, step.state)
+            if step.missed is not None:   # the occurrence's close and the row in one transaction
+                await _insert_missed(session, programme, step.missed)
             if step.action:
                 actor = step.actor
                 event = await record_audit(
@@ -157,11 +159,16 @@ class RemedyActivities:
     async def missed(self, step: Closed) -> bool:
         async with scoped_session(self.sessionmaker, TenantScope.of(step.ref.tenant_id)) as session:
             programme = await load_programme(session, step.ref.programme_id, lock=False)
-            await session.execute(insert(RemedyCheckIn).values(
-                tenant_id=programme.tenant_id, programme_id=programme.id, occurrence_key=step.occurrence_key,
-                occurrence_at=step.occurrence_at, status="missed", checked_at=activity_now(step.occurrence_at),
-            ).on_conflict_do_nothing(index_elements=["programme_id", "occurrence_key"]))
+            await _insert_missed(session, programme, step)
         return True
+
+
+async def _insert_missed(session: AsyncSession, programme: RemedyProgramme, step: Closed) -> None:
+    """A missed occurrence's row, unless a check-in (or a retry) recorded that occurrence first."""
+    await session.execute(insert(RemedyCheckIn).values(
+        tenant_id=programme.tenant_id, programme_id=programme.id, occurrence_key=step.occurrence_key,
+        occurrence_at=step.occurrence_at, status="missed", checked_at=step.at or activity_now(step.occurrence_at),
+    ).on_conflict_do_nothing(index_elements=["programme_id", "occurrence_key"]))
 
 
 def activity_now(fallback: datetime) -> datetime:

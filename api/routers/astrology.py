@@ -50,6 +50,7 @@ from api.services.astrology import (
     apply_chart,
     birth_data,
     caller_locale,
+    caller_texts,
     chart_keys,
     chart_settings,
     check_offering_key,
@@ -65,7 +66,6 @@ from api.services.astrology import (
     resolved_birth,
     rule_out,
     running_at,
-    texts_for,
     with_offerings,
 )
 from domain.astrology import EngineInputError, VedicChart, compute_chart, search_places
@@ -116,7 +116,7 @@ async def _chart_out(session: Session, tenant_id: UUID, principal: Principal, ch
                      at: dt.datetime, locale: str | None) -> ChartOut:
     running = running_at(chart, at)
     keys = chart_keys(chart, running)
-    texts = await texts_for(session, tenant_id, keys, await caller_locale(session, principal, locale))
+    texts = await caller_texts(session, tenant_id, keys, principal, locale)
     return ChartOut(chart=chart, running_dasha=running, keys=keys, texts=texts)
 
 
@@ -159,7 +159,7 @@ async def compute_numerology(
                             masters=list(body.masters) if body.masters is not None else None,
                             life_path_masters=list(body.life_path_masters),
                             life_path_method=body.life_path_method.value)
-    out.texts = await texts_for(session, tenant.id, keys, await caller_locale(session, principal, body.locale))
+    out.texts = await caller_texts(session, tenant.id, keys, principal, body.locale)
     return out
 
 
@@ -171,7 +171,7 @@ async def compute_lo_shu(
     """The Lo Shu grid of a birth date, with driver, conductor, Kua and planes."""
     with engine_errors(""):
         grid = lo_shu_grid(body.date, gender=body.gender, convention=body.convention.to_engine())
-    texts = await texts_for(session, tenant.id, grid.keys, await caller_locale(session, principal, body.locale))
+    texts = await caller_texts(session, tenant.id, grid.keys, principal, body.locale)
     return LoShuOut(grid=grid, keys=grid.keys, texts=texts)
 
 
@@ -320,7 +320,7 @@ async def birth_profile_numerology(
     profile = await load_profile(session, principal, tenant.id, profile_id)
     out, keys = _numerology(profile.full_name, profile.birth_date, system=system, y_rule=y_rule, method=method,
                             masters=None)
-    out.texts = await texts_for(session, tenant.id, keys, await caller_locale(session, principal, locale))
+    out.texts = await caller_texts(session, tenant.id, keys, principal, locale)
     return out
 
 
@@ -341,7 +341,7 @@ async def birth_profile_lo_shu(
     profile = await load_profile(session, principal, tenant.id, profile_id)
     grid = _grid(profile, LoShuConventionIn(driver=driver, conductor=conductor, kua=kua,
                                             kua_year_start=kua_year_start))
-    texts = await texts_for(session, tenant.id, grid.keys, await caller_locale(session, principal, locale))
+    texts = await caller_texts(session, tenant.id, grid.keys, principal, locale)
     return LoShuOut(grid=grid, keys=grid.keys, texts=texts)
 
 
@@ -358,7 +358,7 @@ async def birth_profile_report(
     running = running_at(chart, now)
     grid = _grid(profile)
     keys = chart_keys(chart, running) + grid.keys
-    texts = await texts_for(session, tenant.id, keys, await caller_locale(session, principal, locale))
+    texts = await caller_texts(session, tenant.id, keys, principal, locale)
     context = chart_report_context(chart, name=profile.full_name, label=profile.label, at=now, running=running,
                                    grid=grid, texts=texts, consultancy=tenant.name,
                                    zone=await reader_zone(session, profile, tenant, chart))

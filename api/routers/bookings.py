@@ -29,6 +29,7 @@ from api.schemas.bookings import (
     StopFollowUpsBody,
 )
 from api.services.bookings import (
+    PayWith,
     booking_out,
     create_booking,
     offering_of,
@@ -68,7 +69,9 @@ async def book(
     principal: Principal = require(Permission.BOOK),
 ) -> BookingOut:
     """Book a free slot (or a webinar seat). Free offerings are confirmed at once; paid ones are
-    *held* until paid or until the hold expires. 409 `slot-taken` if someone else got it first."""
+    *held* until paid or until the hold expires. 409 `slot-taken` if someone else got it first.
+    A paid session takes a coupon (`coupon_code`) and store credit (`use_wallet`) on its order, or
+    one session-package credit instead (`use_credit`: confirmed at once, no order)."""
     client_id = principal.user_id
     if body.client_id and body.client_id != principal.user_id:
         if principal.role == Role.CLIENT:
@@ -83,7 +86,9 @@ async def book(
         raise Problem(NOT_FOUND, "this consultancy has no client with this id", field="client_id")
     offering = await offering_of(session, tenant, body.offering_id)
     booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
-                                   body=body, actor=principal)
+                                   body=body, actor=principal,
+                                   pay_with=PayWith(coupon_code=body.coupon_code, use_wallet=body.use_wallet,
+                                                    use_credit=body.use_credit))
     return booking_out(booking, state, principal)
 
 

@@ -31,6 +31,7 @@ from api.schemas.bookings import (
 from api.schemas.common import TimeZone
 from api.schemas.identity import Accepted
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
+from api.services.analytics import count_view
 from api.services.bookings import (
     booking_from_link,
     booking_order,
@@ -47,6 +48,7 @@ from api.services.bookings import (
 )
 from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.profiles import consultant_rating, photo_response, public_profile
+from domain.analytics import PageKind
 from domain.bookings import ical, links
 from domain.bookings.consultation import BookingStatus, CancelRequest, RescheduleRequest
 from domain.bookings.policies import CancellationPolicy, CancelledBy, ReschedulePolicy, reschedule_refusal
@@ -94,10 +96,11 @@ async def _profile(session: Session, tenant: Tenant, c: Consultant) -> PublicCon
 
 
 @router.get("/public/{tenant_slug}", response_model=PublicConsultancy)
-async def public_consultancy(tenant_slug: str, session: Session) -> PublicConsultancy:
+async def public_consultancy(tenant_slug: str, session: Session, state: State) -> PublicConsultancy:
     """A consultancy's public page: its consultants (photo, languages, specialities, experience,
     links, rating from clients' feedback) and what they offer."""
     tenant = await public_tenant(session, tenant_slug)
+    await count_view(state.redis, tenant.id, None, PageKind.PAGE)
     consultants = (await session.execute(select(Consultant).where(
         Consultant.tenant_id == tenant.id, Consultant.is_public.is_(True)).order_by(Consultant.display_name))).scalars()
     return PublicConsultancy(slug=tenant.slug, name=tenant.name,
@@ -105,9 +108,11 @@ async def public_consultancy(tenant_slug: str, session: Session) -> PublicConsul
 
 
 @router.get("/public/{tenant_slug}/consultants/{consultant_slug}", response_model=PublicConsultant)
-async def public_consultant(tenant_slug: str, consultant_slug: str, session: Session) -> PublicConsultant:
+async def public_consultant(tenant_slug: str, consultant_slug: str, session: Session,
+                            state: State) -> PublicConsultant:
     tenant = await public_tenant(session, tenant_slug)
     consultant = await _public_consultant(session, tenant, consultant_slug)
+    await count_view(state.redis, tenant.id, consultant.id, PageKind.PAGE)
     return await _profile(session, tenant, consultant)
 
 
@@ -123,7 +128,7 @@ async def public_consultant_photo(tenant_slug: str, consultant_slug: str, sessio
 @router.get("/public/{tenant_slug}/consultants/{consultant_slug}/offerings/{offering_id}/slots",
             response_model=SlotsOut)
 async def public_slots(
-    tenant_slug: str, consultant_slug: str, offering_id: UUID, session: Session,
+    tenant_slug: str, consultant_slug: str, offering_id: UUID, session: Session, state: State,
     start: Annotated[date | None, Query(description="first day on the viewer's clock (default today)")] = None,
     days: Annotated[int, Query(ge=1, le=92, description="how many days")] = 7,
     timezone: Annotated[TimeZone | None, Query(description="the viewer's IANA zone (default the consultant's)")]
@@ -136,6 +141,7 @@ async def public_slots(
     offering = await session.get(Offering, offering_id)
     if offering is None or offering.consultant_id != consultant.id or not offering.is_active:
         raise Problem(NOT_FOUND, "this consultant has no such offering", field="offering_id")
+    await count_view(state.redis, tenant.id, consultant.id, PageKind.SLOTS)
     return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone,
                             now=datetime.now(UTC))
 

@@ -22,7 +22,10 @@ router = APIRouter(prefix="/tenant", tags=["tenant"])
 
 
 @router.get("", response_model=TenantOut)
-async def read_tenant(tenant: CurrentTenant, principal: Principal = require(Permission.EDIT_OWN_PROFILE)) -> TenantOut:
+async def read_tenant(
+    tenant: CurrentTenant, session: Session, principal: Principal = require(Permission.EDIT_OWN_PROFILE)
+) -> TenantOut:
+    await session.refresh(tenant, ["domains"])  # not loaded with the request's tenant (api/deps.py)
     return TenantOut.of(tenant)
 
 
@@ -38,6 +41,7 @@ async def update_tenant(
                        actor_role=principal.role.value, target_type="tenant", target_id=tenant.id,
                        details={"fields": sorted(changes)})
     await session.flush()
+    await session.refresh(tenant, ["domains"])
     return TenantOut.of(tenant)
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.schemas.common import Email, Name, Phone, Slug, TimeZone
 from api.schemas.identity import Strict
+from api.schemas.payments import CouponCode
 from domain.bookings.consultation import BookingStatus, FollowUp
 from domain.bookings.intake import IntakeField
 from domain.bookings.policies import CancellationPolicy, ReschedulePolicy
@@ -315,6 +316,10 @@ class BookingRequest(Strict):
 
 class BookingCreate(BookingRequest):
     client_id: UUID | None = Field(None, description="staff booking for a client; clients book for themselves")
+    coupon_code: CouponCode | None = Field(None, description="a paid session: a coupon on its order")
+    use_wallet: bool = Field(False, description="a paid session: the client's store credit pays first")
+    use_credit: bool = Field(False, description="pay with one credit of the client's session package for this "
+                                                "offering (the one that expires first); confirmed at once")
 
 
 class GuestBookingCreate(BookingRequest):

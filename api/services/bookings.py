@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -27,12 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.deps import Principal
+from api.deps import Principal, tenant_in_scope
 from api.problems import (
     BOOKING_NOT_PAYABLE,
     CONFLICT,
     FORBIDDEN,
     INVALID_LINK,
+    NO_PACKAGE_CREDIT,
     NOT_A_SLOT,
     NOT_FOUND,
     SLOT_TAKEN,
@@ -62,6 +64,7 @@ from domain.bookings.consultation import (
 from domain.bookings.intake import IntakeError, IntakeField, check_intake
 from domain.bookings.policies import ReschedulePolicy
 from domain.bookings.slots import Busy, day_range, free_slots, slot_is_free, zone
+from domain.payments.orders import OrderInput
 from domain.payments.pricing import LineIn, LineKind
 from models.bookings import (
     Booking,
@@ -73,6 +76,7 @@ from models.bookings import (
     blocked_range,
     slot_context,
 )
+from models.catalogue import take_credit
 from models.identity import Role, User
 from models.payments import Order
 from models.platform import record_audit
@@ -83,13 +87,12 @@ from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS,
 # -- lookups -------------------------------------------------------------------------------
 async def public_tenant(session: AsyncSession, slug: str) -> Tenant:
     """An active consultancy by its slug; the session now acts within it (public pages)."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.slug == slug.lower()))).scalar_one_or_none()
+    tenant = await tenant_in_scope(session, Tenant.slug == slug.lower())
     if tenant is not None and tenant.status == TenantStatus.SUSPENDED:
         raise Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: its pages and bookings are closed for now",
                       field="tenant_slug")
     if tenant is None or tenant.status != TenantStatus.ACTIVE:
         raise Problem(TENANT_UNKNOWN, f"no consultancy is called '{slug}'", field="tenant_slug")
-    await enter_scope(session, TenantScope.of(tenant.id))
     return tenant
 
 
@@ -200,13 +203,31 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
 
 
+@dataclass(frozen=True)
+class PayWith:
+    """How a signed-in client pays a session (docs/checkout.md): a coupon and the wallet on its
+    order, or one credit of a session package instead of an order."""
+
+    coupon_code: str | None = None
+    use_wallet: bool = False
+    use_credit: bool = False
+
+
 async def create_booking(
     request: Request, session: AsyncSession, state: AppState, *,
     tenant: Tenant, offering: Offering, client: User, body: BookingRequest, actor: Principal | None,
+    pay_with: PayWith | None = None,
 ) -> Booking:
     now = datetime.now(UTC)
+    pay_with = pay_with or PayWith()
     if not offering.is_active:
         raise Problem(NOT_FOUND, "this offering is not open for booking", field="offering_id")
+    if offering.price_minor == 0 and (pay_with.use_credit or pay_with.coupon_code):
+        field = "use_credit" if pay_with.use_credit else "coupon_code"
+        raise Problem(VALIDATION, "this session is free: nothing to pay with", field=field)
+    if pay_with.use_credit and (pay_with.coupon_code or pay_with.use_wallet):
+        raise Problem(VALIDATION, "a package credit pays the whole session: leave out the coupon and the wallet",
+                      field="coupon_code" if pay_with.coupon_code else "use_wallet")
     try:
         intake = check_intake([IntakeField.model_validate(f) for f in offering.intake_form], body.intake)
     except IntakeError as exc:
@@ -248,14 +269,14 @@ async def create_booking(
         starts_at, ends_at = seat.starts_at, seat.ends_at
 
     booking_id = uuid.uuid4()
-    paid = offering.price_minor > 0
+    paid = offering.price_minor > 0 and not pay_with.use_credit
     booking = Booking(
         id=booking_id, tenant_id=tenant.id, offering_id=offering.id, consultant_id=offering.consultant_id,
         client_id=client.id, webinar_session_id=seat.id if seat else None,
         status=BookingStatus.HELD if paid else BookingStatus.CONFIRMED,
         starts_at=starts_at, ends_at=ends_at, blocked=None if seat else blocked_range(offering, starts_at),
         client_timezone=body.timezone or client.timezone or tenant.timezone, intake=intake,
-        price_minor=offering.price_minor, currency=offering.currency,
+        price_minor=0 if pay_with.use_credit else offering.price_minor, currency=offering.currency,
         hold_expires_at=now + timedelta(minutes=offering.hold_minutes) if paid else None,
         cancellation_policy=offering.cancellation_policy, reschedule_policy=offering.reschedule_policy,
         meeting_provider=offering.meeting_provider, workflow_id=consultation_workflow_id(booking_id),
@@ -270,13 +291,23 @@ async def create_booking(
             raise Problem(SLOT_TAKEN, "that time was just booked by someone else; choose another slot",
                           field="starts_at") from exc
         raise
+    if pay_with.use_credit:
+        grant = await take_credit(session, tenant_id=tenant.id, client_id=client.id, offering_id=offering.id,
+                                  booking_id=booking.id, now=now)
+        if grant is None:
+            raise Problem(NO_PACKAGE_CREDIT, "you have no session-package credit left for this offering; buy a package "
+                          "(POST /api/v1/checkout) or book without use_credit", field="use_credit")
+        booking.payment_method = "package_credit"
+        booking.payment_reference = f"session package {grant.id}"
+        await session.flush()
     await record_audit(session, tenant_id=tenant.id, action="booking.created",
                        actor_user_id=actor.user_id if actor else client.id,
                        actor_role=(actor.role.value if actor else Role.CLIENT.value),
                        target_type="booking", target_id=booking.id,
                        details={"offering_id": str(offering.id), "starts_at": starts_at.isoformat(),
                                 "status": booking.status.value})
-    order = await _order_for(request, session, state, tenant, offering, booking, actor) if paid else None
+    order_start = await _order_for(session, tenant, offering, booking, actor, pay_with) if paid else None
+    order = order_start[0] if order_start else None
     await start_after_commit(
         request, session, state, workflow_type=WORKFLOW_TYPE, workflow_id=booking.workflow_id,
         payload=ConsultationInput(
@@ -292,6 +323,10 @@ async def create_booking(
                            CONSULTANT_ID.name: str(offering.consultant_id), ENTITY_STATUS.name: booking.status.value},
         memo={"summary": f"{offering.title}: {booking.status.value}, {starts_at:%Y-%m-%d %H:%M} UTC"},
     )
+    if order_start is not None:
+        # After the consultation's start: an order the wallet or a coupon paid in full confirms the
+        # booking at once, and its signal must find the consultation's workflow running.
+        await start_order_workflow(request, session, state, *order_start)
     return booking
 
 
@@ -307,14 +342,15 @@ async def _claim_start(session: AsyncSession, consultant_id: uuid.UUID, starts_a
     return bool(await session.scalar(select(func.pg_try_advisory_xact_lock(func.hashtextextended(key, 0)))))
 
 
-async def _order_for(request: Request, session: AsyncSession, state: AppState, tenant: Tenant, offering: Offering,
-                     booking: Booking, actor: Principal | None) -> Order:
+async def _order_for(session: AsyncSession, tenant: Tenant, offering: Offering, booking: Booking,
+                     actor: Principal | None, pay_with: PayWith) -> tuple[Order, OrderInput]:
     """The order a held booking is paid through, in the booking's own transaction.
 
     One consultation line (ref_id = the booking) at the booking's price; it must be paid by the
     end of the hold, so the order never outlives the slot it pays for. Its workflow starts after
     the commit, like the booking's: a booking and its order exist together or not at all, and a
-    POST replayed by its Idempotency-Key answers the first booking, with its one order.
+    POST replayed by its Idempotency-Key answers the first booking, with its one order. A coupon
+    and the wallet apply as on any order (create_order locks both until the commit).
     """
     line = LineIn(kind=LineKind.CONSULTATION, unit_amount=booking.price_minor, ref_id=str(booking.id),
                   offering_id=str(offering.id),
@@ -322,11 +358,10 @@ async def _order_for(request: Request, session: AsyncSession, state: AppState, t
     order, workflow_input = await create_order(session, tenant, NewOrder(
         client_id=booking.client_id, lines=[line], currency=booking.currency,
         created_by=actor.user_id if actor else booking.client_id, pay_by=booking.hold_expires_at,
-        note=f"booking {booking.id}"))
+        note=f"booking {booking.id}", coupon_code=pay_with.coupon_code, use_wallet=pay_with.use_wallet))
     booking.order_id = order.id
     await session.flush()
-    await start_order_workflow(request, session, state, order, workflow_input)
-    return order
+    return order, workflow_input
 
 
 async def guest_client(session: AsyncSession, tenant: Tenant, *, full_name: str, email: str, phone: str | None,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from activities.payments.gateway_order import GATEWAY_KEYS_REFUSED
 from api.problems import ORDER_NOT_PAYABLE, PAYMENT_SIGNATURE_INVALID, PAYMENTS_UNAVAILABLE, Problem
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
 from api.state import AppState
@@ -57,6 +58,10 @@ async def begin_checkout(session: AsyncSession, temporal: Client, order: Order) 
         if isinstance(cause, ApplicationError) and cause.type == "GatewayUnavailable":
             raise Problem(PAYMENTS_UNAVAILABLE, "Razorpay did not answer; nothing was charged. Try again shortly.",
                           headers={"Retry-After": "30"}) from exc
+        if isinstance(cause, ApplicationError) and cause.type == GATEWAY_KEYS_REFUSED:
+            raise Problem(PAYMENTS_UNAVAILABLE, "Razorpay refused this consultancy's payment keys; nothing was "
+                          "charged. The consultancy must check its payment settings.",
+                          headers={"Retry-After": "300"}) from exc
         raise
     buyer = await session.get(User, order.client_id)
     prefill = {"name": buyer.full_name, "email": buyer.email, **({"contact": buyer.phone} if buyer.phone else {})} \

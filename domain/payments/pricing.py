@@ -20,6 +20,7 @@ class LineKind(enum.StrEnum):
     ENROLLMENT = "enrollment"       # a course enrolment (drip)
     REMEDY = "remedy"               # a remedy programme
     PRODUCT = "product"             # anything else sold once
+    PACKAGE = "package"             # a session package: N credits for an offering (docs/checkout.md)
 
 
 class GstMode(enum.StrEnum):

@@ -187,14 +187,25 @@ class Begun(BaseModel):
     consultant_id: UUID | None = None
 
 
+class Closed(BaseModel):
+    """An occurrence closed without a check-in: record it as missed (idempotent)."""
+
+    ref: RemedyRef
+    occurrence_key: str
+    occurrence_at: datetime
+    at: datetime | None = Field(None, description="when its window closed (the workflow's clock)")
+
+
 class Save(BaseModel):
-    """Write the programme's row from the state (and audit a person's change, when `action` is set)."""
+    """Write the programme's row from the state (and audit a person's change, when `action` is set;
+    record the occurrence that just closed unchecked as missed, when `missed` is set)."""
 
     ref: RemedyRef
     state: RemedyState
     action: str | None = None
     actor: Actor | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    missed: Closed | None = None
 
 
 class RecordCheckIn(BaseModel):
@@ -211,14 +222,6 @@ class RecordCheckIn(BaseModel):
 class RecordedCheckIn(BaseModel):
     status: CheckInStatus
     created: bool
-
-
-class Closed(BaseModel):
-    """An occurrence closed without a check-in: record it as missed (idempotent)."""
-
-    ref: RemedyRef
-    occurrence_key: str
-    occurrence_at: datetime
 
 
 class RemedyNotice(BaseModel):

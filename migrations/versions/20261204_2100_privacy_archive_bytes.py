@@ -1,7 +1,7 @@
 """privacy: archive_bytes as bigint (an export with years of files can pass 2 GiB)
 
 Revision ID: 2100
-Revises: 1800
+Revises: 1100
 Create Date: 2026-12-05 09:00:00+00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "2100"
-down_revision: str | None = "1800"
+down_revision: str | None = "1100"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

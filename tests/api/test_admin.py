@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support import assert_problem, platform_admin, sign_up
+from support import assert_problem, platform_admin, poll_until, sign_up
 
 
 async def test_admin_lists_pending_and_rejects_with_a_reason(client, sessionmaker, keys):
@@ -33,7 +33,10 @@ async def test_admin_lists_pending_and_rejects_with_a_reason(client, sessionmake
     assert audit[0]["request_id"] == rejected.headers["x-request-id"]
     assert audit[0]["ip"] == "203.0.113.7"  # the admin's address (the test client's), though a worker wrote it
     query = {"recipient": owner.email, "template": "onboarding_rejected"}
-    told = (await client.get("/api/v1/admin/outbox", params=query, headers=admin.headers())).json()["items"]
+
+    async def outbox() -> list[dict]:
+        return (await client.get("/api/v1/admin/outbox", params=query, headers=admin.headers())).json()["items"]
+    told = await poll_until(outbox, bool)  # the email goes out after the answer, in the background
     assert len(told) == 1 and "No qualifications listed" in told[0]["body"]
 
 

@@ -166,6 +166,12 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     remedy = (await client.post("/api/v1/remedies", headers=owner.headers(), json={
         "kind": "mantra", "title": "Tenant A remedy", "instructions_en": "Tenant A's secret instructions",
         "default_schedule": {"times": ["09:00"]}})).json()
+    product = (await client.post("/api/v1/products", headers=owner.headers(), json={
+        "kind": "report", "title": "Tenant A's secret report", "price_minor": 90_000,
+        "consultant_user_id": owner.user_id})).json()
+    package = (await client.post("/api/v1/session-packages", headers=owner.headers(), json={
+        "offering_id": offering["id"], "title": "Tenant A's package", "sessions": 3, "price_minor": 300_000,
+        "valid_days": 30})).json()
     programme = await client.post("/api/v1/remedy-programmes", headers=owner.headers(), json={
         "remedy_id": remedy["id"], "client_id": customer.user_id, "start_date": in_three_days})
     assert programme.status_code == 201, programme.text
@@ -240,6 +246,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "code": course["code"],
         "course_slug": "a-course",
         "request_id": export.json()["id"],
+        "product_id": product["id"],
+        "package_id": package["id"],
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
@@ -252,7 +260,7 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                "Tenant A's secret lesson text", "tenant-a-draft-course",
                course["enrollment_id"], "Tenant A's private note", "Tenant A's question",
                quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit",
-               invitation.json()["id"], "invited-to-a@example.com"}
+               invitation.json()["id"], "invited-to-a@example.com", product["id"], package["id"]}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
@@ -542,8 +550,11 @@ async def test_no_route_shows_or_changes_another_tenants_data(client, sessionmak
                            for t, rows in snap.items()}
     before_a, after_a = a_rows(before), a_rows(after)
     for table in before_a:
-        if table in {"audit_events", "auth_sessions", "outbox_messages", "retired_refresh_tokens"}:
-            # only B's own activity may add rows; A's existing rows must be untouched
+        if table in {"audit_events", "auth_sessions", "outbox_messages", "retired_refresh_tokens",
+                     "analytics_daily", "analytics_revenue_daily", "analytics_client_days",
+                     "analytics_view_buckets", "analytics_zone_fills"}:
+            # only B's own activity may add rows; A's existing rows must be untouched (the hourly
+            # analytics roll-up, if a schedule fires mid-walk, rewrites A's figures unchanged)
             assert set(before_a[table]) <= set(after_a[table]), table
         else:
             assert before_a[table] == after_a[table], f"tenant A's {table} changed"
@@ -581,7 +592,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "cohort_id": owner.user_id, "enrollment_id": owner.user_id, "note_id": owner.user_id,
               "code": "WALK-0000-0000", "course_slug": "none",
               "quotation_id": owner.user_id, "user_id": owner.user_id, "invitation_id": owner.user_id,
-              "workflow_id": f"consultation-{owner.user_id}", "request_id": owner.user_id}
+              "workflow_id": f"consultation-{owner.user_id}", "request_id": owner.user_id,
+              "product_id": owner.user_id, "package_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -67,6 +67,9 @@ STORED_IN: dict[str, str] = {
     "QuotationContent": "quotation_versions",
     "QuotationCreate": "quotation_versions",
     "QuotationEdit": "quotation_versions",
+    "ProductCreate": "products", "ProductUpdate": "products",
+    "PackageCreate": "session_packages", "PackageUpdate": "session_packages",
+    "CartCheckout": "orders",
 }
 # Properties stored under another name, or in a second table too: (schema, property) -> (table, column).
 ALSO_STORED: dict[tuple[str, str], tuple[str, str]] = {
@@ -105,7 +108,7 @@ NOT_STORED: dict[str, str] = {
     "SocialLink": "an item of consultants.social_links (JSONB)",
     "ApproveBody": "the onboarding workflow's decision and the audit details (JSON)",
     "RejectBody": "the onboarding workflow's decision and the audit details (JSON)",
-    "BookingCreate": "only its timezone (ALSO_STORED)",
+    "BookingCreate": "only its timezone (ALSO_STORED); a coupon code, looked up",
     "CancelBody": "only its reason (ALSO_STORED)",
     "CompleteBody": "summary (ALSO_STORED); private notes are stored encrypted (Text)",
     "MarkPaidBody": "only its reference (ALSO_STORED)",

@@ -177,7 +177,7 @@ async def test_a_daily_mantra_across_the_spring_dst_change(env, sessionmaker):
     history = await handle.fetch_history()
     await _replayer().replay_workflow(history)
     if os.environ.get("MUHURTA_RECORD_HISTORIES"):   # refresh the recorded history (after a deliberate change)
-        (HISTORIES / "remedy-dst-v1.json").write_text(history.to_json())
+        (HISTORIES / "remedy-dst-v2.json").write_text(history.to_json())
 
 
 def _replayer() -> Replayer:

@@ -1,0 +1,215 @@
+"""Analytics reads: figures of a period from the daily roll-ups, a daily series, CSV.
+
+Everything is read from the roll-up tables (models/analytics.py), a few indexed aggregates per
+answer, so a dashboard costs the same at 100 or 100,000 bookings. A tenant not yet rolled up in
+the asked zone is filled first, once (models/analytics_rollup.fill), in the request's
+transaction and under its row-level security.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.problems import Problem, problem_type
+from api.schemas.analytics import (
+    ClientFigures,
+    CourseFigures,
+    CurrencyAmount,
+    DailySeries,
+    Figures,
+    FunnelFigures,
+    PeriodOut,
+    QuotationFigures,
+    RemedyFigures,
+    RevenueFigures,
+    SessionFigures,
+)
+from domain.analytics import (
+    VIEW_KEY_TTL_SECONDS,
+    DayRange,
+    PageKind,
+    average,
+    rate,
+    view_bucket,
+    view_field,
+    view_key,
+)
+from models import analytics_rollup as rollup
+
+log = logging.getLogger(__name__)
+
+RANGE_INVALID = problem_type(
+    "analytics-range-invalid", 422, "That period cannot be reported",
+    "A custom period needs 'from' and 'to' (local dates, 'to' not before 'from', at most two years); "
+    "'from' and 'to' go with period=custom only; every day lies between 1970-01-01 and 2999-12-31.")
+ZONE_UNKNOWN = problem_type(
+    "analytics-zone-unknown", 422, "Unknown time zone",
+    "The database does not know this IANA zone; use a name such as Asia/Kolkata or Europe/London.")
+
+DAILY = rollup.DAILY_METRICS
+MONEY = ("orders_paid", "gross", "discounts", "gst", "collected", "refunds", "sessions_booked", "sessions_value")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: one consultancy (or every one, tenant_id None: the platform), one consultant."""
+
+    tenant_id: uuid.UUID | None
+    consultant_id: uuid.UUID | None = None
+
+    @property
+    def name(self) -> str:
+        return "consultant" if self.consultant_id else "consultancy" if self.tenant_id else "platform"
+
+
+def _where(scope: Scope, zone: str, first: date | None, last: date, alias: str = "") -> tuple[str, dict[str, Any]]:
+    a = f"{alias}." if alias else ""
+    clauses = [f"{a}zone = :zone", f"{a}day <= :last"]
+    params: dict[str, Any] = {"zone": zone, "last": last, "first": first}
+    if first is not None:
+        clauses.append(f"{a}day >= :first")
+    if scope.tenant_id:
+        clauses.append(f"{a}tenant_id = :tenant")
+        params["tenant"] = scope.tenant_id
+    if scope.consultant_id:
+        clauses.append(f"{a}consultant_id = :consultant")
+        params["consultant"] = scope.consultant_id
+    return " AND ".join(clauses), params
+
+
+async def ensure_filled(session: AsyncSession, scope: Scope, zone: str) -> None:
+    """Roll up, once, the history of the consultancies in scope not yet kept in `zone`."""
+    missing = await rollup.unfilled_tenants(session, zone, scope.tenant_id)
+    if not missing:
+        return
+    known = await session.scalar(text(
+        "SELECT EXISTS (SELECT 1 FROM analytics_zones WHERE zone = CAST(:z AS text)) OR "
+        "EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = CAST(:z AS text))"), {"z": zone})
+    if not known:
+        raise Problem(ZONE_UNKNOWN, f"'{zone}' is not a time zone the database knows", field="timezone")
+    await rollup.fill(session, zone, missing, datetime.now(ZoneInfo(zone)).date())
+
+
+async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> Figures:
+    where, params = _where(scope, zone, period.first, period.last)
+    counts = (await session.execute(text(
+        f"SELECT {', '.join(f'coalesce(sum({m}), 0) AS {m}' for m in DAILY)} FROM analytics_daily WHERE {where}"),
+        params)).one()._mapping
+    money = (await session.execute(text(
+        f"SELECT currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
+        f"WHERE {where} GROUP BY currency ORDER BY currency"), params)).all()
+    c = {k: int(v) for k, v in counts.items()}
+    revenue = [RevenueFigures(
+        currency=r.currency, orders_paid=int(r.orders_paid), gross=int(r.gross), discounts=int(r.discounts),
+        refunds=int(r.refunds), gst=int(r.gst), collected=int(r.collected),
+        net=int(r.collected) - int(r.gst) - int(r.refunds)) for r in money if r.orders_paid or r.refunds]
+    ended = c["sessions_completed"] + c["sessions_cancelled"] + c["sessions_no_show"]
+    return Figures(
+        period=PeriodOut(first=period.first, last=period.last, days=period.days),
+        revenue=revenue,
+        sessions=SessionFigures(
+            booked=c["sessions_booked"], completed=c["sessions_completed"], cancelled=c["sessions_cancelled"],
+            no_show=c["sessions_no_show"], completion_rate=rate(c["sessions_completed"], ended),
+            average_value=[CurrencyAmount(currency=r.currency,
+                                          amount_minor=average(int(r.sessions_value), int(r.sessions_booked)))
+                           for r in money if r.sessions_booked]),
+        clients=await _clients(session, scope, zone, period),
+        quotations=QuotationFigures(sent=c["quotations_sent"], accepted=c["quotations_accepted"],
+                                    conversion_rate=rate(c["quotations_accepted"], c["quotations_sent"])),
+        remedies=RemedyFigures(
+            started=c["remedies_started"], completed=c["remedies_completed"], stopped=c["remedies_stopped"],
+            completion_rate=rate(c["remedies_completed"], c["remedies_completed"] + c["remedies_stopped"])),
+        courses=CourseFigures(enrolments=c["course_enrolments"], completions=c["course_completions"],
+                              completion_rate=rate(c["course_completions"], c["course_enrolments"])),
+        funnel=FunnelFigures(
+            page_views=c["page_views"], slot_views=c["slot_views"], held=c["holds"], paid=c["paid_bookings"],
+            slots_per_view=rate(c["slot_views"], c["page_views"]),
+            held_per_slot_view=rate(c["holds"], c["slot_views"]), paid_per_held=rate(c["paid_bookings"], c["holds"])),
+    )
+
+
+async def _clients(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> ClientFigures:
+    """Distinct clients cannot be summed from days: counted from the client-day rows of the
+    period's active clients, over their history up to the period's end."""
+    in_period, params = _where(scope, zone, period.first, period.last)
+    history, _ = _where(scope, zone, None, period.last, alias="cd")
+    per_client = f"""
+        WITH active AS (SELECT DISTINCT tenant_id, client_id FROM analytics_client_days
+                        WHERE {in_period} AND purchases > 0),
+        lifetime AS (
+            SELECT cd.tenant_id, cd.client_id, cd.currency, min(cd.day) FILTER (WHERE cd.purchases > 0) AS first_day,
+                   sum(cd.purchases) AS purchases, sum(cd.spend) AS spend
+            FROM analytics_client_days cd JOIN active USING (tenant_id, client_id)
+            WHERE {history}
+            GROUP BY 1, 2, 3)"""
+    totals = (await session.execute(text(per_client + """
+        , clients AS (SELECT tenant_id, client_id, min(first_day) AS first_day, sum(purchases) AS purchases
+                      FROM lifetime GROUP BY 1, 2)
+        SELECT count(*) AS active, count(*) FILTER (WHERE first_day >= :first) AS new,
+               count(*) FILTER (WHERE purchases >= 2) AS repeat FROM clients"""), params)).one()
+    spend = (await session.execute(text(per_client + """
+        SELECT currency, sum(spend) AS spend, count(*) AS clients FROM lifetime
+        GROUP BY currency ORDER BY currency"""), params)).all()
+    return ClientFigures(
+        new=int(totals.new), active=int(totals.active), repeat_rate=rate(int(totals.repeat), int(totals.active)),
+        lifetime_value=[CurrencyAmount(currency=r.currency, amount_minor=average(int(r.spend), int(r.clients)))
+                        for r in spend])
+
+
+async def series(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> DailySeries:
+    where, params = _where(scope, zone, period.first, period.last)
+    days = period.dates()
+    index = {d: i for i, d in enumerate(days)}
+    counts = {m: [0] * len(days) for m in DAILY}
+    for row in (await session.execute(text(
+            f"SELECT day, {', '.join(f'sum({m}) AS {m}' for m in DAILY)} FROM analytics_daily "
+            f"WHERE {where} GROUP BY day"), params)).all():
+        for m in DAILY:
+            counts[m][index[row.day]] = int(getattr(row, m))
+    revenue: dict[str, dict[str, list[int]]] = {}
+    for row in (await session.execute(text(
+            f"SELECT day, currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
+            f"WHERE {where} GROUP BY day, currency"), params)).all():
+        figures_of = revenue.setdefault(row.currency, {m: [0] * len(days) for m in (*MONEY, "net")})
+        for m in MONEY:
+            figures_of[m][index[row.day]] = int(getattr(row, m))
+        figures_of["net"][index[row.day]] = int(row.collected) - int(row.gst) - int(row.refunds)
+    return DailySeries(days=days, counts=counts, revenue=revenue)
+
+
+def series_csv(daily: DailySeries) -> str:
+    """One row per day: every count, then every money figure per currency (`gross_INR`, ...)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    money = [(cur, m) for cur in sorted(daily.revenue) for m in daily.revenue[cur]]
+    writer.writerow(["day", *daily.counts, *(f"{m}_{cur}" for cur, m in money)])
+    for i, day in enumerate(daily.days):
+        writer.writerow([day.isoformat(), *(values[i] for values in daily.counts.values()),
+                         *(daily.revenue[cur][m][i] for cur, m in money)])
+    return out.getvalue()
+
+
+async def count_view(redis: Redis, tenant_id: uuid.UUID, consultant_id: uuid.UUID | None, kind: PageKind) -> None:
+    """One view of a public page: a counter of its quarter hour in Redis (the roll-up copies the
+    counters into analytics_view_buckets). Never fails the page: a Redis hiccup loses a count."""
+    key = view_key(view_bucket(time.time()))
+    try:
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.hincrby(key, view_field(tenant_id, consultant_id, kind), 1)
+            pipe.expire(key, VIEW_KEY_TTL_SECONDS)
+            await pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("page view not counted: %s", exc)
