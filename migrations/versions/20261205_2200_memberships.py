@@ -1,7 +1,7 @@
 """memberships: plans, the clients' memberships, their paid periods; package grants from a membership
 
 Revision ID: 2200
-Revises: 1100
+Revises: 2100
 Create Date: 2026-12-05 12:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ from migrations.rls import disable_tenant_rls, enable_tenant_rls
 TABLES = ["membership_plans", "memberships", "membership_charges"]
 
 revision: str = "2200"
-down_revision: str | None = "1100"
+down_revision: str | None = "2100"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
