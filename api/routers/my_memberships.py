@@ -21,7 +21,7 @@ from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
 from api.problems import ALREADY_EXISTS, FORBIDDEN, PAYMENTS_UNAVAILABLE, Problem
 from api.routers.memberships import membership_of, plan_of
-from api.schemas.memberships import CancelBody, MembershipOut, PauseBody, Subscribe, SubscriptionCheckout
+from api.schemas.memberships import MembershipCancel, MembershipOut, MembershipPause, Subscribe, SubscriptionCheckout
 from api.workflow_starts import start_after_commit
 from domain.memberships import (
     GATEWAY_UNAVAILABLE,
@@ -128,13 +128,14 @@ async def _update(session: Session, temporal: Temporal, membership: Membership, 
     await record_audit(session, tenant_id=membership.tenant_id, action=f"membership.{name}",
                        actor_user_id=principal.user_id, actor_role=principal.role.value, target_type="membership",
                        target_id=membership.id, details={"status": answer.status.value,
-                                                         "cancel_at_period_end": answer.cancel_at_period_end})
+                                                         "cancel_at_period_end": answer.cancel_at_period_end,
+                                                         "reason": getattr(argument, "reason", None)})
     await session.refresh(membership)  # the workflow saved its new state before answering
     return MembershipOut.model_validate(membership)
 
 
 @router.post("/{membership_id}/pause", response_model=MembershipOut)
-async def pause(membership_id: uuid.UUID, body: PauseBody, tenant: CurrentTenant, session: Session,
+async def pause(membership_id: uuid.UUID, body: MembershipPause, tenant: CurrentTenant, session: Session,
                 temporal: Temporal, principal: Member) -> MembershipOut:
     """Pause billing: nothing is charged or granted until resumed (the paid period's credits stay)."""
     membership = await _own(session, tenant, membership_id, principal)
@@ -142,14 +143,14 @@ async def pause(membership_id: uuid.UUID, body: PauseBody, tenant: CurrentTenant
 
 
 @router.post("/{membership_id}/resume", response_model=MembershipOut)
-async def resume(membership_id: uuid.UUID, body: PauseBody, tenant: CurrentTenant, session: Session,
+async def resume(membership_id: uuid.UUID, body: MembershipPause, tenant: CurrentTenant, session: Session,
                  temporal: Temporal, principal: Member) -> MembershipOut:
     membership = await _own(session, tenant, membership_id, principal)
     return await _update(session, temporal, membership, "resume", PauseRequest(reason=body.reason), principal)
 
 
 @router.post("/{membership_id}/cancel", response_model=MembershipOut)
-async def cancel(membership_id: uuid.UUID, body: CancelBody, tenant: CurrentTenant, session: Session,
+async def cancel(membership_id: uuid.UUID, body: MembershipCancel, tenant: CurrentTenant, session: Session,
                  temporal: Temporal, principal: Member) -> MembershipOut:
     """Cancel: by default at the end of the paid period (benefits until then), or now."""
     membership = await _own(session, tenant, membership_id, principal)

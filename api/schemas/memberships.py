@@ -77,11 +77,11 @@ class Subscribe(Strict):
     plan_id: UUID
 
 
-class PauseBody(Strict):
+class MembershipPause(Strict):
     reason: Reason | None = None
 
 
-class CancelBody(Strict):
+class MembershipCancel(Strict):
     at_period_end: bool = Field(True, description="keep the benefits until the paid period ends (default), or "
                                                   "end now (nothing is refunded)")
     reason: Reason | None = None
