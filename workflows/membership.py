@@ -200,6 +200,9 @@ class MembershipWorkflow:
         s.charges = [*s.charges, event.payment_id][-CHARGES_KEPT:]
         if not granted.new:
             return  # recorded before (the workflow's memory is bounded; the database's is not)
+        # the previous period's credits expire first, so a reader who sees this period sees them closed
+        await workflow.execute_activity(CLOSE_GRANTS, CloseGrants(ref=self._ref, at=start), result_type=int,
+                                        start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         first = s.periods_paid == 0
         s.periods_paid += 1
         s.credits_granted += granted.credits
@@ -208,8 +211,6 @@ class MembershipWorkflow:
         if s.status in (MembershipStatus.PENDING, MembershipStatus.PAST_DUE):
             s.status = MembershipStatus.ACTIVE
         await self._save()
-        await workflow.execute_activity(CLOSE_GRANTS, CloseGrants(ref=self._ref, at=start), result_type=int,
-                                        start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
         if first and self._inp.terms.course_ids:
             await self._open_courses(event, start, end)
 
