@@ -150,6 +150,8 @@ class MembershipState(BaseModel):
     ended_at: datetime | None = None
     end_reason: str | None = None
     gateway_error: str | None = None
+    # Razorpay's events that will echo our own pause/resume calls: consumed without a state change
+    echoes: dict[str, int] = Field(default_factory=dict)
 
 
 class Checkout(BaseModel):

@@ -96,6 +96,7 @@ GATEWAY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), backoff_coeff
                             non_retryable_error_types=["GatewayRefused", "GatewayKeysRefused",
                                                        "PaymentsNotConfigured"])
 HISTORY_LIMIT = 5_000
+ECHOED = {GatewayOp.PAUSE: SubscriptionEventKind.PAUSED.value, GatewayOp.RESUME: SubscriptionEventKind.RESUMED.value}
 
 
 @workflow.defn(name="Membership")
@@ -176,6 +177,9 @@ class MembershipWorkflow:
         elif event.kind == SubscriptionEventKind.HALTED and s.status in (MembershipStatus.ACTIVE,
                                                                           MembershipStatus.PENDING):
             await self._past_due("Razorpay could not charge the renewal")
+        elif event.kind in (SubscriptionEventKind.PAUSED, SubscriptionEventKind.RESUMED) and \
+                s.echoes.get(event.kind.value, 0) > 0:
+            s.echoes[event.kind.value] -= 1  # the echo of our own call: the state already says so
         elif event.kind == SubscriptionEventKind.PAUSED and s.status == MembershipStatus.ACTIVE:
             s.status = MembershipStatus.PAUSED
             await self._save()
@@ -279,6 +283,8 @@ class MembershipWorkflow:
     # -- Razorpay, in the background ---------------------------------------------------------------------
     def _call_gateway(self, op: GatewayOp) -> None:
         assert self._state.subscription_id is not None
+        if op in ECHOED:
+            self._state.echoes[ECHOED[op]] = self._state.echoes.get(ECHOED[op], 0) + 1
         self._calls += 1
         key = f"{op.value}-{self._calls}"
         call = GatewayCall(ref=self._ref, subscription_id=self._state.subscription_id, op=op)
@@ -290,10 +296,14 @@ class MembershipWorkflow:
                                                       start_to_close_timeout=GATEWAY_TIMEOUT,
                                                       retry_policy=GATEWAY_RETRY)
             workflow.logger.info("Razorpay %s: %s", call.op.value, outcome)
+            if outcome.startswith("already") and self._state.echoes.get(ECHOED.get(call.op, ""), 0) > 0:
+                self._state.echoes[ECHOED[call.op]] -= 1  # nothing was changed there: no event will come
         except ActivityError as err:
             cause = err.cause
             reason = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
             self._state.gateway_error = f"{call.op.value} at Razorpay failed: {reason}"[:300]
+            if call.op in ECHOED and self._state.echoes.get(ECHOED[call.op], 0) > 0:
+                self._state.echoes[ECHOED[call.op]] -= 1  # no event will echo a call that failed
             await self._save()
         finally:
             self._gateway.pop(key, None)

@@ -173,6 +173,10 @@ async def test_pause_resume_then_a_halt_is_past_due_and_expires_after_the_grace(
     resumed = await handle.execute_update(MembershipWorkflow.resume, PauseRequest())
     assert resumed.status == MembershipStatus.ACTIVE
     await poll_until(lambda: _status(gateway, sub), lambda s: s == "active")
+    for kind in (SubscriptionEventKind.PAUSED, SubscriptionEventKind.RESUMED):  # Razorpay's echoes, late
+        await handle.signal(MembershipWorkflow.gateway_event, SubscriptionReport(kind=kind, subscription_id=sub))
+    echoed = await poll_until(lambda: _state(handle), lambda s: not any(s.echoes.values()))
+    assert echoed.status == MembershipStatus.ACTIVE  # a late echo of the pause does not pause it again
 
     await handle.signal(MembershipWorkflow.gateway_event, SubscriptionReport(
         kind=SubscriptionEventKind.HALTED, subscription_id=sub, status="halted"))
