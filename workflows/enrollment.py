@@ -25,11 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.courses.enrollment import (
@@ -72,15 +69,11 @@ with workflow.unsafe.imports_passed_through():
         Synced,
         summary,
     )
+    from workflows.common import background, interactive, publish, refuse
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
-TIMEOUT = timedelta(seconds=30)
-BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-INTERACTIVE = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
-                          maximum_attempts=4)
 EXTEND_GRACE = timedelta(days=90)  # an expired enrolment's workflow waits this long for an extension
-T = TypeVar("T")
 
 
 @workflow.defn(name=ENROLLMENT_WORKFLOW)
@@ -103,7 +96,7 @@ class EnrollmentWorkflow:
     @workflow.run
     async def run(self, inp: EnrollmentInput) -> EnrollmentState:
         if inp.resume is None:
-            began: EnrollmentState = await self._background(
+            began: EnrollmentState = await background(
                 BEGIN, Begin(ref=self._ref, inp=inp, at=workflow.now()), EnrollmentState)
             self._state.status, self._state.course_id = began.status, began.course_id
             if began.status in LIVE:
@@ -168,7 +161,7 @@ class EnrollmentWorkflow:
         return min(times, default=None)
 
     async def _sync(self) -> Synced:
-        synced: Synced = await self._background(SYNC, Sync(ref=self._ref, at=workflow.now()), Synced)
+        synced: Synced = await background(SYNC, Sync(ref=self._ref, at=workflow.now()), Synced)
         self._take(synced)
         return synced
 
@@ -205,7 +198,7 @@ class EnrollmentWorkflow:
         if at is None or workflow.now() < at:
             return
         self._nudge_hold_until = None
-        finding: NudgeFinding = await self._background(
+        finding: NudgeFinding = await background(
             CHECK_INACTIVITY, NudgeCheck(ref=self._ref, at=workflow.now()), NudgeFinding)
         if finding.last_activity_at is not None and finding.last_activity_at != self._state.last_activity_at:
             self._state.last_activity_at = finding.last_activity_at  # active meanwhile: a new gap
@@ -219,7 +212,7 @@ class EnrollmentWorkflow:
 
     async def _end(self, status: EnrollmentStatus, why: EndAccess) -> None:
         async with self._lock:
-            result: str = await self._background(END_ACCESS, EndStep(
+            result: str = await background(END_ACCESS, EndStep(
                 tenant_id=self._inp.tenant_id, enrollment_id=self._inp.enrollment_id, at=workflow.now(),
                 status=status, request=why), str)
             if result in (EnrollmentStatus.REVOKED, EnrollmentStatus.EXPIRED):
@@ -234,7 +227,7 @@ class EnrollmentWorkflow:
     async def complete_lesson(self, request: CompleteLesson) -> EnrollmentState:
         async with self._lock:
             self._usable()
-            synced: Synced = await self._interactive(
+            synced: Synced = await interactive(
                 COMPLETE_LESSON, LessonStep(ref=self._ref, at=workflow.now(), request=request), Synced)
             self._take(synced)
         return self._state
@@ -248,7 +241,7 @@ class EnrollmentWorkflow:
         async with self._lock:
             self._usable()
             key = f"{self._ref.workflow_id}:{workflow.current_update_info().id}"  # type: ignore[union-attr]
-            result: QuizStepResult = await self._interactive(
+            result: QuizStepResult = await interactive(
                 GRADE_QUIZ, QuizStep(ref=self._ref, at=workflow.now(), request=submission, key=key[:200]),
                 QuizStepResult)
             self._take(result.synced)
@@ -263,7 +256,7 @@ class EnrollmentWorkflow:
     async def grant_early_access(self, request: EarlyAccess) -> EnrollmentState:
         async with self._lock:
             self._usable()
-            synced: Synced = await self._interactive(
+            synced: Synced = await interactive(
                 EARLY_ACCESS, EarlyStep(ref=self._ref, at=workflow.now(), request=request), Synced)
             self._take(synced)
         self._replan = True  # the next opening may have changed
@@ -273,12 +266,12 @@ class EnrollmentWorkflow:
     def _validate_early(self, request: EarlyAccess) -> None:
         self._usable()
         if len(set(request.lesson_ids)) != len(request.lesson_ids):
-            raise _refuse("name each lesson once", "lesson_ids")
+            raise refuse("name each lesson once", "lesson_ids")
 
     @workflow.update
     async def extend_access(self, request: ExtendAccess) -> EnrollmentState:
         async with self._lock:
-            synced: Synced = await self._interactive(
+            synced: Synced = await interactive(
                 EXTEND_ACCESS, ExtendStep(ref=self._ref, at=workflow.now(), request=request), Synced)
             self._take(synced)
             self._state.ended_reason = self._state.ended_at = None
@@ -288,13 +281,13 @@ class EnrollmentWorkflow:
     @extend_access.validator
     def _validate_extend(self, request: ExtendAccess) -> None:
         if self._state.status == EnrollmentStatus.REVOKED:
-            raise _refuse("this enrolment was revoked; enrol the client again instead")
+            raise refuse("this enrolment was revoked; enrol the client again instead")
         if self._state.expires_at is None:
-            raise _refuse("this enrolment never expires", "expires_at")
+            raise refuse("this enrolment never expires", "expires_at")
         if request.expires_at <= workflow.now():
-            raise _refuse("choose a time in the future", "expires_at")
+            raise refuse("choose a time in the future", "expires_at")
         if request.expires_at <= self._state.expires_at:
-            raise _refuse(f"access already runs until {self._state.expires_at:%Y-%m-%d %H:%M} UTC; choose a later "
+            raise refuse(f"access already runs until {self._state.expires_at:%Y-%m-%d %H:%M} UTC; choose a later "
                           "time", "expires_at")
 
     @workflow.signal
@@ -315,35 +308,14 @@ class EnrollmentWorkflow:
     # -- helpers ---------------------------------------------------------------------------
     def _usable(self) -> None:
         if self._revoke is not None or self._state.status == EnrollmentStatus.REVOKED:
-            raise _refuse("this enrolment was revoked")
+            raise refuse("this enrolment was revoked")
         if self._state.status == EnrollmentStatus.EXPIRED or (
                 self._state.expires_at is not None and workflow.now() >= self._state.expires_at):
-            raise _refuse("access to this course has expired")
-
-    async def _background(self, name: str, arg: object, result_type: type[T]) -> T:
-        result: T = await workflow.execute_activity(name, arg, result_type=result_type,
-                                                    start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-        return result
-
-    async def _interactive(self, name: str, arg: object, result_type: type[T]) -> T:
-        try:
-            result: T = await workflow.execute_activity(name, arg, result_type=result_type,
-                                                        start_to_close_timeout=TIMEOUT, retry_policy=INTERACTIVE)
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
-            raise ApplicationError("the change could not be made just now; try again", non_retryable=True) from None
-        return result
+            raise refuse("access to this course has expired")
 
     def _publish(self) -> None:
-        workflow.upsert_search_attributes([
+        publish([
             TENANT_ID.value_set(str(self._inp.tenant_id)),
             CLIENT_ID.value_set(str(self._inp.client_id)),
             ENTITY_STATUS.value_set(self._state.status.value),
-        ])
-        workflow.upsert_memo({"summary": summary(self._state)})
-
-
-def _refuse(message: str, field: str | None = None) -> ApplicationError:
-    return ApplicationError(message, *([{"field": field}] if field else []), non_retryable=True)
+        ], summary(self._state))

@@ -35,11 +35,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
-from typing import Literal, TypeVar
+from typing import Literal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -74,18 +72,14 @@ with workflow.unsafe.imports_passed_through():
         summary,
     )
     from domain.support import PauseReminders
+    from workflows.common import background, interactive, publish, refuse
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
-TIMEOUT = timedelta(seconds=30)
-BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-INTERACTIVE = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
-                          maximum_attempts=4)
 SETTLE_CHECK_EVERY = timedelta(hours=1)   # past the payment window, look at the order itself this often
 SETTLE_CHECKS = 24                        # then stop waiting: the row stays `accepted` for staff to see
 Audience = list[Literal["client", "consultant"]]
 BOTH: Audience = ["client", "consultant"]
-T = TypeVar("T")
 
 
 @workflow.defn(name=QUOTATION_WORKFLOW)
@@ -149,7 +143,7 @@ class QuotationWorkflow:
         async with self._lock:
             if not self._open() or workflow.now() < self._state.expires_at:
                 return  # accepted (or moved) while the timer fired
-            status: str = await self._background(EXPIRE, Step(ref=self._ref, at=workflow.now()), str)
+            status: str = await background(EXPIRE, Step(ref=self._ref, at=workflow.now()), str)
             self._state.status = QuotationStatus(status)
             if self._state.status == QuotationStatus.EXPIRED:
                 self._state.decided_at = workflow.now()
@@ -192,7 +186,7 @@ class QuotationWorkflow:
     async def _settle(self, reported: str | None) -> None:
         assert self._state.order_id is not None
         async with self._lock:
-            status: str = await self._background(SETTLE, SettleStep(
+            status: str = await background(SETTLE, SettleStep(
                 ref=self._ref, at=workflow.now(), order_id=self._state.order_id, reported=reported), str)
             if status == self._state.status.value:
                 self._settled = None  # the order is still open: keep waiting
@@ -227,7 +221,7 @@ class QuotationWorkflow:
     async def accept(self, request: AcceptRequest) -> Accepted:
         async with self._lock:
             self._still_open()
-            order: OrderInput = await self._interactive(ACCEPT, AcceptStep(
+            order: OrderInput = await interactive(ACCEPT, AcceptStep(
                 ref=self._ref, at=workflow.now(), request=request,
                 payment_window_seconds=self._inp.payment_window_seconds), OrderInput)
             await workflow.start_child_workflow(
@@ -249,7 +243,7 @@ class QuotationWorkflow:
     async def reject(self, request: RejectRequest) -> QuotationState:
         async with self._lock:
             self._still_open()
-            status: str = await self._interactive(REJECT, Step(ref=self._ref, at=workflow.now(), reject=request), str)
+            status: str = await interactive(REJECT, Step(ref=self._ref, at=workflow.now(), reject=request), str)
             self._state.status = QuotationStatus(status)
             self._state.decided_at = workflow.now()
             self._state.reason = request.reason
@@ -265,7 +259,7 @@ class QuotationWorkflow:
     async def extend(self, request: ExtendRequest) -> QuotationState:
         async with self._lock:
             self._still_open(allow_past_expiry=True)
-            await self._interactive(EXTEND, Step(ref=self._ref, at=workflow.now(), extend=request), str)
+            await interactive(EXTEND, Step(ref=self._ref, at=workflow.now(), extend=request), str)
             self._state.expires_at = request.expires_at
             self._state.extensions += 1
             self._moved = True
@@ -277,16 +271,16 @@ class QuotationWorkflow:
     def _validate_extend(self, request: ExtendRequest) -> None:
         self._still_open()
         if request.expires_at <= workflow.now():
-            raise _refuse("choose a time in the future", "expires_at")
+            raise refuse("choose a time in the future", "expires_at")
         if request.expires_at <= self._state.expires_at:
-            raise _refuse(f"the quotation is already valid until {self._state.expires_at:%Y-%m-%d %H:%M} UTC; "
+            raise refuse(f"the quotation is already valid until {self._state.expires_at:%Y-%m-%d %H:%M} UTC; "
                           "choose a later time", "expires_at")
 
     @workflow.update
     async def withdraw(self, request: WithdrawRequest) -> QuotationState:
         async with self._lock:
             self._still_open(allow_past_expiry=True)
-            status: str = await self._interactive(WITHDRAW, Step(ref=self._ref, at=workflow.now(),
+            status: str = await interactive(WITHDRAW, Step(ref=self._ref, at=workflow.now(),
                                                                  withdraw=request), str)
             self._state.status = QuotationStatus(status)
             self._state.decided_at = workflow.now()
@@ -303,7 +297,7 @@ class QuotationWorkflow:
     async def revise(self, request: ReviseRequest) -> QuotationState:
         async with self._lock:
             self._still_open(allow_past_expiry=True)
-            await self._interactive(REVISE, Step(ref=self._ref, at=workflow.now(), revise=request), str)
+            await interactive(REVISE, Step(ref=self._ref, at=workflow.now(), revise=request), str)
             self._state.version = request.version
             self._state.expires_at = request.expires_at
             self._state.status = QuotationStatus.SENT
@@ -318,10 +312,10 @@ class QuotationWorkflow:
     def _validate_revise(self, request: ReviseRequest) -> None:
         self._still_open(allow_past_expiry=True)
         if request.version != self._state.version + 1:
-            raise _refuse(f"the quotation is at version {self._state.version}; reload it and revise again",
+            raise refuse(f"the quotation is at version {self._state.version}; reload it and revise again",
                           "version")
         if request.expires_at <= workflow.now():
-            raise _refuse("choose a time in the future", "expires_at")
+            raise refuse("choose a time in the future", "expires_at")
 
     @workflow.update
     def pause_reminders(self, request: PauseReminders) -> QuotationState:
@@ -331,10 +325,10 @@ class QuotationWorkflow:
     @pause_reminders.validator
     def _validate_pause_reminders(self, request: PauseReminders) -> None:
         if self._state.status not in OPEN and self._state.status != QuotationStatus.ACCEPTED:
-            raise _refuse(f"this quotation is {self._state.status.value}: no reminders are planned",
+            raise refuse(f"this quotation is {self._state.status.value}: no reminders are planned",
                           type_="QuotationClosed")
         if request.paused == self._state.reminders_paused:
-            raise _refuse(f"reminders are {'paused' if request.paused else 'running'} already")
+            raise refuse(f"reminders are {'paused' if request.paused else 'running'} already")
 
     @workflow.query
     def state(self) -> QuotationState:
@@ -344,9 +338,9 @@ class QuotationWorkflow:
     def _still_open(self, *, allow_past_expiry: bool = False) -> None:
         status = self._state.status
         if status not in OPEN:
-            raise _refuse(f"this quotation is {status.value}", type_="QuotationClosed")
+            raise refuse(f"this quotation is {status.value}", type_="QuotationClosed")
         if not allow_past_expiry and workflow.now() >= self._state.expires_at:
-            raise _refuse(f"this quotation expired at {self._state.expires_at:%Y-%m-%d %H:%M} UTC",
+            raise refuse(f"this quotation expired at {self._state.expires_at:%Y-%m-%d %H:%M} UTC",
                           type_="QuotationExpired")
 
     def _post(self, step: str, event: str, audience: Audience, *, attach_pdf: bool = False, **variables: str) -> None:
@@ -355,33 +349,10 @@ class QuotationWorkflow:
             ref=self._ref, step=step, event=f"quotation.{event}", audience=audience, version=self._state.version,
             attach_pdf=attach_pdf, variables=variables), result_type=int)
 
-    async def _background(self, name: str, arg: object, result_type: type[T]) -> T:
-        result: T = await workflow.execute_activity(name, arg, result_type=result_type,
-                                                    start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-        return result
-
-    async def _interactive(self, name: str, arg: object, result_type: type[T]) -> T:
-        try:
-            result: T = await workflow.execute_activity(name, arg, result_type=result_type,
-                                                        start_to_close_timeout=TIMEOUT, retry_policy=INTERACTIVE)
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
-            raise ApplicationError("the change could not be made just now; try again", non_retryable=True) from None
-        return result
-
     def _publish(self) -> None:
-        workflow.upsert_search_attributes([
+        publish([
             TENANT_ID.value_set(str(self._inp.tenant_id)),
             CLIENT_ID.value_set(str(self._inp.client_id)),
             CONSULTANT_ID.value_set(str(self._inp.consultant_id)),
             ENTITY_STATUS.value_set(self._state.status.value),
-        ])
-        workflow.upsert_memo({"summary": summary(self._state)})
-
-
-def _refuse(message: str, field: str | None = None, *, type_: str | None = None) -> ApplicationError:
-    return ApplicationError(message, *([{"field": field}] if field else []), type=type_, non_retryable=True)
-
-
+        ], summary(self._state))

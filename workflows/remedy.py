@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         summary,
     )
     from domain.remedies.schedule import Occurrence, Plan, next_occurrence
+    from workflows.common import publish, refuse
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
@@ -279,19 +280,19 @@ class RemedyWorkflow:
         if upcoming is not None and (key is None or key == upcoming.key) \
                 and self._s.status == ProgrammeStatus.ACTIVE and self._is_today(upcoming):
             if current is not None and current.checked is None:
-                raise _refuse(f"check in {current.key} first: it is still open", "occurrence_key")
+                raise refuse(f"check in {current.key} first: it is still open", "occurrence_key")
             closes = upcoming.at + CHECK_IN_WINDOW
             following = next_occurrence(self._plan, upcoming.at, not_before_date=self._s.not_before_date)
             if following is not None:
                 closes = min(closes, following.at)
             return OpenOccurrence(key=upcoming.key, at=upcoming.at, closes_at=closes), True
         if key is not None and (self._s.last_fired_key is not None and key <= self._s.last_fired_key):
-            raise _refuse(f"{key} has closed: a check-in is taken until the next occurrence (at most 24 hours)",
-                          "occurrence_key", CLOSED_ERROR)
+            raise refuse(f"{key} has closed: a check-in is taken until the next occurrence (at most 24 hours)",
+                         "occurrence_key", type_=CLOSED_ERROR)
         if self._s.status not in LIVE:
-            raise _refuse(f"this programme is {self._s.status.value}")
+            raise refuse(f"this programme is {self._s.status.value}")
         nxt = f"; the next is {upcoming.key} ({self._plan.timezone})" if upcoming is not None else ""
-        raise _refuse(f"nothing to check in now{nxt}", "occurrence_key" if key else None)
+        raise refuse(f"nothing to check in now{nxt}", "occurrence_key" if key else None)
 
     def _is_today(self, occurrence: Occurrence) -> bool:
         return workflow.now().astimezone(self._plan.zone).date() == occurrence.local_date
@@ -347,11 +348,11 @@ class RemedyWorkflow:
     def _validate_extend(self, request: Extend) -> None:
         self._require_live("extend")
         if (request.days is None) == (request.occurrences is None):
-            raise _refuse("give days or occurrences (one of the two)", "days")
+            raise refuse("give days or occurrences (one of the two)", "days")
         if self._s.plan is not None and self._plan.duration_days is not None and request.days is None:
-            raise _refuse("this programme runs for a number of days: extend it by days", "days")
+            raise refuse("this programme runs for a number of days: extend it by days", "days")
         if self._s.plan is not None and self._plan.occurrences is not None and request.occurrences is None:
-            raise _refuse("this programme runs for a number of occurrences: extend it by occurrences",
+            raise refuse("this programme runs for a number of occurrences: extend it by occurrences",
                           "occurrences")
 
     @workflow.update
@@ -378,7 +379,7 @@ class RemedyWorkflow:
         self._require_live("change the time of")
         minutes = {(t.hour, t.minute) for t in request.times}
         if len(minutes) != len(request.times):
-            raise _refuse("name each time once (to the minute)", "times")
+            raise refuse("name each time once (to the minute)", "times")
 
     @workflow.update
     async def stop(self, request: Stop) -> RemedyState:
@@ -411,12 +412,12 @@ class RemedyWorkflow:
     # -- helpers -------------------------------------------------------------------------------
     def _require(self, status: ProgrammeStatus, verb: str) -> None:
         if self._s.status != status:
-            raise _refuse(f"this programme is {self._s.status.value}: it cannot {verb}"
+            raise refuse(f"this programme is {self._s.status.value}: it cannot {verb}"
                           if verb != "pause" else f"this programme is {self._s.status.value}, not active")
 
     def _require_live(self, verb: str) -> None:
         if self._s.status not in LIVE or self._stop_signal is not None or self._s.plan is None:
-            raise _refuse(f"this programme is {self._s.status.value}: nothing to {verb}")
+            raise refuse(f"this programme is {self._s.status.value}: nothing to {verb}")
 
     def _changed(self) -> None:
         self._wake = True
@@ -462,9 +463,4 @@ class RemedyWorkflow:
                       ENTITY_STATUS.value_set(self._s.status.value)]
         if self._consultant_id is not None:
             attributes.append(CONSULTANT_ID.value_set(str(self._consultant_id)))
-        workflow.upsert_search_attributes(attributes)
-        workflow.upsert_memo({"summary": summary(self._s)})
-
-
-def _refuse(message: str, field: str | None = None, type_: str | None = None) -> ApplicationError:
-    return ApplicationError(message, *([{"field": field}] if field else []), type=type_, non_retryable=True)
+        publish(attributes, summary(self._s))
