@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -68,6 +68,7 @@ from domain.notifications import (
     event_spec,
     quiet_hours_end,
 )
+from domain.privacy.consents import ConsentKind
 from domain.zones import zone_of
 from models.identity import Role, User
 from models.notifications import (
@@ -76,6 +77,7 @@ from models.notifications import (
     NotificationTemplate,
     TenantNotificationSettings,
 )
+from models.privacy import latest_consents
 from models.tenancy import Tenant, TenantStatus
 
 log = logging.getLogger(__name__)
@@ -176,9 +178,13 @@ class Notifier:
                         template.subject, template.body)
             existing = {Channel(row.channel): row for row in (await session.execute(
                 select(NotificationDelivery).where(NotificationDelivery.request_key == request.dedupe_key))).scalars()}
+            prefs = preferences_of(prefs_row, timezone)
+            if request.recipient_user_id is not None and user.role == Role.CLIENT:  # consents gate marketing, WhatsApp
+                consents = await latest_consents(session, user.id, (ConsentKind.MARKETING, ConsentKind.WHATSAPP))
+                prefs = replace(prefs, marketing_consent=consents.get(ConsentKind.MARKETING, False),
+                                whatsapp_consent=consents.get(ConsentKind.WHATSAPP, False))
             return _Recipient(user=user, tenant=tenant, timezone=timezone, locale=user.locale or "en",
-                              prefs=preferences_of(prefs_row, timezone), settings=tenant_settings,
-                              overrides=overrides, existing=existing)
+                              prefs=prefs, settings=tenant_settings, overrides=overrides, existing=existing)
 
     async def quiet_hours_end(self, tenant_id: uuid.UUID, user_id: uuid.UUID, at: datetime) -> datetime | None:
         """When this person's quiet hours end, if `at` falls in them; None otherwise.

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     # Signed webhooks older (or newer) than this are refused: a captured request cannot be replayed later.
     webhook_max_age_seconds: int = Field(600, alias="WEBHOOK_MAX_AGE_SECONDS")
 
+    # Retention (docs/privacy.md): the daily RetentionSweep removes what is older than these; 0
+    # keeps it forever. Invoices and payment records are never swept (GST: 8 years at least).
+    retention_messages_days: int = Field(365, ge=0, alias="RETENTION_MESSAGES_DAYS")
+    retention_files_days: int = Field(1095, ge=0, alias="RETENTION_FILES_DAYS")
+    retention_access_grace_days: int = Field(30, ge=0, alias="RETENTION_ACCESS_GRACE_DAYS")
+
     # Observability (docs/observability.md): /metrics on the API (loopback callers, or a bearer
     # METRICS_TOKEN) and on each worker (WORKER_METRICS_PORT, 0 = none); traces exported by OTLP/HTTP
     # only when an endpoint is configured; TELEMETRY_ENABLED=false removes all of it (bench/).

@@ -595,6 +595,10 @@ class Preferences:
     channels: Mapping[Channel, bool] = field(default_factory=lambda: dict(DEFAULT_CHANNEL_OPT_IN))
     announcements: bool = True
     quiet_hours: QuietHours | None = None
+    # A client's latest consents (domain.privacy.consents); None: not a client, consents do not
+    # apply. Marketing (broadcasts, nudges) needs `marketing`; WhatsApp needs `whatsapp`.
+    marketing_consent: bool | None = None
+    whatsapp_consent: bool | None = None
 
     def wants(self, channel: Channel) -> bool:
         return self.channels.get(channel, DEFAULT_CHANNEL_OPT_IN[channel])
@@ -617,17 +621,39 @@ def choose_channels(
     for channel in candidates:
         if (spec.broadcast or spec.marketing) and not prefs.announcements:
             skipped[channel] = "opted out of announcements"
-        elif not prefs.wants(channel) and not (spec.mandatory and channel == Channel.EMAIL):
-            skipped[channel] = f"opted out of {channel.value}"
-        elif channel == Channel.EMAIL and not addresses.email:
-            skipped[channel] = "no email address"
-        elif channel in (Channel.SMS, Channel.WHATSAPP) and not addresses.phone:
-            skipped[channel] = "no phone number"
-        elif channel == Channel.IN_APP and not addresses.has_account:
-            skipped[channel] = "no account"
+        elif (spec.broadcast or spec.marketing) and prefs.marketing_consent is False:
+            skipped[channel] = NO_MARKETING_CONSENT
+        elif why := _unreachable(spec, channel, prefs, addresses):
+            skipped[channel] = why
+        elif channel == Channel.WHATSAPP and prefs.whatsapp_consent is False:
+            skipped[channel] = NO_WHATSAPP_CONSENT
         else:
             chosen.append(channel)
+    if skipped.get(Channel.WHATSAPP) == NO_WHATSAPP_CONSENT and not set(chosen) & {Channel.SMS, Channel.EMAIL}:
+        # WhatsApp was to reach them outside the app: the other channels do, if they may.
+        for fallback in (Channel.SMS, Channel.EMAIL):
+            if fallback not in skipped and not _unreachable(spec, fallback, prefs, addresses):
+                chosen.append(fallback)
+                skipped[Channel.WHATSAPP] = f"{NO_WHATSAPP_CONSENT}: sent by {fallback.value} instead"
+                break
     return chosen, skipped
+
+
+NO_MARKETING_CONSENT = "no marketing consent"
+NO_WHATSAPP_CONSENT = "no WhatsApp consent"
+
+
+def _unreachable(spec: EventSpec, channel: Channel, prefs: Preferences, addresses: Addresses) -> str | None:
+    """Why `channel` cannot reach this person (opted out, no address), or None."""
+    if not prefs.wants(channel) and not (spec.mandatory and channel == Channel.EMAIL):
+        return f"opted out of {channel.value}"
+    if channel == Channel.EMAIL and not addresses.email:
+        return "no email address"
+    if channel in (Channel.SMS, Channel.WHATSAPP) and not addresses.phone:
+        return "no phone number"
+    if channel == Channel.IN_APP and not addresses.has_account:
+        return "no account"
+    return None
 
 
 # -- which provider sends a channel -----------------------------------------------------------------------

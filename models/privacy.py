@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, TenantOwned, TimestampMixin
@@ -30,7 +32,7 @@ class PrivacyRequest(IdMixin, TimestampMixin, TenantOwned, Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     workflow_id: Mapped[str] = mapped_column(String(200), unique=True)
     archive_key: Mapped[str | None] = mapped_column(String(300))
-    archive_bytes: Mapped[int | None]
+    archive_bytes: Mapped[int | None] = mapped_column(BigInteger)  # an archive with years of files passes 2 GiB
     expires_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     summary: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -51,3 +53,14 @@ class Consent(IdMixin, TenantOwned, Base):
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+async def latest_consents(session: AsyncSession, user_id: uuid.UUID, kinds: Sequence[str]) -> dict[str, bool]:
+    """The latest decision per kind (a kind never decided is absent: no consent)."""
+    rows = (await session.execute(
+        select(Consent.kind, Consent.granted).where(Consent.user_id == user_id, Consent.kind.in_(list(kinds)))
+        .order_by(Consent.recorded_at.desc()))).all()  # a handful per client: newest first, first one wins
+    latest: dict[str, bool] = {}
+    for kind, granted in rows:
+        latest.setdefault(kind, granted)
+    return latest

@@ -13,6 +13,7 @@ from core.security import Keys
 from models.identity import Role, User
 from models.notifications import NotificationDelivery, NotificationPreference, TenantNotificationSettings
 from models.platform import OutboxMessage
+from models.privacy import Consent
 from models.tenancy import Tenant, TenantStatus
 
 TWILIO_SID = "AC" + "2" * 32
@@ -54,6 +55,13 @@ async def set_preferences(sessionmaker, tenant_id, user_id, **fields) -> None:
             session.add(row)
         for name, value in fields.items():
             setattr(row, name, value)
+
+
+async def consent(sessionmaker, tenant_id, user_id, *kinds: str, granted: bool = True) -> None:
+    """Record the client's decision on each kind (marketing, whatsapp, ...), as of now."""
+    async with scoped_session(sessionmaker, TenantScope.of(tenant_id)) as session:
+        session.add_all([Consent(tenant_id=tenant_id, user_id=user_id, kind=kind, version="test", granted=granted,
+                                 recorded_at=datetime.now(UTC), source="client") for kind in kinds])
 
 
 async def own_provider_accounts(sessionmaker, keys: Keys, tenant_id) -> None:

@@ -20,6 +20,7 @@ from activities.packages import PackageActivities
 from activities.payments.orders import PaymentActivities
 from activities.privacy.erasure import PrivacyErasureActivities
 from activities.privacy.export import PrivacyExportActivities
+from activities.privacy.retention import RetentionActivities
 from activities.quotations.lifecycle import QuotationActivities
 from activities.quotations.messages import QuotationMessageActivities
 from activities.remedies.messages import RemedyMessageActivities
@@ -42,12 +43,13 @@ from workflows.quotation import QuotationWorkflow
 from workflows.reconciliation import ReconciliationWorkflow
 from workflows.remedy import RemedyWorkflow
 from workflows.report_delivery import ReportDeliveryWorkflow
+from workflows.retention import RetentionSweepWorkflow
 from workflows.support import ResendMessageWorkflow
 
 WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
-    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, ResendMessageWorkflow,
+    RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, RetentionSweepWorkflow, ResendMessageWorkflow,
     AnalyticsRollupWorkflow, SessionPackageWorkflow,
 )
 
@@ -97,7 +99,8 @@ def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings:
     export = PrivacyExportActivities(sessionmaker, settings, notifications.notifier)
     erasure = PrivacyErasureActivities(sessionmaker, settings)
     return [export.build_archive, export.delete_archive, export.record_status, export.notify_export_ready,
-            erasure.stop_client_workflows, erasure.erase_client]
+            erasure.stop_client_workflows, erasure.erase_client,
+            RetentionActivities(sessionmaker, settings, erasure.storage).sweep_batch]
 
 
 def course_activities(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,

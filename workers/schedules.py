@@ -10,9 +10,11 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
+    ScheduleRange,
     ScheduleSpec,
     ScheduleUpdate,
     ScheduleUpdateInput,
@@ -21,6 +23,13 @@ from temporalio.client import (
 from domain.analytics import ANALYTICS_EVERY, ANALYTICS_SCHEDULE_ID, RollupInput
 from domain.housekeeping import HOUSEKEEPING_EVERY, HOUSEKEEPING_SCHEDULE_ID, HousekeepingInput
 from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileInput
+from domain.privacy.retention import (
+    RETENTION_HOUR_UTC,
+    RETENTION_MINUTE_UTC,
+    RETENTION_SCHEDULE_ID,
+    RETENTION_SWEEP_WORKFLOW,
+    RetentionInput,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +53,17 @@ def housekeeping_schedule(task_queue: str) -> Schedule:
     )
 
 
+def retention_schedule(task_queue: str) -> Schedule:
+    """Daily at 21:30 UTC (03:00 in India): the RetentionSweep (docs/privacy.md)."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RETENTION_SWEEP_WORKFLOW, RetentionInput(), id=RETENTION_SCHEDULE_ID, task_queue=task_queue),
+        spec=ScheduleSpec(calendars=[ScheduleCalendarSpec(
+            hour=[ScheduleRange(RETENTION_HOUR_UTC)], minute=[ScheduleRange(RETENTION_MINUTE_UTC)])]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 def analytics_schedule(task_queue: str) -> Schedule:
     """The analytics roll-up (docs/analytics.md): hourly, recomputing the last days."""
     return Schedule(
@@ -55,10 +75,11 @@ def analytics_schedule(task_queue: str) -> Schedule:
 
 
 async def ensure_schedules(client: Client, task_queue: str) -> None:
-    """Create the payments reconciliation, housekeeping and analytics schedules, or bring them up to date."""
+    """Create the reconciliation, housekeeping, analytics and retention schedules, or bring them up to date."""
     for schedule_id, schedule in ((RECONCILE_SCHEDULE_ID, reconciliation_schedule(task_queue)),
                                   (HOUSEKEEPING_SCHEDULE_ID, housekeeping_schedule(task_queue)),
-                                  (ANALYTICS_SCHEDULE_ID, analytics_schedule(task_queue))):
+                                  (ANALYTICS_SCHEDULE_ID, analytics_schedule(task_queue)),
+                                  (RETENTION_SCHEDULE_ID, retention_schedule(task_queue))):
         await _ensure(client, schedule_id, schedule)
 
 

@@ -33,12 +33,14 @@ from domain.notifications import (
     broadcast_workflow_id,
 )
 from domain.onboarding import OnboardingInput, onboarding_workflow_id
+from domain.privacy.consents import ConsentKind, ConsentSource
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.bookings import Consultant, Offering, OfferingKind, WebinarSession, WebinarStatus, blocked_range
 from models.identity import Role, User
 from models.notifications import Broadcast, NotificationPreference
 from models.payments import Coupon, PaymentSettings, payment_settings
 from models.platform import PendingWorkflowStart
+from models.privacy import Consent
 from models.tenancy import Tenant, TenantStatus
 from workers.relay import relay_pending_starts
 from workers.seed_checkout import seed_checkout
@@ -217,6 +219,7 @@ async def seed_demo(
             session.add(NotificationPreference(tenant_id=demo.id, user_id=hindi_client.id, email=True, sms=True,
                                                whatsapp=True, in_app=True, announcements=True,
                                                quiet_hours_start=time(22), quiet_hours_end=time(7)))
+        await _demo_consents(session, demo.id, demo_client.id, hindi_client.id)
         reading_id = await _bookable(session, demo.id, consultant.id)
         await _seed_astrology(session, demo.id, demo_client.id, reading_id)
         await _payments_demo(session, demo.id)
@@ -247,6 +250,20 @@ async def seed_demo(
         client_email="client@demo.example.com", pending_slug="pending-demo", pending_workflow_id=workflow_id,
         broadcast_workflow_id=broadcast_id,
     )
+
+
+async def _demo_consents(session: AsyncSession, tenant_id: uuid.UUID, *client_ids: uuid.UUID) -> None:
+    """Both demo clients agreed to the terms and to marketing (the demo broadcast reaches them),
+    Ravi to WhatsApp too; recorded once."""
+    for client_id in client_ids:
+        if await session.scalar(select(Consent.id).where(Consent.user_id == client_id).limit(1)) is not None:
+            continue
+        kinds = [ConsentKind.TERMS, ConsentKind.MARKETING]
+        if client_id == client_ids[-1]:
+            kinds.append(ConsentKind.WHATSAPP)
+        session.add_all([Consent(tenant_id=tenant_id, user_id=client_id, kind=kind.value, version="demo",
+                                 granted=True, recorded_at=datetime.now(UTC), source=ConsentSource.CLIENT.value)
+                         for kind in kinds])
 
 
 def _pending_onboarding(settings: Settings, tenant_id: uuid.UUID, owner_id: uuid.UUID) -> PendingWorkflowStart:

@@ -88,7 +88,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     try:
         await ensure_schedules(client, settings.temporal_task_queue)
     except Exception:  # a worker without the schedule still works; say so loudly
-        log.exception("could not create the payments reconciliation schedule")
+        log.exception("could not create the schedules (reconciliation, housekeeping, retention)")
     log.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
     try:
         async with worker:

@@ -214,25 +214,35 @@ class PrivacyErasureActivities:
 
     async def _sweep(self, session: AsyncSession, tenant_id: uuid.UUID, strings: list[str],
                      counts: Counter[str]) -> None:
-        """Replace each personal string in every text and JSON column of the tenant's rows."""
+        """Replace each personal string in every text and JSON column of the tenant's rows: one
+        UPDATE per table, touching only the rows where one of them is written."""
         if not strings:
             return
         for table in Base.metadata.sorted_tables:
             scope = _tenant_condition(table, tenant_id)
             if scope is None:
                 continue
+            values: dict[Any, Any] = {}
+            found: list[Any] = []
             for column in text_columns(table):
-                for needle in strings:
-                    counts[f"{table.name} (swept)"] += await _changed(session, update(table).where(
-                        and_(scope, column.contains(needle, autoescape=True))).values(
-                        {column: func.replace(column, needle, ERASED_MARK)}))
+                values[column] = _replaced(column, strings)
+                found.extend(column.contains(needle, autoescape=True) for needle in strings)
             for column in json_columns(table):
-                for needle in strings:
-                    escaped = json.dumps(needle, ensure_ascii=False)[1:-1]
-                    as_text = cast(column, Text)
-                    counts[f"{table.name} (swept)"] += await _changed(session, update(table).where(
-                        and_(scope, as_text.contains(escaped, autoescape=True))).values(
-                        {column: cast(func.replace(as_text, escaped, ERASED_MARK), column.type)}))
+                escaped = [json.dumps(needle, ensure_ascii=False)[1:-1] for needle in strings]
+                as_text = cast(column, Text)
+                values[column] = cast(_replaced(as_text, escaped), column.type)
+                found.extend(as_text.contains(needle, autoescape=True) for needle in escaped)
+            if values:
+                counts[f"{table.name} (swept)"] += await _changed(
+                    session, update(table).where(and_(scope, or_(*found))).values(values))
+
+
+def _replaced(column: Any, needles: list[str]) -> Any:
+    """`column` with every needle replaced by the erased mark (longest first: see personal_strings)."""
+    expression = column
+    for needle in needles:
+        expression = func.replace(expression, needle, ERASED_MARK)
+    return expression
 
 
 async def _changed(session: AsyncSession, statement: Any) -> int:

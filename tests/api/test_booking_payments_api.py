@@ -9,7 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 from booking_support import bookable, public_slots
 from sqlalchemy import func, select
-from support import active_consultancy, assert_problem, eventually, outbox_for, poll_until, register_client
+from support import (
+    SETTLE_SECONDS,
+    active_consultancy,
+    assert_problem,
+    eventually,
+    outbox_for,
+    poll_until,
+    register_client,
+)
 
 from core.db import TenantScope, scoped_session
 from core.signing import booking_link_token
@@ -37,7 +45,7 @@ async def _webhooks(client, gateway, gateway_order_id: str, event: str) -> None:
         assert answer.status_code == 200, answer.text
 
 
-async def _field(client, headers, path: str, key: str, expected, timeout: float = 20):
+async def _field(client, headers, path: str, key: str, expected, timeout: float = SETTLE_SECONDS):
     async def probe():
         return (await client.get(path, headers=headers)).json()[key]
     return await eventually(probe, expected, timeout)

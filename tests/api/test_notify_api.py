@@ -186,6 +186,10 @@ async def test_provider_keys_are_stored_encrypted_and_never_returned(client, ses
 async def test_a_broadcast_reaches_clients_and_reports_progress(client, sessionmaker, temporal_client, keys):
     owner = await active_consultancy(client, sessionmaker)
     clients = [await register_client(client, owner.tenant_slug, f"b{i}@example.com") for i in range(3)]
+    for someone in clients:  # a broadcast is marketing: only to those who agreed to it
+        agreed = await client.post("/api/v1/me/consents", headers=someone.headers(),
+                                   json={"kind": "marketing", "version": "2026-11", "granted": True})
+        assert agreed.status_code == 201, agreed.text
     opted_out = clients[2]
     await client.patch("/api/v1/me/notification-preferences", headers=opted_out.headers(),
                        json={"announcements": False})

@@ -19,13 +19,16 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
-from support import active_consultancy, assert_problem, poll_until
+from sqlalchemy import select
+from support import active_consultancy, assert_problem, eventually, poll_until
 
 from api.app import create_app
 from api.state import AppState
+from core.db import TenantScope, scoped_session
 from core.embedded import EmbeddedTemporal, free_port
 from core.observability.tracing import record_spans, set_sample_ratio, setup_tracing
 from core.temporal import connect_temporal
+from models.notifications import NotificationDelivery
 from workers.worker import build_worker, serve_metrics
 
 LOOPBACK = ("127.0.0.1", 40000)
@@ -129,6 +132,14 @@ async def test_a_booking_is_one_trace_from_request_to_activity_and_the_metrics_m
         {"name": "birth_place", "label": "Place of birth", "type": "text", "required": True}])
     slot = (await public_slots(http, owner.tenant_slug, offering["id"],
                                start=str((datetime.now(UTC) + timedelta(days=3)).date())))[0]
+
+    async def signup_email() -> list[str]:  # it leaves after the sign-up answers, in the background
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            return list((await session.execute(select(NotificationDelivery.status).where(
+                NotificationDelivery.event == "verify_email",
+                NotificationDelivery.recipient == owner.email))).scalars())
+    # Out before the refusal is queued: else the sign-up's email, not the booking's, would take it.
+    assert await eventually(signup_email, ["sent"]) == ["sent"]
     sendgrid.fail_next(sendgrid_error(400, "The to address is not valid"))  # the first email is refused
 
     caller_trace = uuid.uuid4().hex

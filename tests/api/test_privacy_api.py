@@ -31,8 +31,9 @@ from support import (
 from test_payments_api import checkout, order_for, order_status
 
 from core.db import TenantScope, scoped_session
+from domain.privacy.requests import ERASED_NAME
 from models import Base
-from models.payments import Invoice, Order
+from models.payments import Invoice, Order, OrderLine, Payment
 from models.platform import AuditEvent
 from models.privacy import PrivacyRequest
 
@@ -129,6 +130,23 @@ async def _where_written(sessionmaker, needles: list[str]) -> dict[str, list[str
     return hits
 
 
+async def _books_balance(sessionmaker, user_id: str) -> int:
+    """The client's orders: lines add up to the order, the order to its invoice and its payments."""
+    total = 0
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        for order in (await session.execute(select(Order).where(Order.client_id == uuid.UUID(user_id)))).scalars():
+            lines = (await session.execute(select(func.sum(OrderLine.total)).where(
+                OrderLine.order_id == order.id))).scalar_one()
+            [invoice] = (await session.execute(select(Invoice).where(Invoice.order_id == order.id))).scalars()
+            paid = (await session.execute(select(func.sum(Payment.amount)).where(
+                Payment.order_id == order.id, Payment.status == "captured"))).scalar_one()
+            assert lines == order.total == invoice.total == order.amount_paid == paid, (lines, order.total,
+                                                                                        invoice.total, paid)
+            assert invoice.buyer.get("name") == ERASED_NAME and "email" not in invoice.buyer
+            total += invoice.total
+    return total
+
+
 async def _settled(client, headers, path: str, status: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any]:
         return (await client.get(path, headers=headers)).json()
@@ -139,6 +157,11 @@ async def _settled(client, headers, path: str, status: str) -> dict[str, Any]:
 
 async def test_an_export_holds_every_table_that_names_the_client(client, sessionmaker, gateway):
     owner, buyer, person = await _client_with_history(client, sessionmaker, gateway)
+    _consultant, offering = await bookable(client, owner)  # and a session booked, with its messages
+    [slot, *_] = await public_slots(client, owner.tenant_slug, offering["id"])
+    booked = await client.post("/api/v1/bookings", headers=buyer.headers(),
+                               json={"offering_id": offering["id"], "starts_at": slot["starts_at"]})
+    assert booked.status_code == 201, booked.text
     # what names the client before the export is asked for (its own "ready" message comes after)
     naming = await _naming_rows(sessionmaker, buyer.user_id, [person.email, person.phone])
     started = await client.post("/api/v1/me/privacy/exports", headers=buyer.headers())
@@ -147,7 +170,7 @@ async def test_an_export_holds_every_table_that_names_the_client(client, session
     assert again.json()["id"] == started.json()["id"]  # asked twice: one export
     request_id = started.json()["id"]
     ready = await _settled(client, owner.headers(), f"/api/v1/privacy-requests/{request_id}", "ready")
-    assert ready["expires_at"] and ready["summary"]["files"] == 1
+    assert ready["expires_at"] and ready["summary"]["files"] == 2  # the upload and the booking's confirmation
 
     message = await sent_message(sessionmaker, person.email, "privacy.export_ready")
     link = str(message.data["link"])
@@ -158,9 +181,10 @@ async def test_an_export_holds_every_table_that_names_the_client(client, session
         data = {n.removeprefix("data/").removesuffix(".json"): json.loads(z.read(n))
                 for n in names if n.startswith("data/")}
         files = [n for n in names if n.startswith("files/")]
-        assert len(files) == 1 and z.read(files[0]) == PDF
+        assert len(files) == 2 and PDF in [z.read(f) for f in files]
         manifest = json.loads(z.read("manifest.json"))
-    assert {"users", "birth_profiles", "orders", "stored_files", "consents", "outbox_messages"} <= set(naming)
+    assert {"users", "birth_profiles", "orders", "bookings", "stored_files", "consents",
+            "outbox_messages"} <= set(naming)
     for table, n in naming.items():
         assert len(data.get(table, [])) >= n, f"{table}: {n} rows name the client, the export has " \
                                                f"{len(data.get(table, []))}"
@@ -202,7 +226,12 @@ async def test_an_erased_client_is_written_nowhere_and_their_invoices_still_add_
     assert done["summary"]["birth_profiles"] == 1 and done["summary"]["files"] == 1
 
     assert await _where_written(sessionmaker, person.strings()) == {}
+    assert await _where_written(sessionmaker, [DELHI["date"]]) == {}  # birth data: no copy in any text or JSON
     assert await _where_written(sessionmaker, [bystander.email]) != {}  # nobody else was touched
+    # What still names the client by id is what the law or the business keeps, stripped: the
+    # anonymised account, orders (with their invoices and payments), consents, the erasure's record.
+    naming = await _naming_rows(sessionmaker, buyer.user_id, [person.email, person.phone])
+    assert set(naming) <= {"users", "orders", "consents", "privacy_requests", "audit_events"}, naming
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         invoices_after = [(i.invoice_number, i.total, i.tax) for i in (await session.execute(
             select(Invoice).join(Order, Order.id == Invoice.order_id).where(
@@ -210,6 +239,7 @@ async def test_an_erased_client_is_written_nowhere_and_their_invoices_still_add_
         actions = set((await session.execute(select(AuditEvent.action).where(
             AuditEvent.target_id == buyer.user_id))).scalars())
     assert invoices_after == invoices_before
+    assert await _books_balance(sessionmaker, buyer.user_id) == 118_000  # lines = order = invoice = paid
     assert {"privacy.erasure_requested", "privacy.erasure_done"} <= actions
     assert_problem(await login(client, person.email, slug=owner.tenant_slug), 401, "invalid-credentials")
     orders = await client.get("/api/v1/orders", headers=owner.headers())

@@ -12,6 +12,7 @@ from fake_providers import Reply, fake_provider, sendgrid_error, twilio_error
 from notify_support import (
     TWILIO_SID,
     TWILIO_TOKEN,
+    consent,
     deliveries,
     outbox,
     own_provider_accounts,
@@ -95,6 +96,7 @@ async def test_each_reader_sees_their_own_zone_and_language(local, people, sessi
 
 async def test_channels_follow_opt_outs_and_addresses(local, people, sessionmaker):
     await set_preferences(sessionmaker, people.tenant_id, people.client_id, email=False, whatsapp=True)
+    await consent(sessionmaker, people.tenant_id, people.client_id, "whatsapp")  # and agreed to WhatsApp
     outcome = await _send(local, _request(people, event="session_reminder", key="c-2:reminder"))
     by_channel = {c.channel: c for c in outcome.channels}
     assert by_channel[Channel.EMAIL].skipped == "opted out of email"

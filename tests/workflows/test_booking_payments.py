@@ -52,8 +52,10 @@ class PaidBooking:
     consultation_input: ConsultationInput
 
 
-async def _paid_booking(env, sessionmaker, *, starts_in: timedelta) -> PaidBooking:
-    """A held booking and its order as `create_booking` makes them, both workflows started."""
+async def _paid_booking(env, sessionmaker, *, starts_in: timedelta, pay_after_hold: timedelta = timedelta(0)
+                        ) -> PaidBooking:
+    """A held booking and its order as `create_booking` makes them (the order's time to pay ends with
+    the hold, or `pay_after_hold` later), both workflows started."""
     p = await practice(sessionmaker, price_minor=PRICE)
     now = await env.get_current_time()
     booking_id, cinp = await booking_row(sessionmaker, p, next_hour(now) + starts_in, now=now)
@@ -62,7 +64,7 @@ async def _paid_booking(env, sessionmaker, *, starts_in: timedelta) -> PaidBooki
         booking = await session.get(Booking, booking_id)
         assert tenant is not None and booking is not None
         order, oinp = await create_order(session, tenant, NewOrder(
-            client_id=p.client_id, currency="INR", pay_by=booking.hold_expires_at, now=now, lines=[
+            client_id=p.client_id, currency="INR", pay_by=booking.hold_expires_at + pay_after_hold, now=now, lines=[
                 LineIn(kind=LineKind.CONSULTATION, description="Kundli reading", unit_amount=PRICE,
                        ref_id=str(booking_id), offering_id=str(p.offering_id))]))
         booking.order_id = order.id
@@ -150,13 +152,17 @@ async def test_a_failed_order_releases_the_hold_at_once(env, sessionmaker, gatew
 
 
 async def test_an_unpaid_hold_that_runs_out_closes_its_order(env, sessionmaker, gateway):
-    b = await _paid_booking(env, sessionmaker, starts_in=3 * 24 * HOUR)
+    # The order could wait an hour longer: it is the booking's hold running out that closes it. (With
+    # both timers due together, as `create_booking` sets them, the time-skipping test server may fire
+    # one while the workflow task that cancels it is with the worker; it then refuses that task
+    # ("invalid history builder state", temporalio/sdk-java#2606, #3088) and the run is stranded.
+    # The real server takes such a task. test_order_workflow.py covers an order's own expiry.)
+    b = await _paid_booking(env, sessionmaker, starts_in=3 * 24 * HOUR, pay_after_hold=HOUR)
     assert b.consultation_input.hold_expires_at is not None
     await env.sleep(b.consultation_input.hold_expires_at - await env.get_current_time() + timedelta(seconds=5))
     await _booking_becomes(b, BookingStatus.ABANDONED, step="hold-expired")
-    final = await poll_until(lambda: _order(b), lambda s: s.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED),
-                             timeout=SETTLE)
-    assert final.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+    await _order_becomes(b, OrderStatus.CANCELLED)
+    assert await env.get_current_time() < b.consultation_input.hold_expires_at + HOUR  # not by its own timer
     assert (await load_booking(sessionmaker, b.booking_id)).status == BookingStatus.ABANDONED
 
 

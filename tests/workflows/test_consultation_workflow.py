@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from booking_support import booking_row, load_booking, messages, next_hour, practice, sent, templates
+from notify_support import consent
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from support import poll_until
@@ -87,6 +88,7 @@ async def _booked(env, sessionmaker, *, price_minor=0, days_ahead=3, **fields):
 
 async def test_free_booking_from_confirmation_to_follow_up(env, sessionmaker):
     p, booking_id, inp = await _booked(env, sessionmaker)
+    await consent(sessionmaker, p.tenant_id, p.client_id, "marketing")  # the follow-up is a nudge: marketing
     handle = await _start(env, inp)
     state = await _settled(handle, BookingStatus.CONFIRMED)
     assert state.meeting_url and state.meeting_url.startswith("https://meet.jit.si/Muhurta-")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fake_providers import fake_provider, twilio_error
-from notify_support import deliveries, make_people, outbox, own_provider_accounts, set_preferences
+from notify_support import consent, deliveries, make_people, outbox, own_provider_accounts, set_preferences
 from sqlalchemy import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.worker import Worker
@@ -147,7 +147,12 @@ async def _clients(sessionmaker, tenant_id, count: int) -> list[uuid.UUID]:
 
 
 async def _broadcast(sessionmaker, tenant_id, flt: BroadcastFilter | None = None) -> uuid.UUID:
+    """An announcement to the tenant's clients, every one of whom agreed to marketing."""
     broadcast_id = uuid.uuid4()
+    async with scoped_session(sessionmaker, TenantScope.of(tenant_id)) as session:
+        clients = (await session.execute(select(User.id).where(User.role == Role.CLIENT))).scalars().all()
+    for client_id in clients:
+        await consent(sessionmaker, tenant_id, client_id, "marketing")
     async with scoped_session(sessionmaker, TenantScope.of(tenant_id)) as session:
         session.add(Broadcast(id=broadcast_id, tenant_id=tenant_id, event="announcement",
                               variables={"title": "Diwali hours", "message": "We are closed on 1 November."},

@@ -1,0 +1,152 @@
+"""The RetentionSweep removes what is past its retention, in batches, and nothing else: fresh
+rows, files something still points at, accepted invitations and the GST records (orders,
+invoices, payments) nine years old all stay. Real PostgreSQL and file storage; the workflow on
+the time-skipping server with the production worker."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from notify_support import make_people
+from sqlalchemy import func, select
+
+from core.db import TenantScope, scoped_session
+from core.storage import ObjectMissing, build_storage, tenant_key
+from domain.files import FileKind
+from domain.privacy.retention import GST_RETENTION_YEARS, RetentionInput, RetentionResult, SweepKind
+from models.files import ReportDelivery, StoredFile
+from models.identity import AuthSession, OneTimeToken, Role, TokenPurpose
+from models.notifications import InAppNotification, NotificationDelivery
+from models.payments import Invoice, Order, Payment
+from models.platform import IdempotencyRecord, OutboxMessage
+from models.privacy import PrivacyRequest
+from models.team import Invitation, InvitationStatus
+
+NOW = datetime.now(UTC)
+OLD = NOW - timedelta(days=400)          # past every default retention but the files'
+ANCIENT = NOW - timedelta(days=365 * (GST_RETENTION_YEARS + 1))
+FRESH = NOW - timedelta(days=1)
+
+
+def _delivery(tenant_id: uuid.UUID, at: datetime, tag: str) -> NotificationDelivery:
+    return NotificationDelivery(
+        tenant_id=tenant_id, dedupe_key=f"{tag}:email", request_key=tag, channel="email", event="announcement",
+        locale="en", recipient="priya@example.com", body="Namaste", status="delivered", provider="local",
+        provider_account="local", created_at=at, updated_at=at)
+
+
+def _file(tenant_id: uuid.UUID, client_id: uuid.UUID, at: datetime, purpose: str) -> StoredFile:
+    file_id = uuid.uuid4()
+    return StoredFile(id=file_id, tenant_id=tenant_id, client_id=client_id, kind=FileKind.PDF,
+                      content_type="application/pdf", size_bytes=4, sha256="0" * 64, name="palm.pdf",
+                      purpose=purpose, storage_backend="local",
+                      storage_key=tenant_key(tenant_id, "files", str(file_id)),
+                      created_at=at, updated_at=at)
+
+
+async def _seed(sessionmaker, storage) -> dict[str, Any]:
+    people = await make_people(sessionmaker)
+    t, c = people.tenant_id, people.client_id
+    files = {"old_upload": _file(t, c, ANCIENT, "upload"),
+             "old_confirmation": _file(t, c, ANCIENT, "booking_confirmation"),
+             "old_referenced": _file(t, c, ANCIENT, "upload"), "old_report": _file(t, c, ANCIENT, "report"),
+             "fresh_upload": _file(t, c, FRESH, "upload")}
+    archive = tenant_key(t, "privacy", f"{uuid.uuid4()}.zip")
+    for stored in files.values():
+        await storage.put(stored.storage_key, b"%PDF", "application/pdf")
+    await storage.put(archive, b"PK", "application/zip")
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        session.add_all([_delivery(t, OLD, f"old-{i}") for i in range(3)] + [_delivery(t, FRESH, "fresh")])
+        session.add_all([OutboxMessage(tenant_id=t, dedupe_key=f"o-{age}", channel="email", recipient="p@example.com",
+                                       template="announcement", body="b", data={}, created_at=at, updated_at=at)
+                         for age, at in (("old", OLD), ("fresh", FRESH))])
+        session.add_all([InAppNotification(tenant_id=t, dedupe_key=f"i-{age}", user_id=c, event="announcement",
+                                           title="Hello", body="b", created_at=at) for age, at in (("old", OLD),
+                                                                                                   ("fresh", FRESH))])
+        session.add_all([IdempotencyRecord(scope=f"user:{c}", key=age, fingerprint="f" * 64, created_at=at,
+                                           updated_at=at) for age, at in (("old", NOW - timedelta(days=2)),
+                                                                          ("fresh", NOW - timedelta(hours=1)))])
+        session.add_all(files.values())
+        await session.flush()
+        session.add(ReportDelivery(id=uuid.uuid4(), tenant_id=t, client_id=c, consultant_id=people.consultant_id,
+                                   title="Varshphal", due_at=ANCIENT, workflow_id=f"report-{uuid.uuid4()}",
+                                   file_id=files["old_referenced"].id))
+        export = PrivacyRequest(tenant_id=t, client_id=c, kind="export", status="ready",
+                                workflow_id=f"privacy-export-{uuid.uuid4()}", archive_key=archive, archive_bytes=2,
+                                expires_at=NOW - timedelta(days=1), summary={})
+        session.add(export)
+        session.add_all([AuthSession(tenant_id=t, user_id=c, current_token_hash=uuid.uuid4().hex, expires_at=at)
+                         for at in (OLD, NOW + timedelta(days=7))])
+        session.add_all([OneTimeToken(tenant_id=t, user_id=c, purpose=TokenPurpose.VERIFY_EMAIL,
+                                      token_hash=uuid.uuid4().hex, expires_at=at)
+                         for at in (OLD, NOW + timedelta(days=1))])
+        session.add_all([Invitation(tenant_id=t, email=f"{status.value}-{at:%Y}@example.com", role=Role.CONSULTANT,
+                                    status=status, token_hash=uuid.uuid4().hex, expires_at=at)
+                         for status, at in ((InvitationStatus.PENDING, OLD), (InvitationStatus.ACCEPTED, OLD),
+                                            (InvitationStatus.PENDING, NOW + timedelta(days=3)))])
+        order = Order(tenant_id=t, client_id=c, status="fulfilled", currency="INR", subtotal=100_000, taxable=100_000,
+                      tax=18_000, total=118_000, amount_due=118_000, amount_paid=118_000, gst_mode="exclusive",
+                      gst_rate_bp=1800, expires_at=ANCIENT, created_at=ANCIENT, updated_at=ANCIENT)
+        session.add(order)
+        await session.flush()
+        session.add(Payment(tenant_id=t, order_id=order.id, gateway_payment_id=f"pay_{uuid.uuid4().hex[:14]}",
+                            gateway_order_id="order_x", status="captured", result="captured", amount=118_000,
+                            currency="INR", source="webhook", created_at=ANCIENT, updated_at=ANCIENT))
+        session.add(Invoice(tenant_id=t, order_id=order.id, series="INV", number=1, invoice_number="INV-1",
+                            issued_at=ANCIENT, currency="INR", total=118_000, tax=18_000, html="<p>INV-1</p>",
+                            created_at=ANCIENT, updated_at=ANCIENT))
+    return {"people": people, "files": files, "archive": archive, "export_id": export.id}
+
+
+async def _count(session, model) -> int:
+    return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+async def test_the_sweep_removes_what_expired_in_batches_and_keeps_the_rest(env, sessionmaker, settings):
+    storage = build_storage(settings)
+    seeded = await _seed(sessionmaker, storage)
+    result = await env.client.execute_workflow(
+        "RetentionSweep", RetentionInput(batch_size=2), id=f"retention-{uuid.uuid4()}", task_queue=env.task_queue,
+        result_type=RetentionResult)
+    assert result.unfinished == []
+    assert result.removed == {
+        SweepKind.NOTIFICATION_DELIVERIES: 3,  # in two batches of at most 2
+        SweepKind.OUTBOX_MESSAGES: 1, SweepKind.IN_APP_NOTIFICATIONS: 1, SweepKind.IDEMPOTENCY_RECORDS: 1,
+        SweepKind.FILES: 2, SweepKind.EXPORT_ARCHIVES: 1, SweepKind.AUTH_SESSIONS: 1,
+        SweepKind.ONE_TIME_TOKENS: 1, SweepKind.INVITATIONS: 1}
+
+    files = seeded["files"]
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        kept_files = set((await session.execute(select(StoredFile.id))).scalars())
+        assert kept_files == {files[k].id for k in ("old_referenced", "old_report", "fresh_upload")}
+        for model in (NotificationDelivery, OutboxMessage, InAppNotification, IdempotencyRecord, AuthSession,
+                      OneTimeToken):
+            assert await _count(session, model) == 1, model.__tablename__  # the fresh one
+        assert set((await session.execute(select(Invitation.status))).scalars()) == {
+            InvitationStatus.ACCEPTED, InvitationStatus.PENDING}
+        export = await session.get(PrivacyRequest, seeded["export_id"])
+        assert export is not None and (export.archive_key, export.status) == (None, "expired")
+        # nine years on, the GST records are all there and still add up
+        assert [o.total for o in (await session.execute(select(Order))).scalars()] == [118_000]
+        assert [(i.total, i.tax) for i in (await session.execute(select(Invoice))).scalars()] == [(118_000, 18_000)]
+        assert await _count(session, Payment) == 1
+    for name, stored in files.items():
+        gone = name in ("old_upload", "old_confirmation")
+        try:
+            await storage.get(stored.storage_key)
+            assert not gone, f"{name} is still in the storage"
+        except ObjectMissing:
+            assert gone, f"{name} was deleted from the storage"
+    try:
+        await storage.get(seeded["archive"])
+        raise AssertionError("the expired export archive is still in the storage")
+    except ObjectMissing:
+        pass
+
+    again = await env.client.execute_workflow(
+        "RetentionSweep", RetentionInput(), id=f"retention-{uuid.uuid4()}", task_queue=env.task_queue,
+        result_type=RetentionResult)
+    assert sum(again.removed.values()) == 0  # nothing twice
+
