@@ -54,25 +54,15 @@ async def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: commits once at the end, or rolls back on any error.
-
-    Work that must follow the commit (starting or signalling a workflow) is queued with
-    `after_commit(request, hook)` and runs only once the data is durable.
-    """
+async def _after_commit_hooks(request: Request) -> AsyncIterator[None]:
+    """Work queued with `after_commit` (starting or signalling a workflow): run once the request's
+    data is committed, after the answer has gone out (request scope), never if it was not."""
     hooks: list[AfterCommit] = []
     request.state.after_commit = hooks
-    async with state.sessionmaker() as session:
-        # A call to Temporal during the request commits first (api/temporal_calls.py).
-        request_session.set(session)
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            request_session.set(None)
+    request.state.committed = False
+    yield
+    if not request.state.committed:
+        return
     for hook in hooks:
         try:
             await hook()
@@ -82,11 +72,35 @@ async def db_session(request: Request, state: State) -> AsyncIterator[AsyncSessi
                           "is sent by the worker's relay)")
 
 
+async def db_session(request: Request, state: State,
+                     _hooks: Annotated[None, Depends(_after_commit_hooks)]) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: commits once when the route returns, or rolls back on any error.
+
+    The commit happens *before* the answer is sent (function scope): a client holding a 201 can
+    read its row back, and a commit that fails is answered as the error it is, never as a success.
+    (FastAPI runs a request-scoped dependency's exit code after the response has gone out.)
+    Work that must follow the commit (starting or signalling a workflow) is queued with
+    `after_commit(request, hook)` and runs only once the data is durable.
+    """
+    async with state.sessionmaker() as session:
+        # A call to Temporal during the request commits first (api/temporal_calls.py).
+        request_session.set(session)
+        try:
+            yield session
+            await session.commit()
+            request.state.committed = True
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            request_session.set(None)
+
+
 def after_commit(request: Request, hook: AfterCommit) -> None:
     request.state.after_commit.append(hook)
 
 
-RawSession = Annotated[AsyncSession, Depends(db_session)]
+RawSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,18 @@ empty tables and an empty Redis.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
+import io
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from cryptography.fernet import Fernet
@@ -188,7 +193,52 @@ LONGEST_FIRST = (
 )
 
 
+# A test that hangs must fail naming itself and the await it hangs on, not stall its worker (and
+# the suite) with no name: after TEST_TIMEOUT_SECONDS every pending task's stack is printed (the
+# test's own shows the whole await chain, down into the ASGI app it called) and the test is
+# cancelled. Generous: the longest tests take a few minutes on a busy two-core machine.
+TEST_TIMEOUT_SECONDS = float(os.environ.get("TEST_TIMEOUT_SECONDS", "900"))
+
+
+def _with_deadline(test: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(test)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            out = io.StringIO()
+            for pending in asyncio.all_tasks(loop):
+                print(f"--- task {pending.get_name()} (the test's: {pending is task})", file=out)
+                pending.print_stack(limit=40, file=out)
+            sys.stderr.write(out.getvalue())
+            task.cancel()
+        timer = loop.call_later(TEST_TIMEOUT_SECONDS, expire)
+        try:
+            return await test(*args, **kwargs)
+        except asyncio.CancelledError:
+            if expired:
+                pytest.fail(f"the test did not finish in {TEST_TIMEOUT_SECONDS:.0f} s (TEST_TIMEOUT_SECONDS); "
+                            "every pending task's stack is in the captured stderr", pytrace=True)
+            raise
+        finally:
+            timer.cancel()
+    return run
+
+
+def _deadlines(items: list[pytest.Item]) -> None:
+    for item in items:
+        test = getattr(item, "obj", None)
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(test):
+            item.obj = _with_deadline(test)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _deadlines(items)
     if not hasattr(config, "workerinput"):  # not an xdist worker: keep the file order
         return
     for item in items:
