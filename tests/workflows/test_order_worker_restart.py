@@ -9,7 +9,7 @@ import uuid
 
 from payments_fakes import FakeConsultation
 from payments_support import consultancy, consultation, count, new_order, payment_reports, rows
-from support import eventually
+from support import eventually, poll_until
 from temporalio import activity
 from temporalio.worker import Worker
 
