@@ -3,13 +3,17 @@
 An ASGI middleware, before any database work: the request's class comes from its method and
 path, its tenant from what it names (the signed-in person's tenant in a valid access token, else
 `/public/{slug}`, `X-Tenant` or the host), and both counters are added to in one Redis round trip
-(`api.ratelimit.count_all`). Over either limit: 429 problem+json with `Retry-After`. If Redis
+(`api.ratelimit.count_and_check`). The same round trip looks up whether a bearer token's session
+was signed out, and the token's verified payload is kept for the request (`verified_token`): a
+request verifies its token once and asks Redis once, where it did both twice (docs/performance.md).
+Over either limit: 429 problem+json with `Retry-After`. If Redis
 cannot be reached the request goes on (the limits protect the service; they must not take it
 down). Limits and window are settings (`RATE_LIMIT_*`); docs/api.md lists the defaults.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -20,7 +24,7 @@ import jwt
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.problems import PROBLEM_JSON, RATE_LIMITED, problem_body
-from api.ratelimit import count_all
+from api.ratelimit import count_and_check
 from api.schemas.common import RESERVED_SLUGS
 from core.settings import Settings
 
@@ -69,17 +73,32 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
     return {k: v for k, v in scope.get("headers", [])}
 
 
-def tenant_key(scope: Scope, headers: dict[bytes, bytes], jwt_secret: str, base_domain: str) -> str | None:
-    """What the request's tenant is counted under: 'id:<uuid>' for a signed-in person of a tenant
-    (a valid token), else the tenant the request names ('slug:<slug>' or 'host:<domain>')."""
+# scope["state"] key (request.state): (token, its verified payload, whether its session was
+# signed out, or None when not looked up)
+VERIFIED_TOKEN = "verified_token"
+
+
+def bearer_token(headers: dict[bytes, bytes]) -> str | None:
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if auth[:7].lower() == "bearer ":
-        try:
-            claims = jwt.decode(auth[7:].strip(), jwt_secret, algorithms=["HS256"])
-            if claims.get("tid"):
-                return f"id:{claims['tid']}"
-        except jwt.PyJWTError:
-            pass
+        return auth[7:].strip() or None
+    return None
+
+
+def verified_token(scope: Scope, token: str) -> tuple[dict[str, Any], bool | None] | None:
+    """(payload, signed out?) if the rate limiter verified this very token for this request."""
+    kept = scope.get("state", {}).get(VERIFIED_TOKEN)
+    if kept is None or kept[0] != token:
+        return None
+    return kept[1], kept[2]
+
+
+def tenant_key(scope: Scope, headers: dict[bytes, bytes], claims: dict[str, Any] | None,
+               base_domain: str) -> str | None:
+    """What the request's tenant is counted under: 'id:<uuid>' for a signed-in person of a tenant
+    (a valid token's `claims`), else the tenant the request names ('slug:<slug>' or 'host:<domain>')."""
+    if claims and claims.get("tid"):
+        return f"id:{claims['tid']}"
     path: str = scope["path"]
     if path.startswith(API):
         match = _TENANT_IN_PATH.match(path[len(API):])
@@ -116,13 +135,24 @@ class RateLimitMiddleware:
         client = scope.get("client")
         if per_ip and client:
             counters.append((f"rl:{kind}:ip:{client[0]}", per_ip, "from your address"))
+        headers = _headers(scope)
+        token = bearer_token(headers)
+        claims: dict[str, Any] | None = None
+        if token is not None:
+            with contextlib.suppress(jwt.PyJWTError):  # api.deps answers it, with the reason
+                claims = state.keys.decode_token(token)
         if per_tenant:
-            tenant = tenant_key(scope, _headers(scope), state.keys.jwt_secret, self.base_domain)
+            tenant = tenant_key(scope, headers, claims, self.base_domain)
             if tenant:
                 counters.append((f"rl:{kind}:t:{tenant}", per_tenant, "for this consultancy"))
+        session_id = claims.get("sid") if claims else None
+        check = [state.keys.revoked_key(session_id)] if isinstance(session_id, str) else []
+        revoked: bool | None = None
         if counters:
             try:
-                counts = await count_all(state.redis, [key for key, _, _ in counters], self.limits.window)
+                counts, present = await count_and_check(state.redis, [key for key, _, _ in counters],
+                                                        self.limits.window, check)
+                revoked = present[0] if check else None
             except Exception:  # Redis down: serve unlimited rather than not at all
                 log.warning("rate limits skipped: Redis did not answer", exc_info=True)
                 counts = []
@@ -130,6 +160,8 @@ class RateLimitMiddleware:
                 if hits > limit:
                     await _too_many(send, kind, whom, limit, self.limits.window, ttl)
                     return
+        if claims is not None and token is not None:
+            scope.setdefault("state", {})[VERIFIED_TOKEN] = (token, claims, revoked)
         await self.app(scope, receive, send)
 
 

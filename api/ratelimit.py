@@ -39,19 +39,25 @@ async def locked_for(redis: Redis, key: str, limit: int) -> int:
     return 0
 
 
-# One round trip for any number of counters: each key is incremented and, on its first hit,
-# given the window as its expiry; the answer is [hits, ttl, hits, ttl, ...] in key order.
+# One round trip for any number of counters: each of the first ARGV[2] keys is incremented and,
+# on its first hit, given the window (ARGV[1]) as its expiry; the keys after them are only looked
+# up (does it exist: a revoked session). The answer is [hits, ttl, hits, ttl, ..., exists, ...].
 _HIT_ALL = """
 local out = {}
+local counters = tonumber(ARGV[2] or #KEYS)
 for i, key in ipairs(KEYS) do
-  local hits = redis.call('INCR', key)
-  local ttl = redis.call('TTL', key)
-  if ttl < 0 then
-    redis.call('EXPIRE', key, ARGV[1])
-    ttl = tonumber(ARGV[1])
+  if i <= counters then
+    local hits = redis.call('INCR', key)
+    local ttl = redis.call('TTL', key)
+    if ttl < 0 then
+      redis.call('EXPIRE', key, ARGV[1])
+      ttl = tonumber(ARGV[1])
+    end
+    out[2 * i - 1] = hits
+    out[2 * i] = ttl
+  else
+    out[counters + i] = redis.call('EXISTS', key)
   end
-  out[2 * i - 1] = hits
-  out[2 * i] = ttl
 end
 return out
 """
@@ -63,8 +69,18 @@ _HIT_ALL_SHA = hashlib.sha1(_HIT_ALL.encode(), usedforsecurity=False).hexdigest(
 async def count_all(redis: Redis, keys: list[str], window_seconds: int) -> list[tuple[int, int]]:
     """Add one to each counter in one round trip (EVALSHA; the script is sent only the first time
     a server has not seen it); return (count in this window, seconds until it resets) per key."""
+    counts, _ = await count_and_check(redis, keys, window_seconds, [])
+    return counts
+
+
+async def count_and_check(redis: Redis, keys: list[str], window_seconds: int, check: list[str]
+                          ) -> tuple[list[tuple[int, int]], list[bool]]:
+    """count_all, and whether each key of `check` exists, in the same round trip."""
+    args = [*keys, *check]
     try:
-        values = await redis.evalsha(_HIT_ALL_SHA, len(keys), *keys, window_seconds)  # type: ignore[misc]
+        values = await redis.evalsha(_HIT_ALL_SHA, len(args), *args, window_seconds, len(keys))  # type: ignore[misc]
     except NoScriptError:
-        values = await redis.eval(_HIT_ALL, len(keys), *keys, window_seconds)  # type: ignore[misc]
-    return [(int(values[i]), max(int(values[i + 1]), 1)) for i in range(0, len(values), 2)]
+        values = await redis.eval(_HIT_ALL, len(args), *args, window_seconds, len(keys))  # type: ignore[misc]
+    counted = 2 * len(keys)
+    return ([(int(values[i]), max(int(values[i + 1]), 1)) for i in range(0, counted, 2)],
+            [bool(int(value)) for value in values[counted:]])

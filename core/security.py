@@ -137,16 +137,20 @@ class Keys:
         }
         return jwt.encode(payload, self.jwt_secret, algorithm="HS256"), expires
 
-    def read_access_token(self, token: str) -> AccessClaims:
-        try:
-            data = jwt.decode(
-                token, self.jwt_secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise TokenError("the access token has expired; refresh it") from exc
-        except jwt.PyJWTError as exc:
-            raise TokenError("the access token is not valid") from exc
-        if data.get("typ") != "access":
+    def read_access_token(self, token: str, verified: dict[str, Any] | None = None) -> AccessClaims:
+        """The claims of a valid access token. `verified`: the token's payload as
+        `decode_token` returned it earlier in the same request (the rate limiter decodes it
+        first), so that a request verifies its signature once, not twice."""
+        if verified is None:
+            try:
+                data = self.decode_token(token)
+            except jwt.ExpiredSignatureError as exc:
+                raise TokenError("the access token has expired; refresh it") from exc
+            except jwt.PyJWTError as exc:
+                raise TokenError("the access token is not valid") from exc
+        else:
+            data = verified
+        if "exp" not in data or "sub" not in data or data.get("typ") != "access":
             raise TokenError("the access token is not valid")
         return AccessClaims(
             user_id=UUID(data["sub"]),
@@ -156,6 +160,16 @@ class Keys:
             mfa=bool(data.get("mfa")),
             expires_at=datetime.fromtimestamp(data["exp"], UTC),
         )
+
+    @staticmethod
+    def revoked_key(session_id: object) -> str:
+        """The Redis key that marks a signed-out session (its access tokens stop working)."""
+        return f"revoked-session:{session_id}"
+
+    def decode_token(self, token: str) -> dict[str, Any]:
+        """A signed token's payload: signature (HS256) and expiry checked; raises PyJWTError."""
+        data: dict[str, Any] = jwt.decode(token, self.jwt_secret, algorithms=["HS256"])
+        return data
 
     # -- secrets at rest -------------------------------------------------------------------
     def encrypt(self, plaintext: str) -> str:

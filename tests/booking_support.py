@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -142,7 +143,19 @@ def templates(found: list[OutboxMessage]) -> list[str]:
 
 
 def next_hour(instant: datetime) -> datetime:
-    return instant.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    """The first whole hour after `instant` at which practice()'s offering has a slot."""
+    return slot_hour(instant.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+
+
+def slot_hour(at: datetime) -> datetime:
+    """`at` (a whole hour), or the hour after if practice()'s offering has no slot then: its consultant's
+    day (Asia/Kolkata, as practice() makes it) ends at midnight, and a session and its buffer (75 min)
+    must end by then, so 23:30 IST (18:00 UTC) is no slot. A test that starts a booking at that hour
+    and moves it by whole days failed for one hour every day."""
+    local = at.astimezone(ZoneInfo("Asia/Kolkata"))
+    ends = local + timedelta(minutes=75)
+    fits = ends.date() == local.date() or ends == ends.replace(hour=0, minute=0, second=0, microsecond=0)
+    return at if fits else at + timedelta(hours=1)
 
 
 # -- through the API ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Select, String, any_, case, func, literal, select
+from sqlalchemy import Select, String, any_, bindparam, case, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,6 +120,17 @@ def chart_keys(chart: VedicChart, running: RunningDasha | None) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+# The caller's texts: their locale (`asked`, else their own 'hi…' or English) or English. Built
+# once, so each chart reuses the expression and its cache key (docs/performance.md).
+_OWN_LOCALE = (select(case((User.locale.startswith("hi"), "hi"), else_="en"))
+               .where(User.id == bindparam("user")).scalar_subquery())
+_TEXTS = select(InterpretiveText.key, InterpretiveText.locale, InterpretiveText.text).where(
+    InterpretiveText.tenant_id == bindparam("tenant"),
+    InterpretiveText.key == any_(bindparam("keys", type_=ARRAY(String))),
+    (InterpretiveText.locale == "en")
+    | (InterpretiveText.locale == func.coalesce(bindparam("asked", type_=String), _OWN_LOCALE, "en")))
+
+
 async def caller_texts(session: AsyncSession, tenant_id: UUID, keys: Sequence[str], principal: Principal,
                        asked: str | None) -> dict[str, str]:
     """The tenant's text for each key that has one, in the caller's locale (`asked`, else
@@ -130,15 +141,8 @@ async def caller_texts(session: AsyncSession, tenant_id: UUID, keys: Sequence[st
     prepared statement whatever its number of keys."""
     if not keys:
         return {}
-    own = (select(case((User.locale.startswith("hi"), "hi"), else_="en"))
-           .where(User.id == principal.user_id).scalar_subquery())
-    wanted = literal(asked) if asked else func.coalesce(own, "en")
-    rows = (await session.execute(
-        select(InterpretiveText.key, InterpretiveText.locale, InterpretiveText.text).where(
-            InterpretiveText.tenant_id == tenant_id,
-            InterpretiveText.key == any_(literal(list(keys), ARRAY(String))),
-            (InterpretiveText.locale == "en") | (InterpretiveText.locale == wanted))
-    )).all()
+    rows = (await session.execute(_TEXTS, {"tenant": tenant_id, "keys": list(keys), "asked": asked or None,
+                                           "user": principal.user_id})).all()
     found: dict[str, str] = {}
     for key, _loc, text in sorted(rows, key=lambda r: r[1] != "en"):  # the wanted locale last: it wins
         found[key] = text

@@ -87,7 +87,7 @@ from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS,
 # -- lookups -------------------------------------------------------------------------------
 async def public_tenant(session: AsyncSession, slug: str) -> Tenant:
     """An active consultancy by its slug; the session now acts within it (public pages)."""
-    tenant = await tenant_in_scope(session, Tenant.slug == slug.lower())
+    tenant = await tenant_in_scope(session, "slug", slug.lower())
     if tenant is not None and tenant.status == TenantStatus.SUSPENDED:
         raise Problem(TENANT_SUSPENDED, f"{tenant.name} is suspended: its pages and bookings are closed for now",
                       field="tenant_slug")

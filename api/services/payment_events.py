@@ -44,17 +44,27 @@ class Ingested:
 
 
 class WebhookSecrets:
-    """Webhook secrets by account, decrypted once per process and tenant (they rarely change)."""
+    """Webhook secrets by account, decrypted once per process and tenant (they rarely change),
+    kept for a minute. The platform's too: in development they are read from a file, which was
+    a file read per webhook (docs/performance.md)."""
+
+    KEEP = timedelta(seconds=60)
 
     def __init__(self, settings: Settings, keys: Keys) -> None:
         self.settings, self.keys = settings, keys
         self._tenants: dict[uuid.UUID, tuple[datetime, GatewayCredentials | None]] = {}
+        self._platform: tuple[datetime, GatewayCredentials | None] | None = None
 
     def platform(self) -> GatewayCredentials | None:
+        now = datetime.now(UTC)
+        if self._platform is not None and self._platform[0] > now:
+            return self._platform[1]
         try:
-            return platform_credentials(self.settings)
+            credentials: GatewayCredentials | None = platform_credentials(self.settings)
         except PaymentsNotConfigured:
-            return None
+            credentials = None
+        self._platform = (now + self.KEEP, credentials)
+        return credentials
 
     async def tenant(self, sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
                      ) -> GatewayCredentials | None:
@@ -63,7 +73,7 @@ class WebhookSecrets:
             return cached[1]
         async with scoped_session(sessionmaker, TenantScope.of(tenant_id)) as session:
             credentials = tenant_credentials(await payment_settings(session, tenant_id), self.settings, self.keys)
-        self._tenants[tenant_id] = (datetime.now(UTC) + timedelta(seconds=60), credentials)
+        self._tenants[tenant_id] = (datetime.now(UTC) + self.KEEP, credentials)
         return credentials
 
 

@@ -191,7 +191,7 @@ async def revoke_session(
         auth_session.revoked_reason = reason
         await session.flush()
     # Access tokens are stateless; a short-lived marker stops them before they expire.
-    await redis.set(f"revoked-session:{auth_session.id}", reason,
+    await redis.set(Keys.revoked_key(auth_session.id), reason,
                     ex=settings.access_token_minutes * 60 + 60)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
+from support import active_consultancy, assert_problem, login
 
 from api.app import create_app
 from api.rate_limits import route_class
@@ -69,3 +71,22 @@ def test_route_classes() -> None:
     assert route_class("DELETE", "/api/v1/bookings/1") == "write"
     assert route_class("GET", "/openapi.json") == "public"
     assert route_class("GET", "/ready") is None
+
+
+@pytest.mark.parametrize("limits", [True, False], ids=["looked-up-with-the-counters", "looked-up-on-its-own"])
+async def test_a_signed_out_session_is_refused_either_way(
+    app_state: AppState, api_settings: Settings, client: AsyncClient, sessionmaker: Any, limits: bool,
+) -> None:
+    """The rate limiter asks Redis whether the token's session was signed out in its own round
+    trip (docs/performance.md); without limits, api.deps asks. Either way the token stops working."""
+    owner = await active_consultancy(client, sessionmaker)
+    second = (await login(client, owner.email, slug=owner.tenant_slug)).json()
+    app = create_app(api_settings.model_copy(update={"rate_limits_enabled": limits}), state=app_state)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
+        stale = {"Authorization": f"Bearer {second['access_token']}"}
+        assert (await http.get("/api/v1/me", headers=stale)).status_code == 200
+        other = next(s for s in (await http.get("/api/v1/auth/sessions", headers=owner.headers())).json()
+                     if not s["current"])
+        assert (await http.delete(f"/api/v1/auth/sessions/{other['id']}", headers=owner.headers())).status_code == 204
+        assert_problem(await http.get("/api/v1/me", headers=stale), 401, "token-invalid")
+        assert (await http.get("/api/v1/me", headers=owner.headers())).status_code == 200

@@ -99,8 +99,10 @@ async def test_consultant_signs_up_verifies_and_is_approved(http, sessionmaker, 
     assert_problem(await http.get("/api/v1/clients", headers=owner), 403, "tenant-pending-approval")
     message = await sent_message(sessionmaker, email, "verify_email")
     assert (await http.post("/api/v1/auth/verify-email", json={"token": link_token(message)})).status_code == 200
-    state = (await http.get("/api/v1/tenant/onboarding", headers=owner)).json()
-    assert state["workflow"]["status"] == "awaiting_approval"
+
+    async def onboarding() -> str:  # the workflow is signalled after the commit, which follows the answer
+        return str((await http.get("/api/v1/tenant/onboarding", headers=owner)).json()["workflow"]["status"])
+    assert await eventually(onboarding, "awaiting_approval") == "awaiting_approval"
 
     admin, _ = await platform_admin_over_http(http, sessionmaker, keys_for_e2e)
     approved = await http.post(f"/api/v1/admin/tenants/{tenant_id}/approve", headers=admin)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from booking_support import booking_row, load_booking, messages, next_hour, practice, sent, templates
+from booking_support import booking_row, load_booking, messages, next_hour, practice, sent, slot_hour, templates
 from notify_support import consent
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -172,7 +172,7 @@ async def test_reschedule_moves_the_reminders_and_none_is_sent_for_the_old_time(
     handle = await _start(env, inp)
     await _settled(handle, BookingStatus.CONFIRMED)
     await _until(env, inp.starts_at - 2 * DAY + HOUR)  # before the first reminder
-    new_start = inp.starts_at + 2 * DAY + 3 * HOUR
+    new_start = slot_hour(inp.starts_at + 2 * DAY + 3 * HOUR)
     moved = await handle.execute_update(ConsultationWorkflow.reschedule, RescheduleRequest(
         starts_at=new_start, by=CancelledBy.CLIENT, actor_user_id=p.client_id, request_id="req-move"))
     assert moved.starts_at == new_start and moved.sequence == 1

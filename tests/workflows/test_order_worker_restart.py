@@ -9,7 +9,7 @@ import uuid
 
 from payments_fakes import FakeConsultation
 from payments_support import consultancy, consultation, count, new_order, payment_reports, rows
-from support import eventually
+from support import eventually, poll_until
 from temporalio import activity
 from temporalio.worker import Worker
 
@@ -70,7 +70,8 @@ async def test_a_worker_stopped_mid_fulfilment_leaves_one_confirmation_receipt_a
 
             assert len((await held.query(FakeConsultation.state)).confirmed) == 1
             assert await count(sessionmaker, Invoice, Invoice.order_id == inp.order_id) == 1
-            receipts = await rows(sessionmaker, OutboxMessage, OutboxMessage.template == "payment_receipt")
+            receipts = await poll_until(  # the receipt leaves after the order is fulfilled, in the background
+                lambda: rows(sessionmaker, OutboxMessage, OutboxMessage.template == "payment_receipt"), bool)
             assert len(receipts) == 1 and receipts[0].recipient == shop.client_email
             assert await count(sessionmaker, Payment, Payment.order_id == inp.order_id) == 1
             charges = [p for p in gateway.payments.values() if p["order_id"] == info.gateway_order_id]
