@@ -72,7 +72,7 @@ class PackageActivities:
                             note=f"order {request.order_id}")
                 reminder_days = package.reminder_days
             else:
-                package = await session.get(SessionPackage, grant.package_id)
+                package = await session.get(SessionPackage, grant.package_id) if grant.package_id else None
                 reminder_days = package.reminder_days if package else 0
             return PackageInput(grant_id=grant.id, tenant_id=grant.tenant_id, client_id=grant.client_id,
                                 expires_at=grant.expires_at, remind_at=reminder_at(grant.expires_at, reminder_days))

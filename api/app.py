@@ -33,6 +33,8 @@ from api.routers import (
     files,
     health,
     me,
+    memberships,
+    my_memberships,
     notifications,
     offerings,
     payments,
@@ -144,6 +146,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.links, prefix=API_PREFIX)
     app.include_router(checkout.router, prefix=API_PREFIX)
+    app.include_router(memberships.router, prefix=API_PREFIX)
+    app.include_router(my_memberships.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
     gate_included_routers(app)
     return app

@@ -368,6 +368,22 @@ register_event(EventSpec(
      "expires": "Sat 12 Dec 2026, 18:30 IST", "book_url": "https://app.muhurta.app/api/v1/session-credits"},
     (Channel.EMAIL, Channel.IN_APP)))
 
+# -- memberships (the Membership workflow's messages; activities/memberships.py sends them) --------------------
+register_event(EventSpec(
+    "membership.past_due", "The client's membership renewal failed: benefits stay for a grace period.",
+    {"client_name": VarKind.TEXT, "plan_title": VarKind.TEXT, "price": VarKind.TEXT, "grace_until": VarKind.TEXT,
+     "link": VarKind.URL},
+    {"client_name": "Priya Sharma", "plan_title": "Monthly guidance", "price": "₹1,499.00",
+     "grace_until": "Sat 12 Dec 2026, 18:30 IST", "link": "https://rzp.io/i/abc123"},
+    (Channel.EMAIL, Channel.IN_APP)))
+register_event(EventSpec(
+    "membership.ended", "The client's membership ended (cancelled, or its renewal was never paid).",
+    {"client_name": VarKind.TEXT, "plan_title": VarKind.TEXT, "ended": VarKind.TEXT, "reason": VarKind.TEXT,
+     "link": VarKind.URL},
+    {"client_name": "Priya Sharma", "plan_title": "Monthly guidance", "ended": "Sat 12 Dec 2026, 18:30 IST",
+     "reason": "cancelled by you", "link": "https://app.muhurta.app/api/v1/membership-plans"},
+    (Channel.EMAIL, Channel.IN_APP)))
+
 
 # -- quotations: `quotation.<event>.<audience>`, sent by activity quotations.notify ------------------------------
 _QUOTATION_VARS: dict[str, VarKind] = {

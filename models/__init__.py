@@ -26,6 +26,7 @@ from models.courses import (
 )
 from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, RecoveryCode, RetiredRefreshToken, Role, User
+from models.memberships import Membership, MembershipCharge, MembershipPlan
 from models.notifications import (
     Broadcast,
     BroadcastRecipient,
@@ -88,6 +89,9 @@ __all__ = [
     "InvoiceCounter",
     "Lesson",
     "LessonNote",
+    "Membership",
+    "MembershipCharge",
+    "MembershipPlan",
     "NotificationDelivery",
     "NotificationPreference",
     "NotificationTemplate",

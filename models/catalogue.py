@@ -3,8 +3,9 @@
 * `products`: a report (written by a consultant, delivered through ReportDelivery) or any other
   item sold once (delivered by hand). Courses and remedies keep their own catalogues.
 * `session_packages`: N sessions of an offering at a package price, valid for some days.
-* `package_grants`: one paid package line of a client (id = the order line's id), with a
-  counter of credits used that the database bounds (`0 <= credits_used <= credits_total`).
+* `package_grants`: one paid package line of a client (id = the order line's id), or one paid
+  membership period (`membership_id`, models/memberships.py), with a counter of credits used
+  that the database bounds (`0 <= credits_used <= credits_total`).
 * `package_credit_moves`: the ledger of every grant, use, return, expiry and revocation,
   never updated; `dedupe_key` is unique, so a booking uses a credit once and gets it back once.
 
@@ -83,10 +84,14 @@ class PackageGrant(IdMixin, TimestampMixin, TenantOwned, Base):
     __table_args__ = (
         CheckConstraint("credits_used >= 0 AND credits_used <= credits_total", name="credits_within_total"),
         CheckConstraint("status IN ('active', 'expired', 'revoked')", name="status"),
+        CheckConstraint("package_id IS NOT NULL OR membership_id IS NOT NULL", name="has_source"),
         Index("ix_package_grants_client_offering", "client_id", "offering_id", "status"),
     )
 
-    package_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("session_packages.id", ondelete="CASCADE"), index=True)
+    package_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("session_packages.id", ondelete="CASCADE"),
+                                                         index=True)
+    membership_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"),
+                                                            index=True, doc="a membership period's credits")
     offering_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("offerings.id", ondelete="CASCADE"))
     client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))

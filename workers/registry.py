@@ -14,6 +14,7 @@ from activities.consultation import ConsultationActivities
 from activities.courses.enrollment import EnrollmentActivities
 from activities.courses.messages import CourseMessageActivities
 from activities.housekeeping import HousekeepingActivities
+from activities.memberships import MembershipActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.packages import PackageActivities
@@ -34,6 +35,7 @@ from workflows.consultation import ConsultationWorkflow
 from workflows.enrollment import EnrollmentWorkflow
 from workflows.fulfilment import configure_fulfilment
 from workflows.housekeeping import HousekeepingWorkflow
+from workflows.membership import MembershipWorkflow
 from workflows.notifications import BroadcastWorkflow, NotifyWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.orders import OrderWorkflow
@@ -50,7 +52,7 @@ WORKFLOWS: Sequence[type] = (
     OnboardingWorkflow, NotifyWorkflow, BroadcastWorkflow, ReportDeliveryWorkflow, ConsultationWorkflow,
     OrderWorkflow, ReconciliationWorkflow, HousekeepingWorkflow, EnrollmentWorkflow, QuotationWorkflow,
     RemedyWorkflow, PrivacyExportWorkflow, PrivacyErasureWorkflow, RetentionSweepWorkflow, ResendMessageWorkflow,
-    AnalyticsRollupWorkflow, SessionPackageWorkflow,
+    AnalyticsRollupWorkflow, SessionPackageWorkflow, MembershipWorkflow,
 )
 
 # Fulfilment starts child workflows only for kinds whose workflow type this worker runs.
@@ -83,6 +85,8 @@ def build_activities(
         HousekeepingActivities(sessionmaker).purge_idempotency_records,
         *privacy_activities(sessionmaker, settings, notifications),
         *PackageActivities(sessionmaker, settings, notifications.notifier).all(),
+        *MembershipActivities(sessionmaker, settings, keys or Keys.from_settings(settings),
+                              notifications.notifier).all(),
         SupportActivities(notifications.notifier).resend_message,
         *analytics_activities(sessionmaker, settings),
     ]

@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from activities.payments.local_subscriptions import LocalSubscriptions
 from core.razorpay import sign
 
 log = logging.getLogger(__name__)
@@ -86,14 +87,17 @@ class RecordedRequest:
     body: Any
 
 
-class LocalRazorpay:
-    """The gateway's state and behaviour; `app` serves it over HTTP. Thread-safe."""
+class LocalRazorpay(LocalSubscriptions):
+    """The gateway's state and behaviour; `app` serves it over HTTP. Thread-safe. Subscriptions:
+    activities/payments/local_subscriptions.py."""
 
     def __init__(self) -> None:
         self.accounts: dict[str, Account] = {}
         self.orders: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+        self.subscriptions: dict[str, dict[str, Any]] = {}
         self.refund_keys: dict[tuple[str, str], tuple[str, str]] = {}  # (key id, idempotency key) -> (body, refund id)
         self.owner: dict[str, str] = {}  # entity id -> key id of the account that owns it
         self.deliveries: list[Delivery] = []
@@ -263,6 +267,7 @@ class LocalRazorpay:
             Route("/v1/refunds/{id}", endpoint(self._fetch("refund")), methods=["GET"]),
             Route("/_local/orders/{id}/pay", endpoint(self._local_pay), methods=["POST"]),
             Route("/_local/webhooks", endpoint(self._local_webhooks), methods=["GET"]),
+            *self.subscription_routes(endpoint),
         ])
 
     def _owned(self, account: Account, entity_id: str, table: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -104,6 +104,41 @@ class RazorpayGateway:
         refund: dict[str, Any] = await self._call("refund.fetch", lambda c: c.refund.fetch(refund_id))
         return refund
 
+    # -- subscriptions (memberships) ------------------------------------------------------------------
+    async def create_plan(self, *, period: str, amount: int, currency: str, name: str,
+                          notes: dict[str, str]) -> dict[str, Any]:
+        plan: dict[str, Any] = await self._call("plan.create", lambda c: c.plan.create(
+            {"period": period, "interval": 1, "item": {"name": name, "amount": amount, "currency": currency},
+             "notes": notes}))
+        return plan
+
+    async def create_subscription(self, *, plan_id: str, total_count: int, expire_by: int,
+                                  notes: dict[str, str]) -> dict[str, Any]:
+        created: dict[str, Any] = await self._call("subscription.create", lambda c: c.subscription.create(
+            {"plan_id": plan_id, "total_count": total_count, "quantity": 1, "customer_notify": 1,
+             "expire_by": expire_by, "notes": notes}))
+        return created
+
+    async def fetch_subscription(self, subscription_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = await self._call("subscription.fetch",
+                                                 lambda c: c.subscription.fetch(subscription_id))
+        return found
+
+    async def pause_subscription(self, subscription_id: str) -> dict[str, Any]:
+        paused: dict[str, Any] = await self._call("subscription.pause", lambda c: c.subscription.pause(
+            subscription_id, {"pause_at": "now"}))
+        return paused
+
+    async def resume_subscription(self, subscription_id: str) -> dict[str, Any]:
+        resumed: dict[str, Any] = await self._call("subscription.resume", lambda c: c.subscription.resume(
+            subscription_id, {"resume_at": "now"}))
+        return resumed
+
+    async def cancel_subscription(self, subscription_id: str, *, at_cycle_end: bool) -> dict[str, Any]:
+        cancelled: dict[str, Any] = await self._call("subscription.cancel", lambda c: c.subscription.cancel(
+            subscription_id, {"cancel_at_cycle_end": 1 if at_cycle_end else 0}))
+        return cancelled
+
 
 def _with_timeout(request: Callable[..., Any], statuses: list[int] | None = None) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:

@@ -63,6 +63,8 @@ RULES: dict[str, Erase] = {
     "stored_files": Erase.DELETE,   # their bytes are deleted from the storage first
     "notification_deliveries": Erase.DELETE,
     "outbox_messages": Erase.DELETE,
+    "memberships": Erase.SCRUB,     # what was paid for, and when, stays with its charges
+    "membership_charges": Erase.KEEP,  # payments received (GST retention), like `payments`
 }
 
 # column -> value written by a SCRUB (None clears; a string replaces)
@@ -75,6 +77,7 @@ SCRUBBED: dict[str, dict[str, Any]] = {
     "certificates": {},  # client_name is swept, and the certificate revoked
     "consents": {"ip": None, "user_agent": None},
     "audit_events": {"ip": None},
+    "memberships": {"end_reason": None},  # may quote the client's own words
 }
 
 # Never exported: secrets and hashes that mean nothing to the client and must not leave.

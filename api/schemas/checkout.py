@@ -130,7 +130,8 @@ class GrantOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
-    package_id: UUID
+    package_id: UUID | None = Field(description="the session package bought (None: a membership's period)")
+    membership_id: UUID | None = Field(None, description="the membership whose paid period granted these credits")
     offering_id: UUID
     client_id: UUID
     order_id: UUID | None

@@ -217,6 +217,12 @@ def _parse(event: GatewayWebhookEvent) -> ParsedEvent:
 
 async def _act(session: AsyncSession, client: Client | None, event: GatewayWebhookEvent, parsed: ParsedEvent,
                orders: dict[str, Order]) -> str:
+    if parsed.subscription is not None:  # memberships (api/services/membership_events.py)
+        from api.services.membership_events import NotYet, act_on_subscription
+        try:
+            return await act_on_subscription(session, client, event, parsed.subscription)
+        except NotYet as exc:
+            raise RetryLater(str(exc)) from exc
     if parsed.payment is None and parsed.refund is None:
         return f"ignored: {parsed.event or 'no event'}"
     order: Order | None = None

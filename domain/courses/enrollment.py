@@ -42,6 +42,7 @@ class EnrollmentSource(enum.StrEnum):
     FREE = "free"      # a free course, the client enrolled themselves
     ORDER = "order"    # bought (an order line of kind `enrollment`; a 100 % coupon makes it free)
     STAFF = "staff"    # enrolled by the consultancy
+    MEMBERSHIP = "membership"  # a membership plan's course: access ends with the membership
 
 
 class EnrollmentInput(BaseModel):

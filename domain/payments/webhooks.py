@@ -1,11 +1,14 @@
-"""Reading Razorpay webhook events (already verified) into the Order workflow's messages."""
+"""Reading Razorpay webhook events (already verified) into the Order workflow's messages, and
+subscription events into the Membership workflow's (domain/memberships.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from domain.memberships import SubscriptionEventKind, SubscriptionReport
 from domain.payments.orders import PaymentReport, PaymentSource, RefundReport
 
 PAYMENT_EVENTS = frozenset({"payment.captured", "payment.failed", "payment.authorized", "order.paid"})
@@ -19,6 +22,7 @@ class ParsedEvent:
     payment: PaymentReport | None = None
     refund: RefundReport | None = None
     refund_id: UUID | None = None
+    subscription: SubscriptionReport | None = None   # subscription.* events (memberships)
 
 
 def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:
@@ -62,4 +66,31 @@ def parse_event(body: dict[str, Any], event_id: str | None = None) -> ParsedEven
             status="processed" if event == "refund.processed" else "failed",
             amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else None,
             source=PaymentSource.WEBHOOK), refund_id=ours)
+    if event in SUBSCRIPTION_EVENTS:
+        return _subscription_event(event, payload, event_id)
     return ParsedEvent(event)
+
+
+SUBSCRIPTION_EVENTS = frozenset(kind.value for kind in SubscriptionEventKind)
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def _subscription_event(event: str, payload: dict[str, Any], event_id: str | None) -> ParsedEvent:
+    subscription, payment = _entity(payload, "subscription"), _entity(payload, "payment")
+    if not subscription.get("id"):
+        return ParsedEvent(event)
+    amount = payment.get("amount")
+    charged = event == SubscriptionEventKind.CHARGED and payment.get("id")
+    return ParsedEvent(event, subscription=SubscriptionReport(
+        kind=SubscriptionEventKind(event), subscription_id=str(subscription["id"])[:40],
+        status=str(subscription.get("status") or "")[:20] or None,
+        payment_id=str(payment["id"])[:40] if charged else None,
+        amount=amount if charged and isinstance(amount, int) and not isinstance(amount, bool) else None,
+        currency=str(payment.get("currency"))[:3] if charged and payment.get("currency") else None,
+        current_start=_instant(subscription.get("current_start")),
+        current_end=_instant(subscription.get("current_end")), event_id=event_id))

@@ -39,6 +39,7 @@ from core.signing import sign
 from models import Base
 from models.courses import Certificate
 from models.identity import AuthSession
+from models.memberships import Membership
 from models.notifications import Broadcast, InAppNotification
 
 SPEC = create_app().openapi()
@@ -172,6 +173,9 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
     package = (await client.post("/api/v1/session-packages", headers=owner.headers(), json={
         "offering_id": offering["id"], "title": "Tenant A's package", "sessions": 3, "price_minor": 300_000,
         "valid_days": 30})).json()
+    plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
+        "title": "Tenant A's secret plan", "price_minor": 99_900, "offering_id": offering["id"],
+        "credits_per_period": 2})).json()
     programme = await client.post("/api/v1/remedy-programmes", headers=owner.headers(), json={
         "remedy_id": remedy["id"], "client_id": customer.user_id, "start_date": in_three_days})
     assert programme.status_code == 201, programme.text
@@ -199,7 +203,11 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                                   created_at=datetime.now(UTC))
         broadcast = Broadcast(tenant_id=owner.tenant_id, event="announcement", variables={"title": "A only"},
                               filter={}, workflow_id="broadcast-walk", status="completed")
-        session.add_all([inbox, broadcast])
+        membership = Membership(tenant_id=owner.tenant_id, plan_id=plan["id"], client_id=customer.user_id,
+                                status="active", title="Tenant A's secret plan", price_minor=99_900, currency="INR",
+                                terms={}, workflow_id="membership-walk-a", periods_paid=1,
+                                gateway_subscription_id="sub_walkTenantA01")
+        session.add_all([inbox, broadcast, membership])
         await session.flush()
         notification_id, broadcast_id = str(inbox.id), str(broadcast.id)
     # Signed links and feed addresses are capabilities: the walk gets A's ids signed with a key
@@ -248,6 +256,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
         "request_id": export.json()["id"],
         "product_id": product["id"],
         "package_id": package["id"],
+        "plan_id": plan["id"],
+        "membership_id": str(membership.id),
     }
     # The public page shows consultants and offerings by design; bookings and people it must not.
     secrets = {profile["id"], "Tenant A Person", a_text["text"], rule["id"], "tenant-a-offering",
@@ -260,7 +270,8 @@ async def _tenant_a(client, sessionmaker, temporal_client) -> dict[str, Any]:
                "Tenant A's secret lesson text", "tenant-a-draft-course",
                course["enrollment_id"], "Tenant A's private note", "Tenant A's question",
                quotation.json()["id"], "Tenant A's quotation", "Tenant A's vastu visit",
-               invitation.json()["id"], "invited-to-a@example.com", product["id"], package["id"]}
+               invitation.json()["id"], "invited-to-a@example.com", product["id"], package["id"],
+               plan["id"], "Tenant A's secret plan", str(membership.id), "sub_walkTenantA01"}
     assert domain["domains"] == ["tenant-a.example.com"]
     # What a body or a query may name, by property name: A's thing of that name.
     ids = {**params, "user_id": owner.user_id, "consultant_user_id": owner.user_id, "ref_id": booking["id"],
@@ -593,7 +604,8 @@ async def test_wrong_body_is_a_clear_problem_and_changes_nothing(client, session
               "code": "WALK-0000-0000", "course_slug": "none",
               "quotation_id": owner.user_id, "user_id": owner.user_id, "invitation_id": owner.user_id,
               "workflow_id": f"consultation-{owner.user_id}", "request_id": owner.user_id,
-              "product_id": owner.user_id, "package_id": owner.user_id}
+              "product_id": owner.user_id, "package_id": owner.user_id, "plan_id": owner.user_id,
+              "membership_id": owner.user_id}
     headers = admin.headers() if path.startswith("/api/v1/admin") else owner.headers()
     url = _fill(path, params)
     before = await _snapshot(sessionmaker)

@@ -69,6 +69,7 @@ STORED_IN: dict[str, str] = {
     "QuotationEdit": "quotation_versions",
     "ProductCreate": "products", "ProductUpdate": "products",
     "PackageCreate": "session_packages", "PackageUpdate": "session_packages",
+    "PlanCreate": "membership_plans", "PlanUpdate": "membership_plans",
     "CartCheckout": "orders",
 }
 # Properties stored under another name, or in a second table too: (schema, property) -> (table, column).
@@ -97,6 +98,8 @@ NOT_STORED: dict[str, str] = {
     "EnrolBody": "a coupon code, looked up", "api__schemas__courses__ExtendBody": "a reason for the audit log",
     "AcceptInvitation": "the token is checked, the password hashed; only full_name (ALSO_STORED)",
     "ExtendHold": "the reason goes to the audit details (JSON)",
+    "MembershipPause": "the reason goes to the audit details (JSON)",
+    "MembershipCancel": "the audit details (JSON); memberships.end_reason (300) quotes it, cut to fit",
     "NoteIn": "the note goes to the audit details (JSON)",
     "ResendIn": "the reason goes to the audit details (JSON)", "RetryIn": "the audit details (JSON)",
     "RemindersIn": "the audit details (JSON)", "ExtendPayment": "the audit details (JSON)",
