@@ -121,6 +121,11 @@ class Principal:
     def is_platform_admin(self) -> bool:
         return self.role == Role.PLATFORM_ADMIN
 
+    @property
+    def is_staff(self) -> bool:
+        """Anyone of the consultancy but its clients (owner, consultant, support...)."""
+        return self.role != Role.CLIENT
+
 
 @dataclass
 class RequestContext:

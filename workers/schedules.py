@@ -74,13 +74,14 @@ def analytics_schedule(task_queue: str) -> Schedule:
     )
 
 
+SCHEDULE_IDS = (RECONCILE_SCHEDULE_ID, HOUSEKEEPING_SCHEDULE_ID, ANALYTICS_SCHEDULE_ID, RETENTION_SCHEDULE_ID)
+
+
 async def ensure_schedules(client: Client, task_queue: str) -> None:
     """Create the reconciliation, housekeeping, analytics and retention schedules, or bring them up to date."""
-    for schedule_id, schedule in ((RECONCILE_SCHEDULE_ID, reconciliation_schedule(task_queue)),
-                                  (HOUSEKEEPING_SCHEDULE_ID, housekeeping_schedule(task_queue)),
-                                  (ANALYTICS_SCHEDULE_ID, analytics_schedule(task_queue)),
-                                  (RETENTION_SCHEDULE_ID, retention_schedule(task_queue))):
-        await _ensure(client, schedule_id, schedule)
+    for schedule_id, make in zip(SCHEDULE_IDS, (reconciliation_schedule, housekeeping_schedule, analytics_schedule,
+                                                 retention_schedule), strict=True):
+        await _ensure(client, schedule_id, make(task_queue))
 
 
 async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> None:

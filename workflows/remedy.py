@@ -27,11 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.remedies.programme import (
@@ -68,15 +65,11 @@ with workflow.unsafe.imports_passed_through():
         summary,
     )
     from domain.remedies.schedule import Occurrence, Plan, next_occurrence
-    from workflows.common import publish, refuse
+    from workflows.common import BACKGROUND, TIMEOUT, T, publish, refuse
+    from workflows.common import interactive as interactive_step
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
-TIMEOUT = timedelta(seconds=30)
-BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-INTERACTIVE = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
-                          maximum_attempts=4)
-T = TypeVar("T")
 # Since this patch an occurrence is one workflow task: the reminder is posted at once (the missed
 # occurrence it closes is recorded by the same save, not by an activity awaited first), and the
 # workflow's own short writes (begin, save) run as local activities in that task, not through the
@@ -239,7 +232,7 @@ class RemedyWorkflow:
             if early:
                 self._fire_into(after, target)
             self._check(after, target.key, request.status)
-            recorded: RecordedCheckIn = await self._interactive(RECORD_CHECK_IN, RecordCheckIn(
+            recorded: RecordedCheckIn = await interactive_step(RECORD_CHECK_IN, RecordCheckIn(
                 ref=self._ref, occurrence_key=target.key, occurrence_at=target.at, request=request,
                 at=workflow.now(), state_after=after), RecordedCheckIn)
             if early:
@@ -433,7 +426,7 @@ class RemedyWorkflow:
         step = Save(ref=self._ref, state=self._s.model_copy(update={"messages": []}), action=action, actor=actor,
                     details=details or {}, missed=missed)
         if interactive:
-            await self._interactive(SAVE, step, bool)
+            await interactive_step(SAVE, step, bool)
         else:
             await self._background(SAVE, step, bool)
 
@@ -445,17 +438,6 @@ class RemedyWorkflow:
             return local
         result: T = await workflow.execute_activity(name, arg, result_type=result_type,
                                                     start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-        return result
-
-    async def _interactive(self, name: str, arg: object, result_type: type[T]) -> T:
-        try:
-            result: T = await workflow.execute_activity(name, arg, result_type=result_type,
-                                                        start_to_close_timeout=TIMEOUT, retry_policy=INTERACTIVE)
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(cause.message, *cause.details, type=cause.type, non_retryable=True) from None
-            raise ApplicationError("the change could not be made just now; try again", non_retryable=True) from None
         return result
 
     def _publish(self) -> None:

@@ -46,9 +46,6 @@ Viewer = Annotated[Principal, require(Permission.VIEW_ORDERS)]
 Buyer = Annotated[Principal, require(Permission.PAY_ORDERS)]
 
 
-def _staff(principal: Principal) -> bool:
-    return principal.role != Role.CLIENT
-
 
 # -- products ------------------------------------------------------------------------------------
 async def _writer(session: Session, tenant: Tenant, user_id: uuid.UUID) -> None:
@@ -65,7 +62,7 @@ async def _for_sale(session: Session, model: type[_ForSale], tenant: Tenant, ite
                     principal: Principal, *, what: str, field: str) -> _ForSale:
     """One product or package of this consultancy; clients see only the active ones."""
     stmt = select(model).where(model.tenant_id == tenant.id, model.id == item_id)
-    if not _staff(principal):
+    if not principal.is_staff:
         stmt = stmt.where(model.active.is_(True))
     item = (await session.execute(stmt)).scalar_one_or_none()
     if item is None:
@@ -95,7 +92,7 @@ async def create_product(body: ProductCreate, tenant: CurrentTenant, session: Se
 async def list_products(tenant: CurrentTenant, session: Session, paging: Paging, principal: Viewer) -> Page[ProductOut]:
     """What the consultancy sells besides sessions, courses and remedies (clients: the active ones)."""
     stmt = select(Product).where(Product.tenant_id == tenant.id)
-    if not _staff(principal):
+    if not principal.is_staff:
         stmt = stmt.where(Product.active.is_(True))
     rows, cursor = await paginate(session, stmt, paging, sortable={"title": Product.title,
                                                                    "created_at": Product.created_at},
@@ -148,7 +145,7 @@ async def create_package(body: PackageCreate, tenant: CurrentTenant, session: Se
 async def list_packages(tenant: CurrentTenant, session: Session, paging: Paging, principal: Viewer,
                         offering_id: Annotated[uuid.UUID | None, Query()] = None) -> Page[PackageOut]:
     stmt = select(SessionPackage).where(SessionPackage.tenant_id == tenant.id)
-    if not _staff(principal):
+    if not principal.is_staff:
         stmt = stmt.where(SessionPackage.active.is_(True))
     if offering_id is not None:
         stmt = stmt.where(SessionPackage.offering_id == offering_id)

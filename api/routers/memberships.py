@@ -23,7 +23,6 @@ from api.schemas.memberships import MembershipOut, PlanCreate, PlanOut, PlanUpda
 from api.services.bookings import offering_of
 from domain.memberships import MembershipStatus
 from models.courses import Course
-from models.identity import Role
 from models.memberships import Membership, MembershipPlan
 from models.platform import record_audit
 from models.tenancy import Tenant
@@ -33,15 +32,12 @@ Seller = Annotated[Principal, require(Permission.MANAGE_ORDERS)]
 Viewer = Annotated[Principal, require(Permission.VIEW_ORDERS)]
 
 
-def is_staff(principal: Principal) -> bool:
-    return principal.role != Role.CLIENT
-
 
 async def plan_of(session: Session, tenant: Tenant, plan_id: uuid.UUID, principal: Principal, *,
                   field: str = "plan_id") -> MembershipPlan:
     """One plan of this consultancy; clients see only the active ones."""
     stmt = select(MembershipPlan).where(MembershipPlan.tenant_id == tenant.id, MembershipPlan.id == plan_id)
-    if not is_staff(principal):
+    if not principal.is_staff:
         stmt = stmt.where(MembershipPlan.active.is_(True))
     plan = (await session.execute(stmt)).scalar_one_or_none()
     if plan is None:
@@ -81,7 +77,7 @@ async def create_plan(body: PlanCreate, tenant: CurrentTenant, session: Session,
 async def list_plans(tenant: CurrentTenant, session: Session, paging: Paging, principal: Viewer) -> Page[PlanOut]:
     """The consultancy's plans (clients: the active ones, to subscribe to)."""
     stmt = select(MembershipPlan).where(MembershipPlan.tenant_id == tenant.id)
-    if not is_staff(principal):
+    if not principal.is_staff:
         stmt = stmt.where(MembershipPlan.active.is_(True))
     rows, cursor = await paginate(session, stmt, paging, sortable={"title": MembershipPlan.title,
                                                                    "created_at": MembershipPlan.created_at},
@@ -135,7 +131,7 @@ async def membership_of(session: Session, tenant: Tenant, membership_id: uuid.UU
     """A membership the principal may see: clients their own, staff every one of the consultancy."""
     membership = (await session.execute(select(Membership).where(
         Membership.tenant_id == tenant.id, Membership.id == membership_id))).scalar_one_or_none()
-    if membership is None or (not is_staff(principal) and membership.client_id != principal.user_id):
+    if membership is None or (not principal.is_staff and membership.client_id != principal.user_id):
         raise Problem(NOT_FOUND, "no membership with this id", field="membership_id")
     return membership
 

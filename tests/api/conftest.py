@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -17,6 +17,7 @@ from api.state import AppState
 from core.embedded import EmbeddedTemporal
 from core.security import Keys
 from core.settings import Settings
+from workers.schedules import SCHEDULE_IDS, ensure_schedules
 from workers.worker import build_worker
 
 
@@ -62,3 +63,24 @@ async def client(app_state: AppState, clean: None) -> AsyncIterator[AsyncClient]
 @pytest.fixture
 def keys(app_state: AppState) -> Keys:
     return app_state.keys
+
+
+@pytest.fixture
+async def product_schedules(
+    temporal_client: Client, api_settings: Settings
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Makes the product's Schedules as two workers starting would (the second only updates), and
+    deletes them all after the test: a Schedule left behind keeps firing into later tests, and with
+    overlap SKIP its stray run stands in for the run a later test triggers (a test waited on one
+    such run for 900 s)."""
+    made = False
+
+    async def make() -> None:
+        nonlocal made
+        made = True
+        await ensure_schedules(temporal_client, api_settings.temporal_task_queue)
+        await ensure_schedules(temporal_client, api_settings.temporal_task_queue)
+    yield make
+    if made:
+        for schedule_id in SCHEDULE_IDS:
+            await temporal_client.get_schedule_handle(schedule_id).delete()

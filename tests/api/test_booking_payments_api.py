@@ -40,7 +40,13 @@ async def _paid_offering(client, sessionmaker, days_ahead: int = 4):
 
 
 async def _webhooks(client, gateway, gateway_order_id: str, event: str) -> None:
-    for delivery in gateway.deliveries_for(gateway_order_id, event):
+    """Post Razorpay's webhooks for `event`, once Razorpay has them: a refund row is committed
+    before the background step asks Razorpay for it, so the delivery can come a moment later."""
+    async def deliveries():
+        return gateway.deliveries_for(gateway_order_id, event)
+    found = await poll_until(deliveries, bool)
+    assert found, f"Razorpay sent no {event} for {gateway_order_id}"
+    for delivery in found:
         answer = await client.post(WEBHOOK, content=delivery.body, headers=delivery.headers)
         assert answer.status_code == 200, answer.text
 

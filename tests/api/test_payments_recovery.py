@@ -17,11 +17,10 @@ from core.db import TenantScope, scoped_session
 from domain.housekeeping import HOUSEKEEPING_EVERY, HOUSEKEEPING_SCHEDULE_ID
 from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileResult
 from models.payments import GatewayWebhookEvent, Order
-from workers.schedules import ensure_schedules
 
 
 async def test_the_reconciliation_schedule_recovers_a_lost_webhook(client, sessionmaker, gateway, temporal_client,
-                                                                   api_settings):
+                                                                   product_schedules):
     owner = await active_consultancy(client, sessionmaker)
     buyer = await register_client(client, owner.tenant_slug)
     order = await order_for(client, owner, buyer)
@@ -31,29 +30,24 @@ async def test_the_reconciliation_schedule_recovers_a_lost_webhook(client, sessi
         await session.execute(update(Order).where(Order.id == uuid.UUID(order["id"]))
                               .values(created_at=datetime.now(UTC) - timedelta(minutes=20)))
 
-    await ensure_schedules(temporal_client, api_settings.temporal_task_queue)
-    await ensure_schedules(temporal_client, api_settings.temporal_task_queue)  # a second worker: same schedule
+    await product_schedules()
     schedule = temporal_client.get_schedule_handle(RECONCILE_SCHEDULE_ID)
-    try:
-        described = await schedule.describe()
-        assert described.schedule.spec.intervals[0].every == RECONCILE_EVERY
-        await schedule.trigger()
+    described = await schedule.describe()
+    assert described.schedule.spec.intervals[0].every == RECONCILE_EVERY
+    await schedule.trigger()
 
-        async def runs():
-            return len((await schedule.describe()).info.recent_actions)
-        assert await eventually(runs, 1) == 1
-        run = (await schedule.describe()).info.recent_actions[0].action
-        result = await temporal_client.get_workflow_handle(run.workflow_id, result_type=ReconcileResult).result()
-        assert f"order-{order['id']}" in result.signalled
-        paid = await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
-        assert paid["paid_payment_id"]
-        housekeeping = await temporal_client.get_schedule_handle(HOUSEKEEPING_SCHEDULE_ID).describe()
-        assert housekeeping.schedule.spec.intervals[0].every == HOUSEKEEPING_EVERY
-        assert isinstance(housekeeping.schedule.action, ScheduleActionStartWorkflow)
-        assert housekeeping.schedule.action.workflow == "Housekeeping"
-    finally:
-        await schedule.delete()
-        await temporal_client.get_schedule_handle(HOUSEKEEPING_SCHEDULE_ID).delete()
+    async def runs():
+        return len((await schedule.describe()).info.recent_actions)
+    assert await eventually(runs, 1) == 1
+    run = (await schedule.describe()).info.recent_actions[0].action
+    result = await temporal_client.get_workflow_handle(run.workflow_id, result_type=ReconcileResult).result()
+    assert f"order-{order['id']}" in result.signalled
+    paid = await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
+    assert paid["paid_payment_id"]
+    housekeeping = await temporal_client.get_schedule_handle(HOUSEKEEPING_SCHEDULE_ID).describe()
+    assert housekeeping.schedule.spec.intervals[0].every == HOUSEKEEPING_EVERY
+    assert isinstance(housekeeping.schedule.action, ScheduleActionStartWorkflow)
+    assert housekeeping.schedule.action.workflow == "Housekeeping"
 
 
 async def test_the_relay_acts_on_events_the_api_could_not(client, sessionmaker, gateway, app_state, temporal_client):

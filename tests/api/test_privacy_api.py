@@ -162,6 +162,9 @@ async def test_an_export_holds_every_table_that_names_the_client(client, session
     booked = await client.post("/api/v1/bookings", headers=buyer.headers(),
                                json={"offering_id": offering["id"], "starts_at": slot["starts_at"]})
     assert booked.status_code == 201, booked.text
+    # the confirmation (with its PDF) goes out after the booking answers: the client has it first
+    confirmed = await sent_message(sessionmaker, person.email, "consultation.confirmed.client")
+    assert confirmed.data["confirmation_file_id"]
     # what names the client before the export is asked for (its own "ready" message comes after)
     naming = await _naming_rows(sessionmaker, buyer.user_id, [person.email, person.phone])
     started = await client.post("/api/v1/me/privacy/exports", headers=buyer.headers())

@@ -12,34 +12,29 @@ from temporalio.client import ScheduleActionStartWorkflow
 from core.db import TenantScope, scoped_session
 from domain.privacy.retention import RETENTION_SCHEDULE_ID, RetentionResult
 from models.platform import IdempotencyRecord
-from workers.schedules import ensure_schedules
 
 
 async def test_the_retention_schedule_is_made_once_and_its_run_sweeps(client, sessionmaker, temporal_client,
-                                                                      api_settings):
+                                                                      product_schedules):
     old = datetime.now(UTC) - timedelta(days=3)
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         session.add(IdempotencyRecord(scope="user:retention", key="old", fingerprint="f" * 64, created_at=old,
                                       updated_at=old))
-    await ensure_schedules(temporal_client, api_settings.temporal_task_queue)
-    await ensure_schedules(temporal_client, api_settings.temporal_task_queue)  # a second worker: same schedule
+    await product_schedules()
     schedule = temporal_client.get_schedule_handle(RETENTION_SCHEDULE_ID)
-    try:
-        described = await schedule.describe()
-        [calendar] = described.schedule.spec.calendars
-        assert (calendar.hour[0].start, calendar.minute[0].start) == (21, 30)  # 03:00 in India
-        assert isinstance(described.schedule.action, ScheduleActionStartWorkflow)
-        assert described.schedule.action.workflow == "RetentionSweep"
-        await schedule.trigger()
+    described = await schedule.describe()
+    [calendar] = described.schedule.spec.calendars
+    assert (calendar.hour[0].start, calendar.minute[0].start) == (21, 30)  # 03:00 in India
+    assert isinstance(described.schedule.action, ScheduleActionStartWorkflow)
+    assert described.schedule.action.workflow == "RetentionSweep"
+    await schedule.trigger()
 
-        async def runs() -> int:
-            return len((await schedule.describe()).info.recent_actions)
-        assert await eventually(runs, 1) == 1
-        run = (await schedule.describe()).info.recent_actions[0].action
-        result = await temporal_client.get_workflow_handle(run.workflow_id, result_type=RetentionResult).result()
-        assert result.removed["idempotency_records"] >= 1 and result.unfinished == []
-        async with scoped_session(sessionmaker, TenantScope.system()) as session:
-            assert (await session.execute(select(IdempotencyRecord).where(
-                IdempotencyRecord.scope == "user:retention"))).first() is None
-    finally:
-        await schedule.delete()
+    async def runs() -> int:
+        return len((await schedule.describe()).info.recent_actions)
+    assert await eventually(runs, 1) == 1
+    run = (await schedule.describe()).info.recent_actions[0].action
+    result = await temporal_client.get_workflow_handle(run.workflow_id, result_type=RetentionResult).result()
+    assert result.removed["idempotency_records"] >= 1 and result.unfinished == []
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        assert (await session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == "user:retention"))).first() is None
