@@ -1,5 +1,6 @@
 """Membership activities: mirror the workflow's state, make the Razorpay subscription (once), ask
-Razorpay to pause, resume or cancel it, grant each paid period's credits (once per payment id),
+Razorpay to pause, resume or cancel it, grant each paid period's credits and invoice it (once per
+payment id: activities/membership_invoices.py),
 close the credits when their period or the membership ends, pick the courses to open, and the
 client's messages. No database transaction is held while Razorpay is asked.
 """
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.membership_invoices import invoice_charge
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from activities.payments.razorpay_gateway import (
     GatewayKeysRefused,
@@ -58,13 +60,14 @@ from domain.notification_templates import format_instant, language_of
 from domain.notifications import NotificationRequest
 from domain.packages import GrantStatus, MoveKind
 from domain.payments.money import format_amount
+from domain.payments.pricing import GstMode, line_tax
 from models.base import utcnow
 from models.bookings import Offering
 from models.catalogue import PackageGrant, _move, close_grant
 from models.courses import Course, Enrollment
 from models.identity import User
 from models.memberships import Membership, MembershipCharge, MembershipPlan
-from models.payments import credentials_for
+from models.payments import credentials_for, payment_settings
 
 
 def _now() -> datetime:
@@ -129,12 +132,16 @@ class MembershipActivities:
                                 key_id=row.gateway_key_id)
             credentials = await self._credentials(session, ref.tenant_id)
             plan = await session.get(MembershipPlan, terms.plan_id)
+            setup = await payment_settings(session, ref.tenant_id)
+            # what Razorpay charges each month: the price, plus GST when the settings add it on top
+            amount = line_tax(terms.price_minor, GstMode(setup.gst_mode) if setup else GstMode.NONE,
+                              setup.gst_rate_bp if setup else 0)[2]
             gateway_plan = str((plan.gateway_plans or {}).get(credentials.key_id) or "") if plan else ""
         gateway = RazorpayGateway(credentials)
         notes = {"membership_id": str(ref.membership_id), "tenant_id": str(ref.tenant_id)}
         try:  # no transaction is open while Razorpay is asked
             if not gateway_plan:
-                made = await gateway.create_plan(period="monthly", amount=terms.price_minor, currency=terms.currency,
+                made = await gateway.create_plan(period="monthly", amount=amount, currency=terms.currency,
                                                  name=terms.title[:200], notes={"plan_id": str(terms.plan_id)})
                 gateway_plan = str(made["id"])
                 async with self._session(ref) as session:
@@ -189,17 +196,20 @@ class MembershipActivities:
 
     @activity.defn(name=GRANT_PERIOD)
     async def grant_period(self, grant: PeriodGrant) -> GrantedPeriod:
-        """Record one charge and grant its period's credits, once per payment id (a replay: new=False)."""
+        """Record one charge, invoice it and grant its period's credits, in one transaction, once per
+        payment id (a replay: new=False, nothing more recorded, invoiced or granted)."""
         ref, terms, payment_id = grant.ref, grant.terms, grant.charge.payment_id
         assert payment_id is not None
+        charged_at = _now()
         async with self._session(ref) as session:
             recorded = (await session.execute(insert(MembershipCharge).values(
                 tenant_id=ref.tenant_id, membership_id=ref.membership_id, payment_id=payment_id,
                 amount=grant.charge.amount, currency=grant.charge.currency, period_start=grant.period_start,
-                period_end=grant.period_end, charged_at=_now(),
+                period_end=grant.period_end, charged_at=charged_at,
             ).on_conflict_do_nothing(index_elements=["payment_id"]).returning(MembershipCharge.id))).scalar()
             if recorded is None:
                 return GrantedPeriod(new=False, credits=0)
+            await invoice_charge(session, grant, charged_at)
             offering = await session.get(Offering, terms.offering_id) if terms.offering_id else None
             if not terms.credits_per_period or offering is None or offering.tenant_id != ref.tenant_id:
                 return GrantedPeriod(new=True, credits=0)

@@ -18,6 +18,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.payments.pricing import GstMode, line_tax
+
 MEMBERSHIP_WORKFLOW = "Membership"
 
 # activity names (activities/memberships.py)
@@ -66,6 +68,33 @@ ENDED = frozenset({MembershipStatus.CANCELLED, MembershipStatus.EXPIRED})
 
 def membership_workflow_id(membership_id: UUID | str) -> str:
     return f"membership-{membership_id}"
+
+
+MEMBERSHIP_LINE_KIND = "membership"  # an invoiced period's order line (not a kind anyone can sell)
+
+
+class ChargeAmounts(BaseModel):
+    """One charged period as an order line: unit = gross, taxable + tax = total = what was charged."""
+
+    unit: int
+    taxable: int
+    tax: int
+    total: int
+
+
+def charge_amounts(charged: int, price: int, mode: GstMode, rate_bp: int) -> ChargeAmounts:
+    """GST of a period Razorpay charged `charged` for a plan priced `price`, by the payment settings.
+
+    The Razorpay plan's amount is the price with GST as the settings said when it was made
+    (inclusive: the price; exclusive: price + GST). When the charge is that, the line is the price
+    taxed as the settings say; when it is not (the settings changed since), the invoice still
+    states what was paid: the charge is the total and the GST is carved out of it.
+    """
+    taxable, tax, total = line_tax(price, mode, rate_bp)
+    if total == charged:
+        return ChargeAmounts(unit=price, taxable=taxable, tax=tax, total=total)
+    taxable, tax, total = line_tax(charged, GstMode.NONE if mode == GstMode.NONE else GstMode.INCLUSIVE, rate_bp)
+    return ChargeAmounts(unit=charged, taxable=taxable, tax=tax, total=total)
 
 
 def period_grant_id(membership_id: UUID, payment_id: str) -> UUID:

@@ -1,5 +1,8 @@
 """Invoices: the financial-year series, gap-free numbers, and the document (HTML, and PDF via WeasyPrint).
 
+`issue_order_invoice` is the one way an invoice is made: an order's payment (the Order workflow's
+`issue_invoice`) and a membership's monthly charge (activities/membership_invoices.py) both call it.
+
 The HTML is the stored original; its PDF goes through the shared renderer
 (`activities/documents/pdf.py`), which serialises WeasyPrint across threads.
 """
@@ -7,15 +10,22 @@ The HTML is the stored original; its PDF goes through the shared renderer
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.exceptions import ApplicationError
 
 from activities.documents.pdf import PdfUnavailableError, render_pdf_html
 from domain.payments.gstin import STATE_CODES
 from domain.payments.money import format_amount
+from models.identity import User
+from models.payments import Invoice, Order, OrderLine, next_invoice_number, payment_settings
+from models.tenancy import Tenant
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +97,35 @@ def render_invoice_pdf(html: str) -> bytes | None:
     except PdfUnavailableError as exc:  # missing system libraries (pango)
         log.warning("invoice PDF not rendered: %s", exc)
         return None
+
+
+async def issue_order_invoice(session: AsyncSession, order: Order) -> str:
+    """The order's invoice, numbered in the tenant's series without gaps, in the caller's
+    transaction; once per order (a second call answers the first invoice's number)."""
+    existing = (await session.execute(select(Invoice).where(Invoice.order_id == order.id))).scalar_one_or_none()
+    if existing is not None:
+        return str(existing.invoice_number)
+    tenant = await session.get(Tenant, order.tenant_id)
+    client = await session.get(User, order.client_id)
+    if tenant is None or client is None:
+        raise ApplicationError(f"order {order.id}: tenant or client gone", type="PaymentRefused", non_retryable=True)
+    setup = await payment_settings(session, tenant.id)
+    lines = list((await session.execute(
+        select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))).scalars())
+    issued = datetime.now(UTC)
+    local_day = issued.astimezone(ZoneInfo(tenant.timezone)).date()
+    series = invoice_series(setup.invoice_prefix if setup else "INV", local_day)
+    number = await next_invoice_number(session, tenant.id, series)
+    label = invoice_number(series, number)
+    seller = {"name": (setup.legal_name if setup and setup.legal_name else tenant.name),
+              "address": setup.address if setup else None, "gstin": order.gstin}
+    buyer = {"name": client.full_name, "email": client.email}
+    html = render_invoice_html(invoice_context(
+        order=order, lines=lines, seller=seller, buyer=buyer, number=label, issued_on=local_day,
+        payment_id=order.paid_payment_id))
+    session.add(Invoice(
+        tenant_id=tenant.id, order_id=order.id, series=series, number=number, invoice_number=label,
+        issued_at=issued, currency=order.currency, total=order.total, tax=order.tax, gstin=order.gstin,
+        seller=seller, buyer=buyer, html=html, pdf=render_invoice_pdf(html)))
+    await session.flush()
+    return label

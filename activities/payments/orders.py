@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,13 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from activities.payments.gateway_order import ensure_gateway_order
-from activities.payments.invoice import (
-    invoice_context,
-    invoice_number,
-    invoice_series,
-    render_invoice_html,
-    render_invoice_pdf,
-)
+from activities.payments.invoice import issue_order_invoice
 from activities.payments.razorpay_gateway import GatewayRefused, GatewayUnavailable, RazorpayGateway
 from core.db import TenantScope, scoped_session
 from core.observability.metrics import PAYMENTS_CAPTURED
@@ -86,8 +79,6 @@ from models.payments import (
     Refund,
     credentials_for,
     move_wallet,
-    next_invoice_number,
-    payment_settings,
     release_coupon,
 )
 from models.platform import record_audit
@@ -309,35 +300,7 @@ class PaymentActivities:
     async def issue_invoice(self, ref: OrderRef) -> str:
         """The order's invoice, numbered in the tenant's series without gaps; once per order."""
         async with self._session(ref) as session:
-            existing = (await session.execute(
-                select(Invoice).where(Invoice.order_id == ref.order_id))).scalar_one_or_none()
-            if existing is not None:
-                return str(existing.invoice_number)
-            order = await self._order(session, ref.order_id)
-            tenant = await session.get(Tenant, order.tenant_id)
-            client = await session.get(User, order.client_id)
-            if tenant is None or client is None:
-                raise _refused(f"order {order.id}: tenant or client gone")
-            setup = await payment_settings(session, tenant.id)
-            lines = list((await session.execute(
-                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position))).scalars())
-            issued = datetime.now(UTC)
-            local_day = issued.astimezone(ZoneInfo(tenant.timezone)).date()
-            series = invoice_series(setup.invoice_prefix if setup else "INV", local_day)
-            number = await next_invoice_number(session, tenant.id, series)
-            label = invoice_number(series, number)
-            seller = {"name": (setup.legal_name if setup and setup.legal_name else tenant.name),
-                      "address": setup.address if setup else None, "gstin": order.gstin}
-            buyer = {"name": client.full_name, "email": client.email}
-            html = render_invoice_html(invoice_context(
-                order=order, lines=lines, seller=seller, buyer=buyer, number=label, issued_on=local_day,
-                payment_id=order.paid_payment_id))
-            session.add(Invoice(
-                tenant_id=tenant.id, order_id=order.id, series=series, number=number, invoice_number=label,
-                issued_at=issued, currency=order.currency, total=order.total, tax=order.tax, gstin=order.gstin,
-                seller=seller, buyer=buyer, html=html, pdf=render_invoice_pdf(html)))
-            await session.flush()
-            return label
+            return await issue_order_invoice(session, await self._order(session, ref.order_id))
 
     @activity.defn(name=SEND_RECEIPT)
     async def send_receipt(self, ref: OrderRef) -> bool:

@@ -7,7 +7,7 @@ is refused, so a float never becomes money.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -190,7 +190,8 @@ class OrderLineOut(BaseModel):
 
     id: UUID
     position: int
-    kind: LineKind
+    kind: LineKind | Literal["membership"] = Field(
+        description="what the line sells; `membership`: a membership's charged period (docs/memberships.md)")
     description: str
     offering_id: str | None
     ref_id: str | None

@@ -1,0 +1,55 @@
+"""A membership's charged period as a paid order with its GST invoice.
+
+Each `subscription.charged` a membership records (activities/memberships.py, `grant_period`) also
+becomes, in the same transaction, an order of one line (kind `membership`, the period), its
+captured payment (Razorpay's payment id, unique: a replayed charge finds it) and the invoice,
+made by the same code as an order's (`issue_order_invoice`: the tenant's series, the seller's
+GSTIN, CGST + SGST). The order never had an Order workflow: it is born `fulfilled` (the period's
+benefits are granted by the membership), so it is in the client's and the business's orders,
+their exports and erasures, and the revenue figures like any other paid order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.payments.invoice import issue_order_invoice
+from domain.memberships import MEMBERSHIP_LINE_KIND, PeriodGrant, charge_amounts
+from domain.payments.orders import LineStatus, OrderStatus, PaymentResult, PaymentSource
+from domain.payments.pricing import GstMode
+from models.payments import Order, OrderLine, Payment, payment_settings
+
+
+async def invoice_charge(session: AsyncSession, grant: PeriodGrant, charged_at: datetime) -> str:
+    """The paid order and invoice of one charged period; the invoice's number."""
+    ref, terms, charge = grant.ref, grant.terms, grant.charge
+    assert charge.payment_id is not None
+    setup = await payment_settings(session, ref.tenant_id)
+    mode = GstMode(setup.gst_mode) if setup else GstMode.NONE
+    rate = setup.gst_rate_bp if setup else 0
+    amount = charge.amount if charge.amount is not None else terms.price_minor
+    split = charge_amounts(amount, terms.price_minor, mode, rate)
+    order = Order(
+        id=uuid.uuid4(), tenant_id=ref.tenant_id, client_id=grant.client_id, status=OrderStatus.FULFILLED.value,
+        currency=(charge.currency or terms.currency).upper(), subtotal=split.unit, discount=0,
+        taxable=split.taxable, tax=split.tax, total=split.total, wallet_applied=0, amount_due=split.total,
+        amount_paid=amount, amount_refunded=0, gst_mode=mode.value, gst_rate_bp=rate,
+        gstin=setup.gstin if setup and mode != GstMode.NONE else None, place_of_supply=None,
+        expires_at=charged_at, paid_payment_id=charge.payment_id, paid_at=charged_at, wallet_released=False,
+        note=f"membership {ref.membership_id}, period paid by {charge.payment_id}"[:500])
+    session.add(order)
+    await session.flush()
+    session.add(OrderLine(
+        id=uuid.uuid4(), tenant_id=ref.tenant_id, order_id=order.id, position=0, kind=MEMBERSHIP_LINE_KIND,
+        description=f"{terms.title}: {grant.period_start:%d %b %Y} to {grant.period_end:%d %b %Y}"[:300],
+        ref_id=str(ref.membership_id), quantity=1, unit_amount=split.unit, gross=split.unit, discount=0,
+        taxable=split.taxable, tax=split.tax, total=split.total, status=LineStatus.FULFILLED.value))
+    session.add(Payment(
+        tenant_id=ref.tenant_id, order_id=order.id, gateway_payment_id=charge.payment_id,
+        gateway_order_id=charge.subscription_id, status="captured", result=PaymentResult.PAID.value,
+        amount=amount, currency=charge.currency or terms.currency, source=PaymentSource.WEBHOOK.value))
+    await session.flush()
+    return await issue_order_invoice(session, order)
