@@ -137,6 +137,8 @@ class Settings(BaseSettings):
     retention_messages_days: int = Field(365, ge=0, alias="RETENTION_MESSAGES_DAYS")
     retention_files_days: int = Field(1095, ge=0, alias="RETENTION_FILES_DAYS")
     retention_access_grace_days: int = Field(30, ge=0, alias="RETENTION_ACCESS_GRACE_DAYS")
+    retention_checkout_days: int = Field(90, ge=0, alias="RETENTION_CHECKOUT_DAYS")
+    retention_analytics_views_days: int = Field(400, ge=0, alias="RETENTION_ANALYTICS_VIEWS_DAYS")
 
     # Observability (docs/observability.md): /metrics on the API (loopback callers, or a bearer
     # METRICS_TOKEN) and on each worker (WORKER_METRICS_PORT, 0 = none); traces exported by OTLP/HTTP

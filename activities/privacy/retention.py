@@ -14,7 +14,7 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, delete, exists, not_, or_, select, update
+from sqlalchemy import Table, and_, case, delete, exists, func, not_, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
@@ -22,12 +22,15 @@ from core.db import TenantScope, scoped_session
 from core.settings import Settings
 from core.storage import FileStorage, ObjectMissing, build_storage
 from domain.housekeeping import IDEMPOTENCY_KEEP
+from domain.payments.orders import CLOSED_UNPAID
 from domain.privacy.requests import PrivacyKind, PrivacyStatus
 from domain.privacy.retention import NEVER_SWEPT, SWEEP_BATCH, SWEPT_FILE_PURPOSES, SweepBatch, SweepKind, days
 from models import Base
+from models.analytics import AnalyticsViewBucket
 from models.files import StoredFile
 from models.identity import AuthSession, OneTimeToken
 from models.notifications import InAppNotification, NotificationDelivery
+from models.payments import Invoice, Order, Payment, Refund
 from models.platform import IdempotencyRecord, OutboxMessage
 from models.privacy import PrivacyRequest
 from models.team import Invitation, InvitationStatus
@@ -50,6 +53,17 @@ def unreferenced_file() -> Any:
     return and_(*clauses)
 
 
+def abandoned_checkout(cutoff: datetime) -> Any:
+    """An order nobody paid: closed unpaid (expired, cancelled) before `cutoff`, with no payment,
+    invoice or refund recorded and any store credit it held given back. Such an order is no tax or
+    payment record; anything that was paid is never swept."""
+    return and_(Order.status.in_([s.value for s in CLOSED_UNPAID]), Order.paid_at.is_(None), Order.amount_paid == 0,
+                Order.amount_refunded == 0, or_(Order.wallet_applied == 0, Order.wallet_released.is_(True)),
+                func.coalesce(Order.closed_at, Order.expires_at) < cutoff,
+                not_(exists().where(Payment.order_id == Order.id)), not_(exists().where(Invoice.order_id == Order.id)),
+                not_(exists().where(Refund.order_id == Order.id)))
+
+
 class RetentionActivities:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
                  storage: FileStorage | None = None) -> None:
@@ -64,17 +78,33 @@ class RetentionActivities:
             return await self._files(batch)
         if batch.kind == SweepKind.EXPORT_ARCHIVES:
             return await self._archives(batch)
+        if batch.kind == SweepKind.UNPAID_ORDERS:
+            return await self._unpaid_orders(batch)
         rule = self._rule(batch.kind, batch.at)
         if rule is None:
             return 0
         table, condition, order = rule
         if table.name in NEVER_SWEPT:  # a rule written by mistake must not reach the GST records
             raise ValueError(f"{table.name} is never swept")
-        pk = next(iter(table.primary_key.columns))
-        picked = select(pk).where(condition).order_by(order).limit(batch.limit).with_for_update(skip_locked=True)
+        return await self._delete_batch(table, condition, order, batch.limit)
+
+    async def _delete_batch(self, table: Table, condition: Any, order: Any, limit: int) -> int:
+        """Delete at most `limit` rows matching `condition`, oldest first, skipping locked ones."""
+        pk = list(table.primary_key.columns)
+        picked = select(*pk).where(condition).order_by(order).limit(limit).with_for_update(skip_locked=True)
+        chosen = tuple_(*pk).in_(picked) if len(pk) > 1 else pk[0].in_(picked.scalar_subquery())
         async with scoped_session(self.sessionmaker, TenantScope.system()) as session:
-            result = await session.execute(delete(table).where(pk.in_(picked.scalar_subquery())))
+            result = await session.execute(delete(table).where(chosen))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _unpaid_orders(self, batch: SweepBatch) -> int:
+        """Abandoned checkouts (their lines and coupon uses go with them; a booking, quotation or
+        wallet entry that named one keeps its own row)."""
+        period = days(self.settings.retention_checkout_days)
+        if period is None:
+            return 0
+        return await self._delete_batch(_table(Order), abandoned_checkout(batch.at - period),
+                                        func.coalesce(Order.closed_at, Order.expires_at), batch.limit)
 
     def _rule(self, kind: SweepKind, at: datetime) -> tuple[Table, Any, Any] | None:
         """The table, the condition of an expired row, and the order batches take them in."""
@@ -89,6 +119,12 @@ class RetentionActivities:
             t = {SweepKind.NOTIFICATION_DELIVERIES: NotificationDelivery, SweepKind.OUTBOX_MESSAGES: OutboxMessage,
                  SweepKind.IN_APP_NOTIFICATIONS: InAppNotification}[kind]
             return _table(t), t.created_at < at - messages, t.created_at
+        if kind == SweepKind.VIEW_BUCKETS:
+            views = days(self.settings.retention_analytics_views_days)
+            if views is None:
+                return None
+            return (_table(AnalyticsViewBucket), AnalyticsViewBucket.bucket_at < at - views,
+                    AnalyticsViewBucket.bucket_at)
         if grace is None:
             return None
         cutoff = at - grace

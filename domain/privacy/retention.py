@@ -10,13 +10,18 @@ transaction per batch, so it never holds locks for long and a retry redoes one b
   `RETENTION_FILES_DAYS` (1095): the storage object first, then the row;
 - export archives past their link's expiry that their workflow did not delete (it was stopped);
 - sign-in sessions, one-time tokens and invitations not accepted, expired (revoked, used) longer
-  ago than `RETENTION_ACCESS_GRACE_DAYS` (30).
+  ago than `RETENTION_ACCESS_GRACE_DAYS` (30);
+- abandoned checkouts: orders never paid (expired or cancelled, nothing paid, no payment, invoice
+  or refund recorded, any store credit given back), closed longer ago than
+  `RETENTION_CHECKOUT_DAYS` (90), with their lines and coupon uses;
+- public page and slot view counters (`analytics_view_buckets`) older than
+  `RETENTION_ANALYTICS_VIEWS_DAYS` (400): the daily roll-ups keep their counts.
 
-A period of 0 days turns that sweep off. Never swept, whatever the settings: orders, their lines,
-invoices, payments and refunds (GST law keeps tax invoices and payment records for
-`GST_RETENTION_YEARS`; they are kept for the life of the consultancy's account, and an erasure
-strips them of the client's name instead), wallet entries, audit events and consents (the
-evidence of what a client agreed to).
+A period of 0 days turns that sweep off. Never swept, whatever the settings: orders that were
+paid (or have any payment record), their lines, invoices, payments and refunds (GST law keeps tax
+invoices and payment records for `GST_RETENTION_YEARS`; they are kept for the life of the
+consultancy's account, and an erasure strips them of the client's name instead), wallet entries,
+audit events and consents (the evidence of what a client agreed to).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class SweepKind(enum.StrEnum):
     AUTH_SESSIONS = "auth_sessions"
     ONE_TIME_TOKENS = "one_time_tokens"
     INVITATIONS = "invitations"
+    UNPAID_ORDERS = "unpaid_orders"
+    VIEW_BUCKETS = "analytics_view_buckets"
 
 
 class RetentionInput(BaseModel):

@@ -1,7 +1,8 @@
 """The RetentionSweep removes what is past its retention, in batches, and nothing else: fresh
 rows, files something still points at, accepted invitations and the GST records (orders,
-invoices, payments) nine years old all stay. Real PostgreSQL and file storage; the workflow on
-the time-skipping server with the production worker."""
+invoices, payments) nine years old all stay; abandoned checkouts go, but not an unpaid order with
+a payment attempt or store credit still held; old page-view counters go, recent ones stay. Real
+PostgreSQL and file storage; the workflow on the time-skipping server with the production worker."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from core.db import TenantScope, scoped_session
 from core.storage import ObjectMissing, build_storage, tenant_key
 from domain.files import FileKind
 from domain.privacy.retention import GST_RETENTION_YEARS, RetentionInput, RetentionResult, SweepKind
+from models.analytics import AnalyticsViewBucket
 from models.files import ReportDelivery, StoredFile
 from models.identity import AuthSession, OneTimeToken, Role, TokenPurpose
 from models.notifications import InAppNotification, NotificationDelivery
-from models.payments import Invoice, Order, Payment
+from models.payments import Invoice, Order, OrderLine, Payment
 from models.platform import IdempotencyRecord, OutboxMessage
 from models.privacy import PrivacyRequest
 from models.team import Invitation, InvitationStatus
@@ -35,6 +37,13 @@ def _delivery(tenant_id: uuid.UUID, at: datetime, tag: str) -> NotificationDeliv
         tenant_id=tenant_id, dedupe_key=f"{tag}:email", request_key=tag, channel="email", event="announcement",
         locale="en", recipient="priya@example.com", body="Namaste", status="delivered", provider="local",
         provider_account="local", created_at=at, updated_at=at)
+
+
+def _unpaid(tenant_id: uuid.UUID, client_id: uuid.UUID, closed: datetime, **extra: Any) -> Order:
+    due = 50_000 - extra.get("wallet_applied", 0)
+    return Order(id=uuid.uuid4(), tenant_id=tenant_id, client_id=client_id, status="expired", currency="INR",
+                 subtotal=50_000, taxable=50_000, tax=0, total=50_000, amount_due=due, gst_mode="none",
+                 gst_rate_bp=0, expires_at=closed, closed_at=closed, created_at=closed, updated_at=closed, **extra)
 
 
 def _file(tenant_id: uuid.UUID, client_id: uuid.UUID, at: datetime, purpose: str) -> StoredFile:
@@ -97,7 +106,22 @@ async def _seed(sessionmaker, storage) -> dict[str, Any]:
         session.add(Invoice(tenant_id=t, order_id=order.id, series="INV", number=1, invoice_number="INV-1",
                             issued_at=ANCIENT, currency="INR", total=118_000, tax=18_000, html="<p>INV-1</p>",
                             created_at=ANCIENT, updated_at=ANCIENT))
-    return {"people": people, "files": files, "archive": archive, "export_id": export.id}
+        unpaid = {"abandoned": _unpaid(t, c, OLD), "attempted": _unpaid(t, c, OLD, gateway_order_id="order_tried"),
+                  "credit_held": _unpaid(t, c, OLD, wallet_applied=10_000, wallet_released=False),
+                  "recent": _unpaid(t, c, FRESH)}
+        session.add_all(unpaid.values())
+        await session.flush()
+        session.add_all([OrderLine(tenant_id=t, order_id=o.id, position=0, kind="product", description="Gem guide",
+                                   unit_amount=50_000, gross=50_000, taxable=50_000, total=50_000, status="released")
+                         for o in unpaid.values()])
+        session.add(Payment(tenant_id=t, order_id=unpaid["attempted"].id, gateway_payment_id="pay_failedattempt",
+                            gateway_order_id="order_tried", status="failed", result="failed", amount=50_000,
+                            currency="INR", source="webhook"))
+        session.add_all([AnalyticsViewBucket(tenant_id=t, consultant_id=people.consultant_id, kind=kind,
+                                             bucket_at=at.replace(minute=0, second=0, microsecond=0), views=3)
+                         for kind in ("page", "slot") for at in (ANCIENT, FRESH)])
+    return {"people": people, "files": files, "archive": archive, "export_id": export.id,
+            "kept_unpaid": {unpaid[k].id for k in ("attempted", "credit_held", "recent")}, "paid": order.id}
 
 
 async def _count(session, model) -> int:
@@ -115,7 +139,8 @@ async def test_the_sweep_removes_what_expired_in_batches_and_keeps_the_rest(env,
         SweepKind.NOTIFICATION_DELIVERIES: 3,  # in two batches of at most 2
         SweepKind.OUTBOX_MESSAGES: 1, SweepKind.IN_APP_NOTIFICATIONS: 1, SweepKind.IDEMPOTENCY_RECORDS: 1,
         SweepKind.FILES: 2, SweepKind.EXPORT_ARCHIVES: 1, SweepKind.AUTH_SESSIONS: 1,
-        SweepKind.ONE_TIME_TOKENS: 1, SweepKind.INVITATIONS: 1}
+        SweepKind.ONE_TIME_TOKENS: 1, SweepKind.INVITATIONS: 1, SweepKind.UNPAID_ORDERS: 1,
+        SweepKind.VIEW_BUCKETS: 2}
 
     files = seeded["files"]
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
@@ -128,10 +153,16 @@ async def test_the_sweep_removes_what_expired_in_batches_and_keeps_the_rest(env,
             InvitationStatus.ACCEPTED, InvitationStatus.PENDING}
         export = await session.get(PrivacyRequest, seeded["export_id"])
         assert export is not None and (export.archive_key, export.status) == (None, "expired")
-        # nine years on, the GST records are all there and still add up
-        assert [o.total for o in (await session.execute(select(Order))).scalars()] == [118_000]
+        # nine years on, the GST records are all there and still add up; of the unpaid orders only
+        # the abandoned one went (with its line)
+        assert set((await session.execute(select(Order.id))).scalars()) == seeded["kept_unpaid"] | {seeded["paid"]}
+        assert set((await session.execute(select(OrderLine.order_id))).scalars()) == seeded["kept_unpaid"]
+        paid = await session.get(Order, seeded["paid"])
+        assert paid is not None and paid.total == 118_000
+        buckets = set((await session.execute(select(AnalyticsViewBucket.kind, AnalyticsViewBucket.bucket_at))).all())
+        assert buckets == {(kind, FRESH.replace(minute=0, second=0, microsecond=0)) for kind in ("page", "slot")}
         assert [(i.total, i.tax) for i in (await session.execute(select(Invoice))).scalars()] == [(118_000, 18_000)]
-        assert await _count(session, Payment) == 1
+        assert await _count(session, Payment) == 2  # the GST record and the failed attempt
     for name, stored in files.items():
         gone = name in ("old_upload", "old_confirmation")
         try:
