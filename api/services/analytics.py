@@ -103,19 +103,77 @@ async def ensure_filled(session: AsyncSession, scope: Scope, zone: str) -> None:
     await rollup.fill(session, zone, missing, datetime.now(ZoneInfo(zone)).date())
 
 
-async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> Figures:
-    where, params = _where(scope, zone, period.first, period.last)
-    counts = (await session.execute(text(
-        f"SELECT {', '.join(f'coalesce(sum({m}), 0) AS {m}' for m in DAILY)} FROM analytics_daily WHERE {where}"),
-        params)).one()._mapping
-    money = (await session.execute(text(
-        f"SELECT currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
-        f"WHERE {where} GROUP BY currency ORDER BY currency"), params)).all()
-    c = {k: int(v) for k, v in counts.items()}
+async def dashboard(session: AsyncSession, scope: Scope, zone: str, current: DayRange,
+                    previous: DayRange) -> tuple[Figures, Figures, DailySeries]:
+    """The figures of both periods and the current one day by day: three statements, one per
+    roll-up table, over the days of both periods (the sums of a period are added up here)."""
+    days = await _days(session, scope, zone, current, previous)
+    clients = await _clients(session, scope, zone, current, previous)
+    return (_figures(days, current, clients[0]), _figures(days, previous, clients[1]), days.series(current))
+
+
+async def series(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> DailySeries:
+    return (await _days(session, scope, zone, period)).series(period)
+
+
+@dataclass
+class _Days:
+    """The roll-up rows in scope summed per local day: counts, and money per day and currency."""
+
+    counts: dict[date, dict[str, int]]
+    money: dict[tuple[date, str], dict[str, int]]
+
+    def series(self, period: DayRange) -> DailySeries:
+        days = period.dates()
+        index = {d: i for i, d in enumerate(days)}
+        counts = {m: [0] * len(days) for m in DAILY}
+        for day, row in self.counts.items():
+            if day in index:
+                for m in DAILY:
+                    counts[m][index[day]] = row[m]
+        revenue: dict[str, dict[str, list[int]]] = {}
+        for (day, currency), row in sorted(self.money.items()):
+            if day not in index:
+                continue
+            figures_of = revenue.setdefault(currency, {m: [0] * len(days) for m in (*MONEY, "net")})
+            for m in MONEY:
+                figures_of[m][index[day]] = row[m]
+            figures_of["net"][index[day]] = row["collected"] - row["gst"] - row["refunds"]
+        return DailySeries(days=days, counts=counts, revenue=revenue)
+
+    def totals(self, period: DayRange) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """The period's counts, and its money per currency (in currency order)."""
+        counts = dict.fromkeys(DAILY, 0)
+        for day, row in self.counts.items():
+            if period.first <= day <= period.last:
+                for m in DAILY:
+                    counts[m] += row[m]
+        money: dict[str, dict[str, int]] = {}
+        for (day, currency), row in sorted(self.money.items(), key=lambda item: item[0][1]):
+            if period.first <= day <= period.last:
+                sums = money.setdefault(currency, dict.fromkeys(MONEY, 0))
+                for m in MONEY:
+                    sums[m] += row[m]
+        return counts, money
+
+
+async def _days(session: AsyncSession, scope: Scope, zone: str, *periods: DayRange) -> _Days:
+    where, params = _where(scope, zone, min(p.first for p in periods), max(p.last for p in periods))
+    counts = {row.day: {m: int(getattr(row, m)) for m in DAILY} for row in (await session.execute(text(
+        f"SELECT day, {', '.join(f'sum({m}) AS {m}' for m in DAILY)} FROM analytics_daily "
+        f"WHERE {where} GROUP BY day"), params)).all()}
+    money = {(row.day, row.currency): {m: int(getattr(row, m)) for m in MONEY} for row in (await session.execute(text(
+        f"SELECT day, currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
+        f"WHERE {where} GROUP BY day, currency"), params)).all()}
+    return _Days(counts, money)
+
+
+def _figures(days: _Days, period: DayRange, clients: ClientFigures) -> Figures:
+    c, money = days.totals(period)
     revenue = [RevenueFigures(
-        currency=r.currency, orders_paid=int(r.orders_paid), gross=int(r.gross), discounts=int(r.discounts),
-        refunds=int(r.refunds), gst=int(r.gst), collected=int(r.collected),
-        net=int(r.collected) - int(r.gst) - int(r.refunds)) for r in money if r.orders_paid or r.refunds]
+        currency=currency, orders_paid=r["orders_paid"], gross=r["gross"], discounts=r["discounts"],
+        refunds=r["refunds"], gst=r["gst"], collected=r["collected"], net=r["collected"] - r["gst"] - r["refunds"])
+        for currency, r in money.items() if r["orders_paid"] or r["refunds"]]
     ended = c["sessions_completed"] + c["sessions_cancelled"] + c["sessions_no_show"]
     return Figures(
         period=PeriodOut(first=period.first, last=period.last, days=period.days),
@@ -123,10 +181,10 @@ async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRan
         sessions=SessionFigures(
             booked=c["sessions_booked"], completed=c["sessions_completed"], cancelled=c["sessions_cancelled"],
             no_show=c["sessions_no_show"], completion_rate=rate(c["sessions_completed"], ended),
-            average_value=[CurrencyAmount(currency=r.currency,
-                                          amount_minor=average(int(r.sessions_value), int(r.sessions_booked)))
-                           for r in money if r.sessions_booked]),
-        clients=await _clients(session, scope, zone, period),
+            average_value=[CurrencyAmount(currency=currency,
+                                          amount_minor=average(r["sessions_value"], r["sessions_booked"]))
+                           for currency, r in money.items() if r["sessions_booked"]]),
+        clients=clients,
         quotations=QuotationFigures(sent=c["quotations_sent"], accepted=c["quotations_accepted"],
                                     conversion_rate=rate(c["quotations_accepted"], c["quotations_sent"])),
         remedies=RemedyFigures(
@@ -141,53 +199,73 @@ async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRan
     )
 
 
-async def _clients(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> ClientFigures:
-    """Distinct clients cannot be summed from days: counted from the client-day rows of the
-    period's active clients, over their history up to the period's end."""
-    in_period, params = _where(scope, zone, period.first, period.last)
-    history, _ = _where(scope, zone, None, period.last, alias="cd")
-    per_client = f"""
-        WITH active AS (SELECT DISTINCT tenant_id, client_id FROM analytics_client_days
-                        WHERE {in_period} AND purchases > 0),
-        lifetime AS (
-            SELECT cd.tenant_id, cd.client_id, cd.currency, min(cd.day) FILTER (WHERE cd.purchases > 0) AS first_day,
-                   sum(cd.purchases) AS purchases, sum(cd.spend) AS spend
-            FROM analytics_client_days cd JOIN active USING (tenant_id, client_id)
-            WHERE {history}
-            GROUP BY 1, 2, 3)"""
-    totals = (await session.execute(text(per_client + """
-        , clients AS (SELECT tenant_id, client_id, min(first_day) AS first_day, sum(purchases) AS purchases
-                      FROM lifetime GROUP BY 1, 2)
-        SELECT count(*) AS active, count(*) FILTER (WHERE first_day >= :first) AS new,
-               count(*) FILTER (WHERE purchases >= 2) AS repeat FROM clients"""), params)).one()
-    spend = (await session.execute(text(per_client + """
-        SELECT currency, sum(spend) AS spend, count(*) AS clients FROM lifetime
-        GROUP BY currency ORDER BY currency"""), params)).all()
-    return ClientFigures(
-        new=int(totals.new), active=int(totals.active), repeat_rate=rate(int(totals.repeat), int(totals.active)),
-        lifetime_value=[CurrencyAmount(currency=r.currency, amount_minor=average(int(r.spend), int(r.clients)))
-                        for r in spend])
+# Distinct clients cannot be summed from days: they are counted from the client-day rows of the
+# clients active in either period, over their history up to the later period's end, in one pass
+# (per client and currency, then per client); `_0` is the previous period, `_1` the current one.
+# The first row counts clients (active, new, repeat); one row per currency follows: the active
+# clients with rows in it, and their net spend (in the `new_` columns).
+CLIENTS = """
+WITH active AS (
+    SELECT DISTINCT tenant_id, client_id FROM analytics_client_days
+    WHERE {in_periods} AND purchases > 0
+    AND (day BETWEEN :first_0 AND :last_0 OR day BETWEEN :first_1 AND :last_1)),
+per_currency AS (
+    SELECT cd.tenant_id, cd.client_id, cd.currency,
+           min(cd.day) FILTER (WHERE cd.purchases > 0) AS first_day,
+           coalesce(sum(cd.purchases) FILTER (WHERE cd.day <= :last_0), 0) AS bought_0,
+           coalesce(sum(cd.purchases) FILTER (WHERE cd.day <= :last_1), 0) AS bought_1,
+           coalesce(sum(cd.spend) FILTER (WHERE cd.day <= :last_0), 0) AS spend_0,
+           coalesce(sum(cd.spend) FILTER (WHERE cd.day <= :last_1), 0) AS spend_1,
+           bool_or(cd.day <= :last_0) AS seen_0, bool_or(cd.day <= :last_1) AS seen_1,
+           bool_or(cd.purchases > 0 AND cd.day BETWEEN :first_0 AND :last_0) AS active_0,
+           bool_or(cd.purchases > 0 AND cd.day BETWEEN :first_1 AND :last_1) AS active_1
+    FROM analytics_client_days cd JOIN active USING (tenant_id, client_id)
+    WHERE {history}
+    GROUP BY 1, 2, 3),
+per_client AS (
+    SELECT tenant_id, client_id, min(first_day) AS first_day, sum(bought_0) AS bought_0,
+           sum(bought_1) AS bought_1, bool_or(active_0) AS active_0, bool_or(active_1) AS active_1
+    FROM per_currency GROUP BY 1, 2)
+SELECT NULL AS currency,
+       count(*) FILTER (WHERE active_0) AS clients_0, count(*) FILTER (WHERE active_1) AS clients_1,
+       count(*) FILTER (WHERE active_0 AND first_day >= :first_0) AS new_0,
+       count(*) FILTER (WHERE active_1 AND first_day >= :first_1) AS new_1,
+       count(*) FILTER (WHERE active_0 AND bought_0 >= 2) AS repeat_0,
+       count(*) FILTER (WHERE active_1 AND bought_1 >= 2) AS repeat_1
+FROM per_client
+UNION ALL
+SELECT m.currency,
+       count(*) FILTER (WHERE c.active_0 AND m.seen_0), count(*) FILTER (WHERE c.active_1 AND m.seen_1),
+       coalesce(sum(m.spend_0) FILTER (WHERE c.active_0 AND m.seen_0), 0),
+       coalesce(sum(m.spend_1) FILTER (WHERE c.active_1 AND m.seen_1), 0), 0, 0
+FROM per_currency m JOIN per_client c USING (tenant_id, client_id)
+GROUP BY m.currency
+"""
 
 
-async def series(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> DailySeries:
-    where, params = _where(scope, zone, period.first, period.last)
-    days = period.dates()
-    index = {d: i for i, d in enumerate(days)}
-    counts = {m: [0] * len(days) for m in DAILY}
-    for row in (await session.execute(text(
-            f"SELECT day, {', '.join(f'sum({m}) AS {m}' for m in DAILY)} FROM analytics_daily "
-            f"WHERE {where} GROUP BY day"), params)).all():
-        for m in DAILY:
-            counts[m][index[row.day]] = int(getattr(row, m))
-    revenue: dict[str, dict[str, list[int]]] = {}
-    for row in (await session.execute(text(
-            f"SELECT day, currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
-            f"WHERE {where} GROUP BY day, currency"), params)).all():
-        figures_of = revenue.setdefault(row.currency, {m: [0] * len(days) for m in (*MONEY, "net")})
-        for m in MONEY:
-            figures_of[m][index[row.day]] = int(getattr(row, m))
-        figures_of["net"][index[row.day]] = int(row.collected) - int(row.gst) - int(row.refunds)
-    return DailySeries(days=days, counts=counts, revenue=revenue)
+async def _clients(session: AsyncSession, scope: Scope, zone: str, current: DayRange,
+                   previous: DayRange) -> tuple[ClientFigures, ClientFigures]:
+    """Active, new, repeat and lifetime value of the current and the previous period: a client is
+    active with a purchase in the period; new when their first purchase falls in it; repeat with
+    two purchases or more by its end; lifetime value is the net spend up to its end (docs/analytics.md)."""
+    last = max(current.last, previous.last)
+    in_periods, params = _where(scope, zone, min(current.first, previous.first), last)
+    history, _ = _where(scope, zone, None, last, alias="cd")
+    params |= {"first_0": previous.first, "last_0": previous.last, "first_1": current.first, "last_1": current.last}
+    rows = (await session.execute(text(CLIENTS.format(in_periods=in_periods, history=history)), params)).all()
+    totals = next(r for r in rows if r.currency is None)
+    spend = sorted((r for r in rows if r.currency is not None), key=lambda r: str(r.currency))
+    answers = []
+    for i in (0, 1):
+        active = int(getattr(totals, f"clients_{i}"))
+        answers.append(ClientFigures(
+            new=int(getattr(totals, f"new_{i}")), active=active,
+            repeat_rate=rate(int(getattr(totals, f"repeat_{i}")), active),
+            lifetime_value=[CurrencyAmount(currency=r.currency,
+                                           amount_minor=average(int(getattr(r, f"new_{i}")),
+                                                                int(getattr(r, f"clients_{i}"))))
+                            for r in spend if int(getattr(r, f"clients_{i}"))]))
+    return answers[1], answers[0]
 
 
 def series_csv(daily: DailySeries) -> str:
