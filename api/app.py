@@ -14,6 +14,7 @@ from api.input_guard import refuse_nul_characters
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.rate_limits import RateLimitMiddleware
+from api.route_index import gate_included_routers
 from api.routers import (
     admin,
     analytics,
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(memberships.router, prefix=API_PREFIX)
     app.include_router(my_memberships.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
+    gate_included_routers(app)
     return app
 
 

@@ -32,6 +32,7 @@ NOTIFY = "memberships.notify"
 # events of the notification templates
 PAST_DUE_EVENT = "membership.past_due"
 ENDED_EVENT = "membership.ended"
+ERASED_REASON = "the client's personal data was erased"
 
 # ApplicationError types the API maps to problems
 GATEWAY_UNAVAILABLE = "GatewayUnavailable"
@@ -152,6 +153,7 @@ class MembershipState(BaseModel):
     gateway_error: str | None = None
     # Razorpay's events that will echo our own pause/resume calls: consumed without a state change
     echoes: dict[str, int] = Field(default_factory=dict)
+    erased: bool = False   # ended by the client's erasure: no message, nothing kept until the period ends
 
 
 class Checkout(BaseModel):
@@ -169,6 +171,7 @@ class PauseRequest(BaseModel):
 class CancelRequest(BaseModel):
     at_period_end: bool = True
     reason: str | None = Field(None, max_length=300)
+    erasure: bool = False  # the client's personal data is being erased: now, silently (never from the API)
 
 
 # -- activity arguments ------------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    CompoundSelect,
     Date,
+    DateTime,
     Enum,
     ForeignKey,
     Index,
@@ -32,8 +34,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
+    bindparam,
+    literal,
+    null,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -267,6 +274,34 @@ class SlotContext:
     booked_per_day: dict[date, int]
 
 
+def _slot_context_statement() -> CompoundSelect[Any]:
+    """Overrides, live bookings and scheduled webinar sessions of one consultant around a window,
+    as one statement (a UNION ALL whose `kind` says which): one round trip where three took
+    three (docs/performance.md). Built once; executed with `consultant`, `first_day`,
+    `last_day`, `window` and `exclude` (a booking id left out, or NULL)."""
+    window = bindparam("window", type_=TSTZRANGE)
+    no_range, no_id, no_time = null().cast(TSTZRANGE), null().cast(Uuid), null().cast(DateTime(timezone=True))
+    return union_all(
+        select(literal("override").label("kind"), AvailabilityOverride.on_date.label("on_date"),
+               AvailabilityOverride.windows.label("windows"), no_range.label("blocked"),
+               no_id.label("offering_id"), no_time.label("starts_at")).where(
+            AvailabilityOverride.consultant_id == bindparam("consultant"),
+            AvailabilityOverride.on_date.between(bindparam("first_day"), bindparam("last_day"))),
+        select(literal("booking"), null().cast(Date), null().cast(JSONB), Booking.blocked, Booking.offering_id,
+               Booking.starts_at).where(
+            Booking.consultant_id == bindparam("consultant"), Booking.status.in_(LIVE_STATUSES),
+            Booking.blocked.is_not(None), Booking.blocked.overlaps(window),
+            Booking.id.is_distinct_from(bindparam("exclude", type_=Uuid))),
+        select(literal("webinar"), null().cast(Date), null().cast(JSONB), WebinarSession.blocked, no_id,
+               no_time).where(
+            WebinarSession.consultant_id == bindparam("consultant"),
+            WebinarSession.status == WebinarStatus.SCHEDULED, WebinarSession.blocked.overlaps(window)),
+    )
+
+
+_SLOT_CONTEXT = _slot_context_statement()
+
+
 async def slot_context(
     session: AsyncSession,
     consultant: Consultant,
@@ -276,31 +311,18 @@ async def slot_context(
     *,
     exclude_booking_id: uuid.UUID | None = None,
 ) -> SlotContext:
-    """Everything the slot arithmetic needs for sessions starting in [start, end): three queries."""
+    """Everything the slot arithmetic needs for sessions starting in [start, end): one statement."""
     margin = timedelta(days=1)
-    window = Range(start - margin, end + margin, bounds="[)")
     tz = zone(consultant.timezone)
-    overrides = (await session.execute(
-        select(AvailabilityOverride.on_date, AvailabilityOverride.windows).where(
-            AvailabilityOverride.consultant_id == consultant.id,
-            AvailabilityOverride.on_date.between(local_date(start - margin, tz), local_date(end + margin, tz)),
-        ))).all()
-    busy_rows = (await session.execute(
-        select(Booking.blocked, Booking.offering_id, Booking.starts_at).where(
-            Booking.consultant_id == consultant.id, Booking.status.in_(LIVE_STATUSES),
-            Booking.blocked.is_not(None), Booking.blocked.overlaps(window),
-            *([Booking.id != exclude_booking_id] if exclude_booking_id else []),
-        ))).all()
-    webinar_rows = (await session.execute(
-        select(WebinarSession.blocked).where(
-            WebinarSession.consultant_id == consultant.id, WebinarSession.status == WebinarStatus.SCHEDULED,
-            WebinarSession.blocked.overlaps(window),
-        ))).all()
-    intervals = [(r.blocked.lower, r.blocked.upper) for r in busy_rows]
-    intervals += [(r.blocked.lower, r.blocked.upper) for r in webinar_rows]
-    counts = Counter(local_date(r.starts_at, tz) for r in busy_rows if r.offering_id == offering.id)
-    availability = Availability(
-        consultant.timezone, weekly_windows(consultant.weekly_hours),
-        {r.on_date: override_windows(r.windows) for r in overrides},
-    )
+    rows = (await session.execute(_SLOT_CONTEXT, {
+        "consultant": consultant.id, "window": Range(start - margin, end + margin, bounds="[)"),
+        "first_day": local_date(start - margin, tz), "last_day": local_date(end + margin, tz),
+        "exclude": exclude_booking_id,
+    })).all()
+    overrides = {r.on_date: override_windows(r.windows) for r in rows if r.kind == "override"}
+    blocking = [r for r in rows if r.kind != "override"]
+    intervals = [(r.blocked.lower, r.blocked.upper) for r in blocking]
+    counts = Counter(local_date(r.starts_at, tz) for r in blocking
+                     if r.kind == "booking" and r.offering_id == offering.id)
+    availability = Availability(consultant.timezone, weekly_windows(consultant.weekly_hours), overrides)
     return SlotContext(availability, slot_rules(offering), Busy(intervals), dict(counts))

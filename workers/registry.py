@@ -103,7 +103,7 @@ def privacy_activities(sessionmaker: async_sessionmaker[AsyncSession], settings:
     export = PrivacyExportActivities(sessionmaker, settings, notifications.notifier)
     erasure = PrivacyErasureActivities(sessionmaker, settings)
     return [export.build_archive, export.delete_archive, export.record_status, export.notify_export_ready,
-            erasure.stop_client_workflows, erasure.erase_client,
+            erasure.end_memberships, erasure.stop_client_workflows, erasure.erase_client,
             RetentionActivities(sessionmaker, settings, erasure.storage).sweep_batch]
 
 

@@ -9,6 +9,7 @@
     past_due ──PAST_DUE_GRACE without a charge──► expired          (Razorpay subscription cancelled)
     active|paused|past_due ──cancel (at the period's end: the default)──► cancelled at current_end
     active|paused|past_due ──cancel now / subscription.cancelled|completed──► cancelled
+    pending|active|paused|past_due ──cancel (erasure)──► cancelled now, silently; credits revoked, no wait
 
 Razorpay drives the money; the workflow decides what it grants. Each `subscription.charged`
 (signal `gateway_event`, relayed from the stored webhook) records the charge and grants the
@@ -54,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         CREATE_SUBSCRIPTION,
         ENDED,
         ENDED_EVENT,
+        ERASED_REASON,
         GATEWAY_CALL,
         GATEWAY_UNAVAILABLE,
         GRANT_PERIOD,
@@ -252,7 +254,7 @@ class MembershipWorkflow:
         await self._save()
         if gateway is not None and s.subscription_id:
             self._call_gateway(gateway)
-        if s.periods_paid:
+        if s.periods_paid and not s.erased:  # an erased client is not written to
             self._outbox.post("ended", NOTIFY, MembershipNotice(ref=self._ref, event=ENDED_EVENT, step="ended"))
 
     async def _after_end(self) -> None:
@@ -271,9 +273,10 @@ class MembershipWorkflow:
         self._publish()
         await self._settle()
         end = self._state.current_end
-        if end is not None and end > workflow.now():
+        if end is not None and end > workflow.now() and not self._state.erased:
             await workflow.sleep(end - workflow.now())
-        await workflow.execute_activity(CLOSE_GRANTS, CloseGrants(ref=self._ref, at=workflow.now()), result_type=int,
+        await workflow.execute_activity(CLOSE_GRANTS, CloseGrants(ref=self._ref, at=workflow.now(),
+                                                                  revoke=self._state.erased), result_type=int,
                                         start_to_close_timeout=DB_TIMEOUT, retry_policy=DB_RETRY)
 
     async def _settle(self) -> None:
@@ -368,8 +371,10 @@ class MembershipWorkflow:
     @workflow.update
     async def cancel(self, request: CancelRequest) -> MembershipState:
         s = self._state
-        later = (request.at_period_end and s.status != MembershipStatus.PENDING and s.current_end is not None
-                 and s.current_end > workflow.now())
+        if request.erasure:
+            s.erased = True  # the client is being erased: ended now, whatever the request says
+        later = (not request.erasure and request.at_period_end and s.status != MembershipStatus.PENDING
+                 and s.current_end is not None and s.current_end > workflow.now())
         if later:
             if not s.cancel_at_period_end:
                 s.cancel_at_period_end = True
@@ -377,7 +382,8 @@ class MembershipWorkflow:
                 self._call_gateway(GatewayOp.CANCEL_AT_PERIOD_END)
             self._changed = True  # the main loop's timer now ends it at the period's end
         else:
-            reason = "cancelled by the client" + (f": {request.reason}" if request.reason else "")
+            reason = ERASED_REASON if request.erasure else \
+                "cancelled by the client" + (f": {request.reason}" if request.reason else "")
             await self._end(MembershipStatus.CANCELLED, reason, GatewayOp.CANCEL_NOW)
             self._changed = True
         return s

@@ -9,7 +9,8 @@ Export::
 
 Erasure::
 
-    running ──stop the client's workflows──▶ erase rows, files, copies ──▶ done
+    running ──cancel memberships (Razorpay, in their workflows)──▶ stop the client's other workflows
+            ──▶ erase rows, files, copies ──▶ done
        └──(erasure keeps failing)──▶ failed (nothing half done: the rows change in one transaction)
 
 Both carry `TenantId`, `ClientId` and `EntityStatus` (never names or emails: search attributes
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.privacy.requests import (
         BUILD_ARCHIVE,
         DELETE_ARCHIVE,
+        END_MEMBERSHIPS,
         ERASE_CLIENT,
         EXPORT_LINK_VALID,
         NOTIFY_EXPORT_READY,
@@ -114,7 +116,12 @@ class PrivacyErasureWorkflow(_PrivacyBase):
     @workflow.run
     async def run(self, inp: PrivacyInput) -> PrivacyState:
         self._publish()
+        ended = 0
         try:
+            if workflow.patched("erasure-ends-memberships"):  # erasures started before it replay unchanged
+                ended = await workflow.execute_activity(
+                    END_MEMBERSHIPS, inp, result_type=int, start_to_close_timeout=WORK_TIMEOUT,
+                    heartbeat_timeout=timedelta(minutes=1), retry_policy=RETRY)
             stopped = await workflow.execute_activity(
                 STOP_WORKFLOWS, StopWorkflows(tenant_id=inp.tenant_id, client_id=inp.client_id,
                                               reason=f"the client's personal data is erased ({inp.request_id})"),
@@ -125,6 +132,7 @@ class PrivacyErasureWorkflow(_PrivacyBase):
         except ActivityError:
             await self._moved(PrivacyStatus.FAILED)
             return self._state
-        self._state.summary = {**done.tables, "files": done.files_deleted, "workflows_stopped": stopped}
+        self._state.summary = {**done.tables, "files": done.files_deleted, "workflows_stopped": stopped,
+                              "memberships_cancelled": ended}
         await self._moved(PrivacyStatus.DONE)
         return self._state

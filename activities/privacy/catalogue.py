@@ -77,7 +77,7 @@ SCRUBBED: dict[str, dict[str, Any]] = {
     "certificates": {},  # client_name is swept, and the certificate revoked
     "consents": {"ip": None, "user_agent": None},
     "audit_events": {"ip": None},
-    "memberships": {"end_reason": None},  # may quote the client's own words
+    "memberships": {"end_reason": None, "short_url": None},  # may quote the client; the mandate's link
 }
 
 # Never exported: secrets and hashes that mean nothing to the client and must not leave.

@@ -1,5 +1,10 @@
 """An erasure: stop the client's workflows, then erase or anonymise what names them, everywhere.
 
+Before anything is erased, each live membership is cancelled through its own workflow's `cancel`
+update (`end_memberships`): the membership ends now and its workflow cancels the Razorpay
+subscription in the background with bounded retries, so the client is never charged again. Those
+workflows are then left to finish; every other running workflow of the client is terminated.
+
 Order of work (one database transaction for the rows, so a failure leaves nothing half done and
 the retried activity starts again):
 1. the client's files are deleted from the storage (idempotent: a missing object is fine);
@@ -26,7 +31,8 @@ from typing import Any
 from sqlalchemy import Table, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.payments.invoice import render_invoice_pdf
 from activities.privacy.catalogue import SCRUBBED, Erase, Link, client_links, json_columns, rule_for, text_columns
@@ -34,7 +40,10 @@ from activities.privacy.gather import addresses_of
 from core.db import TenantScope, scoped_session
 from core.settings import Settings
 from core.storage import FileStorage, ObjectMissing, build_storage
+from domain.memberships import LIVE as LIVE_MEMBERSHIP
+from domain.memberships import MEMBERSHIP_WORKFLOW, CancelRequest, MembershipState
 from domain.privacy.requests import (
+    END_MEMBERSHIPS,
     ERASE_CLIENT,
     ERASED_MARK,
     ERASED_NAME,
@@ -49,6 +58,7 @@ from models import Base
 from models.astrology import BirthProfile
 from models.files import StoredFile
 from models.identity import User
+from models.memberships import Membership
 from models.platform import IdempotencyRecord
 from models.privacy import PrivacyRequest
 
@@ -89,12 +99,40 @@ class PrivacyErasureActivities:
         self.settings = settings
         self.storage = storage or build_storage(settings)
 
+    @activity.defn(name=END_MEMBERSHIPS)
+    async def end_memberships(self, inp: PrivacyInput) -> int:
+        """Cancel each live membership now through its workflow (which cancels the Razorpay
+        subscription after answering, with bounded retries); how many were cancelled."""
+        async with scoped_session(self.sessionmaker, TenantScope.of(inp.tenant_id)) as session:
+            live = (await session.execute(select(Membership.id, Membership.workflow_id).where(
+                Membership.client_id == inp.client_id,
+                Membership.status.in_([s.value for s in LIVE_MEMBERSHIP])))).all()
+        client = activity.client()
+        cancelled = 0
+        for membership_id, workflow_id in live:
+            handle = client.get_workflow_handle(workflow_id)
+            try:  # the update id makes a retried activity find its first answer
+                await handle.execute_update("cancel", CancelRequest(at_period_end=False, erasure=True),
+                                            id=f"privacy-erasure-{inp.request_id}", result_type=MembershipState)
+                cancelled += 1
+            except WorkflowUpdateFailedError as exc:  # it ended meanwhile: nothing left to cancel
+                log.info("membership %s not cancelled: %s", membership_id, exc.cause)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise  # Temporal unavailable: the activity is retried
+                log.warning("membership %s is live but its workflow is gone; Razorpay not asked", membership_id)
+            activity.heartbeat(cancelled)
+        return cancelled
+
     @activity.defn(name=STOP_WORKFLOWS)
     async def stop_client_workflows(self, inp: StopWorkflows) -> int:
         """Terminate every running workflow of this client (found by its search attributes)."""
         client = activity.client()
         query = (f"TenantId = '{inp.tenant_id}' AND ClientId = '{inp.client_id}' AND ExecutionStatus = 'Running'"
-                 f" AND WorkflowType != '{PRIVACY_ERASURE_WORKFLOW}'")
+                 f" AND WorkflowType != '{PRIVACY_ERASURE_WORKFLOW}'"
+                 # memberships were cancelled by end_memberships: theirs is to cancel Razorpay's
+                 # subscription, which they finish on their own
+                 f" AND WorkflowType != '{MEMBERSHIP_WORKFLOW}'")
         stopped = 0
         async for execution in client.list_workflows(query):
             if execution.status != WorkflowExecutionStatus.RUNNING:

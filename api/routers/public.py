@@ -12,7 +12,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from api.deps import Context, Session, State, Temporal
 from api.problems import CONFLICT, NOT_FOUND, Problem
@@ -125,6 +125,13 @@ async def public_consultant_photo(tenant_slug: str, consultant_slug: str, sessio
     return await photo_response(session, state, consultant)
 
 
+# The public consultant (as _public_consultant finds it) and one of their offerings, or None for
+# it: one round trip where two took two. Built once (docs/performance.md).
+_CONSULTANT_AND_OFFERING = select(Consultant, Offering).outerjoin(Offering, and_(
+    Offering.id == bindparam("offering"), Offering.consultant_id == Consultant.id)).where(
+    Consultant.tenant_id == bindparam("tenant"), Consultant.slug == bindparam("slug"), Consultant.is_public.is_(True))
+
+
 @router.get("/public/{tenant_slug}/consultants/{consultant_slug}/offerings/{offering_id}/slots",
             response_model=SlotsOut)
 async def public_slots(
@@ -137,9 +144,13 @@ async def public_slots(
     """Free slots, on the viewer's clock: weekly hours, overrides, bookings with buffers, notice,
     horizon and daily limit applied. For a webinar: its sessions with seats left."""
     tenant = await public_tenant(session, tenant_slug)
-    consultant = await _public_consultant(session, tenant, consultant_slug)
-    offering = await session.get(Offering, offering_id)
-    if offering is None or offering.consultant_id != consultant.id or not offering.is_active:
+    row = (await session.execute(_CONSULTANT_AND_OFFERING, {
+        "tenant": tenant.id, "slug": consultant_slug.lower(), "offering": offering_id})).first()
+    if row is None:
+        raise Problem(NOT_FOUND, f"{tenant.name} has no consultant called '{consultant_slug}'",
+                      field="consultant_slug")
+    consultant, offering = row
+    if offering is None or not offering.is_active:
         raise Problem(NOT_FOUND, "this consultant has no such offering", field="offering_id")
     await count_view(state.redis, tenant.id, consultant.id, PageKind.SLOTS)
     return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone,

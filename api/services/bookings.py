@@ -13,7 +13,6 @@ never wait for each other (the constraint decides between them), while a webinar
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import Request, Response
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
@@ -195,7 +195,7 @@ async def list_slots(
             out.append({"starts_at": _iso(slot.start), "local_start": shown, "local_date": shown[:10]})
     document = {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
                 "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days, "slots": out}
-    return Response(json.dumps(document, separators=(",", ":")), media_type="application/json")
+    return Response(orjson.dumps(document), media_type="application/json")
 
 
 # -- booking -------------------------------------------------------------------------------

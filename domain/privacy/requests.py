@@ -2,9 +2,10 @@
 
 An export (`privacy-export-<request id>`) gathers everything the product holds about one client
 into a ZIP archive, tells the client where to fetch it (a signed link), and deletes the archive
-when the link expires. An erasure (`privacy-erasure-<request id>`) stops the client's running
-workflows, then erases or anonymises their personal data everywhere, keeping what the law
-requires (invoices and payment records) stripped of what it need not keep.
+when the link expires. An erasure (`privacy-erasure-<request id>`) cancels the client's
+memberships (so Razorpay never charges them again), stops their other running workflows, then
+erases or anonymises their personal data everywhere, keeping what the law requires (invoices
+and payment records) stripped of what it need not keep.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ERASED_MARK: Final = "[erased]"
 # activity names
 BUILD_ARCHIVE: Final = "privacy.build_archive"
 DELETE_ARCHIVE: Final = "privacy.delete_archive"
+END_MEMBERSHIPS: Final = "privacy.end_memberships"
 STOP_WORKFLOWS: Final = "privacy.stop_client_workflows"
 ERASE_CLIENT: Final = "privacy.erase_client"
 RECORD_STATUS: Final = "privacy.record_status"

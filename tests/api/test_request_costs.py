@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from fastapi.routing import APIRoute
 from sqlalchemy import text
+from starlette.routing import Match
 
 import core.db
 from api.app import create_app
@@ -86,3 +88,35 @@ async def test_the_pool_keeps_its_connections_and_pings_only_idle_ones(settings:
         assert victim not in survivors
     finally:
         await engine.dispose()
+
+
+def _first_match(app: Any, path: str, method: str, gated: bool) -> tuple[int, Match] | None:
+    scope = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+    partial = None
+    for index, route in enumerate(app.router.routes):
+        match, _ = (route.matches if gated else type(route).matches.__get__(route))(scope)
+        if match == Match.FULL:
+            return index, match
+        if match == Match.PARTIAL and partial is None:
+            partial = (index, match)
+    return partial
+
+
+def test_the_route_gate_picks_the_router_asking_each_would(settings: Settings) -> None:
+    """api.route_index skips routers whose routes cannot match the path: every route's path, the
+    same path with a wrong method (405) or a trailing slash (redirect), and an unknown path are
+    matched by the same router as without the gate."""
+    app = create_app(settings)
+    gated = [route for route in app.router.routes if "matches" in vars(route)]
+    assert len(gated) >= 20  # the API's routers are gated
+    checked = 0
+    for route in app.router.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if callable(contexts) else []:
+            path = re.sub(r"\{[^}]+\}", "3fa85f64-5717-4562-b3fc-2c963f66afa6", context.path)
+            for method in ("GET", "POST", "PATCH", "DELETE"):
+                for tried in (path, path + "/"):
+                    assert _first_match(app, tried, method, True) == _first_match(app, tried, method, False), tried
+                    checked += 1
+    assert checked > 1000
+    assert _first_match(app, "/api/v1/no-such-thing", "GET", True) is None

@@ -1,0 +1,88 @@
+"""An erased member is never charged again: the erasure cancels the membership through its own
+workflow, which cancels the Razorpay subscription (the local Razorpay then refuses to renew it),
+and the membership row keeps what was paid for, not who paid.
+
+Real PostgreSQL, Redis, the Temporal dev server with the production worker, the local Razorpay.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from booking_support import bookable
+from membership_support import active_member, deliver
+from sqlalchemy import select
+from support import PASSWORD, Account, active_consultancy, eventually, poll_until
+from temporalio.client import WorkflowExecutionStatus
+from test_privacy_api import Person, _settled, _where_written
+
+from core.db import TenantScope, scoped_session
+from domain.memberships import ERASED_REASON
+from models.catalogue import PackageGrant
+from models.memberships import Membership
+
+
+async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again(client, sessionmaker, gateway,
+                                                                                  temporal_client):
+    owner = await active_consultancy(client, sessionmaker)
+    _, offering = await bookable(client, owner, price_minor=200_000, currency="INR")
+    plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
+        "title": "Monthly guidance", "price_minor": 149_900, "offering_id": offering["id"],
+        "credits_per_period": 2})).json()
+    person = Person()
+    registered = await client.post("/api/v1/auth/register", headers={"X-Tenant": owner.tenant_slug}, json={
+        "full_name": person.name, "email": person.email, "password": PASSWORD, "phone": person.phone})
+    assert registered.status_code == 201, registered.text
+    body = registered.json()
+    member = Account(body["user"]["id"], person.email, owner.tenant_slug, body["user"]["tenant_id"],
+                     body["tokens"]["access_token"], body["tokens"]["refresh_token"])
+    membership, sub, seen = await active_member(client, gateway, owner, member, plan["id"])
+    cancel = await client.post(f"/api/v1/me/memberships/{membership['id']}/cancel", headers=member.headers(),
+                               json={"reason": "moving"})  # at the period's end
+    assert cancel.status_code == 200 and cancel.json()["cancel_at_period_end"] is True, cancel.text
+
+    async def cancel_scheduled() -> bool:
+        return bool(gateway.subscriptions[sub]["cancel_at_cycle_end"])
+    assert await eventually(cancel_scheduled, True) is True  # Razorpay would still charge... until then
+
+    started = await client.post("/api/v1/me/privacy/erasure", headers=member.headers(),
+                                json={"confirm_email": person.email})
+    assert started.status_code == 202, started.text
+    done = await _settled(client, owner.headers(), f"/api/v1/privacy-requests/{started.json()['id']}", "done")
+    assert done["summary"]["memberships_cancelled"] == 1
+
+    # Razorpay's subscription is cancelled now (not at the cycle's end), by the membership's workflow,
+    # which then ends without waiting for the paid month to run out.
+    async def at_razorpay() -> str:
+        return str(gateway.subscriptions[sub]["status"])
+    assert await eventually(at_razorpay, "cancelled", 30) == "cancelled"
+    cancels = [r for r in gateway.requests if r.path == f"/v1/subscriptions/{sub}/cancel"]
+    assert [r.body.get("cancel_at_cycle_end") for r in cancels] == [1, 0]
+    handle = temporal_client.get_workflow_handle(membership["workflow_id"])
+
+    async def workflow_status() -> WorkflowExecutionStatus | None:
+        return (await handle.describe()).status
+    assert await eventually(workflow_status, WorkflowExecutionStatus.COMPLETED, 30) == \
+        WorkflowExecutionStatus.COMPLETED
+    try:
+        gateway.renew(sub)
+        charged_again = True
+    except Exception:  # the local Razorpay refuses to charge a cancelled subscription
+        charged_again = False
+    assert charged_again is False
+    assert await deliver(client, gateway, sub, seen) == ["subscription.cancelled"]  # ignored: it has ended
+
+    # The row keeps the plan, the amounts and the periods paid; nothing that names the client.
+    async def row() -> Membership:
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            found = (await session.execute(select(Membership).where(
+                Membership.id == uuid.UUID(membership["id"])))).scalar_one()
+            session.expunge(found)
+            return found
+    kept = await poll_until(row, lambda m: m.end_reason == ERASED_REASON)
+    assert (kept.status, kept.periods_paid, kept.price_minor, kept.short_url) == ("cancelled", 1, 149_900, None)
+    assert await _where_written(sessionmaker, person.strings()) == {}
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        grants = (await session.execute(select(PackageGrant).where(
+            PackageGrant.membership_id == uuid.UUID(membership["id"])))).scalars().all()
+    assert grants == []  # the client's credits went with them
