@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.analytics import NO_CONSULTANT
+from models import analytics_clients as clients_of
 
 BACKFILL_FROM = date(1970, 1, 1)
 NONE = f"'{NO_CONSULTANT}'::uuid"
@@ -170,6 +171,7 @@ async def roll_up(session: AsyncSession, zone: str, first: date, last: date, ten
     for table in ROLLUP_TABLES:
         await session.execute(text(
             f"DELETE FROM {table} WHERE zone = :zone AND day BETWEEN :first AND :last AND {_t(table)}"), params)
+    await clients_of.forget(session, zone, tenants)
     written = 0
     for statement in (DAILY, REVENUE, CLIENT_DAYS):
         result = await session.execute(text(statement), params)

@@ -47,6 +47,7 @@ from domain.analytics import (
     view_field,
     view_key,
 )
+from models import analytics_clients as clients_of
 from models import analytics_rollup as rollup
 
 log = logging.getLogger(__name__)
@@ -199,73 +200,19 @@ def _figures(days: _Days, period: DayRange, clients: ClientFigures) -> Figures:
     )
 
 
-# Distinct clients cannot be summed from days: they are counted from the client-day rows of the
-# clients active in either period, over their history up to the later period's end, in one pass
-# (per client and currency, then per client); `_0` is the previous period, `_1` the current one.
-# The first row counts clients (active, new, repeat); one row per currency follows: the active
-# clients with rows in it, and their net spend (in the `new_` columns).
-CLIENTS = """
-WITH active AS (
-    SELECT DISTINCT tenant_id, client_id FROM analytics_client_days
-    WHERE {in_periods} AND purchases > 0
-    AND (day BETWEEN :first_0 AND :last_0 OR day BETWEEN :first_1 AND :last_1)),
-per_currency AS (
-    SELECT cd.tenant_id, cd.client_id, cd.currency,
-           min(cd.day) FILTER (WHERE cd.purchases > 0) AS first_day,
-           coalesce(sum(cd.purchases) FILTER (WHERE cd.day <= :last_0), 0) AS bought_0,
-           coalesce(sum(cd.purchases) FILTER (WHERE cd.day <= :last_1), 0) AS bought_1,
-           coalesce(sum(cd.spend) FILTER (WHERE cd.day <= :last_0), 0) AS spend_0,
-           coalesce(sum(cd.spend) FILTER (WHERE cd.day <= :last_1), 0) AS spend_1,
-           bool_or(cd.day <= :last_0) AS seen_0, bool_or(cd.day <= :last_1) AS seen_1,
-           bool_or(cd.purchases > 0 AND cd.day BETWEEN :first_0 AND :last_0) AS active_0,
-           bool_or(cd.purchases > 0 AND cd.day BETWEEN :first_1 AND :last_1) AS active_1
-    FROM analytics_client_days cd JOIN active USING (tenant_id, client_id)
-    WHERE {history}
-    GROUP BY 1, 2, 3),
-per_client AS (
-    SELECT tenant_id, client_id, min(first_day) AS first_day, sum(bought_0) AS bought_0,
-           sum(bought_1) AS bought_1, bool_or(active_0) AS active_0, bool_or(active_1) AS active_1
-    FROM per_currency GROUP BY 1, 2)
-SELECT NULL AS currency,
-       count(*) FILTER (WHERE active_0) AS clients_0, count(*) FILTER (WHERE active_1) AS clients_1,
-       count(*) FILTER (WHERE active_0 AND first_day >= :first_0) AS new_0,
-       count(*) FILTER (WHERE active_1 AND first_day >= :first_1) AS new_1,
-       count(*) FILTER (WHERE active_0 AND bought_0 >= 2) AS repeat_0,
-       count(*) FILTER (WHERE active_1 AND bought_1 >= 2) AS repeat_1
-FROM per_client
-UNION ALL
-SELECT m.currency,
-       count(*) FILTER (WHERE c.active_0 AND m.seen_0), count(*) FILTER (WHERE c.active_1 AND m.seen_1),
-       coalesce(sum(m.spend_0) FILTER (WHERE c.active_0 AND m.seen_0), 0),
-       coalesce(sum(m.spend_1) FILTER (WHERE c.active_1 AND m.seen_1), 0), 0, 0
-FROM per_currency m JOIN per_client c USING (tenant_id, client_id)
-GROUP BY m.currency
-"""
-
-
 async def _clients(session: AsyncSession, scope: Scope, zone: str, current: DayRange,
                    previous: DayRange) -> tuple[ClientFigures, ClientFigures]:
-    """Active, new, repeat and lifetime value of the current and the previous period: a client is
-    active with a purchase in the period; new when their first purchase falls in it; repeat with
-    two purchases or more by its end; lifetime value is the net spend up to its end (docs/analytics.md)."""
-    last = max(current.last, previous.last)
-    in_periods, params = _where(scope, zone, min(current.first, previous.first), last)
-    history, _ = _where(scope, zone, None, last, alias="cd")
-    params |= {"first_0": previous.first, "last_0": previous.last, "first_1": current.first, "last_1": current.last}
-    rows = (await session.execute(text(CLIENTS.format(in_periods=in_periods, history=history)), params)).all()
-    totals = next(r for r in rows if r.currency is None)
-    spend = sorted((r for r in rows if r.currency is not None), key=lambda r: str(r.currency))
-    answers = []
-    for i in (0, 1):
-        active = int(getattr(totals, f"clients_{i}"))
-        answers.append(ClientFigures(
-            new=int(getattr(totals, f"new_{i}")), active=active,
-            repeat_rate=rate(int(getattr(totals, f"repeat_{i}")), active),
-            lifetime_value=[CurrencyAmount(currency=r.currency,
-                                           amount_minor=average(int(getattr(r, f"new_{i}")),
-                                                                int(getattr(r, f"clients_{i}"))))
-                            for r in spend if int(getattr(r, f"clients_{i}"))]))
-    return answers[1], answers[0]
+    """Active, new, repeat and lifetime value of the current and the previous period: kept by the
+    roll-up for the usual periods, else counted from the client-day rows (models/analytics_clients)."""
+    before, now = await clients_of.clients(session, zone, previous, current, scope.tenant_id, scope.consultant_id)
+    return _client_figures(now), _client_figures(before)
+
+
+def _client_figures(counts: clients_of.ClientCounts) -> ClientFigures:
+    return ClientFigures(
+        new=counts.new, active=counts.active, repeat_rate=rate(counts.repeat, counts.active),
+        lifetime_value=[CurrencyAmount(currency=currency, amount_minor=average(spend, clients))
+                        for currency, (clients, spend) in sorted(counts.lifetime.items()) if clients])
 
 
 def series_csv(daily: DailySeries) -> str:
