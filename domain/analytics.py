@@ -22,6 +22,7 @@ MAX_RANGE_DAYS: Final = 731
 EARLIEST_DAY: Final = date(1970, 1, 1)
 LATEST_DAY: Final = date(2999, 12, 31)
 NO_CONSULTANT: Final = uuid.UUID(int=0)  # figures of the consultancy that no consultant owns
+EVERY_CONSULTANT: Final = uuid.UUID(int=2**128 - 1)  # client figures of the consultancy as a whole
 
 # activity names
 REGISTER_ZONES: Final = "analytics.register_zones"

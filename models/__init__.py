@@ -2,6 +2,7 @@
 
 from models.analytics import (
     AnalyticsClientDay,
+    AnalyticsClientPeriod,
     AnalyticsDaily,
     AnalyticsRevenueDaily,
     AnalyticsViewBucket,
@@ -58,8 +59,8 @@ from models.team import Invitation, InvitationStatus
 from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 __all__ = [
-    "AnalyticsClientDay", "AnalyticsDaily", "AnalyticsRevenueDaily", "AnalyticsViewBucket", "AnalyticsZone",
-    "AnalyticsZoneFill",
+    "AnalyticsClientDay", "AnalyticsClientPeriod", "AnalyticsDaily", "AnalyticsRevenueDaily", "AnalyticsViewBucket",
+    "AnalyticsZone", "AnalyticsZoneFill",
     "AuditEvent",
     "AuthSession",
     "AvailabilityOverride",

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from models.base import Base
@@ -123,3 +124,27 @@ class AnalyticsZoneFill(Base):
     tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     zone: Mapped[str] = mapped_column(String(64), primary_key=True)
     filled_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # one more at every roll-up of the tenant's days in the zone: client figures computed from an
+    # older version are stale (AnalyticsClientPeriod)
+    version: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+
+
+class AnalyticsClientPeriod(Base):
+    """The distinct-client figures of one period (active, new, repeat, lifetime value), computed
+    from the client-day rows of one roll-up version: the roll-up computes the current and previous
+    today, week, month, quarter and year; a dashboard any other period, once. Valid while `version`
+    is the tenant's version in the zone (AnalyticsZoneFill.version); the consultancy as a whole is
+    the consultant_id domain.analytics.EVERY_CONSULTANT."""
+
+    __tablename__ = "analytics_client_periods"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    consultant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[int] = mapped_column(Integer)
+    new: Mapped[int] = mapped_column(Integer)
+    repeat: Mapped[int] = mapped_column(Integer)
+    lifetime: Mapped[dict[str, Any]] = mapped_column(JSONB)  # currency -> [clients, net spend]

@@ -26,6 +26,7 @@ from domain.analytics import (
     view_bucket,
     view_key,
 )
+from models import analytics_clients as clients_of
 from models import analytics_rollup as sql
 
 
@@ -89,14 +90,17 @@ class AnalyticsActivities:
     @activity.defn(name=ROLL_UP)
     async def roll_up(self, inp: ZoneRollup) -> int:
         """Fill tenants new to the zone (their whole history), then recompute the zone's last
-        `days` local days for every tenant. One transaction: readers see old or new, never half."""
+        `days` local days for every tenant, and the client figures of the usual periods. One
+        transaction: readers see old or new, never half."""
         today = datetime.now(ZoneInfo(inp.zone)).date()
         async with scoped_session(self.sessionmaker, TenantScope.system()) as session:
             written = 0
             if inp.backfill:
                 written += await sql.fill(session, inp.zone, await sql.unfilled_tenants(session, inp.zone), today)
+            tenants = await sql.all_tenants(session)
             written += await sql.roll_up(session, inp.zone, today - timedelta(days=inp.days),
-                                         today + timedelta(days=1), await sql.all_tenants(session))
+                                         today + timedelta(days=1), tenants)
+            written += await clients_of.precompute(session, inp.zone, tenants, today)
         return written
 
     async def close(self) -> None:

@@ -101,11 +101,10 @@ async def _tenant_scope(session: Session, context: Context, principal: Principal
 async def _dashboard(session: Session, scope: service.Scope, zone: str, asked: PeriodQuery) -> DashboardOut:
     current, previous = asked.ranges(zone)
     await service.ensure_filled(session, scope, zone)
+    now, before, daily = await service.dashboard(session, scope, zone, current, previous)
     return DashboardOut(
         scope=scope.name, tenant_id=scope.tenant_id, consultant_id=scope.consultant_id, timezone=zone,
-        period=asked.period, current=await service.figures(session, scope, zone, current),
-        previous=await service.figures(session, scope, zone, previous),
-        series=await service.series(session, scope, zone, current))
+        period=asked.period, current=now, previous=before, series=daily)
 
 
 async def _csv(session: Session, scope: service.Scope, zone: str, asked: PeriodQuery) -> Response:

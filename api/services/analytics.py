@@ -47,6 +47,7 @@ from domain.analytics import (
     view_field,
     view_key,
 )
+from models import analytics_clients as clients_of
 from models import analytics_rollup as rollup
 
 log = logging.getLogger(__name__)
@@ -103,19 +104,77 @@ async def ensure_filled(session: AsyncSession, scope: Scope, zone: str) -> None:
     await rollup.fill(session, zone, missing, datetime.now(ZoneInfo(zone)).date())
 
 
-async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> Figures:
-    where, params = _where(scope, zone, period.first, period.last)
-    counts = (await session.execute(text(
-        f"SELECT {', '.join(f'coalesce(sum({m}), 0) AS {m}' for m in DAILY)} FROM analytics_daily WHERE {where}"),
-        params)).one()._mapping
-    money = (await session.execute(text(
-        f"SELECT currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
-        f"WHERE {where} GROUP BY currency ORDER BY currency"), params)).all()
-    c = {k: int(v) for k, v in counts.items()}
+async def dashboard(session: AsyncSession, scope: Scope, zone: str, current: DayRange,
+                    previous: DayRange) -> tuple[Figures, Figures, DailySeries]:
+    """The figures of both periods and the current one day by day: three statements, one per
+    roll-up table, over the days of both periods (the sums of a period are added up here)."""
+    days = await _days(session, scope, zone, current, previous)
+    clients = await _clients(session, scope, zone, current, previous)
+    return (_figures(days, current, clients[0]), _figures(days, previous, clients[1]), days.series(current))
+
+
+async def series(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> DailySeries:
+    return (await _days(session, scope, zone, period)).series(period)
+
+
+@dataclass
+class _Days:
+    """The roll-up rows in scope summed per local day: counts, and money per day and currency."""
+
+    counts: dict[date, dict[str, int]]
+    money: dict[tuple[date, str], dict[str, int]]
+
+    def series(self, period: DayRange) -> DailySeries:
+        days = period.dates()
+        index = {d: i for i, d in enumerate(days)}
+        counts = {m: [0] * len(days) for m in DAILY}
+        for day, row in self.counts.items():
+            if day in index:
+                for m in DAILY:
+                    counts[m][index[day]] = row[m]
+        revenue: dict[str, dict[str, list[int]]] = {}
+        for (day, currency), row in sorted(self.money.items()):
+            if day not in index:
+                continue
+            figures_of = revenue.setdefault(currency, {m: [0] * len(days) for m in (*MONEY, "net")})
+            for m in MONEY:
+                figures_of[m][index[day]] = row[m]
+            figures_of["net"][index[day]] = row["collected"] - row["gst"] - row["refunds"]
+        return DailySeries(days=days, counts=counts, revenue=revenue)
+
+    def totals(self, period: DayRange) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """The period's counts, and its money per currency (in currency order)."""
+        counts = dict.fromkeys(DAILY, 0)
+        for day, row in self.counts.items():
+            if period.first <= day <= period.last:
+                for m in DAILY:
+                    counts[m] += row[m]
+        money: dict[str, dict[str, int]] = {}
+        for (day, currency), row in sorted(self.money.items(), key=lambda item: item[0][1]):
+            if period.first <= day <= period.last:
+                sums = money.setdefault(currency, dict.fromkeys(MONEY, 0))
+                for m in MONEY:
+                    sums[m] += row[m]
+        return counts, money
+
+
+async def _days(session: AsyncSession, scope: Scope, zone: str, *periods: DayRange) -> _Days:
+    where, params = _where(scope, zone, min(p.first for p in periods), max(p.last for p in periods))
+    counts = {row.day: {m: int(getattr(row, m)) for m in DAILY} for row in (await session.execute(text(
+        f"SELECT day, {', '.join(f'sum({m}) AS {m}' for m in DAILY)} FROM analytics_daily "
+        f"WHERE {where} GROUP BY day"), params)).all()}
+    money = {(row.day, row.currency): {m: int(getattr(row, m)) for m in MONEY} for row in (await session.execute(text(
+        f"SELECT day, currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
+        f"WHERE {where} GROUP BY day, currency"), params)).all()}
+    return _Days(counts, money)
+
+
+def _figures(days: _Days, period: DayRange, clients: ClientFigures) -> Figures:
+    c, money = days.totals(period)
     revenue = [RevenueFigures(
-        currency=r.currency, orders_paid=int(r.orders_paid), gross=int(r.gross), discounts=int(r.discounts),
-        refunds=int(r.refunds), gst=int(r.gst), collected=int(r.collected),
-        net=int(r.collected) - int(r.gst) - int(r.refunds)) for r in money if r.orders_paid or r.refunds]
+        currency=currency, orders_paid=r["orders_paid"], gross=r["gross"], discounts=r["discounts"],
+        refunds=r["refunds"], gst=r["gst"], collected=r["collected"], net=r["collected"] - r["gst"] - r["refunds"])
+        for currency, r in money.items() if r["orders_paid"] or r["refunds"]]
     ended = c["sessions_completed"] + c["sessions_cancelled"] + c["sessions_no_show"]
     return Figures(
         period=PeriodOut(first=period.first, last=period.last, days=period.days),
@@ -123,10 +182,10 @@ async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRan
         sessions=SessionFigures(
             booked=c["sessions_booked"], completed=c["sessions_completed"], cancelled=c["sessions_cancelled"],
             no_show=c["sessions_no_show"], completion_rate=rate(c["sessions_completed"], ended),
-            average_value=[CurrencyAmount(currency=r.currency,
-                                          amount_minor=average(int(r.sessions_value), int(r.sessions_booked)))
-                           for r in money if r.sessions_booked]),
-        clients=await _clients(session, scope, zone, period),
+            average_value=[CurrencyAmount(currency=currency,
+                                          amount_minor=average(r["sessions_value"], r["sessions_booked"]))
+                           for currency, r in money.items() if r["sessions_booked"]]),
+        clients=clients,
         quotations=QuotationFigures(sent=c["quotations_sent"], accepted=c["quotations_accepted"],
                                     conversion_rate=rate(c["quotations_accepted"], c["quotations_sent"])),
         remedies=RemedyFigures(
@@ -141,53 +200,19 @@ async def figures(session: AsyncSession, scope: Scope, zone: str, period: DayRan
     )
 
 
-async def _clients(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> ClientFigures:
-    """Distinct clients cannot be summed from days: counted from the client-day rows of the
-    period's active clients, over their history up to the period's end."""
-    in_period, params = _where(scope, zone, period.first, period.last)
-    history, _ = _where(scope, zone, None, period.last, alias="cd")
-    per_client = f"""
-        WITH active AS (SELECT DISTINCT tenant_id, client_id FROM analytics_client_days
-                        WHERE {in_period} AND purchases > 0),
-        lifetime AS (
-            SELECT cd.tenant_id, cd.client_id, cd.currency, min(cd.day) FILTER (WHERE cd.purchases > 0) AS first_day,
-                   sum(cd.purchases) AS purchases, sum(cd.spend) AS spend
-            FROM analytics_client_days cd JOIN active USING (tenant_id, client_id)
-            WHERE {history}
-            GROUP BY 1, 2, 3)"""
-    totals = (await session.execute(text(per_client + """
-        , clients AS (SELECT tenant_id, client_id, min(first_day) AS first_day, sum(purchases) AS purchases
-                      FROM lifetime GROUP BY 1, 2)
-        SELECT count(*) AS active, count(*) FILTER (WHERE first_day >= :first) AS new,
-               count(*) FILTER (WHERE purchases >= 2) AS repeat FROM clients"""), params)).one()
-    spend = (await session.execute(text(per_client + """
-        SELECT currency, sum(spend) AS spend, count(*) AS clients FROM lifetime
-        GROUP BY currency ORDER BY currency"""), params)).all()
+async def _clients(session: AsyncSession, scope: Scope, zone: str, current: DayRange,
+                   previous: DayRange) -> tuple[ClientFigures, ClientFigures]:
+    """Active, new, repeat and lifetime value of the current and the previous period: kept by the
+    roll-up for the usual periods, else counted from the client-day rows (models/analytics_clients)."""
+    before, now = await clients_of.clients(session, zone, previous, current, scope.tenant_id, scope.consultant_id)
+    return _client_figures(now), _client_figures(before)
+
+
+def _client_figures(counts: clients_of.ClientCounts) -> ClientFigures:
     return ClientFigures(
-        new=int(totals.new), active=int(totals.active), repeat_rate=rate(int(totals.repeat), int(totals.active)),
-        lifetime_value=[CurrencyAmount(currency=r.currency, amount_minor=average(int(r.spend), int(r.clients)))
-                        for r in spend])
-
-
-async def series(session: AsyncSession, scope: Scope, zone: str, period: DayRange) -> DailySeries:
-    where, params = _where(scope, zone, period.first, period.last)
-    days = period.dates()
-    index = {d: i for i, d in enumerate(days)}
-    counts = {m: [0] * len(days) for m in DAILY}
-    for row in (await session.execute(text(
-            f"SELECT day, {', '.join(f'sum({m}) AS {m}' for m in DAILY)} FROM analytics_daily "
-            f"WHERE {where} GROUP BY day"), params)).all():
-        for m in DAILY:
-            counts[m][index[row.day]] = int(getattr(row, m))
-    revenue: dict[str, dict[str, list[int]]] = {}
-    for row in (await session.execute(text(
-            f"SELECT day, currency, {', '.join(f'sum({m}) AS {m}' for m in MONEY)} FROM analytics_revenue_daily "
-            f"WHERE {where} GROUP BY day, currency"), params)).all():
-        figures_of = revenue.setdefault(row.currency, {m: [0] * len(days) for m in (*MONEY, "net")})
-        for m in MONEY:
-            figures_of[m][index[row.day]] = int(getattr(row, m))
-        figures_of["net"][index[row.day]] = int(row.collected) - int(row.gst) - int(row.refunds)
-    return DailySeries(days=days, counts=counts, revenue=revenue)
+        new=counts.new, active=counts.active, repeat_rate=rate(counts.repeat, counts.active),
+        lifetime_value=[CurrencyAmount(currency=currency, amount_minor=average(spend, clients))
+                        for currency, (clients, spend) in sorted(counts.lifetime.items()) if clients])
 
 
 def series_csv(daily: DailySeries) -> str:
