@@ -48,7 +48,7 @@ def two_process_api(settings, temporal_dev_server: EmbeddedTemporal, servers) ->
             return False
 
     try:
-        wait_until(up, "the two-process API", timeout=60)
+        wait_until(up, "the two-process API", timeout=240)  # two processes starting on a loaded 2-core machine
         yield base, log
     finally:
         process.terminate()
