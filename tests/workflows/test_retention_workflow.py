@@ -7,7 +7,8 @@ PostgreSQL and file storage; the workflow on the time-skipping server with the p
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from notify_support import make_people
@@ -26,10 +27,25 @@ from models.platform import IdempotencyRecord, OutboxMessage
 from models.privacy import PrivacyRequest
 from models.team import Invitation, InvitationStatus
 
-NOW = datetime.now(UTC)
-OLD = NOW - timedelta(days=400)          # past every default retention but the files'
-ANCIENT = NOW - timedelta(days=365 * (GST_RETENTION_YEARS + 1))
-FRESH = NOW - timedelta(days=1)
+
+@dataclass(frozen=True)
+class Ages:
+    """Instants relative to the test server's clock, which other tests' timers may have moved
+    ahead of the wall clock: the sweep's "now" is that clock, so the seeded ages must be too."""
+
+    now: datetime
+
+    @property
+    def old(self) -> datetime:  # past every default retention but the files'
+        return self.now - timedelta(days=400)
+
+    @property
+    def ancient(self) -> datetime:
+        return self.now - timedelta(days=365 * (GST_RETENTION_YEARS + 1))
+
+    @property
+    def fresh(self) -> datetime:
+        return self.now - timedelta(days=1)
 
 
 def _delivery(tenant_id: uuid.UUID, at: datetime, tag: str) -> NotificationDelivery:
@@ -55,60 +71,61 @@ def _file(tenant_id: uuid.UUID, client_id: uuid.UUID, at: datetime, purpose: str
                       created_at=at, updated_at=at)
 
 
-async def _seed(sessionmaker, storage) -> dict[str, Any]:
+async def _seed(sessionmaker, storage, ages: Ages) -> dict[str, Any]:
+    now, old, ancient, fresh = ages.now, ages.old, ages.ancient, ages.fresh
     people = await make_people(sessionmaker)
     t, c = people.tenant_id, people.client_id
-    files = {"old_upload": _file(t, c, ANCIENT, "upload"),
-             "old_confirmation": _file(t, c, ANCIENT, "booking_confirmation"),
-             "old_referenced": _file(t, c, ANCIENT, "upload"), "old_report": _file(t, c, ANCIENT, "report"),
-             "fresh_upload": _file(t, c, FRESH, "upload")}
+    files = {"old_upload": _file(t, c, ancient, "upload"),
+             "old_confirmation": _file(t, c, ancient, "booking_confirmation"),
+             "old_referenced": _file(t, c, ancient, "upload"), "old_report": _file(t, c, ancient, "report"),
+             "fresh_upload": _file(t, c, fresh, "upload")}
     archive = tenant_key(t, "privacy", f"{uuid.uuid4()}.zip")
     for stored in files.values():
         await storage.put(stored.storage_key, b"%PDF", "application/pdf")
     await storage.put(archive, b"PK", "application/zip")
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
-        session.add_all([_delivery(t, OLD, f"old-{i}") for i in range(3)] + [_delivery(t, FRESH, "fresh")])
+        session.add_all([_delivery(t, old, f"old-{i}") for i in range(3)] + [_delivery(t, fresh, "fresh")])
         session.add_all([OutboxMessage(tenant_id=t, dedupe_key=f"o-{age}", channel="email", recipient="p@example.com",
                                        template="announcement", body="b", data={}, created_at=at, updated_at=at)
-                         for age, at in (("old", OLD), ("fresh", FRESH))])
+                         for age, at in (("old", old), ("fresh", fresh))])
         session.add_all([InAppNotification(tenant_id=t, dedupe_key=f"i-{age}", user_id=c, event="announcement",
-                                           title="Hello", body="b", created_at=at) for age, at in (("old", OLD),
-                                                                                                   ("fresh", FRESH))])
+                                           title="Hello", body="b", created_at=at) for age, at in (("old", old),
+                                                                                                   ("fresh", fresh))])
         session.add_all([IdempotencyRecord(scope=f"user:{c}", key=age, fingerprint="f" * 64, created_at=at,
-                                           updated_at=at) for age, at in (("old", NOW - timedelta(days=2)),
-                                                                          ("fresh", NOW - timedelta(hours=1)))])
+                                           updated_at=at) for age, at in (("old", now - timedelta(days=2)),
+                                                                          ("fresh", now - timedelta(hours=1)))])
         session.add_all(files.values())
         await session.flush()
         session.add(ReportDelivery(id=uuid.uuid4(), tenant_id=t, client_id=c, consultant_id=people.consultant_id,
-                                   title="Varshphal", due_at=ANCIENT, workflow_id=f"report-{uuid.uuid4()}",
+                                   title="Varshphal", due_at=ancient, workflow_id=f"report-{uuid.uuid4()}",
                                    file_id=files["old_referenced"].id))
         export = PrivacyRequest(tenant_id=t, client_id=c, kind="export", status="ready",
                                 workflow_id=f"privacy-export-{uuid.uuid4()}", archive_key=archive, archive_bytes=2,
-                                expires_at=NOW - timedelta(days=1), summary={})
+                                expires_at=now - timedelta(days=1), summary={})
         session.add(export)
         session.add_all([AuthSession(tenant_id=t, user_id=c, current_token_hash=uuid.uuid4().hex, expires_at=at)
-                         for at in (OLD, NOW + timedelta(days=7))])
+                         for at in (old, now + timedelta(days=7))])
         session.add_all([OneTimeToken(tenant_id=t, user_id=c, purpose=TokenPurpose.VERIFY_EMAIL,
                                       token_hash=uuid.uuid4().hex, expires_at=at)
-                         for at in (OLD, NOW + timedelta(days=1))])
+                         for at in (old, now + timedelta(days=1))])
         session.add_all([Invitation(tenant_id=t, email=f"{status.value}-{at:%Y}@example.com", role=Role.CONSULTANT,
                                     status=status, token_hash=uuid.uuid4().hex, expires_at=at)
-                         for status, at in ((InvitationStatus.PENDING, OLD), (InvitationStatus.ACCEPTED, OLD),
-                                            (InvitationStatus.PENDING, NOW + timedelta(days=3)))])
+                         for status, at in ((InvitationStatus.PENDING, old), (InvitationStatus.ACCEPTED, old),
+                                            (InvitationStatus.PENDING, now + timedelta(days=3)))])
         order = Order(tenant_id=t, client_id=c, status="fulfilled", currency="INR", subtotal=100_000, taxable=100_000,
                       tax=18_000, total=118_000, amount_due=118_000, amount_paid=118_000, gst_mode="exclusive",
-                      gst_rate_bp=1800, expires_at=ANCIENT, created_at=ANCIENT, updated_at=ANCIENT)
+                      gst_rate_bp=1800, expires_at=ancient, created_at=ancient, updated_at=ancient)
         session.add(order)
         await session.flush()
         session.add(Payment(tenant_id=t, order_id=order.id, gateway_payment_id=f"pay_{uuid.uuid4().hex[:14]}",
                             gateway_order_id="order_x", status="captured", result="captured", amount=118_000,
-                            currency="INR", source="webhook", created_at=ANCIENT, updated_at=ANCIENT))
+                            currency="INR", source="webhook", created_at=ancient, updated_at=ancient))
         session.add(Invoice(tenant_id=t, order_id=order.id, series="INV", number=1, invoice_number="INV-1",
-                            issued_at=ANCIENT, currency="INR", total=118_000, tax=18_000, html="<p>INV-1</p>",
-                            created_at=ANCIENT, updated_at=ANCIENT))
-        unpaid = {"abandoned": _unpaid(t, c, OLD), "attempted": _unpaid(t, c, OLD, gateway_order_id="order_tried"),
-                  "credit_held": _unpaid(t, c, OLD, wallet_applied=10_000, wallet_released=False),
-                  "recent": _unpaid(t, c, FRESH)}
+                            issued_at=ancient, currency="INR", total=118_000, tax=18_000, html="<p>INV-1</p>",
+                            created_at=ancient, updated_at=ancient))
+        unpaid = {"abandoned": _unpaid(t, c, old), "attempted": _unpaid(t, c, old, gateway_order_id="order_tried"),
+                  "credit_held": _unpaid(t, c, old, wallet_applied=10_000, wallet_released=False),
+                  "recent": _unpaid(t, c, fresh)}
         session.add_all(unpaid.values())
         await session.flush()
         session.add_all([OrderLine(tenant_id=t, order_id=o.id, position=0, kind="product", description="Gem guide",
@@ -119,7 +136,7 @@ async def _seed(sessionmaker, storage) -> dict[str, Any]:
                             currency="INR", source="webhook"))
         session.add_all([AnalyticsViewBucket(tenant_id=t, consultant_id=people.consultant_id, kind=kind,
                                              bucket_at=at.replace(minute=0, second=0, microsecond=0), views=3)
-                         for kind in ("page", "slot") for at in (ANCIENT, FRESH)])
+                         for kind in ("page", "slot") for at in (ancient, fresh)])
     return {"people": people, "files": files, "archive": archive, "export_id": export.id,
             "kept_unpaid": {unpaid[k].id for k in ("attempted", "credit_held", "recent")}, "paid": order.id}
 
@@ -130,10 +147,12 @@ async def _count(session, model) -> int:
 
 async def test_the_sweep_removes_what_expired_in_batches_and_keeps_the_rest(env, sessionmaker, settings):
     storage = build_storage(settings)
-    seeded = await _seed(sessionmaker, storage)
-    result = await env.client.execute_workflow(
-        "RetentionSweep", RetentionInput(batch_size=2), id=f"retention-{uuid.uuid4()}", task_queue=env.task_queue,
-        result_type=RetentionResult)
+    ages = Ages(await env.get_current_time())
+    seeded = await _seed(sessionmaker, storage, ages)
+    with env.auto_time_skipping_disabled():  # the sweeps run at the seeded "now", not days after it
+        result = await env.client.execute_workflow(
+            "RetentionSweep", RetentionInput(batch_size=2), id=f"retention-{uuid.uuid4()}",
+            task_queue=env.task_queue, result_type=RetentionResult)
     assert result.unfinished == []
     assert result.removed == {
         SweepKind.NOTIFICATION_DELIVERIES: 3,  # in two batches of at most 2
@@ -160,7 +179,7 @@ async def test_the_sweep_removes_what_expired_in_batches_and_keeps_the_rest(env,
         paid = await session.get(Order, seeded["paid"])
         assert paid is not None and paid.total == 118_000
         buckets = set((await session.execute(select(AnalyticsViewBucket.kind, AnalyticsViewBucket.bucket_at))).all())
-        assert buckets == {(kind, FRESH.replace(minute=0, second=0, microsecond=0)) for kind in ("page", "slot")}
+        assert buckets == {(kind, ages.fresh.replace(minute=0, second=0, microsecond=0)) for kind in ("page", "slot")}
         assert [(i.total, i.tax) for i in (await session.execute(select(Invoice))).scalars()] == [(118_000, 18_000)]
         assert await _count(session, Payment) == 2  # the GST record and the failed attempt
     for name, stored in files.items():
@@ -176,8 +195,9 @@ async def test_the_sweep_removes_what_expired_in_batches_and_keeps_the_rest(env,
     except ObjectMissing:
         pass
 
-    again = await env.client.execute_workflow(
-        "RetentionSweep", RetentionInput(), id=f"retention-{uuid.uuid4()}", task_queue=env.task_queue,
-        result_type=RetentionResult)
+    with env.auto_time_skipping_disabled():
+        again = await env.client.execute_workflow(
+            "RetentionSweep", RetentionInput(), id=f"retention-{uuid.uuid4()}", task_queue=env.task_queue,
+            result_type=RetentionResult)
     assert sum(again.removed.values()) == 0  # nothing twice
 
