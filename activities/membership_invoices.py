@@ -20,6 +20,7 @@ from activities.payments.invoice import issue_order_invoice
 from domain.memberships import MEMBERSHIP_LINE_KIND, PeriodGrant, charge_amounts
 from domain.payments.orders import LineStatus, OrderStatus, PaymentResult, PaymentSource
 from domain.payments.pricing import GstMode
+from models.memberships import Membership
 from models.payments import Order, OrderLine, Payment, payment_settings
 
 
@@ -32,6 +33,7 @@ async def invoice_charge(session: AsyncSession, grant: PeriodGrant, charged_at: 
     rate = setup.gst_rate_bp if setup else 0
     amount = charge.amount if charge.amount is not None else terms.price_minor
     split = charge_amounts(amount, terms.price_minor, mode, rate)
+    membership = await session.get(Membership, ref.membership_id)
     order = Order(
         id=uuid.uuid4(), tenant_id=ref.tenant_id, client_id=grant.client_id, status=OrderStatus.FULFILLED.value,
         currency=(charge.currency or terms.currency).upper(), subtotal=split.unit, discount=0,
@@ -39,7 +41,8 @@ async def invoice_charge(session: AsyncSession, grant: PeriodGrant, charged_at: 
         amount_paid=amount, amount_refunded=0, gst_mode=mode.value, gst_rate_bp=rate,
         gstin=setup.gstin if setup and mode != GstMode.NONE else None, place_of_supply=None,
         expires_at=charged_at, paid_payment_id=charge.payment_id, paid_at=charged_at, wallet_released=False,
-        note=f"membership {ref.membership_id}, period paid by {charge.payment_id}"[:500])
+        note=f"membership {ref.membership_id}, period paid by {charge.payment_id}"[:500],
+        gateway_key_id=membership.gateway_key_id if membership else None)  # a refund goes to that account
     session.add(order)
     await session.flush()
     session.add(OrderLine(
