@@ -8,10 +8,11 @@ Real PostgreSQL, Redis, the Temporal dev server with the production worker, the 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from booking_support import bookable
-from membership_support import active_member, membership_state
-from sqlalchemy import select
+from membership_support import active_member, deliver, membership_state
+from sqlalchemy import select, update
 from support import active_consultancy, assert_problem, eventually, poll_until, register_client
 from temporalio.client import WorkflowExecutionStatus
 from test_payments_api import order_status, post_delivery
@@ -19,6 +20,7 @@ from test_payments_api import order_status, post_delivery
 from core.db import TenantScope, scoped_session
 from domain.payments.orders import order_workflow_id
 from models.memberships import MembershipCharge
+from models.payments import Order
 
 
 async def test_a_membership_charge_is_refunded_through_razorpay_by_staff(client, sessionmaker, gateway,
@@ -29,7 +31,7 @@ async def test_a_membership_charge_is_refunded_through_razorpay_by_staff(client,
     plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
         "title": "Monthly guidance", "price_minor": 100_000, "offering_id": offering["id"],
         "credits_per_period": 1})).json()
-    membership, _, _ = await active_member(client, gateway, owner, customer, plan["id"])
+    membership, sub, seen = await active_member(client, gateway, owner, customer, plan["id"])
 
     async def charge_order() -> list[dict]:
         page = (await client.get(f"/api/v1/orders?client_id={customer.user_id}", headers=owner.headers())).json()
@@ -80,6 +82,18 @@ async def test_a_membership_charge_is_refunded_through_razorpay_by_staff(client,
     assert_problem(await client.post(path, headers=owner.headers(), json={"amount": 100, "reason": "more"}),
                    409, "workflow-rejected", "amount")
     assert await membership_state(client, owner, membership["id"]) == ("active", 1)
+
+    # a charge paid more than 180 days ago is past the refund window: refused, naming the order
+    gateway.renew(sub)
+    assert await deliver(client, gateway, sub, seen) == ["subscription.charged"]
+    [later] = [o for o in await poll_until(charge_order, lambda items: len(items) == 2, 30) if o["id"] != order["id"]]
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        await session.execute(update(Order).where(Order.id == uuid.UUID(later["id"])).values(
+            paid_at=datetime.now(UTC) - timedelta(days=181)))
+    closed = assert_problem(await client.post(f"/api/v1/orders/{later['id']}/refunds", headers=owner.headers(),
+                                              json={"amount": 100, "reason": "too late"}),
+                            409, "workflow-rejected", "order_id")
+    assert "180 days" in closed["detail"]
 
 
 async def processed_at_razorpay(client, gateway, payment_id: str, refund_id: str) -> None:
