@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from booking_support import bookable
 from membership_support import active_member, deliver, membership_state
 from sqlalchemy import select, update
-from support import active_consultancy, assert_problem, eventually, poll_until, register_client
+from support import active_consultancy, assert_problem, eventually, outbox_for, poll_until, register_client
 from temporalio.client import WorkflowExecutionStatus
 from test_payments_api import order_status, post_delivery
 
@@ -69,6 +69,10 @@ async def test_a_membership_charge_is_refunded_through_razorpay_by_staff(client,
     async def refunded() -> int:
         return (await client.get(f"/api/v1/orders/{order['id']}", headers=owner.headers())).json()["amount_refunded"]
     assert await eventually(refunded, 50_000, 30) == 50_000
+
+    async def told() -> list[str]:  # the client is told, as for any order's refund
+        return [m.template for m in await outbox_for(sessionmaker, customer.email) if "refund" in m.template]
+    assert await poll_until(told, bool, 30), "the client was not told of the refund"
 
     # the rest: the order is refunded; the membership goes on
     rest = await client.post(path, headers=owner.headers(), json={"amount": 50_000, "reason": "goodwill"})
