@@ -31,6 +31,7 @@ from temporalio.client import (
     SignalWorkflowInput,
     StartWorkflowInput,
     StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
     WorkflowHandle,
     WorkflowUpdateHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -113,6 +114,22 @@ class _Outbound(OutboundInterceptor):
             if current is not None and current.cancelling():
                 raise  # the request itself is being cancelled (the caller went away)
             raise WorkflowCallTimeout(f"update {input.update} of {input.id} did not finish in "
+                                      f"{self._update_deadline:.0f} s") from exc
+
+
+    async def start_update_with_start_workflow(
+            self, input: StartWorkflowUpdateWithStartInput) -> WorkflowUpdateHandle[Any]:
+        # an update that starts its workflow when none runs (a membership charge's first refund)
+        await release_request_session()
+        try:
+            async with asyncio.timeout(self._update_deadline):
+                return await super().start_update_with_start_workflow(input)
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            raise WorkflowCallTimeout(f"update {input.update_workflow_input.update} of "
+                                      f"{input.start_workflow_input.id} did not finish in "
                                       f"{self._update_deadline:.0f} s") from exc
 
 

@@ -1,4 +1,5 @@
-"""The `muhurta` command: dev, api, worker, migrate, seed, create-admin, doctor."""
+"""The `muhurta` command: dev, api, worker, migrate, seed, create-admin, doctor, and one-off jobs
+(rotate-keys, invoice-membership-charges)."""
 
 from __future__ import annotations
 
@@ -121,6 +122,28 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
 
     count = asyncio.run(run())
     print(f"re-encrypted {count} stored secrets with the newest key; older keys may now be removed")
+    return 0
+
+
+def cmd_invoice_membership_charges(settings: Settings, args: argparse.Namespace) -> int:
+    """One-off: the invoices of membership charges recorded before invoicing existed."""
+    from activities.membership_invoices import invoice_missing_charges
+    from core.db import make_engine, make_sessionmaker
+
+    async def run() -> list[str]:
+        engine = make_engine(settings.database_url, 2)
+        try:
+            return await invoice_missing_charges(make_sessionmaker(engine))
+        finally:
+            await engine.dispose()
+
+    numbers = asyncio.run(run())
+    if not numbers:
+        print("every membership charge has its invoice: nothing issued")
+        return 0
+    print(f"issued {len(numbers)} invoice(s) for membership charges: {numbers[0]} … {numbers[-1]}")
+    print("their orders count on the days they were charged: recompute older analytics days with "
+          "AnalyticsRollup {\"days\": N, \"backfill\": true} (docs/analytics.md)")
     return 0
 
 
@@ -283,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("totp-code", help="print the demo admin's current TOTP code (development)")
     sub.add_parser("rotate-keys", help="re-encrypt stored secrets with the newest ENCRYPTION_KEYS key")
     sub.add_parser("razorpay-local", help="run the local Razorpay gateway (development, no keys needed)")
+    sub.add_parser("invoice-membership-charges",
+                   help="issue the invoices of membership charges recorded before invoicing existed (idempotent)")
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -291,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         "dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate,
         "seed": cmd_seed, "create-admin": cmd_create_admin, "doctor": cmd_doctor, "totp-code": cmd_totp_code,
         "rotate-keys": cmd_rotate_keys, "razorpay-local": cmd_razorpay_local,
+        "invoice-membership-charges": cmd_invoice_membership_charges,
     }
     code = handlers[args.command](settings, args)
     # Skip interpreter finalisation: the Temporal core's native threads can abort it

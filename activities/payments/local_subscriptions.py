@@ -217,6 +217,7 @@ class LocalSubscriptions:
             "id": _new_id("pay"), "entity": "payment", "amount": plan["item"]["amount"],
             "currency": plan["item"]["currency"], "status": "captured", "order_id": _new_id("order"),
             "invoice_id": _new_id("inv"), "method": "card", "captured": True, "description": plan["item"]["name"],
+            "amount_refunded": 0, "refund_status": None,  # refundable like any payment (a charge's refund)
             "email": "client@example.com", "contact": "+919000000000", "notes": sub["notes"],
             "created_at": int(time.time())}
         self.payments[payment["id"]] = payment

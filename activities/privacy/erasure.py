@@ -2,8 +2,10 @@
 
 Before anything is erased, each live membership is cancelled through its own workflow's `cancel`
 update (`end_memberships`): the membership ends now and its workflow cancels the Razorpay
-subscription in the background with bounded retries, so the client is never charged again. Those
-workflows are then left to finish; every other running workflow of the client is terminated.
+subscription in the background with bounded retries, so the client is never charged again. A live
+membership whose workflow is gone (completed, terminated) gets a new run resumed from its row that
+takes the same update first (update-with-start). Those workflows are then left to finish; every
+other running workflow of the client is terminated.
 
 Order of work (one database transaction for the rows, so a failure leaves nothing half done and
 the retried activity starts again):
@@ -31,8 +33,8 @@ from typing import Any
 from sqlalchemy import Table, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WithStartWorkflowOperation, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.payments.invoice import render_invoice_pdf
 from activities.privacy.catalogue import SCRUBBED, Erase, Link, client_links, json_columns, rule_for, text_columns
@@ -40,8 +42,19 @@ from activities.privacy.gather import addresses_of
 from core.db import TenantScope, scoped_session
 from core.settings import Settings
 from core.storage import FileStorage, ObjectMissing, build_storage
+from core.workflow_starts import keyword_attributes
+from domain.courses.enrollment import LIVE as LIVE_ENROLMENT
 from domain.memberships import LIVE as LIVE_MEMBERSHIP
-from domain.memberships import MEMBERSHIP_WORKFLOW, CancelRequest, MembershipState
+from domain.memberships import (
+    MEMBERSHIP_WORKFLOW,
+    CancelRequest,
+    MembershipInput,
+    MembershipState,
+    MembershipStatus,
+    PlanTerms,
+    course_enrollment_id,
+    membership_workflow_id,
+)
 from domain.privacy.requests import (
     END_MEMBERSHIPS,
     ERASE_CLIENT,
@@ -56,6 +69,7 @@ from domain.privacy.requests import (
 )
 from models import Base
 from models.astrology import BirthProfile
+from models.courses import Enrollment
 from models.files import StoredFile
 from models.identity import User
 from models.memberships import Membership
@@ -102,25 +116,35 @@ class PrivacyErasureActivities:
     @activity.defn(name=END_MEMBERSHIPS)
     async def end_memberships(self, inp: PrivacyInput) -> int:
         """Cancel each live membership now through its workflow (which cancels the Razorpay
-        subscription after answering, with bounded retries); how many were cancelled."""
+        subscription after answering, with bounded retries); how many were cancelled.
+
+        A live row whose workflow is gone (completed, terminated, never started) gets a new run of
+        that workflow, resumed from the row, with the cancellation as its first update
+        (update-with-start): the same code then ends it, cancels Razorpay's subscription with the
+        usual retries and revokes what is left, so no subscription outlives its client."""
         async with scoped_session(self.sessionmaker, TenantScope.of(inp.tenant_id)) as session:
-            live = (await session.execute(select(Membership.id, Membership.workflow_id).where(
+            live = (await session.execute(select(Membership).where(
                 Membership.client_id == inp.client_id,
-                Membership.status.in_([s.value for s in LIVE_MEMBERSHIP])))).all()
+                Membership.status.in_([s.value for s in LIVE_MEMBERSHIP])))).scalars().all()
+            runs = [await _resumed_run(session, row) for row in live]
         client = activity.client()
         cancelled = 0
-        for membership_id, workflow_id in live:
-            handle = client.get_workflow_handle(workflow_id)
+        for run in runs:
+            start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+                MEMBERSHIP_WORKFLOW, run, id=membership_workflow_id(run.membership_id),
+                task_queue=self.settings.temporal_task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,  # running: just the update
+                search_attributes=keyword_attributes({
+                    "TenantId": str(run.tenant_id), "ClientId": str(run.client_id),
+                    "EntityStatus": run.resume.status.value if run.resume else "pending"}),
+                memo={"summary": f"Membership {run.terms.title[:60]}: cancelled (erasure)"})
             try:  # the update id makes a retried activity find its first answer
-                await handle.execute_update("cancel", CancelRequest(at_period_end=False, erasure=True),
-                                            id=f"privacy-erasure-{inp.request_id}", result_type=MembershipState)
+                await client.execute_update_with_start_workflow(
+                    "cancel", CancelRequest(at_period_end=False, erasure=True), start_workflow_operation=start,
+                    id=f"privacy-erasure-{inp.request_id}", result_type=MembershipState)
                 cancelled += 1
             except WorkflowUpdateFailedError as exc:  # it ended meanwhile: nothing left to cancel
-                log.info("membership %s not cancelled: %s", membership_id, exc.cause)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.NOT_FOUND:
-                    raise  # Temporal unavailable: the activity is retried
-                log.warning("membership %s is live but its workflow is gone; Razorpay not asked", membership_id)
+                log.info("membership %s not cancelled: %s", run.membership_id, exc.cause)
             activity.heartbeat(cancelled)
         return cancelled
 
@@ -296,3 +320,18 @@ def _tenant_condition(table: Table, tenant_id: uuid.UUID) -> Any:
         return table.c.id == tenant_id
     return None
 
+
+
+async def _resumed_run(session: AsyncSession, row: Membership) -> MembershipInput:
+    """The membership's workflow input, resumed from its row: used only when its workflow is gone."""
+    terms = PlanTerms.model_validate(row.terms)
+    opened = {course_enrollment_id(row.id, course): course for course in terms.course_ids}
+    open_now = (await session.execute(select(Enrollment.id).where(
+        Enrollment.id.in_(list(opened)), Enrollment.status.in_([s.value for s in LIVE_ENROLMENT])))).scalars().all()
+    state = MembershipState(
+        membership_id=row.id, status=MembershipStatus(row.status), subscription_id=row.gateway_subscription_id,
+        short_url=row.short_url, current_start=row.current_start, current_end=row.current_end,
+        cancel_at_period_end=row.cancel_at_period_end, past_due_since=row.past_due_since,
+        periods_paid=row.periods_paid, courses_open=[opened[e] for e in open_now], gateway_error=row.gateway_error)
+    return MembershipInput(membership_id=row.id, tenant_id=row.tenant_id, client_id=row.client_id, terms=terms,
+                           resume=state)

@@ -49,6 +49,7 @@ from api.schemas.payments import (
     WebhookAck,
 )
 from api.services.checkout import accept_checkout_payment, begin_checkout
+from api.services.order_refunds import is_membership_charge, refund_membership_charge
 from api.services.orders import NewOrder, create_order, order_view, orders_of, start_order_workflow
 from api.services.payment_events import EventProcessor, WebhookSecrets, ingest_webhook
 from core.razorpay import PaymentsNotConfigured, platform_credentials
@@ -295,18 +296,24 @@ async def verify_payment(
 @router.post("/orders/{order_id}/refunds", status_code=status.HTTP_201_CREATED, response_model=RefundOut)
 async def refund_order(
     order_id: uuid.UUID, body: RefundCreate, request: Request, tenant: CurrentTenant, session: Session,
-    client: Temporal, idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+    client: Temporal, state: State, idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
     principal: Principal = require(Permission.REFUND_ORDERS),
 ) -> RefundOut:
     """A full or partial refund by staff, with a reason; validated by the order's workflow. With
-    an Idempotency-Key a retry is the same refund (Razorpay's own idempotency key is used too)."""
+    an Idempotency-Key a retry is the same refund (Razorpay's own idempotency key is used too).
+    A membership's charged period has no workflow until its first refund starts one
+    (api/services/order_refunds.py)."""
     order = await _order(session, tenant, principal, order_id)
     key = f"staff:{uuid.uuid5(uuid.NAMESPACE_URL, f'{principal.user_id}:{idempotency_key}')}" if idempotency_key \
         else f"staff:{uuid.uuid4()}"
     request_body = RefundRequest(amount=body.amount, reason=body.reason, destination=body.destination,
                                  kind="staff", key=key, requested_by=principal.user_id)
-    view: RefundView = await client.get_workflow_handle(order_workflow_id(order.id)).execute_update(
-        "refund", request_body, result_type=RefundView)
+    if await is_membership_charge(session, order):
+        view = await refund_membership_charge(client, session, state.settings.temporal_task_queue, order,
+                                              request_body)
+    else:
+        view = await client.get_workflow_handle(order_workflow_id(order.id)).execute_update(
+            "refund", request_body, result_type=RefundView)
     refund = await session.get(Refund, view.refund_id)  # written by the workflow's activity
     if refund is None:
         raise Problem(NOT_FOUND, "the refund was not recorded", field="order_id")

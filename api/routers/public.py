@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from sqlalchemy import and_, bindparam, select
 
 from api.deps import Context, Session, State, Temporal
-from api.problems import CONFLICT, NOT_FOUND, Problem
+from api.problems import CONFLICT, NOT_FOUND, VALIDATION, Problem
 from api.ratelimit import enforce
 from api.schemas.bookings import (
     CancelBody,
@@ -33,6 +33,7 @@ from api.schemas.identity import Accepted
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
 from api.services.analytics import count_view
 from api.services.bookings import (
+    PayWith,
     booking_from_link,
     booking_order,
     consultant_from_feed,
@@ -162,7 +163,14 @@ async def guest_booking(
     tenant_slug: str, body: GuestBookingCreate, request: Request, session: Session, state: State, context: Context,
 ) -> PublicBookingOut:
     """Book without an account. The confirmation email carries a signed link to view, move or
-    cancel the booking; it is not in this answer, so only the owner of the email can use it."""
+    cancel the booking; it is not in this answer, so only the owner of the email can use it.
+    A coupon applies to the session's order as for a signed-in client; store credit and package
+    credits are an account's (an email alone must not spend them): 422, sign in to use them."""
+    if body.use_wallet or body.use_credit:
+        field = "use_wallet" if body.use_wallet else "use_credit"
+        what = "store credit (the wallet)" if body.use_wallet else "a session-package credit"
+        raise Problem(VALIDATION, f"paying with {what} needs an account: sign in and book from your account, "
+                      f"or leave out {field}", field=field)
     tenant = await public_tenant(session, tenant_slug)
     await enforce(state.redis, f"guest-booking-ip:{context.ip}", GUEST_BOOKINGS_PER_IP_PER_HOUR, 3600,
                   "bookings from this address")
@@ -174,7 +182,7 @@ async def guest_booking(
     client = await guest_client(session, tenant, full_name=body.full_name, email=body.email, phone=body.phone,
                                 timezone=body.timezone)
     booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
-                                   body=body, actor=None)
+                                   body=body, actor=None, pay_with=PayWith(coupon_code=body.coupon_code))
     return await _public_booking(session, booking)
 
 

@@ -326,6 +326,11 @@ class GuestBookingCreate(BookingRequest):
     full_name: Name
     email: Email
     phone: Phone | None = None
+    coupon_code: CouponCode | None = Field(None, description="a paid session: a coupon on its order, as for a "
+                                                             "signed-in client")
+    use_wallet: bool = Field(False, description="store credit needs an account: true is refused (422); sign in")
+    use_credit: bool = Field(False, description="session-package credits need an account: true is refused "
+                                                "(422); sign in")
 
 
 class BookingOut(BaseModel):

@@ -169,6 +169,37 @@ async def _pay_link(sessionmaker, email: str) -> str:
     return str(link).removeprefix(BASE)
 
 
+async def test_a_guest_books_with_a_coupon_but_not_with_store_credit(client, sessionmaker, gateway):
+    owner, offering, _, slot = await _paid_offering(client, sessionmaker)
+    coupon = await client.post("/api/v1/coupons", headers=owner.headers(), json={
+        "code": "WELCOME10", "kind": "percent", "percent_bp": 1000})
+    assert coupon.status_code == 201, coupon.text
+    path = f"/api/v1/public/{owner.tenant_slug}/bookings"
+    guest = {"offering_id": offering["id"], "starts_at": slot["starts_at"], "full_name": "Guest Saver",
+             "email": "saver@example.com", "timezone": "Asia/Kolkata"}
+
+    # store credit and package credits are an account's: refused, naming the field, nothing made
+    for field in ("use_wallet", "use_credit"):
+        refused = assert_problem(await client.post(path, json={**guest, field: True}), 422, "validation", field)
+        assert "needs an account" in refused["detail"]
+    assert_problem(await client.post(path, json={**guest, "coupon_code": "NOSUCH"}), 422, "coupon-not-applicable",
+                   "coupon_code")
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        assert await session.scalar(select(func.count()).select_from(Booking).where(
+            Booking.offering_id == uuid.UUID(offering["id"]))) == 0
+
+    # a coupon takes 10 % off the session's order, exactly as for a signed-in client
+    made = await client.post(path, json={**guest, "coupon_code": "welcome10"})
+    assert made.status_code == 201, made.text
+    booking = made.json()
+    assert (booking["status"], booking["can_pay"], booking["amount_due_minor"]) == ("held", True, PRICE * 9 // 10)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        order = await session.get(Order, uuid.UUID(booking["order_id"]))
+        assert order is not None
+        assert (order.subtotal, order.discount, order.total, order.wallet_applied, order.amount_due) == (
+            PRICE, PRICE // 10, PRICE * 9 // 10, 0, PRICE * 9 // 10)
+
+
 async def test_a_guest_pays_a_held_booking_with_its_signed_link(client, sessionmaker, gateway):
     owner, offering, _, slot = await _paid_offering(client, sessionmaker)
     booking = await _guest_booking(client, owner, offering, slot)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from booking_support import bookable
 from membership_support import WEBHOOK, active_member, deliver, membership_state
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from support import Account, active_consultancy, eventually, register_client
 from test_payments_api import checkout, order_for, order_status
 
+from activities.membership_invoices import invoice_missing_charges
 from core.db import TenantScope, scoped_session
+from models.memberships import MembershipCharge
 from models.payments import GatewayWebhookEvent, Invoice, Order, OrderLine, Payment
 
 
@@ -98,6 +101,44 @@ async def test_each_charged_period_is_invoiced_once_in_the_tenants_series(client
     assert sorted(o["total"] for o in mine) == [59_000, 118_000, 118_000, 118_000]
     html = await client.get(f"/api/v1/orders/{periods_invoiced[0][1].id}/invoice", headers=customer.headers())
     assert html.status_code == 200 and periods_invoiced[0][0].invoice_number in html.text
+
+
+async def test_charges_recorded_before_invoicing_are_invoiced_once_by_the_backfill(client, sessionmaker, gateway):
+    owner = await active_consultancy_with_gst(client, sessionmaker)
+    _, offering = await bookable(client, owner, price_minor=200_000, currency="INR")
+    customer = await register_client(client, owner.tenant_slug)
+    plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
+        "title": "Monthly guidance", "price_minor": 100_000, "offering_id": offering["id"],
+        "credits_per_period": 1})).json()
+    membership, sub, _ = await active_member(client, gateway, owner, customer, plan["id"])
+
+    async def invoiced() -> int:
+        return len(await _invoices(sessionmaker, customer.user_id))
+    assert await eventually(invoiced, 1, 30) == 1
+
+    # the month before, charged before invoices existed: a charge row, no order, no invoice
+    earlier = f"pay_old{uuid.uuid4().hex[:10]}"
+    charged_at = datetime.now(UTC) - timedelta(days=40)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        session.add(MembershipCharge(
+            tenant_id=uuid.UUID(owner.tenant_id), membership_id=uuid.UUID(membership["id"]), payment_id=earlier,
+            amount=118_000, currency="INR", period_start=charged_at, period_end=charged_at + timedelta(days=30),
+            charged_at=charged_at))
+    issued = await invoice_missing_charges(sessionmaker)
+    assert len(issued) == 1
+    assert await invoice_missing_charges(sessionmaker) == []  # run again: nothing more
+
+    [first, backfilled] = sorted(await _invoices(sessionmaker, customer.user_id), key=lambda row: row[0].number)
+    invoice, order, line, payment = backfilled
+    assert invoice.invoice_number == issued[0] and invoice.series == first[0].series
+    assert invoice.number == first[0].number + 1  # the same gap-free series
+    assert (invoice.total, invoice.tax, invoice.gstin) == (118_000, 18_000, GSTIN)
+    assert (order.status, order.total, order.amount_paid, order.paid_at, order.paid_payment_id) == (
+        "fulfilled", 118_000, 118_000, charged_at, earlier)
+    assert (line.kind, line.ref_id, line.total) == ("membership", membership["id"], 118_000)
+    assert (payment.gateway_payment_id, payment.status, payment.gateway_order_id) == (earlier, "captured", sub)
+    mine = (await client.get("/api/v1/orders", headers=customer.headers())).json()["items"]
+    assert sorted(o["paid_payment_id"] for o in mine) == sorted([earlier, first[1].paid_payment_id])
 
 
 def gateway_payment_id(body: bytes) -> str:

@@ -86,3 +86,60 @@ async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again
         grants = (await session.execute(select(PackageGrant).where(
             PackageGrant.membership_id == uuid.UUID(membership["id"])))).scalars().all()
     assert grants == []  # the client's credits went with them
+
+
+async def test_an_erased_member_whose_membership_workflow_is_gone_is_still_cancelled_at_razorpay(
+        client, sessionmaker, gateway, temporal_client):
+    """The membership row is live but its workflow was terminated (an operator, a lost history):
+    the erasure resumes the workflow from the row with the cancellation as its first update, which
+    cancels Razorpay's subscription now; the erasure itself finishes."""
+    owner = await active_consultancy(client, sessionmaker)
+    _, offering = await bookable(client, owner, price_minor=200_000, currency="INR")
+    plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
+        "title": "Monthly guidance", "price_minor": 149_900, "offering_id": offering["id"],
+        "credits_per_period": 2})).json()
+    person = Person()
+    registered = await client.post("/api/v1/auth/register", headers={"X-Tenant": owner.tenant_slug}, json={
+        "full_name": person.name, "email": person.email, "password": PASSWORD, "phone": person.phone})
+    assert registered.status_code == 201, registered.text
+    body = registered.json()
+    member = Account(body["user"]["id"], person.email, owner.tenant_slug, body["user"]["tenant_id"],
+                     body["tokens"]["access_token"], body["tokens"]["refresh_token"])
+    membership, sub, _ = await active_member(client, gateway, owner, member, plan["id"])
+    handle = temporal_client.get_workflow_handle(membership["workflow_id"])
+    await handle.terminate(reason="test: the membership's workflow is gone")
+    assert (await handle.describe()).status == WorkflowExecutionStatus.TERMINATED
+    assert gateway.subscriptions[sub]["status"] == "active"
+
+    started = await client.post("/api/v1/me/privacy/erasure", headers=member.headers(),
+                                json={"confirm_email": person.email})
+    assert started.status_code == 202, started.text
+    done = await _settled(client, owner.headers(), f"/api/v1/privacy-requests/{started.json()['id']}", "done")
+    assert done["summary"]["memberships_cancelled"] == 1
+
+    async def at_razorpay() -> str:
+        return str(gateway.subscriptions[sub]["status"])
+    assert await eventually(at_razorpay, "cancelled", 30) == "cancelled"
+    cancels = [r for r in gateway.requests if r.path == f"/v1/subscriptions/{sub}/cancel"]
+    assert [r.body.get("cancel_at_cycle_end") for r in cancels] == [0]
+
+    async def workflow_status() -> WorkflowExecutionStatus | None:  # the new run, finished at once
+        return (await temporal_client.get_workflow_handle(membership["workflow_id"]).describe()).status
+    assert await eventually(workflow_status, WorkflowExecutionStatus.COMPLETED, 30) == \
+        WorkflowExecutionStatus.COMPLETED
+
+    async def row() -> Membership:
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            found = (await session.execute(select(Membership).where(
+                Membership.id == uuid.UUID(membership["id"])))).scalar_one()
+            session.expunge(found)
+            return found
+    kept = await poll_until(row, lambda m: m.status == "cancelled")
+    assert (kept.periods_paid, kept.price_minor, kept.short_url, kept.gateway_error) == (1, 149_900, None, None)
+    try:
+        gateway.renew(sub)
+        charged_again = True
+    except Exception:  # the local Razorpay refuses to charge a cancelled subscription
+        charged_again = False
+    assert charged_again is False
+    assert await _where_written(sessionmaker, person.strings()) == {}
