@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.membership_invoices import invoice_charge
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
+from activities.payments.gateway_health import GatewayKeysWatch
 from activities.payments.razorpay_gateway import (
     GatewayKeysRefused,
     GatewayRefused,
@@ -88,6 +89,7 @@ class MembershipActivities:
                  notifier: Notifier | None = None) -> None:
         self.sessionmaker, self.settings, self.keys = sessionmaker, settings, keys
         self.notifier = notifier or Notifier(sessionmaker, settings, keys)
+        self.keys_watch = GatewayKeysWatch(sessionmaker, keys, self.notifier)
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.save, self.create_subscription, self.gateway_call, self.grant_period, self.close_grants,
@@ -140,19 +142,20 @@ class MembershipActivities:
         gateway = RazorpayGateway(credentials)
         notes = {"membership_id": str(ref.membership_id), "tenant_id": str(ref.tenant_id)}
         try:  # no transaction is open while Razorpay is asked
-            if not gateway_plan:
-                made = await gateway.create_plan(period="monthly", amount=amount, currency=terms.currency,
-                                                 name=terms.title[:200], notes={"plan_id": str(terms.plan_id)})
-                gateway_plan = str(made["id"])
-                async with self._session(ref) as session:
-                    plan = await session.get(MembershipPlan, terms.plan_id, with_for_update=True)
-                    if plan is not None:
-                        known = dict(plan.gateway_plans or {})
-                        gateway_plan = str(known.setdefault(credentials.key_id, gateway_plan))
-                        plan.gateway_plans = known
-            subscription = await gateway.create_subscription(
-                plan_id=gateway_plan, total_count=MAX_BILLING_CYCLES, expire_by=int(request.expire_by.timestamp()),
-                notes=notes)
+            async with self.keys_watch.watching(ref.tenant_id, credentials):
+                if not gateway_plan:
+                    made = await gateway.create_plan(period="monthly", amount=amount, currency=terms.currency,
+                                                     name=terms.title[:200], notes={"plan_id": str(terms.plan_id)})
+                    gateway_plan = str(made["id"])
+                    async with self._session(ref) as session:
+                        plan = await session.get(MembershipPlan, terms.plan_id, with_for_update=True)
+                        if plan is not None:
+                            known = dict(plan.gateway_plans or {})
+                            gateway_plan = str(known.setdefault(credentials.key_id, gateway_plan))
+                            plan.gateway_plans = known
+                subscription = await gateway.create_subscription(
+                    plan_id=gateway_plan, total_count=MAX_BILLING_CYCLES, expire_by=int(request.expire_by.timestamp()),
+                    notes=notes)
         except GatewayUnavailable as exc:
             raise _unavailable(exc) from exc
         except (GatewayKeysRefused, GatewayRefused) as exc:
@@ -176,19 +179,20 @@ class MembershipActivities:
             credentials = await self._credentials(session, call.ref.tenant_id, row.gateway_key_id if row else None)
         gateway = RazorpayGateway(credentials)
         try:
-            current = await gateway.fetch_subscription(call.subscription_id)
-            status = str(current.get("status") or "")
-            if status in ("cancelled", "completed", "expired"):
-                return f"already {status}"
-            if call.op == GatewayOp.PAUSE:
-                return "already paused" if status == "paused" else (await gateway.pause_subscription(
-                    call.subscription_id))["status"]
-            if call.op == GatewayOp.RESUME:
-                return "already active" if status != "paused" else (await gateway.resume_subscription(
-                    call.subscription_id))["status"]
-            at_end = call.op == GatewayOp.CANCEL_AT_PERIOD_END and status == "active"
-            answer = await gateway.cancel_subscription(call.subscription_id, at_cycle_end=at_end)
-            return f"{answer.get('status')}{' (at the period end)' if at_end else ''}"
+            async with self.keys_watch.watching(call.ref.tenant_id, credentials):
+                current = await gateway.fetch_subscription(call.subscription_id)
+                status = str(current.get("status") or "")
+                if status in ("cancelled", "completed", "expired"):
+                    return f"already {status}"
+                if call.op == GatewayOp.PAUSE:
+                    return "already paused" if status == "paused" else (await gateway.pause_subscription(
+                        call.subscription_id))["status"]
+                if call.op == GatewayOp.RESUME:
+                    return "already active" if status != "paused" else (await gateway.resume_subscription(
+                        call.subscription_id))["status"]
+                at_end = call.op == GatewayOp.CANCEL_AT_PERIOD_END and status == "active"
+                answer = await gateway.cancel_subscription(call.subscription_id, at_cycle_end=at_end)
+                return f"{answer.get('status')}{' (at the period end)' if at_end else ''}"
         except GatewayUnavailable as exc:
             raise _unavailable(exc) from exc
         except (GatewayKeysRefused, GatewayRefused) as exc:

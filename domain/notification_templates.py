@@ -305,6 +305,17 @@ BUILTIN: dict[OverrideKey, TemplateText] = {
         "आपकी कंसल्टेंसी के अपने खाते से भेजे गए {{ channel }} संदेश {{ provider }} ने अस्वीकार किए या उत्तर नहीं "
         "दिया: {{ reason }}। संदेश रखे गए हैं और एक दिन तक बढ़ते अंतराल पर फिर भेजे जाएँगे। अपनी सूचना सेटिंग्स "
         "में कुंजियाँ जाँचें: {{ link }}\n"),
+    ("payment_keys_refused", E, "en"): _t(
+        "Razorpay refused your payment keys: clients cannot pay",
+        "Razorpay refused the keys saved in your payment settings (key id {{ key_id }}): {{ reason }}. Until "
+        "they work, your clients' checkouts fail and nothing is charged. Update the Razorpay key id, key secret "
+        "and webhook secret in your payment settings (PUT {{ link }}); checkouts work again at once.\n"),
+    ("payment_keys_refused", E, "hi"): _t(
+        "Razorpay ने आपकी भुगतान कुंजियाँ अस्वीकार कीं: क्लाइंट भुगतान नहीं कर पा रहे",
+        "आपकी भुगतान सेटिंग्स में सहेजी गई कुंजियाँ (key id {{ key_id }}) Razorpay ने अस्वीकार कीं: {{ reason }}। "
+        "जब तक ये ठीक नहीं होतीं, आपके क्लाइंट का भुगतान विफल होगा और कोई राशि नहीं कटेगी। अपनी भुगतान "
+        "सेटिंग्स में Razorpay की key id, key secret और webhook secret अपडेट करें (PUT {{ link }}); भुगतान "
+        "तुरंत फिर से चलने लगेगा।\n"),
     ("onboarding_rejected", E, "en"): _t(
         "About your application for {{ tenant_name }}",
         "Hello {{ full_name }},\n\nWe could not approve {{ tenant_name }}: {{ reason }}\n\n"

@@ -170,6 +170,12 @@ for _spec in [
               {"provider": "SendGrid", "channel": "email", "reason": "HTTP 401: The provided authorization grant "
                "is invalid, expired, or revoked", "link": "https://app.muhurta.app/api/v1/tenant/notification-settings"},
               (Channel.IN_APP,), urgent=True, audience="owner"),
+    EventSpec("payment_keys_refused", "The owner: Razorpay refuses the consultancy's own payment keys (401/403), so "
+              "its clients cannot pay (told once per refused key, in-app).",
+              {"key_id": VarKind.TEXT, "reason": VarKind.TEXT, "link": VarKind.URL},
+              {"key_id": "rzp_live_AbCdEf123456", "reason": "HTTP 401: Authentication failed",
+               "link": "https://app.muhurta.app/api/v1/payments/settings"},
+              (Channel.IN_APP,), urgent=True, audience="owner"),
     # -- sessions ------------------------------------------------------------------------------------
     EventSpec("session_booked", "A session was booked (to the client and to the consultant).",
               _SESSION_VARS, _SESSION_SAMPLE, (Channel.EMAIL, Channel.IN_APP), audience="client, consultant"),

@@ -66,6 +66,12 @@ class PaymentSettings(IdMixin, TimestampMixin, TenantOwned, Base):
     razorpay_key_id: Mapped[str | None] = mapped_column(String(64))
     razorpay_key_secret_encrypted: Mapped[str | None] = mapped_column(String(512))
     razorpay_webhook_secret_encrypted: Mapped[str | None] = mapped_column(String(512))
+    # Razorpay refused the consultancy's own keys (401/403): since when, which key id, in its words.
+    # Written by activities/payments/gateway_health.py; cleared when a call with that key succeeds
+    # or the owner saves new keys (PUT /payments/settings).
+    gateway_refused_at: Mapped[datetime | None]
+    gateway_refused_key_id: Mapped[str | None] = mapped_column(String(64))
+    gateway_refused_reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class Coupon(IdMixin, TimestampMixin, TenantOwned, Base):

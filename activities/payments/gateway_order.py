@@ -133,7 +133,8 @@ async def ensure_gateway_order(acts: PaymentActivities, ref: OrderRef) -> Checko
 
     gateway = acts.gateway_factory(claimed.credentials)
     try:
-        async with asyncio.timeout(GATEWAY_WORK):
+        # A refusal of the consultancy's keys is recorded on its settings and its owner told (once).
+        async with acts.keys_watch.watching(ref.tenant_id, claimed.credentials), asyncio.timeout(GATEWAY_WORK):
             created = await gateway.ensure_order(
                 amount=claimed.amount, currency=claimed.currency, receipt=str(ref.order_id),
                 notes={"order_id": str(ref.order_id), "tenant_id": str(ref.tenant_id), "workflow_id": ref.workflow_id},

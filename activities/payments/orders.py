@@ -20,6 +20,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
+from activities.payments.gateway_health import GatewayKeysWatch
 from activities.payments.gateway_order import ensure_gateway_order
 from activities.payments.invoice import issue_order_invoice
 from activities.payments.razorpay_gateway import GatewayRefused, GatewayUnavailable, RazorpayGateway
@@ -130,6 +131,7 @@ class PaymentActivities:
         self.keys = keys
         self.gateway_factory = gateway_factory
         self.notifier = notifier or Notifier(sessionmaker, settings, keys)
+        self.keys_watch = GatewayKeysWatch(sessionmaker, keys, self.notifier)
 
     # -- helpers ---------------------------------------------------------------------------
     def _session(self, ref: OrderRef) -> Any:
@@ -178,7 +180,8 @@ class PaymentActivities:
         async with self._session(ref) as session:
             gateway = await self._gateway(session, await self._order(session, ref.order_id))
         try:
-            fetched = await gateway.fetch_payment(report.payment_id)
+            async with self.keys_watch.watching(ref.tenant_id, gateway.credentials):
+                fetched = await gateway.fetch_payment(report.payment_id)
         except GatewayRefused as exc:
             raise _refused(f"Razorpay does not know payment {report.payment_id}: {exc}", "UnknownPayment") from exc
         status = fetched.get("status")
@@ -410,10 +413,12 @@ class PaymentActivities:
             order = await self._order(session, ref.order_id)
             gateway = await self._gateway(session, order)
         try:
-            answer = await gateway.refund(
-                view.payment_id or "", amount=view.gateway_amount,
-                idempotency_key=refund_idempotency_key(view.refund_id),
-                notes={"refund_id": str(view.refund_id), "order_id": str(ref.order_id)}, receipt=str(view.refund_id))
+            async with self.keys_watch.watching(ref.tenant_id, gateway.credentials):
+                answer = await gateway.refund(
+                    view.payment_id or "", amount=view.gateway_amount,
+                    idempotency_key=refund_idempotency_key(view.refund_id),
+                    notes={"refund_id": str(view.refund_id), "order_id": str(ref.order_id)},
+                    receipt=str(view.refund_id))
         except GatewayUnavailable as exc:
             raise ApplicationError(f"Razorpay unavailable: {exc}", type="GatewayUnavailable") from exc
         except GatewayRefused as exc:
@@ -516,21 +521,23 @@ class PaymentActivities:
         if gateway is None or order.gateway_order_id is None:
             return findings
         try:
-            if not stale.pending_refunds_only:
-                for payment in await gateway.order_payments(order.gateway_order_id):
-                    if payment.get("status") in ("captured", "failed"):
-                        findings.payments.append(PaymentReport(
-                            payment_id=payment["id"], gateway_order_id=order.gateway_order_id,
-                            status=payment["status"], amount=payment.get("amount"), currency=payment.get("currency"),
-                            method=payment.get("method"), error=payment.get("error_description"),
+            async with self.keys_watch.watching(stale.tenant_id, gateway.credentials):
+                if not stale.pending_refunds_only:
+                    for payment in await gateway.order_payments(order.gateway_order_id):
+                        if payment.get("status") in ("captured", "failed"):
+                            findings.payments.append(PaymentReport(
+                                payment_id=payment["id"], gateway_order_id=order.gateway_order_id,
+                                status=payment["status"], amount=payment.get("amount"),
+                                currency=payment.get("currency"), method=payment.get("method"),
+                                error=payment.get("error_description"),
+                                source=PaymentSource.RECONCILIATION))
+                for refund in pending:
+                    answer = await gateway.fetch_refund(refund.gateway_refund_id or "")
+                    if answer.get("status") in ("processed", "failed"):
+                        findings.refunds.append(RefundReport(
+                            refund_id=refund.id, gateway_refund_id=str(answer["id"]), status=answer["status"],
+                            amount=answer.get("amount"), payment_id=refund.gateway_payment_id,
                             source=PaymentSource.RECONCILIATION))
-            for refund in pending:
-                answer = await gateway.fetch_refund(refund.gateway_refund_id or "")
-                if answer.get("status") in ("processed", "failed"):
-                    findings.refunds.append(RefundReport(
-                        refund_id=refund.id, gateway_refund_id=str(answer["id"]), status=answer["status"],
-                        amount=answer.get("amount"), payment_id=refund.gateway_payment_id,
-                        source=PaymentSource.RECONCILIATION))
         except GatewayUnavailable as exc:
             raise ApplicationError(f"Razorpay unavailable: {exc}", type="GatewayUnavailable") from exc
         except GatewayRefused as exc:

@@ -33,6 +33,7 @@ from api.schemas.payments import (
     CouponCreate,
     CouponOut,
     CouponUpdate,
+    GatewayStatusOut,
     LineDelivered,
     OrderCancel,
     OrderCreate,
@@ -85,6 +86,19 @@ MAX_WEBHOOK_BYTES = 1_000_000
 
 
 # -- settings -----------------------------------------------------------------------------------
+KEYS_REFUSED_ACTION = ("Razorpay refuses the saved keys, so clients cannot pay (nothing is charged). Update the "
+                       "Razorpay key id, key secret and webhook secret here (PUT /payments/settings), or remove "
+                       "them (clear_razorpay_keys) to take payments through the platform's account.")
+
+
+def _gateway_status(row: PaymentSettings | None, own: bool) -> GatewayStatusOut:
+    if not (own and row and row.gateway_refused_at and row.gateway_refused_key_id == row.razorpay_key_id):
+        return GatewayStatusOut(state="ok")
+    return GatewayStatusOut(state="keys_refused", key_id=row.gateway_refused_key_id,
+                            reason=row.gateway_refused_reason, since=row.gateway_refused_at,
+                            action=KEYS_REFUSED_ACTION)
+
+
 def _settings_out(row: PaymentSettings | None, state: State, tenant: Tenant) -> PaymentSettingsOut:
     own = bool(row and row.razorpay_key_id and row.razorpay_key_secret_encrypted)
     try:
@@ -99,7 +113,7 @@ def _settings_out(row: PaymentSettings | None, state: State, tenant: Tenant) -> 
         invoice_prefix=row.invoice_prefix if row else "INV",
         payment_window_minutes=row.payment_window_minutes if row else 30,
         razorpay_key_id=row.razorpay_key_id if own and row else platform_key, own_razorpay_account=own,
-        webhook_url=f"{base}/{tenant.id}" if own else base,
+        webhook_url=f"{base}/{tenant.id}" if own else base, gateway_status=_gateway_status(row, own),
     )
 
 
@@ -126,12 +140,15 @@ async def write_payment_settings(
                  "payment_window_minutes"):
         setattr(row, name, getattr(body, name))
     row.gst_mode = body.gst_mode.value
+    new_keys = bool(body.razorpay_key_id and body.razorpay_key_secret and body.razorpay_webhook_secret)
     if body.clear_razorpay_keys:
         row.razorpay_key_id = row.razorpay_key_secret_encrypted = row.razorpay_webhook_secret_encrypted = None
-    elif body.razorpay_key_id and body.razorpay_key_secret and body.razorpay_webhook_secret:
+    elif new_keys:
         row.razorpay_key_id = body.razorpay_key_id
-        row.razorpay_key_secret_encrypted = state.keys.encrypt(body.razorpay_key_secret)
-        row.razorpay_webhook_secret_encrypted = state.keys.encrypt(body.razorpay_webhook_secret)
+        row.razorpay_key_secret_encrypted = state.keys.encrypt(body.razorpay_key_secret or "")
+        row.razorpay_webhook_secret_encrypted = state.keys.encrypt(body.razorpay_webhook_secret or "")
+    if body.clear_razorpay_keys or new_keys:  # the owner acted on the keys: a refusal of the old ones is over
+        row.gateway_refused_at = row.gateway_refused_key_id = row.gateway_refused_reason = None
     await session.flush()
     await record_audit(session, tenant_id=tenant.id, action="payments.settings_changed",
                        actor_user_id=principal.user_id, actor_role=principal.role.value, target_type="tenant",

@@ -74,6 +74,17 @@ class PaymentSettingsIn(Strict):
         return self
 
 
+class GatewayStatusOut(BaseModel):
+    """How Razorpay last answered the consultancy's own keys (the platform's account: always ok)."""
+
+    state: Literal["ok", "keys_refused"] = Field(
+        description="ok; or keys_refused: Razorpay answered 401/403 to the saved keys, so checkouts fail")
+    key_id: str | None = Field(None, description="the refused key id")
+    reason: str | None = Field(None, description="Razorpay's own words, as last answered")
+    since: datetime | None = Field(None, description="when Razorpay first refused these keys")
+    action: str | None = Field(None, description="what the owner should do")
+
+
 class PaymentSettingsOut(BaseModel):
     currency: str
     gst_mode: GstMode
@@ -86,6 +97,7 @@ class PaymentSettingsOut(BaseModel):
     razorpay_key_id: str | None = Field(description="the account payments go to")
     own_razorpay_account: bool
     webhook_url: str = Field(description="where to point this account's Razorpay webhooks")
+    gateway_status: GatewayStatusOut = Field(description="whether Razorpay accepts the saved keys")
 
 
 # -- coupons ----------------------------------------------------------------------------------
