@@ -32,6 +32,7 @@ from api.schemas.common import TimeZone
 from api.schemas.identity import Accepted
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
 from api.services.analytics import count_view
+from api.services.booking_gate import slot_gate
 from api.services.bookings import (
     PayWith,
     booking_from_link,
@@ -176,13 +177,14 @@ async def guest_booking(
                   "bookings from this address")
     await enforce(state.redis, f"guest-booking-email:{tenant.id}:{body.email}", GUEST_BOOKINGS_PER_EMAIL_PER_HOUR,
                   3600, "bookings for this email")
-    offering = await session.get(Offering, body.offering_id)
-    if offering is None or offering.tenant_id != tenant.id:
-        raise Problem(NOT_FOUND, "this consultancy has no such offering", field="offering_id")
-    client = await guest_client(session, tenant, full_name=body.full_name, email=body.email, phone=body.phone,
-                                timezone=body.timezone)
-    booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
-                                   body=body, actor=None, pay_with=PayWith(coupon_code=body.coupon_code))
+    async with slot_gate(state, tenant.id, body):
+        offering = await session.get(Offering, body.offering_id)
+        if offering is None or offering.tenant_id != tenant.id:
+            raise Problem(NOT_FOUND, "this consultancy has no such offering", field="offering_id")
+        client = await guest_client(session, tenant, full_name=body.full_name, email=body.email, phone=body.phone,
+                                    timezone=body.timezone)
+        booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
+                                       body=body, actor=None, pay_with=PayWith(coupon_code=body.coupon_code))
     return await _public_booking(session, booking)
 
 
