@@ -135,7 +135,7 @@ class RequestContext:
     user_agent: str | None
 
 
-def _named_tenant(request: Request, base_domain: str) -> tuple[str, str] | None:
+def named_tenant(request: Request, base_domain: str) -> tuple[str, str] | None:
     """('slug', value) from X-Tenant or a subdomain, ('domain', host) for other hosts."""
     header = request.headers.get("x-tenant")
     if header:
@@ -216,7 +216,7 @@ async def request_context(request: Request, state: State, session: RawSession) -
     if cached is not None:
         return cached
     principal = await _principal(request, state)
-    named = _named_tenant(request, state.settings.base_domain)
+    named = named_tenant(request, state.settings.base_domain)
     tenant = await _load_tenant(session, named) if named else None
     if named and tenant is None:
         raise Problem(TENANT_UNKNOWN, f"no consultancy is called '{named[1]}'", field="X-Tenant")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import select
 
 from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
@@ -28,7 +28,7 @@ from api.schemas.bookings import (
     RescheduleBody,
     StopFollowUpsBody,
 )
-from api.services.booking_gate import slot_gate
+from api.services.booking_gate import booking_claim
 from api.services.bookings import (
     PayWith,
     booking_out,
@@ -66,6 +66,7 @@ def _by(principal: Principal) -> CancelledBy:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BookingOut)
 async def book(
+    _claim: Annotated[None, Depends(booking_claim, scope="function")],  # first: before any database work
     body: BookingCreate, request: Request, tenant: CurrentTenant, session: Session, state: State,
     principal: Principal = require(Permission.BOOK),
 ) -> BookingOut:
@@ -82,15 +83,14 @@ async def book(
         raise Problem(VALIDATION, "client_id: staff book for a client: name the client (their user id)",
                       field="client_id", extra={"errors": [{
                           "field": "client_id", "message": "required when staff book", "code": "missing"}]})
-    async with slot_gate(state, tenant.id, body):
-        client = await session.get(User, client_id)
-        if client is None or client.tenant_id != tenant.id or client.role != Role.CLIENT:
-            raise Problem(NOT_FOUND, "this consultancy has no client with this id", field="client_id")
-        offering = await offering_of(session, tenant, body.offering_id)
-        booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
-                                       body=body, actor=principal,
-                                       pay_with=PayWith(coupon_code=body.coupon_code, use_wallet=body.use_wallet,
-                                                        use_credit=body.use_credit))
+    client = await session.get(User, client_id)
+    if client is None or client.tenant_id != tenant.id or client.role != Role.CLIENT:
+        raise Problem(NOT_FOUND, "this consultancy has no client with this id", field="client_id")
+    offering = await offering_of(session, tenant, body.offering_id)
+    booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
+                                   body=body, actor=principal,
+                                   pay_with=PayWith(coupon_code=body.coupon_code, use_wallet=body.use_wallet,
+                                                    use_credit=body.use_credit))
     return booking_out(booking, state, principal)
 
 

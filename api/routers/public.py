@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import and_, bindparam, select
 
 from api.deps import Context, Session, State, Temporal
@@ -32,7 +32,7 @@ from api.schemas.common import TimeZone
 from api.schemas.identity import Accepted
 from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
 from api.services.analytics import count_view
-from api.services.booking_gate import slot_gate
+from api.services.booking_gate import guest_booking_claim
 from api.services.bookings import (
     PayWith,
     booking_from_link,
@@ -161,6 +161,7 @@ async def public_slots(
 
 @router.post("/public/{tenant_slug}/bookings", status_code=status.HTTP_201_CREATED, response_model=PublicBookingOut)
 async def guest_booking(
+    _claim: Annotated[None, Depends(guest_booking_claim, scope="function")],  # first: before any database work
     tenant_slug: str, body: GuestBookingCreate, request: Request, session: Session, state: State, context: Context,
 ) -> PublicBookingOut:
     """Book without an account. The confirmation email carries a signed link to view, move or
@@ -177,14 +178,13 @@ async def guest_booking(
                   "bookings from this address")
     await enforce(state.redis, f"guest-booking-email:{tenant.id}:{body.email}", GUEST_BOOKINGS_PER_EMAIL_PER_HOUR,
                   3600, "bookings for this email")
-    async with slot_gate(state, tenant.id, body):
-        offering = await session.get(Offering, body.offering_id)
-        if offering is None or offering.tenant_id != tenant.id:
-            raise Problem(NOT_FOUND, "this consultancy has no such offering", field="offering_id")
-        client = await guest_client(session, tenant, full_name=body.full_name, email=body.email, phone=body.phone,
-                                    timezone=body.timezone)
-        booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
-                                       body=body, actor=None, pay_with=PayWith(coupon_code=body.coupon_code))
+    offering = await session.get(Offering, body.offering_id)
+    if offering is None or offering.tenant_id != tenant.id:
+        raise Problem(NOT_FOUND, "this consultancy has no such offering", field="offering_id")
+    client = await guest_client(session, tenant, full_name=body.full_name, email=body.email, phone=body.phone,
+                                timezone=body.timezone)
+    booking = await create_booking(request, session, state, tenant=tenant, offering=offering, client=client,
+                                   body=body, actor=None, pay_with=PayWith(coupon_code=body.coupon_code))
     return await _public_booking(session, booking)
 
 
