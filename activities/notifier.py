@@ -70,7 +70,7 @@ from domain.notifications import (
 )
 from domain.privacy.consents import ConsentKind
 from domain.zones import zone_of
-from models.identity import Role, User
+from models.identity import Role, User, first_owner_id
 from models.notifications import (
     NotificationDelivery,
     NotificationPreference,
@@ -392,9 +392,7 @@ class Notifier:
         version = settings.updated_at.isoformat() if settings is not None and settings.updated_at else "unset"
         try:
             async with scoped_session(self.sessionmaker, TenantScope.of(tenant_id)) as session:
-                owner = (await session.execute(select(User.id).where(
-                    User.tenant_id == tenant_id, User.role == Role.OWNER).order_by(User.created_at).limit(1)
-                )).scalar_one_or_none()
+                owner = await first_owner_id(session, tenant_id)
             if owner is None:
                 return
             await self.deliver(NotificationRequest(

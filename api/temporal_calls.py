@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,34 +105,30 @@ class _Outbound(OutboundInterceptor):
         input.rpc_timeout = self._rpc_timeout(input.rpc_timeout)
         return await super().query_workflow(input)
 
-    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
-        # With wait_for_stage=COMPLETED (execute_update) this includes polling for the outcome.
+    async def _update_within_deadline(self, call: Callable[[], Awaitable[WorkflowUpdateHandle[Any]]], what: str
+                                      ) -> WorkflowUpdateHandle[Any]:
+        """An update (with wait_for_stage=COMPLETED, execute_update: polling for its outcome too),
+        after the request's transaction is committed, within the request's deadline."""
         await release_request_session()
         try:
             async with asyncio.timeout(self._update_deadline):
-                return await super().start_workflow_update(input)
+                return await call()
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
                 raise  # the request itself is being cancelled (the caller went away)
-            raise WorkflowCallTimeout(f"update {input.update} of {input.id} did not finish in "
-                                      f"{self._update_deadline:.0f} s") from exc
+            raise WorkflowCallTimeout(f"{what} did not finish in {self._update_deadline:.0f} s") from exc
 
+    async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> WorkflowUpdateHandle[Any]:
+        return await self._update_within_deadline(
+            partial(super().start_workflow_update, input), f"update {input.update} of {input.id}")
 
     async def start_update_with_start_workflow(
             self, input: StartWorkflowUpdateWithStartInput) -> WorkflowUpdateHandle[Any]:
         # an update that starts its workflow when none runs (a membership charge's first refund)
-        await release_request_session()
-        try:
-            async with asyncio.timeout(self._update_deadline):
-                return await super().start_update_with_start_workflow(input)
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-            raise WorkflowCallTimeout(f"update {input.update_workflow_input.update} of "
-                                      f"{input.start_workflow_input.id} did not finish in "
-                                      f"{self._update_deadline:.0f} s") from exc
+        return await self._update_within_deadline(
+            partial(super().start_update_with_start_workflow, input),
+            f"update {input.update_workflow_input.update} of {input.start_workflow_input.id}")
 
 
 class RequestGuard(Interceptor):

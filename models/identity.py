@@ -6,7 +6,8 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, IdMixin, OptionallyTenantOwned, TimestampMixin
@@ -107,3 +108,11 @@ class RecoveryCode(IdMixin, OptionallyTenantOwned, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
     used_at: Mapped[datetime | None]
+
+
+async def first_owner_id(session: AsyncSession, tenant_id: uuid.UUID) -> uuid.UUID | None:
+    """The consultancy's first owner: who is told what only an owner can act on (its provider keys,
+    a client's question on a course without a consultant)."""
+    owner: uuid.UUID | None = await session.scalar(select(User.id).where(
+        User.tenant_id == tenant_id, User.role == Role.OWNER).order_by(User.created_at).limit(1))
+    return owner

@@ -40,7 +40,7 @@ from core.db import TenantScope, scoped_session
 from core.razorpay import TENANT, GatewayCredentials
 from core.security import Keys
 from domain.notifications import Channel, NotificationRequest
-from models.identity import Role, User
+from models.identity import first_owner_id
 from models.payments import PaymentSettings
 
 log = logging.getLogger(__name__)
@@ -130,9 +130,7 @@ class GatewayKeysWatch:
         """One in-app message per refused key and refusal (the dedupe key), to the first owner."""
         try:
             async with scoped_session(self.sessionmaker, TenantScope.of(tenant_id)) as session:
-                owner = (await session.execute(select(User.id).where(
-                    User.tenant_id == tenant_id, User.role == Role.OWNER).order_by(User.created_at).limit(1)
-                )).scalar_one_or_none()
+                owner = await first_owner_id(session, tenant_id)
             if owner is None:
                 return
             link = f"{self.notifier.settings.public_base_url}/api/v1/payments/settings"

@@ -75,6 +75,7 @@ from models.identity import User
 from models.memberships import Membership
 from models.platform import IdempotencyRecord
 from models.privacy import PrivacyRequest
+from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
 log = logging.getLogger(__name__)
 SHORTEST_NAME = 6
@@ -126,7 +127,7 @@ class PrivacyErasureActivities:
             live = (await session.execute(select(Membership).where(
                 Membership.client_id == inp.client_id,
                 Membership.status.in_([s.value for s in LIVE_MEMBERSHIP])))).scalars().all()
-            runs = [await _resumed_run(session, row) for row in live]
+            runs = await _resumed_runs(session, list(live))
         client = activity.client()
         cancelled = 0
         for run in runs:
@@ -135,8 +136,8 @@ class PrivacyErasureActivities:
                 task_queue=self.settings.temporal_task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,  # running: just the update
                 search_attributes=keyword_attributes({
-                    "TenantId": str(run.tenant_id), "ClientId": str(run.client_id),
-                    "EntityStatus": run.resume.status.value if run.resume else "pending"}),
+                    TENANT_ID.name: str(run.tenant_id), CLIENT_ID.name: str(run.client_id),
+                    ENTITY_STATUS.name: run.resume.status.value if run.resume else "pending"}),
                 memo={"summary": f"Membership {run.terms.title[:60]}: cancelled (erasure)"})
             try:  # the update id makes a retried activity find its first answer
                 await client.execute_update_with_start_workflow(
@@ -322,16 +323,21 @@ def _tenant_condition(table: Table, tenant_id: uuid.UUID) -> Any:
 
 
 
-async def _resumed_run(session: AsyncSession, row: Membership) -> MembershipInput:
-    """The membership's workflow input, resumed from its row: used only when its workflow is gone."""
-    terms = PlanTerms.model_validate(row.terms)
-    opened = {course_enrollment_id(row.id, course): course for course in terms.course_ids}
-    open_now = (await session.execute(select(Enrollment.id).where(
-        Enrollment.id.in_(list(opened)), Enrollment.status.in_([s.value for s in LIVE_ENROLMENT])))).scalars().all()
-    state = MembershipState(
-        membership_id=row.id, status=MembershipStatus(row.status), subscription_id=row.gateway_subscription_id,
-        short_url=row.short_url, current_start=row.current_start, current_end=row.current_end,
-        cancel_at_period_end=row.cancel_at_period_end, past_due_since=row.past_due_since,
-        periods_paid=row.periods_paid, courses_open=[opened[e] for e in open_now], gateway_error=row.gateway_error)
-    return MembershipInput(membership_id=row.id, tenant_id=row.tenant_id, client_id=row.client_id, terms=terms,
-                           resume=state)
+async def _resumed_runs(session: AsyncSession, rows: list[Membership]) -> list[MembershipInput]:
+    """Each membership's workflow input, resumed from its row (used only when its workflow is
+    gone), with the courses it still holds open: one query for all of them."""
+    terms = {row.id: PlanTerms.model_validate(row.terms) for row in rows}
+    opened = {course_enrollment_id(row.id, course): (row.id, course)
+              for row in rows for course in terms[row.id].course_ids}
+    open_now = set((await session.execute(select(Enrollment.id).where(
+        Enrollment.id.in_(list(opened)), Enrollment.status.in_([s.value for s in LIVE_ENROLMENT])))).scalars())
+    return [MembershipInput(
+        membership_id=row.id, tenant_id=row.tenant_id, client_id=row.client_id, terms=terms[row.id],
+        resume=MembershipState(
+            membership_id=row.id, status=MembershipStatus(row.status), subscription_id=row.gateway_subscription_id,
+            short_url=row.short_url, current_start=row.current_start, current_end=row.current_end,
+            cancel_at_period_end=row.cancel_at_period_end, past_due_since=row.past_due_since,
+            periods_paid=row.periods_paid, gateway_error=row.gateway_error,
+            courses_open=[course for enrolment_id, (of, course) in opened.items()
+                          if of == row.id and enrolment_id in open_now]))
+        for row in rows]

@@ -21,7 +21,7 @@ from api.services.courses import LESSON_LOCKED, NOT_ENROLLED, course_of, is_cour
 from api.workflow_starts import start_after_commit
 from domain.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify_workflow_id
 from models.courses import Course, DiscussionPost, EnrollmentLesson, Lesson
-from models.identity import Role, User
+from models.identity import Role, User, first_owner_id
 from models.tenancy import Tenant
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID
 
@@ -88,8 +88,7 @@ async def post_to_discussion(
     recipient: UUID | None = None
     event = "course.question"
     if principal.role == Role.CLIENT:
-        recipient = course.consultant_user_id or await session.scalar(select(User.id).where(
-            User.tenant_id == tenant.id, User.role == Role.OWNER).order_by(User.created_at).limit(1))
+        recipient = course.consultant_user_id or await first_owner_id(session, tenant.id)
     elif parent is not None and parent.author_id != principal.user_id:
         recipient, event = parent.author_id, "course.reply"
     if recipient is not None and author is not None:
