@@ -22,8 +22,8 @@ from models.catalogue import PackageGrant
 from models.memberships import Membership
 
 
-async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again(client, sessionmaker, gateway,
-                                                                                  temporal_client):
+async def _consultancy_with_a_member(client, sessionmaker) -> tuple[Account, Account, Person, dict]:
+    """A consultancy with a monthly plan, and a client (with a name, email and phone to erase)."""
     owner = await active_consultancy(client, sessionmaker)
     _, offering = await bookable(client, owner, price_minor=200_000, currency="INR")
     plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
@@ -36,6 +36,11 @@ async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again
     body = registered.json()
     member = Account(body["user"]["id"], person.email, owner.tenant_slug, body["user"]["tenant_id"],
                      body["tokens"]["access_token"], body["tokens"]["refresh_token"])
+    return owner, member, person, plan
+
+async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again(client, sessionmaker, gateway,
+                                                                                  temporal_client):
+    owner, member, person, plan = await _consultancy_with_a_member(client, sessionmaker)
     membership, sub, seen = await active_member(client, gateway, owner, member, plan["id"])
     cancel = await client.post(f"/api/v1/me/memberships/{membership['id']}/cancel", headers=member.headers(),
                                json={"reason": "moving"})  # at the period's end
@@ -93,18 +98,7 @@ async def test_an_erased_member_whose_membership_workflow_is_gone_is_still_cance
     """The membership row is live but its workflow was terminated (an operator, a lost history):
     the erasure resumes the workflow from the row with the cancellation as its first update, which
     cancels Razorpay's subscription now; the erasure itself finishes."""
-    owner = await active_consultancy(client, sessionmaker)
-    _, offering = await bookable(client, owner, price_minor=200_000, currency="INR")
-    plan = (await client.post("/api/v1/membership-plans", headers=owner.headers(), json={
-        "title": "Monthly guidance", "price_minor": 149_900, "offering_id": offering["id"],
-        "credits_per_period": 2})).json()
-    person = Person()
-    registered = await client.post("/api/v1/auth/register", headers={"X-Tenant": owner.tenant_slug}, json={
-        "full_name": person.name, "email": person.email, "password": PASSWORD, "phone": person.phone})
-    assert registered.status_code == 201, registered.text
-    body = registered.json()
-    member = Account(body["user"]["id"], person.email, owner.tenant_slug, body["user"]["tenant_id"],
-                     body["tokens"]["access_token"], body["tokens"]["refresh_token"])
+    owner, member, person, plan = await _consultancy_with_a_member(client, sessionmaker)
     membership, sub, _ = await active_member(client, gateway, owner, member, plan["id"])
     handle = temporal_client.get_workflow_handle(membership["workflow_id"])
     await handle.terminate(reason="test: the membership's workflow is gone")
