@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from api.input_guard import refuse_nul_characters
+from api.liveness import MuhurtaAPI
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.rate_limits import RateLimitMiddleware
@@ -117,13 +118,14 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
                 await app.state.muhurta.close()
                 process_exiting()
 
-    app = FastAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
-                  dependencies=[Depends(refuse_nul_characters)],
-                  # FastAPI's own telemetry would add a second server span, one span per dependency,
-                  # endpoint and serialization, and its own metrics, beside api/telemetry.py's
-                  # (which the docs, dashboards and alerts use): a third of /health's time.
-                  telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
+    app = MuhurtaAPI(title="Muhurta API", version="1.0", description=DESCRIPTION, lifespan=lifespan,
+                     docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                     dependencies=[Depends(refuse_nul_characters)],
+                     # FastAPI's own telemetry would add a second server span, one span per dependency,
+                     # endpoint and serialization, and its own metrics, beside api/telemetry.py's
+                     # (which the docs, dashboards and alerts use): a third of /health's time.
+                     telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+                     count_probes=settings.telemetry_enabled)
     if state is not None:
         app.state.muhurta = state
     install_problem_handlers(app)

@@ -57,8 +57,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        request_id = request_id_of(scope)
         token = request_id_var.set(request_id)
         client = scope.get("client")
         ip_token = client_ip_var.set(client[0] if client else None)
@@ -81,6 +80,12 @@ class RequestIdMiddleware:
             )
             request_id_var.reset(token)
             client_ip_var.reset(ip_token)
+
+
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is sane (1 to 64 of `A-Za-z0-9._-`), else a new one."""
+    incoming = _header(scope, b"x-request-id")
+    return incoming if incoming and _REQUEST_ID.match(incoming) else os.urandom(16).hex()
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -7,9 +7,12 @@ then drives both with bench/_loadgen.py (keep-alive HTTP/1.1, 32 connections ove
 per core). Short rounds alternate between the bare app and the route, so that a burst of load
 from other processes hits both alike; the best round of each is kept and the ratio printed.
 
-Routes: `GET /health`; `POST /api/v1/webhooks/razorpay` signed, each a new event naming no order
-(verified, stored once, acted on after the answer); `POST /api/v1/astrology/chart` (signed-in
-consultant); `GET /api/v1/public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`.
+Routes: `GET /health` (a probe, answered in front of the middleware: api/liveness.py); the same
+from a browser (with `Origin`), which goes through every layer: the stack's fixed cost on a
+route that does nothing, printed without a target; `POST /api/v1/webhooks/razorpay` signed, each
+a new event naming no order (verified, stored once, acted on after the answer);
+`POST /api/v1/astrology/chart` (signed-in consultant);
+`GET /api/v1/public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`.
 Twice: with `make dev`'s defaults, then with API_WORKERS = cores (the production layout).
 Targets (issue 17): health >= 85 %, webhooks >= 30 %, chart >= 25 %, slots >= 15 % of the bare app.
 
@@ -39,7 +42,9 @@ from core.razorpay import platform_credentials, sign
 
 CONNECTIONS = 32
 TARGETS = {"health": 0.85, "webhook": 0.30, "chart": 0.25, "slots": 0.15}
-LABELS = {"health": "GET /health", "webhook": "POST /webhooks/razorpay (signed, new event)",
+ROUTES = ("health", "stack", "webhook", "chart", "slots")
+LABELS = {"health": "GET /health", "stack": "GET /health with Origin (every layer)",
+          "webhook": "POST /webhooks/razorpay (signed, new event)",
           "chart": "POST /astrology/chart", "slots": "GET …/slots?days=60"}
 
 
@@ -67,7 +72,7 @@ async def _demo_ids(dev: Dev) -> dict[str, Any]:
         await engine.dispose()
 
 
-def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = tuple(TARGETS)) -> dict[str, list[bytes]]:
+def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = ROUTES) -> dict[str, list[bytes]]:
     """Prepared requests per route; webhooks are each a new event (a fresh id and signature)."""
     from core.security import Keys
 
@@ -95,6 +100,7 @@ def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = tuple(T
              f"?days=60&timezone=Asia/Kolkata")
     prepared = {
         "health": repeat(http_request("GET", "/health", host), n),
+        "stack": repeat(http_request("GET", "/health", host, {"Origin": "http://localhost:5173"}), n),
         "webhook": webhooks,
         "chart": repeat(http_request("POST", "/api/v1/astrology/chart", host, {
             "Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Tenant": "demo"}, chart), n),
@@ -172,10 +178,12 @@ def report(label: str, best: dict[str, Round]) -> None:
     print(f"  {'route':44} {'req/s':>7} {'bare':>7} {'ratio':>6} {'target':>6}  {'p50/p99 ms':>13}  "
           f"{'CPU ms per request: API + PG + rest':>35} {'bare':>5} {'CPU ratio':>9}")
     for route, r in best.items():
-        mark = "ok" if r.ratio >= TARGETS[route] else "BELOW"
+        target = TARGETS.get(route)
+        wanted = "" if target is None else f"{target:.0%}"
+        mark = "" if target is None else "ok" if r.ratio >= target else "BELOW"
         rest = r.cpu_ms["redis"] + r.cpu_ms["other"]
         cpu = f"{r.cpu_ms['api']:.2f} + {r.cpu_ms['postgres']:.2f} + {rest:.2f}"
-        print(f"  {LABELS[route]:44} {r.got.rate:7,.0f} {r.bare.rate:7,.0f} {r.ratio:6.1%} {TARGETS[route]:6.0%}  "
+        print(f"  {LABELS[route]:44} {r.got.rate:7,.0f} {r.bare.rate:7,.0f} {r.ratio:6.1%} {wanted:>6}  "
               f"{r.got.percentile(0.5):6.1f}/{r.got.percentile(0.99):6.1f}  {cpu:>35} {r.bare_cpu_ms:5.2f} "
               f"{r.cpu_ratio:9.1%}  {mark}")
 

@@ -78,3 +78,21 @@ async def test_cors_follows_the_settings(app_state):
         simple = await browser.get("/health", headers={"Origin": "https://app.example.com"})
         assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
         assert "X-Request-ID" in simple.headers["access-control-expose-headers"]
+
+
+async def test_a_liveness_probe_answers_like_the_route_without_an_access_line(client, log_lines):
+    """`/health` from a probe is answered in front of the middleware (api/liveness.py): the same
+    answer and request id as through the whole stack, but no access log line; a browser's
+    request (with Origin) and any other method still go through every layer."""
+    probe = await client.get("/health", headers={"X-Request-ID": "probe-1"})
+    browser = await client.get("/health", headers={"X-Request-ID": "browser-1", "Origin": "https://x.example"})
+    for response in (probe, browser):
+        assert response.status_code == 200 and response.json() == {"status": "ok"}
+        assert response.headers["content-type"] == "application/json"
+    assert probe.headers["x-request-id"] == "probe-1" and browser.headers["x-request-id"] == "browser-1"
+    assert "traceresponse" not in probe.headers and "traceresponse" in browser.headers
+    assert_problem(await client.post("/health", headers={"X-Request-ID": "post-1"}), 405, "http-405")
+
+    access = {line["request_id"] for line in map(json.loads, log_lines.getvalue().splitlines())
+              if line["logger"] == "muhurta.access"}
+    assert "browser-1" in access and "post-1" in access and "probe-1" not in access
