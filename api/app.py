@@ -54,6 +54,7 @@ from api.routers import (
 )
 from api.state import AppState
 from api.telemetry import TelemetryMiddleware, metrics_response
+from core.db import pool_cap
 from core.observability.multiprocess import process_exiting
 from core.settings import Settings, get_settings
 
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         app.state.muhurta = state or await AppState.build(settings)
         warm_routes(app)
         if owned:
-            await app.state.muhurta.open_connections(settings.database_pool_size)
+            await app.state.muhurta.open_connections(pool_cap(settings.database_pool_size))
         freeze_startup_heap()
         try:
             yield

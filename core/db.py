@@ -101,6 +101,13 @@ def scoped_by_statement(session: AsyncSession, scope: TenantScope) -> None:
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
+POOL_CAP_FACTOR = 3  # an engine holds up to pool_size * 3 connections (see make_engine)
+
+
+def pool_cap(pool_size: int) -> int:
+    return pool_size * POOL_CAP_FACTOR
+
+
 def make_engine(url: str, pool_size: int = 10, *, observed: str | None = None, **kwargs: Any) -> AsyncEngine:
     """An engine holding up to `pool_size * 3` connections (as many as `pool_size` plus the
     overflow of twice that it always allowed), all of them kept once opened.
@@ -120,7 +127,7 @@ def make_engine(url: str, pool_size: int = 10, *, observed: str | None = None, *
 
     engine = create_async_engine(
         url,
-        pool_size=pool_size * 3,
+        pool_size=pool_cap(pool_size),
         max_overflow=0,
         hide_parameters=True,  # errors and logs must not carry bound values (emails, hashes, tokens)
         **kwargs,
