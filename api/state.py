@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -12,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.temporal_calls import guarded
-from core.db import make_engine, make_sessionmaker
+from core.db import make_engine, make_sessionmaker, open_pool_ahead
 from core.redis import make_redis
 from core.security import Keys
 from core.settings import Settings
@@ -56,19 +54,7 @@ class AppState:
         )
 
     async def open_connections(self, count: int) -> None:
-        """Open `count` pooled connections now (the pool keeps them, core/db.py), so the first
-        burst of requests does not pay for them (TCP, authentication, a backend start each).
-        The API opens its pool's whole cap: the pool keeps every connection it opens, so the cap
-        is where it settles after the first burst anyway. Opening them now costs that once, at
-        start-up, not during the burst. A new connection costs about 7 ms of the API's CPU; in
-        the 200-client booking race the API needed 15 to 20 of them at once. A PostgreSQL whose
-        `max_connections` cannot take the cap then says so at start-up, not in the middle of a
-        burst. A database that cannot be reached now is not an error here: /ready says so."""
-        try:
-            async with AsyncExitStack() as held:
-                await asyncio.gather(*(held.enter_async_context(self.engine.connect()) for _ in range(count)))
-        except Exception as exc:
-            log.warning("could not open the database connections ahead of requests: %s", exc)
+        await open_pool_ahead(self.engine, count)
 
     async def close(self) -> None:
         await self.redis.aclose()

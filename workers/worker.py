@@ -11,7 +11,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 
-from core.db import make_engine, make_sessionmaker
+from core.db import make_engine, make_sessionmaker, open_pool_ahead, pool_cap
 from core.settings import Settings
 from core.temporal import connect_temporal
 from workers.registry import WORKFLOWS, build_activities, workflow_runner
@@ -80,6 +80,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop_metrics = serve_metrics(settings)
     engine = make_engine(settings.database_url, settings.database_pool_size,
                          observed="worker" if settings.telemetry_enabled else None)
+    await open_pool_ahead(engine, pool_cap(settings.database_pool_size))
     sessionmaker = make_sessionmaker(engine)
     client = await connect_temporal(settings)
     worker = build_worker(client, settings, sessionmaker)
