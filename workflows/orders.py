@@ -128,6 +128,7 @@ class OrderWorkflow:
         self._held_next: dict[str, datetime] = {}
         self._held_wait: dict[str, timedelta] = {}
         self._keys_changed = False  # gateway_keys_changed: try the held refunds now
+        self._held_moved = False  # a refund was held while the main loop waited: wake it to time the next try
 
     # -- the run -----------------------------------------------------------------------------------
     @workflow.run
@@ -397,10 +398,11 @@ class OrderWorkflow:
             if next_try is not None:
                 until_try = max(next_try - workflow.now(), timedelta(seconds=1))
                 timeout = until_try if timeout is None else min(timeout, until_try)
+            self._held_moved = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._has_work() or self._keys_changed or (self._state.status == OrderStatus.REFUNDED
-                                                                       and not self._pending_refunds()),
+                    lambda: self._has_work() or self._keys_changed or self._held_moved
+                    or (self._state.status == OrderStatus.REFUNDED and not self._pending_refunds()),
                     timeout=timeout)
 
     async def _end_access(self) -> None:
@@ -459,6 +461,7 @@ class OrderWorkflow:
         key = str(view.refund_id)
         self._held_wait[key] = wait
         self._held_next[key] = min(workflow.now() + wait, self._hold_ends(view))
+        self._held_moved = True
 
     def _hold_ends(self, view: RefundView) -> datetime:
         return (view.held_since or workflow.now()) + REFUND_HOLD_LIMIT
