@@ -479,10 +479,9 @@ class OrderWorkflow:
                 try:
                     view = await self._activity(CREATE_REFUND, CreateRefund(
                         ref=self._ref, request=_request_of(held), hold_on_keys_refused=True), RefundView)
-                except ActivityError as exc:  # only a bug would: keep it held, look again later
+                except ActivityError as exc:  # not tried (no keys to try at all): still held, bounded alike
                     workflow.logger.warning("held refund %s not tried: %s", key, _reason(exc))
-                    self._schedule_held(held, REFUND_HOLD_MAX_RETRY)
-                    continue
+                    view = held
                 assert isinstance(view, RefundView)
                 ran_out = view.status == RefundStatus.HELD and workflow.now() >= self._hold_ends(view)
                 if ran_out:
