@@ -438,13 +438,9 @@ class PaymentActivities:
                     receipt=str(view.refund_id))
         except GatewayUnavailable as exc:
             raise ApplicationError(f"Razorpay unavailable: {exc}", type="GatewayUnavailable") from exc
-        except GatewayKeysRefused as exc:
-            if step.hold_on_keys_refused:
-                return await self._hold(ref, view.refund_id, held_reason(gateway.credentials, exc))
-            return await self._settle(SettleRefund(ref=ref, report=RefundReport(
-                refund_id=view.refund_id, gateway_refund_id="", status="failed", amount=view.gateway_amount,
-                payment_id=view.payment_id)), failure=f"Razorpay refused the refund: {exc}")
         except GatewayRefused as exc:
+            if isinstance(exc, GatewayKeysRefused) and step.hold_on_keys_refused:  # the consultancy's to fix
+                return await self._hold(ref, view.refund_id, held_reason(gateway.credentials, exc))
             return await self._settle(SettleRefund(ref=ref, report=RefundReport(
                 refund_id=view.refund_id, gateway_refund_id="", status="failed", amount=view.gateway_amount,
                 payment_id=view.payment_id)), failure=f"Razorpay refused the refund: {exc}")
