@@ -227,6 +227,9 @@ class Refund(IdMixin, TimestampMixin, TenantOwned, Base):
     cancellation_ref: Mapped[str | None] = mapped_column(String(100))
     processed_at: Mapped[datetime | None]
     failure: Mapped[str | None] = mapped_column(Text)
+    # status `held`: Razorpay refuses the keys; since when (the first refusal) and its words
+    held_since: Mapped[datetime | None]
+    held_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class WalletAccount(IdMixin, TimestampMixin, TenantOwned, Base):

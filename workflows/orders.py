@@ -11,6 +11,11 @@
 4. Afterwards it takes refunds (the `refund` update, validated; or `request_refund` from another
    workflow) for REFUND_WINDOW, closes them on `refund_settled`, refunds late or duplicate
    payments by itself, and ends.
+5. A refund Razorpay will not take because it refuses the keys (401/403) is held, not failed
+   (client money is never lost to a key problem): the workflow keeps it and tries it again with
+   the same idempotency key, after a minute, then twice as long each time up to an hour, and at
+   once on `gateway_keys_changed` (the owner saved keys); REFUND_HOLD_LIMIT after it was first
+   held it fails and staff are told. The workflow does not end while a refund is held.
 
 Signals are queued and handled one at a time by the main loop, so the order of arrival does not
 matter: a `payment_failed` after a capture changes nothing, a paid order never goes back.
@@ -38,6 +43,9 @@ with workflow.unsafe.imports_passed_through():
         MONEY_HELD,
         NOTIFY,
         RECORD_PAYMENT,
+        REFUND_HOLD_FIRST_RETRY,
+        REFUND_HOLD_LIMIT,
+        REFUND_HOLD_MAX_RETRY,
         REFUND_WINDOW,
         SEND_RECEIPT,
         SETTLE_REFUND,
@@ -82,6 +90,8 @@ REFUND_ENDS_ACCESS = "refund-ends-access"  # workflow.patched id: a full refund 
 # workflow.patched id: messages and the receipt leave through the outbox, after the step that
 # causes them, so a provider outage never holds fulfilment, a refund or staff's `complete_line`.
 ORDER_MESSAGES_AFTER = "order-messages-after-the-step"
+# workflow.patched id: a refund refused for the keys (401/403) is held and tried again, not failed.
+REFUNDS_HELD_ON_KEYS = "refunds-held-while-keys-refused"
 # Checkout: a person waits for it (see OrderWorkflow.checkout).
 CHECKOUT_ATTEMPT = timedelta(seconds=30)
 CHECKOUT_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3,
@@ -114,6 +124,11 @@ class OrderWorkflow:
         self._money = asyncio.Lock()  # one money-moving step at a time (main loop and updates)
         self._outbox = Outbox()
         self._messages_in_background = workflow.patched(ORDER_MESSAGES_AFTER)
+        # held refunds (by refund id): when to try each next, and the wait after that
+        self._held_next: dict[str, datetime] = {}
+        self._held_wait: dict[str, timedelta] = {}
+        self._keys_changed = False  # gateway_keys_changed: try the held refunds now
+        self._held_moved = False  # a refund was held while the main loop waited: wake it to time the next try
 
     # -- the run -----------------------------------------------------------------------------------
     @workflow.run
@@ -340,7 +355,17 @@ class OrderWorkflow:
         return bool(self._payments or self._settlements or self._refund_requests)
 
     def _pending_refunds(self) -> bool:
-        return any(r.status == RefundStatus.PENDING for r in self._state.refunds)
+        return any(r.status in (RefundStatus.PENDING, RefundStatus.HELD) for r in self._state.refunds)
+
+    def _held(self) -> list[RefundView]:
+        return [r for r in self._state.refunds if r.status == RefundStatus.HELD]
+
+    def _next_held_try(self) -> datetime | None:
+        """When the first held refund is due (one not yet scheduled, after a continue-as-new: now)."""
+        held = self._held()
+        if not held:
+            return None
+        return min(self._held_next.get(str(r.refund_id), workflow.now()) for r in held)
 
     async def _after_sales(self) -> None:
         if self._state.after_sales_until is None:
@@ -354,6 +379,10 @@ class OrderWorkflow:
                     await self._settle(self._settlements.pop(0))
                 else:
                     await self._requested_refund(self._refund_requests.pop(0))
+            if self._held():  # only ever after REFUNDS_HELD_ON_KEYS: older histories never get here
+                await self._retry_held()
+                if self._has_work():
+                    continue
             if self._state.status == OrderStatus.REFUNDED and not self._state.access_ended \
                     and workflow.patched(REFUND_ENDS_ACCESS):
                 await self._end_access()
@@ -364,11 +393,17 @@ class OrderWorkflow:
             if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished() \
                     and not self._outbox.sending:
                 workflow.continue_as_new(self._inp.model_copy(update={"resume": self._state}))
+            timeout = remaining if remaining > timedelta(0) else None
+            next_try = self._next_held_try()
+            if next_try is not None:
+                until_try = max(next_try - workflow.now(), timedelta(seconds=1))
+                timeout = until_try if timeout is None else min(timeout, until_try)
+            self._held_moved = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._has_work() or (self._state.status == OrderStatus.REFUNDED
-                                                 and not self._pending_refunds()),
-                    timeout=remaining if remaining > timedelta(0) else None)
+                    lambda: self._has_work() or self._keys_changed or self._held_moved
+                    or (self._state.status == OrderStatus.REFUNDED and not self._pending_refunds()),
+                    timeout=timeout)
 
     async def _end_access(self) -> None:
         """Everything paid went back: what the fulfilled lines gave ends (a course's access). A
@@ -407,15 +442,73 @@ class OrderWorkflow:
             for known in self._state.refunds:
                 if known.key == request.key:
                     return known
+            hold = workflow.patched(REFUNDS_HELD_ON_KEYS)
             try:
-                view = await self._activity(CREATE_REFUND, CreateRefund(ref=self._ref, request=request), RefundView)
+                view = await self._activity(CREATE_REFUND, CreateRefund(ref=self._ref, request=request,
+                                                                        hold_on_keys_refused=hold), RefundView)
             except ActivityError as exc:
                 raise RefundRejected(_reason(exc), {"field": "amount"}, non_retryable=True) from exc
             assert isinstance(view, RefundView)
             self._remember(view)
             if view.status == RefundStatus.PROCESSED:
                 await self._refund_done(view)
+            elif view.status == RefundStatus.HELD:
+                self._schedule_held(view, REFUND_HOLD_FIRST_RETRY)
             return view
+
+    def _schedule_held(self, view: RefundView, wait: timedelta) -> None:
+        """The next try of a held refund: after `wait`, never after its hold runs out."""
+        key = str(view.refund_id)
+        self._held_wait[key] = wait
+        self._held_next[key] = min(workflow.now() + wait, self._hold_ends(view))
+        self._held_moved = True
+
+    def _hold_ends(self, view: RefundView) -> datetime:
+        return (view.held_since or workflow.now()) + REFUND_HOLD_LIMIT
+
+    async def _retry_held(self) -> None:
+        """Try again the held refunds that are due (all of them when the owner saved keys): the same
+        refund row and Razorpay idempotency key, so it is sent and counted once. Still refused after
+        REFUND_HOLD_LIMIT: failed, and staff are told."""
+        everyone, self._keys_changed = self._keys_changed, False
+        for held in self._held():
+            key = str(held.refund_id)
+            if not everyone and self._held_next.get(key, workflow.now()) > workflow.now():
+                continue
+            async with self._money:
+                try:
+                    view = await self._activity(CREATE_REFUND, CreateRefund(
+                        ref=self._ref, request=_request_of(held), hold_on_keys_refused=True), RefundView)
+                except ActivityError as exc:  # not tried (no keys to try at all): still held, bounded alike
+                    workflow.logger.warning("held refund %s not tried: %s", key, _reason(exc))
+                    view = held
+                assert isinstance(view, RefundView)
+                ran_out = view.status == RefundStatus.HELD and workflow.now() >= self._hold_ends(view)
+                if ran_out:
+                    view = await self._give_up(view)
+                self._remember(view)
+            if view.status == RefundStatus.HELD:
+                self._schedule_held(view, min(self._held_wait.get(key, REFUND_HOLD_FIRST_RETRY) * 2,
+                                              REFUND_HOLD_MAX_RETRY))
+                continue
+            self._held_next.pop(key, None)
+            self._held_wait.pop(key, None)
+            if view.status == RefundStatus.PROCESSED:
+                await self._refund_done(view)
+            elif view.status == RefundStatus.FAILED:
+                reason = (f"it was held {REFUND_HOLD_LIMIT.days} days and never sent, as {view.held_reason}; "
+                          "once the keys work, refund again" if ran_out else "Razorpay refused the refund")
+                await self._notify("refund_failed_staff", "staff", f"refund-failed:{view.refund_id}",
+                                   amount=self._money_text(view.amount), reason=reason[:600])
+
+    async def _give_up(self, view: RefundView) -> RefundView:
+        days = REFUND_HOLD_LIMIT.days
+        failure = (f"held {days} days and never sent: {view.held_reason or 'Razorpay refused the keys'}")[:1000]
+        failed = await self._activity(SETTLE_REFUND, SettleRefund(ref=self._ref, report=RefundReport(
+            refund_id=view.refund_id, gateway_refund_id="", status="failed", amount=view.gateway_amount,
+            payment_id=view.payment_id), failure=failure), RefundView)
+        assert isinstance(failed, RefundView)
+        return failed
 
     async def _refund_done(self, view: RefundView) -> None:
         where = " to your wallet" if view.gateway_amount == 0 else ""
@@ -455,6 +548,12 @@ class OrderWorkflow:
     def request_refund(self, request: RefundRequest) -> None:
         """A refund asked by another workflow (a cancelled consultation); refused ones go to staff."""
         self._refund_requests.append(request)
+
+    @workflow.signal
+    def gateway_keys_changed(self) -> None:
+        """The owner saved (or removed) the Razorpay keys: held refunds are tried again now."""
+        if self._held():
+            self._keys_changed = True
 
     @workflow.signal
     def extend_payment(self, pay_by: datetime) -> None:
@@ -540,6 +639,12 @@ class OrderWorkflow:
     @workflow.query
     def state(self) -> OrderState:
         return self._state
+
+
+def _request_of(view: RefundView) -> RefundRequest:
+    """The request a held refund was made from (its row is found again by its key)."""
+    return RefundRequest(amount=view.amount, reason=view.reason, destination=view.destination,
+                         kind=view.kind, key=view.key, payment_id=view.payment_id)  # type: ignore[arg-type]
 
 
 def _reason(exc: BaseException) -> str:

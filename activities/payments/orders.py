@@ -23,10 +23,15 @@ from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from activities.payments.gateway_health import GatewayKeysWatch
 from activities.payments.gateway_order import ensure_gateway_order
 from activities.payments.invoice import issue_order_invoice
-from activities.payments.razorpay_gateway import GatewayRefused, GatewayUnavailable, RazorpayGateway
+from activities.payments.razorpay_gateway import (
+    GatewayKeysRefused,
+    GatewayRefused,
+    GatewayUnavailable,
+    RazorpayGateway,
+)
 from core.db import TenantScope, scoped_session
 from core.observability.metrics import PAYMENTS_CAPTURED
-from core.razorpay import GatewayCredentials, PaymentsNotConfigured
+from core.razorpay import TENANT, GatewayCredentials, PaymentsNotConfigured
 from core.security import Keys
 from core.settings import Settings
 from domain.ids import uuid_or_none
@@ -104,7 +109,14 @@ def refund_view(refund: Refund) -> RefundView:
         wallet_amount=refund.wallet_amount, destination=RefundDestination(refund.destination),
         status=RefundStatus(refund.status), kind=refund.kind, reason=refund.reason,
         payment_id=refund.gateway_payment_id, gateway_refund_id=refund.gateway_refund_id,
+        held_since=refund.held_since, held_reason=refund.held_reason,
     )
+
+
+def held_reason(credentials: GatewayCredentials, refusal: GatewayKeysRefused) -> str:
+    """Why a refund is held: whose keys Razorpay refuses, which, and Razorpay's words (at most 500 characters)."""
+    whose = "this consultancy's" if credentials.account == TENANT else "the platform's"
+    return f"Razorpay refuses {whose} keys ({credentials.key_id}): {refusal}"[:500]
 
 
 def refund_idempotency_key(refund_id: uuid.UUID) -> str:
@@ -372,7 +384,11 @@ class PaymentActivities:
     @activity.defn(name=CREATE_REFUND)
     async def create_refund(self, step: CreateRefund) -> RefundView:
         """A refund once per key: the wallet part as store credit, the rest through Razorpay with
-        its idempotency key, so a retry never refunds twice."""
+        its idempotency key, so a retry never refunds twice.
+
+        Razorpay refusing the keys (401/403) holds the refund (`held`, with since when and why)
+        when the workflow asks for that (`hold_on_keys_refused`); the same call for a held refund
+        tries Razorpay again, with the same idempotency key."""
         ref, request = step.ref, step.request
         async with self._session(ref) as session:
             order = await self._order(session, ref.order_id, lock=True)
@@ -406,7 +422,8 @@ class PaymentActivities:
                 if to_gateway == 0:
                     await self._processed(session, order, refund)
             view = refund_view(refund)
-        if view.status != RefundStatus.PENDING or view.gateway_amount == 0 or view.gateway_refund_id:
+        if view.status not in (RefundStatus.PENDING, RefundStatus.HELD) or view.gateway_amount == 0 \
+                or view.gateway_refund_id:
             return view
         # The row is committed before Razorpay is asked: a crash now retries with the same key.
         async with self._session(ref) as session:
@@ -422,6 +439,8 @@ class PaymentActivities:
         except GatewayUnavailable as exc:
             raise ApplicationError(f"Razorpay unavailable: {exc}", type="GatewayUnavailable") from exc
         except GatewayRefused as exc:
+            if isinstance(exc, GatewayKeysRefused) and step.hold_on_keys_refused:  # the consultancy's to fix
+                return await self._hold(ref, view.refund_id, held_reason(gateway.credentials, exc))
             return await self._settle(SettleRefund(ref=ref, report=RefundReport(
                 refund_id=view.refund_id, gateway_refund_id="", status="failed", amount=view.gateway_amount,
                 payment_id=view.payment_id)), failure=f"Razorpay refused the refund: {exc}")
@@ -430,12 +449,31 @@ class PaymentActivities:
             assert refund is not None
             if refund.gateway_refund_id is None:
                 refund.gateway_refund_id = str(answer["id"])
+            if refund.status == RefundStatus.HELD.value:  # Razorpay took it: the hold is over
+                refund.status, refund.held_since, refund.held_reason = RefundStatus.PENDING.value, None, None
+                await record_audit(session, tenant_id=ref.tenant_id, action="refund.released",
+                                   target_type="order", target_id=ref.order_id,
+                                   details={"refund_id": str(refund.id), "amount": refund.amount})
             view = refund_view(refund)
         if answer.get("status") in ("processed", "failed") and view.status == RefundStatus.PENDING:
             return await self._settle(SettleRefund(ref=ref, report=RefundReport(
                 refund_id=view.refund_id, gateway_refund_id=str(answer["id"]), status=answer["status"],
                 amount=answer.get("amount"), payment_id=view.payment_id)))
         return view
+
+    async def _hold(self, ref: OrderRef, refund_id: uuid.UUID, reason: str) -> RefundView:
+        """The refund waits for keys Razorpay takes: `held`, since its first refusal, in Razorpay's words."""
+        async with self._session(ref) as session:
+            refund = await session.get(Refund, refund_id, with_for_update=True)
+            assert refund is not None
+            if refund.status == RefundStatus.PENDING.value:
+                refund.status, refund.held_since = RefundStatus.HELD.value, datetime.now(UTC)
+                await record_audit(session, tenant_id=ref.tenant_id, action="refund.held", target_type="order",
+                                   target_id=ref.order_id, details={"refund_id": str(refund.id),
+                                                                    "amount": refund.amount, "reason": reason})
+            if refund.status == RefundStatus.HELD.value:
+                refund.held_reason = reason
+            return refund_view(refund)
 
     async def _processed(self, session: AsyncSession, order: Order, refund: Refund) -> None:
         refund.status, refund.processed_at = RefundStatus.PROCESSED.value, datetime.now(UTC)
@@ -474,11 +512,12 @@ class PaymentActivities:
                                "UnknownRefund")
             if refund.gateway_refund_id is None and report.gateway_refund_id:
                 refund.gateway_refund_id = report.gateway_refund_id
-            if refund.status == RefundStatus.PENDING.value:
+            if refund.status in (RefundStatus.PENDING.value, RefundStatus.HELD.value):
                 if report.status == "processed":
                     await self._processed(session, order, refund)
                 else:
-                    refund.status, refund.failure = RefundStatus.FAILED.value, failure or "the gateway failed it"
+                    refund.status = RefundStatus.FAILED.value
+                    refund.failure = failure or step.failure or "the gateway failed it"
                 await record_audit(session, tenant_id=order.tenant_id, action=f"refund.{refund.status}",
                                    target_type="order", target_id=order.id,
                                    details={"refund_id": str(refund.id), "amount": refund.amount})

@@ -50,7 +50,7 @@ from api.schemas.payments import (
     WebhookAck,
 )
 from api.services.checkout import accept_checkout_payment, begin_checkout
-from api.services.order_refunds import is_membership_charge, refund_membership_charge
+from api.services.order_refunds import is_membership_charge, refund_membership_charge, release_held_refunds
 from api.services.orders import NewOrder, create_order, order_view, orders_of, start_order_workflow
 from api.services.payment_events import EventProcessor, WebhookSecrets, ingest_webhook
 from core.razorpay import PaymentsNotConfigured, platform_credentials
@@ -131,7 +131,8 @@ async def write_payment_settings(
     principal: Principal = require(Permission.MANAGE_PAYMENT_SETTINGS),
 ) -> PaymentSettingsOut:
     """GST, invoice series, payment window and (optionally) the consultancy's own Razorpay keys,
-    which are stored encrypted and never shown again."""
+    which are stored encrypted and never shown again. New keys (or none) send the refunds held
+    while Razorpay refused the old ones: their orders' workflows try them at once."""
     row = await payment_settings(session, tenant.id)
     if row is None:
         row = PaymentSettings(tenant_id=tenant.id)
@@ -155,7 +156,10 @@ async def write_payment_settings(
                        target_id=tenant.id, details={
                            "gst_mode": body.gst_mode.value, "own_keys": bool(body.razorpay_key_id),
                            "cleared_keys": body.clear_razorpay_keys})
-    return _settings_out(row, state, tenant)
+    out = _settings_out(row, state, tenant)
+    if (body.clear_razorpay_keys or new_keys) and state.temporal is not None:  # saving never needs Temporal
+        await release_held_refunds(session, state.temporal, tenant.id)
+    return out
 
 
 # -- coupons ------------------------------------------------------------------------------------
@@ -319,7 +323,9 @@ async def refund_order(
     """A full or partial refund by staff, with a reason; validated by the order's workflow. With
     an Idempotency-Key a retry is the same refund (Razorpay's own idempotency key is used too).
     A membership's charged period has no workflow until its first refund starts one
-    (api/services/order_refunds.py)."""
+    (api/services/order_refunds.py). When Razorpay refuses the consultancy's keys the refund is
+    answered at once as `held` (`held_reason`, `held_until`, `held_action`): it is recorded and
+    kept, and the order's workflow sends it once the keys work (docs/payments.md)."""
     order = await _order(session, tenant, principal, order_id)
     key = f"staff:{uuid.uuid5(uuid.NAMESPACE_URL, f'{principal.user_id}:{idempotency_key}')}" if idempotency_key \
         else f"staff:{uuid.uuid4()}"

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from api.schemas.identity import Strict
 from domain.payments.gstin import gstin_problem
 from domain.payments.money import MAX_AMOUNT, Currency
-from domain.payments.orders import CheckoutInfo, RefundStatus
+from domain.payments.orders import REFUND_HOLD_LIMIT, CheckoutInfo, RefundStatus
 from domain.payments.pricing import CouponKind, GstMode, LineKind
 from domain.payments.refunds import RefundDestination
 
@@ -218,6 +218,13 @@ class OrderLineOut(BaseModel):
     status_detail: str | None
 
 
+REFUND_HELD_ACTION = (
+    "Nothing was sent to Razorpay yet and the amount stays reserved for this refund. It is sent (once, with "
+    "the same idempotency key) as soon as Razorpay takes the keys: an owner updates them in the payment "
+    "settings (PUT /payments/settings, which shows Razorpay's refusal), and the refund is tried at once; "
+    "it is also tried again on its own at least hourly. Still refused at held_until, it fails and staff are told.")
+
+
 class RefundOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -232,6 +239,21 @@ class RefundOut(BaseModel):
     gateway_refund_id: str | None
     created_at: datetime
     processed_at: datetime | None
+    failure: str | None = None
+    # status `held`: not sent yet, because Razorpay refuses the keys (`held_reason`, in its words);
+    # tried again until `held_until`, then failed (staff are told). `held_action` says what fixes it.
+    held_since: datetime | None = None
+    held_reason: str | None = None
+    held_until: datetime | None = None
+    held_action: str | None = None
+
+    @model_validator(mode="after")
+    def _hold(self) -> RefundOut:
+        if self.status == RefundStatus.HELD:
+            if self.held_since is not None:
+                self.held_until = self.held_since + REFUND_HOLD_LIMIT
+            self.held_action = REFUND_HELD_ACTION
+        return self
 
 
 class OrderOut(BaseModel):

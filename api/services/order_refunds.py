@@ -12,6 +12,8 @@ Refunding a charge changes nothing of the membership (its credits, its courses, 
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,8 +21,10 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
 
 from api.problems import WORKFLOW_REJECTED, Problem
+from api.temporal_calls import WorkflowCallTimeout, release
 from core.workflow_starts import keyword_attributes
 from domain.memberships import MEMBERSHIP_LINE_KIND
 from domain.payments.money import format_amount
@@ -38,6 +42,8 @@ from domain.payments.refunds import RefundDestination
 from models.payments import Invoice, Order, OrderLine, Refund
 from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
+log = logging.getLogger(__name__)
+
 
 async def is_membership_charge(session: AsyncSession, order: Order) -> bool:
     """The order of a membership's charged period (no Order workflow was ever started for it)."""
@@ -50,7 +56,8 @@ def _view(refund: Refund) -> RefundView:
         refund_id=refund.id, key=refund.key, amount=refund.amount, gateway_amount=refund.gateway_amount,
         wallet_amount=refund.wallet_amount, destination=RefundDestination(refund.destination),
         status=RefundStatus(refund.status), kind=refund.kind, reason=refund.reason,
-        payment_id=refund.gateway_payment_id, gateway_refund_id=refund.gateway_refund_id)
+        payment_id=refund.gateway_payment_id, gateway_refund_id=refund.gateway_refund_id,
+        held_since=refund.held_since, held_reason=refund.held_reason)
 
 
 async def after_sales_input(session: AsyncSession, order: Order) -> OrderInput:
@@ -92,3 +99,21 @@ async def refund_membership_charge(client: Client, session: AsyncSession, task_q
     view: RefundView = await client.execute_update_with_start_workflow(
         "refund", request, start_workflow_operation=start, result_type=RefundView)
     return view
+
+
+async def release_held_refunds(session: AsyncSession, client: Client, tenant_id: uuid.UUID) -> int:
+    """The owner saved (or removed) the Razorpay keys: each order with a refund held while Razorpay
+    refused the old ones is told (`gateway_keys_changed`), after the new keys are committed so its
+    workflow reads them, and tries its held refunds at once. A workflow this misses still tries
+    them on its own within the hour. Returns how many orders were told."""
+    orders = list((await session.execute(select(Refund.order_id).where(
+        Refund.tenant_id == tenant_id, Refund.status == RefundStatus.HELD.value).distinct())).scalars())
+    await release(session)  # the new keys are durable before any workflow looks for them
+    told = 0
+    for order_id in orders:
+        try:
+            await client.get_workflow_handle(order_workflow_id(order_id)).signal("gateway_keys_changed")
+            told += 1
+        except (RPCError, WorkflowCallTimeout) as exc:
+            log.warning("order %s was not told that the Razorpay keys changed: %s", order_id, exc)
+    return told

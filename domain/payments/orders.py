@@ -4,6 +4,7 @@ The Order workflow (`order-<order id>`) accepts:
 - signals `payment_captured` / `payment_failed` (PaymentReport) from the webhook, checkout
   verification and reconciliation; `refund_settled` (RefundReport) from the refund webhooks;
   `request_refund` (RefundRequest) from other workflows (a cancelled consultation); `cancel`;
+  `gateway_keys_changed` (the owner saved or removed the Razorpay keys: held refunds are tried now);
 - updates `checkout` (-> CheckoutInfo) and `refund` (RefundRequest -> RefundView, validated);
 - query `state` (-> OrderState).
 It sends to `consultation-<booking id>` the signal `payment_confirmed` (PaymentConfirmed), or
@@ -28,6 +29,13 @@ REFUND_WINDOW = timedelta(days=180)         # a fulfilled order takes refunds th
 RECONCILE_EVERY = timedelta(minutes=10)
 RECONCILE_OLDER_THAN = timedelta(minutes=5)  # pending orders older than this are checked with the gateway
 RECONCILE_SCHEDULE_ID = "payments-reconciliation"
+# A refund Razorpay will not take because it refuses the keys (401/403) is held, not failed: the
+# Order workflow tries it again, first after a minute, then twice as long each time up to an hour,
+# and at once when the owner saves keys; still refused this long after it was first held, it fails
+# and staff are told.
+REFUND_HOLD_LIMIT = timedelta(days=30)
+REFUND_HOLD_FIRST_RETRY = timedelta(minutes=1)
+REFUND_HOLD_MAX_RETRY = timedelta(hours=1)
 
 
 def order_workflow_id(order_id: UUID | str) -> str:
@@ -145,6 +153,7 @@ class LineCompletion(BaseModel):
 
 class RefundStatus(enum.StrEnum):
     PENDING = "pending"
+    HELD = "held"              # not sent: Razorpay refuses the keys; tried again (REFUND_HOLD_LIMIT)
     PROCESSED = "processed"
     FAILED = "failed"
 
@@ -161,6 +170,8 @@ class RefundView(BaseModel):
     reason: str
     payment_id: str | None = None
     gateway_refund_id: str | None = None
+    held_since: datetime | None = None     # HELD: since when, and why (the keys Razorpay refuses)
+    held_reason: str | None = None
 
 
 class OrderInput(BaseModel):
@@ -283,11 +294,15 @@ class OrderNotice(BaseModel):
 class CreateRefund(BaseModel):
     ref: OrderRef
     request: RefundRequest
+    # Razorpay refusing the keys holds the refund (HELD) instead of failing it; workflows from
+    # before REFUND_HOLD_LIMIT existed send False and keep failing it.
+    hold_on_keys_refused: bool = False
 
 
 class SettleRefund(BaseModel):
     ref: OrderRef
     report: RefundReport
+    failure: str | None = None   # why, when the workflow itself fails it (a hold that ran out)
 
 
 class CloseOrder(BaseModel):

@@ -3,15 +3,18 @@ Razorpay answers 401/403 to that key id only. Each checkout answers a prompt 503
 recorded on the consultancy's payment settings with Razorpay's words and shown on
 GET /payments/settings; the owner is told once in-app however many checkouts fail; another
 consultancy checks out meanwhile as if nothing happened; and the refusal is over when the owner
-saves new keys or when a call with the same keys succeeds again."""
+saves new keys or when a call with the same keys succeeds again. A refund refused for the keys is
+held, not failed: staff are answered at once with why, and it is sent once the owner saves keys
+that work (tests/workflows/test_order_refund_held.py has the backoff and the 30-day limit)."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
-from support import active_consultancy, assert_problem, poll_until, register_client
+from support import active_consultancy, assert_problem, outbox_for, poll_until, register_client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.notifier import Notifier
@@ -173,3 +176,77 @@ async def test_a_late_refusal_of_replaced_keys_or_of_the_platforms_keys_marks_no
     await watch.refused(tenant_id, platform, "HTTP 401: Authentication failed")
     assert (await _status(client, owner))["state"] == "ok"
     assert await _alerts(client, owner) == []
+
+
+async def _order_view(client, who, order_id: str) -> dict:
+    answer = await client.get(f"/api/v1/orders/{order_id}", headers=who.headers())
+    assert answer.status_code == 200, answer.text
+    view: dict = answer.json()
+    return view
+
+
+async def test_a_refund_refused_for_the_keys_is_held_shown_and_sent_once_when_the_owner_saves_keys(
+        client, sessionmaker, gateway):
+    owner = await active_consultancy(client, sessionmaker)
+    buyer = await register_client(client, owner.tenant_slug)
+    key_id, _ = await _own_keys(client, gateway, owner)
+    order_id = await _order(client, owner, buyer)
+    info = (await _started(client, buyer, order_id)).json()
+    paid = gateway.pay(info["gateway_order_id"])
+    assert (await client.post(f"/api/v1/orders/{order_id}/payment", headers=buyer.headers(),
+                              json=paid)).status_code == 202
+    await poll_until(lambda: _order_view(client, owner, order_id), lambda v: v["status"] == "awaiting_fulfilment",
+                     timeout=30)
+
+    # The consultancy rotated its secret at Razorpay but not here: Razorpay answers 401 to the saved keys.
+    new_secret = f"rotated-{uuid.uuid4().hex[:12]}"
+    gateway.add_account(key_id, new_secret, f"hook-{new_secret}")
+    path = f"/api/v1/orders/{order_id}/refunds"
+    headers = owner.headers(**{"Idempotency-Key": f"refund-{uuid.uuid4().hex[:8]}"})
+    asked = {"amount": 20_000, "reason": "the guide was not what they wanted"}
+    held = await client.post(path, headers=headers, json=asked)
+    assert held.status_code == 201, held.text
+    refund = held.json()
+    assert refund["status"] == "held" and refund["processed_at"] is None and refund["gateway_refund_id"] is None
+    assert f"Razorpay refuses this consultancy's keys ({key_id})" in refund["held_reason"]
+    assert "HTTP 401" in refund["held_reason"]
+    assert datetime.fromisoformat(refund["held_until"]) - datetime.fromisoformat(refund["held_since"]) \
+        == timedelta(days=30)
+    assert "PUT /payments/settings" in refund["held_action"]
+    again = await client.post(path, headers=headers, json=asked)  # a retry: the same held refund
+    assert (again.status_code, again.json()["id"], again.json()["status"]) == (201, refund["id"], "held")
+    view = await _order_view(client, owner, order_id)
+    assert [(r["id"], r["status"], r["held_reason"]) for r in view["refunds"]] == [
+        (refund["id"], "held", refund["held_reason"])]
+    assert view["amount_refunded"] == 0
+    assert (await _status(client, owner))["state"] == "keys_refused"
+    assert [r for r in gateway.refunds.values() if r["payment_id"] == paid["razorpay_payment_id"]] == []
+
+    # The owner saves the new secret: the refund is sent at once (no waiting on the hourly retry), once.
+    saved = await client.put("/api/v1/payments/settings", headers=owner.headers(), json={
+        "razorpay_key_id": key_id, "razorpay_key_secret": new_secret,
+        "razorpay_webhook_secret": f"hook-{new_secret}"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["gateway_status"]["state"] == "ok"
+    sent = await poll_until(lambda: _order_view(client, owner, order_id),
+                            lambda v: v["refunds"][0]["status"] != "held", timeout=30)
+    assert sent["refunds"][0]["status"] == "pending" and sent["refunds"][0]["held_reason"] is None
+    [at_razorpay] = [r for r in gateway.refunds.values() if r["payment_id"] == paid["razorpay_payment_id"]]
+    assert at_razorpay["amount"] == 20_000 and at_razorpay["notes"]["refund_id"] == refund["id"]
+    accepted = [r for r in gateway.requests if r.method == "POST" and r.path.endswith("/refund") and r.key_id]
+    assert len(accepted) == 1  # Razorpay took one refund request; the refused ones carried no accepted key
+    for delivery in gateway.deliveries_for(info["gateway_order_id"], "refund.processed"):
+        answer = await client.post(f"/api/v1/webhooks/razorpay/{owner.tenant_id}", content=delivery.body,
+                                   headers=delivery.headers)
+        assert answer.status_code == 200, answer.text
+    done = await poll_until(lambda: _order_view(client, owner, order_id), lambda v: v["amount_refunded"] == 20_000,
+                            timeout=30)
+    assert [r["status"] for r in done["refunds"]] == ["processed"]
+
+    async def refund_mail() -> list:
+        return [m for m in await outbox_for(sessionmaker, buyer.email) if m.template == "refund_processed"]
+    assert len(await poll_until(refund_mail, bool, timeout=30)) == 1
+    again = await client.post(path, headers=headers, json=asked)  # a late retry: the same refund, nothing sent
+    assert again.json()["id"] == refund["id"]
+    assert len([r for r in gateway.refunds.values() if r["payment_id"] == paid["razorpay_payment_id"]]) == 1
+    assert len(await refund_mail()) == 1
