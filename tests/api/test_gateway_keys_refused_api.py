@@ -233,7 +233,8 @@ async def test_a_refund_refused_for_the_keys_is_held_shown_and_sent_once_when_th
     assert sent["refunds"][0]["status"] == "pending" and sent["refunds"][0]["held_reason"] is None
     [at_razorpay] = [r for r in gateway.refunds.values() if r["payment_id"] == paid["razorpay_payment_id"]]
     assert at_razorpay["amount"] == 20_000 and at_razorpay["notes"]["refund_id"] == refund["id"]
-    accepted = [r for r in gateway.requests if r.method == "POST" and r.path.endswith("/refund") and r.key_id]
+    accepted = [r for r in gateway.requests if r.method == "POST" and r.key_id  # this payment's only: the
+                and r.path.endswith(f"/{paid['razorpay_payment_id']}/refund")]  # fake is shared by the tests
     assert len(accepted) == 1  # Razorpay took one refund request; the refused ones carried no accepted key
     for delivery in gateway.deliveries_for(info["gateway_order_id"], "refund.processed"):
         answer = await client.post(f"/api/v1/webhooks/razorpay/{owner.tenant_id}", content=delivery.body,
