@@ -127,7 +127,7 @@ async def read_payment_settings(
 
 @router.put("/payments/settings", response_model=PaymentSettingsOut)
 async def write_payment_settings(
-    body: PaymentSettingsIn, tenant: CurrentTenant, session: Session, state: State,
+    request: Request, body: PaymentSettingsIn, tenant: CurrentTenant, session: Session, state: State,
     principal: Principal = require(Permission.MANAGE_PAYMENT_SETTINGS),
 ) -> PaymentSettingsOut:
     """GST, invoice series, payment window and (optionally) the consultancy's own Razorpay keys,
@@ -156,10 +156,9 @@ async def write_payment_settings(
                        target_id=tenant.id, details={
                            "gst_mode": body.gst_mode.value, "own_keys": bool(body.razorpay_key_id),
                            "cleared_keys": body.clear_razorpay_keys})
-    out = _settings_out(row, state, tenant)
-    if (body.clear_razorpay_keys or new_keys) and state.temporal is not None:  # saving never needs Temporal
-        await release_held_refunds(session, state.temporal, tenant.id)
-    return out
+    if body.clear_razorpay_keys or new_keys:
+        await release_held_refunds(request, session, state, tenant.id)
+    return _settings_out(row, state, tenant)
 
 
 # -- coupons ------------------------------------------------------------------------------------

@@ -12,19 +12,19 @@ Refunding a charge changes nothing of the membership (its credits, its courses, 
 
 from __future__ import annotations
 
-import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.service import RPCError
 
 from api.problems import WORKFLOW_REJECTED, Problem
-from api.temporal_calls import WorkflowCallTimeout, release
+from api.state import AppState
+from api.workflow_starts import signal_after_commit
 from core.workflow_starts import keyword_attributes
 from domain.memberships import MEMBERSHIP_LINE_KIND
 from domain.payments.money import format_amount
@@ -41,8 +41,6 @@ from domain.payments.orders import (
 from domain.payments.refunds import RefundDestination
 from models.payments import Invoice, Order, OrderLine, Refund
 from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
-
-log = logging.getLogger(__name__)
 
 
 async def is_membership_charge(session: AsyncSession, order: Order) -> bool:
@@ -101,19 +99,14 @@ async def refund_membership_charge(client: Client, session: AsyncSession, task_q
     return view
 
 
-async def release_held_refunds(session: AsyncSession, client: Client, tenant_id: uuid.UUID) -> int:
+async def release_held_refunds(request: Request, session: AsyncSession, state: AppState, tenant_id: uuid.UUID) -> None:
     """The owner saved (or removed) the Razorpay keys: each order with a refund held while Razorpay
-    refused the old ones is told (`gateway_keys_changed`), after the new keys are committed so its
-    workflow reads them, and tries its held refunds at once. A workflow this misses still tries
-    them on its own within the hour. Returns how many orders were told."""
-    orders = list((await session.execute(select(Refund.order_id).where(
-        Refund.tenant_id == tenant_id, Refund.status == RefundStatus.HELD.value).distinct())).scalars())
-    await release(session)  # the new keys are durable before any workflow looks for them
-    told = 0
+    refused the old ones is signalled `gateway_keys_changed` and tries its held refunds at once.
+    The signals are written with the new keys and sent after the answer (the relay sends any that
+    fail), so saving never waits on Temporal and a workflow never reads the old keys. A workflow
+    this misses still tries them on its own within the hour."""
+    orders = (await session.scalars(select(Refund.order_id).where(
+        Refund.tenant_id == tenant_id, Refund.status == RefundStatus.HELD.value).distinct())).all()
     for order_id in orders:
-        try:
-            await client.get_workflow_handle(order_workflow_id(order_id)).signal("gateway_keys_changed")
-            told += 1
-        except (RPCError, WorkflowCallTimeout) as exc:
-            log.warning("order %s was not told that the Razorpay keys changed: %s", order_id, exc)
-    return told
+        await signal_after_commit(request, session, state, workflow_id=order_workflow_id(order_id),
+                                  signal="gateway_keys_changed", payload=None, tenant_id=tenant_id)
