@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from support import active_consultancy, assert_problem, poll_until, register_client
+from test_payments_api import order_for
 
 from core.db import TenantScope, scoped_session
 from models.payments import Order
@@ -24,11 +25,7 @@ async def _shop(client, sessionmaker):
 
 
 async def _order(client, owner, buyer) -> str:
-    made = await client.post("/api/v1/orders", headers=owner.headers(), json={
-        "client_id": buyer.user_id, "lines": [{"kind": "product", "description": "Gemstone guide",
-                                              "unit_amount": 49_900}]})
-    assert made.status_code == 201, made.text
-    return str(made.json()["id"])
+    return str((await order_for(client, owner, buyer))["id"])
 
 
 def _creations(gateway, order_id: str) -> list[dict]:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import pytest
 from support import active_consultancy, assert_problem, outbox_for, poll_until, register_client
 from temporalio.service import RPCError, RPCStatusCode
+from test_payments_api import order_for
 
 from activities.notifier import Notifier
 from activities.payments.gateway_health import GatewayKeysWatch
@@ -42,11 +43,7 @@ async def _own_keys(client, gateway, owner, key_id: str | None = None) -> tuple[
 
 
 async def _order(client, owner, buyer) -> str:
-    made = await client.post("/api/v1/orders", headers=owner.headers(), json={
-        "client_id": buyer.user_id, "lines": [{"kind": "product", "description": "Gemstone guide",
-                                              "unit_amount": 49_900}]})
-    assert made.status_code == 201, made.text
-    return str(made.json()["id"])
+    return str((await order_for(client, owner, buyer))["id"])
 
 
 async def _checkout(client, buyer, order_id: str):
