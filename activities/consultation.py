@@ -78,6 +78,7 @@ from models.bookings import (
     RefundStatus,
     WebinarSession,
     blocked_range,
+    consultant_for_booking,
     slot_context,
 )
 from models.catalogue import settle_cancelled_credit
@@ -221,13 +222,11 @@ class ConsultationActivities:
                 raise _fail("the booking changed meanwhile; reload it and try again")
             if booking.webinar_session_id is not None:
                 raise _fail("a webinar seat cannot be moved; cancel it and book another session", field="starts_at")
-            consultant = (await session.execute(
-                select(Consultant).where(Consultant.id == booking.consultant_id).with_for_update(key_share=True)
-            )).scalar_one()
             offering = await session.get(Offering, booking.offering_id)
             if offering is None:
                 raise _fail("the offering no longer exists")
             new_start = request.starts_at
+            consultant = await consultant_for_booking(session, booking.consultant_id, offering, new_start)
             ctx = await slot_context(session, consultant, offering, new_start, new_start,
                                      exclude_booking_id=booking.id)
             if not slot_is_free(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,

@@ -36,6 +36,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     bindparam,
+    func,
     literal,
     null,
     select,
@@ -326,3 +327,27 @@ async def slot_context(
                      if r.kind == "booking" and r.offering_id == offering.id)
     availability = Availability(consultant.timezone, weekly_windows(consultant.weekly_hours), overrides)
     return SlotContext(availability, slot_rules(offering), Busy(intervals), dict(counts))
+
+
+async def consultant_for_booking(
+    session: AsyncSession, consultant_id: uuid.UUID, offering: Offering, starts_at: datetime,
+) -> Consultant:
+    """The consultant, locked until the transaction ends for a booking (or a move) to `starts_at`.
+
+    `FOR SHARE`: bookings of one consultant go on side by side (the exclusion constraint keeps
+    their times apart), while a change to the consultant's row (weekly hours, zone) and a webinar
+    session being scheduled (`FOR UPDATE`) wait for them, and they for it. It used to be
+    `FOR NO KEY UPDATE` (SQLAlchemy's `with_for_update(key_share=True)` without `read=True`),
+    which made every booking of one consultant wait for the one before it to commit: the 200-client
+    race's winners queued one behind the other (docs/performance.md).
+
+    When the offering caps its bookings per day (`max_per_day`), bookings of that offering on the
+    same local date also take a transaction-scoped advisory lock, waited for: they are counted one
+    after the other, so two can never both take a day's last place."""
+    consultant: Consultant = (await session.execute(
+        select(Consultant).where(Consultant.id == consultant_id).with_for_update(read=True))).scalar_one()
+    if offering.max_per_day is not None:
+        day = local_date(starts_at, zone(consultant.timezone))
+        key = f"booking-day:{consultant_id}:{offering.id}:{day.isoformat()}"
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+    return consultant

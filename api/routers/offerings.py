@@ -109,7 +109,8 @@ async def schedule_webinar_session(
     ends_at = starts_at + timedelta(minutes=offering.duration_minutes)
     blocked = Range(starts_at - timedelta(minutes=offering.buffer_before_minutes),
                     ends_at + timedelta(minutes=offering.buffer_after_minutes), bounds="[)")
-    # An exclusive lock on the consultant: 1:1 bookings (KEY SHARE) wait, so none can slip in.
+    # An exclusive lock on the consultant: 1:1 bookings (FOR SHARE, models.bookings.consultant_for_booking)
+    # wait, so none can slip in.
     await session.execute(select(Consultant.id).where(Consultant.id == offering.consultant_id)
                           .with_for_update())
     clash = (await session.execute(

@@ -74,6 +74,7 @@ from models.bookings import (
     WebinarSession,
     WebinarStatus,
     blocked_range,
+    consultant_for_booking,
     slot_context,
 )
 from models.catalogue import take_credit
@@ -241,9 +242,7 @@ async def create_booking(
         if not await _claim_start(session, offering.consultant_id, starts_at):
             raise Problem(SLOT_TAKEN, "that time is being booked by someone else right now; choose another slot",
                           field="starts_at")
-        consultant = (await session.execute(
-            select(Consultant).where(Consultant.id == offering.consultant_id).with_for_update(key_share=True)
-        )).scalar_one()
+        consultant = await consultant_for_booking(session, offering.consultant_id, offering, starts_at)
         ctx = await slot_context(session, consultant, offering, starts_at, starts_at)
         if not slot_is_free(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
                             now=now, at=starts_at):
