@@ -30,6 +30,7 @@ from activities.report_delivery import ReportDeliveryActivities
 from activities.support import SupportActivities
 from core.security import Keys
 from core.settings import Settings
+from workers.sandbox_code import share_workflow_code
 from workflows.analytics import AnalyticsRollupWorkflow
 from workflows.consultation import ConsultationWorkflow
 from workflows.enrollment import EnrollmentWorkflow
@@ -151,7 +152,10 @@ class _ValidatingRunner(SandboxedWorkflowRunner):
 
 def workflow_runner() -> SandboxedWorkflowRunner:
     """The sandbox re-imports workflow code per run; our pure modules, pydantic, the fulfilment
-    registry (one per worker process) and OpenTelemetry pass through."""
+    registry (one per worker process) and OpenTelemetry pass through. The workflow modules are
+    compiled once per process and executed per run (workers.sandbox_code): same restrictions, same
+    per-run module state, one copy of their bytecode."""
+    share_workflow_code()
     return _ValidatingRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(
             "pydantic", "domain", "workflows.fulfilment",
