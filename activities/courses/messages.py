@@ -8,7 +8,6 @@ sends nothing twice. Several lessons opening together are one digest message, no
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import uuid
@@ -21,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.courses.progress import load_enrollment, outline_of
-from activities.documents.pdf import PdfUnavailableError, render_pdf
+from activities.documents.pdf import PdfUnavailableError
+from activities.documents.renderer import pdf_from_template
 from activities.notifications import Notifier, attempt_time, deliver_or_retry
 from core.db import TenantScope, scoped_session
 from core.security import Keys
@@ -169,7 +169,7 @@ class CourseMessageActivities:
         file_id = certificate_file_id(certificate.id)
         existing = await session.get(StoredFile, file_id)
         if existing is None:
-            pdf = await asyncio.to_thread(render_pdf, "certificate.html", {
+            pdf = await pdf_from_template("certificate.html", {
                 "lang": language, "t": LABELS.get(language, LABELS["en"]), "tenant_name": tenant.name,
                 "client_name": certificate.client_name, "course_title": certificate.course_title,
                 "issued": format_instant(certificate.issued_at, enrollment.timezone, language, "date"),

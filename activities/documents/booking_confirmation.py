@@ -8,7 +8,6 @@ is inserted (a row never points at a missing object).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.documents.pdf import render_pdf
+from activities.documents.renderer import pdf_from_template
 from core.storage import FileStorage, tenant_key
 from domain.bookings.money import format_money
 from domain.files import FileKind
@@ -53,10 +52,10 @@ class ConfirmationFacts:
     language: str
 
 
-def render_confirmation(booking: Booking, facts: ConfirmationFacts) -> bytes:
+async def render_confirmation(booking: Booking, facts: ConfirmationFacts) -> bytes:
     labels = LABELS.get(facts.language, LABELS["en"])
     paid = format_money(booking.amount_paid_minor, booking.currency) if booking.amount_paid_minor else labels["free"]
-    return render_pdf("booking_confirmation.html", {
+    return await pdf_from_template("booking_confirmation.html", {
         "lang": facts.language, "t": labels, "tenant_name": facts.tenant_name, "reference": str(booking.id)[:8].upper(),
         "offering_title": facts.offering_title, "client_name": facts.client_name,
         "consultant_name": facts.consultant_name, "when": facts.when,
@@ -72,7 +71,7 @@ async def ensure_confirmation(session: AsyncSession, storage: FileStorage, booki
     existing = await session.get(StoredFile, file_id)
     if existing is not None:
         return existing
-    pdf = await asyncio.to_thread(render_confirmation, booking, facts)
+    pdf = await render_confirmation(booking, facts)
     key = tenant_key(booking.tenant_id, "files", f"{file_id}.pdf")
     await storage.put(key, pdf, "application/pdf")
     await session.execute(insert(StoredFile).values(

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
-from activities.documents.pdf import PdfUnavailableError, render_pdf_html
+from activities.documents.pdf import PdfUnavailableError
+from activities.documents.renderer import pdf_from_html
 from domain.payments.gstin import STATE_CODES
 from domain.payments.money import format_amount
 from models.identity import User
@@ -90,10 +91,12 @@ def render_invoice_html(context: dict[str, Any]) -> str:
     return _env.get_template("invoice.html").render(context)
 
 
-def render_invoice_pdf(html: str) -> bytes | None:
-    """The PDF of the invoice, or None if WeasyPrint cannot run here (the HTML is kept anyway)."""
+async def render_invoice_pdf(html: str) -> bytes | None:
+    """The PDF of the invoice, or None if WeasyPrint cannot run here (the HTML is kept anyway).
+    Laid out in the renderer's child process: it used to run on the worker's event loop itself,
+    stalling every workflow and activity of the process for the ~0.25 s it takes."""
     try:
-        return render_pdf_html(html)
+        return await pdf_from_html(html)
     except PdfUnavailableError as exc:  # missing system libraries (pango)
         log.warning("invoice PDF not rendered: %s", exc)
         return None
@@ -126,6 +129,6 @@ async def issue_order_invoice(session: AsyncSession, order: Order) -> str:
     session.add(Invoice(
         tenant_id=tenant.id, order_id=order.id, series=series, number=number, invoice_number=label,
         issued_at=issued, currency=order.currency, total=order.total, tax=order.tax, gstin=order.gstin,
-        seller=seller, buyer=buyer, html=html, pdf=render_invoice_pdf(html)))
+        seller=seller, buyer=buyer, html=html, pdf=await render_invoice_pdf(html)))
     await session.flush()
     return label

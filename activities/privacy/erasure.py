@@ -22,7 +22,6 @@ the retried activity starts again):
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -267,7 +266,7 @@ class PrivacyErasureActivities:
         rows = (await session.execute(select(invoices.c.id, invoices.c.html).where(
             invoices.c.order_id.in_(select(orders.c.id).where(orders.c.client_id == client_id))))).all()
         for invoice_id, html in rows:
-            pdf = await asyncio.to_thread(render_invoice_pdf, html)
+            pdf = await render_invoice_pdf(html)
             await session.execute(update(invoices).where(invoices.c.id == invoice_id).values(pdf=pdf))
 
     async def _anonymise_user(self, session: AsyncSession, client_id: uuid.UUID) -> None:

@@ -7,13 +7,12 @@ client download it; the bytes depend only on the version's rows, so both are the
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.documents.pdf import render_pdf
+from activities.documents.renderer import pdf_from_template
 from domain.notification_templates import format_instant
 from domain.payments.money import format_amount
 from domain.quotations import DiscountKind, quote_number
@@ -78,7 +77,7 @@ async def pdf_context(session: AsyncSession, quotation: Quotation, version: Quot
 
 async def render_quotation(session: AsyncSession, quotation: Quotation, version: QuotationVersion,
                            lines: list[QuotationLine], language: str, link: str = "") -> QuotationPdf:
-    """The PDF of this version (CPU-bound: callers in async code run `render_pdf` in a thread via this)."""
+    """The PDF of this version, laid out in the renderer's child process (activities.documents.renderer)."""
     context = await pdf_context(session, quotation, version, lines, language, link)
-    content = await asyncio.to_thread(render_pdf, "quotation.html", context)
+    content = await pdf_from_template("quotation.html", context)
     return QuotationPdf(f"quotation-{quote_number(quotation.number)}-v{version.version}-{language}.pdf", content)

@@ -18,7 +18,8 @@ from fastapi import APIRouter, Query, Response, status
 from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 
-from activities.documents.pdf import PdfUnavailableError, render_pdf
+from activities.documents.pdf import PdfUnavailableError
+from activities.documents.renderer import pdf_from_template
 from api.deps import CurrentTenant, Principal, Session, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
@@ -363,7 +364,7 @@ async def birth_profile_report(
                                    grid=grid, texts=texts, consultancy=tenant.name,
                                    zone=await reader_zone(session, profile, tenant, chart))
     try:
-        pdf = await run_in_threadpool(render_pdf, "chart_report.html", context)
+        pdf = await pdf_from_template("chart_report.html", context)
     except PdfUnavailableError as exc:
         raise Problem(REPORT_UNAVAILABLE, headers={"Retry-After": "60"}) from exc
     filename = "chart-" + "".join(c if c.isalnum() else "-" for c in profile.full_name.lower()).strip("-") + ".pdf"
