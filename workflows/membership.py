@@ -119,8 +119,8 @@ class MembershipWorkflow:
     # -- the lifecycle -------------------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: MembershipInput) -> MembershipState:
-        if self._state.authorise_by is None and self._state.status == MembershipStatus.PENDING:
-            self._state.authorise_by = workflow.now() + AUTHORISE_WITHIN
+        if self._state.status == MembershipStatus.PENDING:
+            self._authorise_deadline()
         self._publish()
         while self._state.status not in ENDED:
             due = self._next_deadline()
@@ -138,6 +138,15 @@ class MembershipWorkflow:
                 workflow.continue_as_new(inp.model_copy(update={"resume": self._state}))
         await self._after_end()
         return self._state
+
+    def _authorise_deadline(self) -> datetime:
+        """When a pending membership must be authorised by: fixed on the first look. A checkout
+        sent right after the start can run before `run` begins (the SDK applies updates of the
+        first activation first); it then fixes the deadline itself, where it used to send Razorpay
+        `expire_by` = now, which Razorpay refuses ("expire_by should be a future timestamp")."""
+        if self._state.authorise_by is None:
+            self._state.authorise_by = workflow.now() + AUTHORISE_WITHIN
+        return self._state.authorise_by
 
     def _next_deadline(self) -> datetime | None:
         s = self._state
@@ -337,7 +346,7 @@ class MembershipWorkflow:
     async def _make_subscription(self) -> Checkout:
         made: Checkout = await workflow.execute_activity(
             CREATE_SUBSCRIPTION, SubscriptionRequest(ref=self._ref, terms=self._inp.terms,
-                                                     expire_by=self._state.authorise_by or workflow.now()),
+                                                     expire_by=self._authorise_deadline()),
             result_type=Checkout, start_to_close_timeout=GATEWAY_TIMEOUT, retry_policy=CHECKOUT_RETRY)
         self._state.subscription_id, self._state.short_url = made.subscription_id, made.short_url
         return made
