@@ -1,8 +1,9 @@
 """HTML templates to PDF bytes with Jinja2 and WeasyPrint: one renderer for every document.
 
-`render_pdf("chart_report.html", context)` renders `templates/chart_report.html` (which extends
-`base.html`: page size, margins, fonts, footer with page numbers) and returns the PDF bytes.
-Invoices and certificates add their own templates and call the same function.
+`render_html("chart_report.html", context)` fills `templates/chart_report.html` (which extends
+`base.html`: page size, margins, fonts, footer with page numbers); `render_pdf_html` lays HTML
+out as PDF bytes. Callers go through `activities.documents.renderer` (`pdf_from_template`,
+`pdf_from_html`), which runs the layout in a low-priority child process.
 
 Fonts come from the machine's fontconfig: the stylesheet asks for Noto Sans and Noto Sans
 Devanagari (Hindi texts) and falls back to DejaVu Sans, which covers Latin, the degree sign and
@@ -10,7 +11,7 @@ the retrograde sign but not Devanagari. The Docker image installs `fonts-noto-co
 `fonts-dejavu-core`; `fonts_available()` says what this machine has.
 
 WeasyPrint is CPU-bound and its use of Pango/fontconfig is not documented as thread-safe, so
-rendering is serialised by a process-wide lock; callers in async code run it in a thread.
+rendering is serialised by a process-wide lock (the renderer's child renders one at a time anyway).
 """
 
 from __future__ import annotations
@@ -47,11 +48,6 @@ def environment() -> Environment:
 
 def render_html(template_name: str, context: Mapping[str, Any]) -> str:
     return environment().get_template(template_name).render(**context)
-
-
-def render_pdf(template_name: str, context: Mapping[str, Any]) -> bytes:
-    """The template rendered with `context`, as PDF bytes."""
-    return render_pdf_html(render_html(template_name, context))
 
 
 def render_pdf_html(html: str) -> bytes:
