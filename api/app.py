@@ -112,6 +112,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         try:
             yield
         finally:
+            inserter = getattr(app.state, "webhook_inserter", None)
+            if inserter is not None:  # deliveries being stored are answered before the pool closes
+                await inserter.close()
             processor = getattr(app.state, "webhook_processor", None)
             if processor is not None:  # stored webhook events left in its queue go to the relay
                 await processor.close()

@@ -6,7 +6,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Enum, ForeignKey, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,6 +34,9 @@ class Tenant(IdMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata")
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    # Bumped by a trigger whenever one of the tenant's interpretive texts changes (migration 2800):
+    # the key under which each API process keeps the tenant's texts in memory.
+    texts_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     domains: Mapped[list[TenantDomain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", lazy="selectin"

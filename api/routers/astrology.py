@@ -96,6 +96,7 @@ from domain.numerology import (
 )
 from models.astrology import BirthProfile, InterpretiveText, SuggestionRule
 from models.platform import record_audit
+from models.tenancy import Tenant
 
 router = APIRouter(tags=["astrology"])
 
@@ -113,11 +114,11 @@ def _aware(at: dt.datetime | None, field: str = "at") -> dt.datetime:
     return at.astimezone(dt.UTC)
 
 
-async def _chart_out(session: Session, tenant_id: UUID, principal: Principal, chart: VedicChart,
+async def _chart_out(session: Session, tenant: Tenant, principal: Principal, chart: VedicChart,
                      at: dt.datetime, locale: str | None) -> ChartOut:
     running = running_at(chart, at)
     keys = chart_keys(chart, running)
-    texts = await caller_texts(session, tenant_id, keys, principal, locale)
+    texts = await caller_texts(session, tenant, keys, principal, locale)
     return ChartOut(chart=chart, running_dasha=running, keys=keys, texts=texts)
 
 
@@ -147,7 +148,7 @@ async def compute_chart_now(
     birth = birth_data(body.birth)
     with engine_errors():
         chart = compute_chart(birth, body.settings.to_engine())
-    return await _chart_out(session, tenant.id, principal, chart, at, body.locale)
+    return await _chart_out(session, tenant, principal, chart, at, body.locale)
 
 
 @router.post("/astrology/numerology", response_model=NumerologyOut)
@@ -160,7 +161,7 @@ async def compute_numerology(
                             masters=list(body.masters) if body.masters is not None else None,
                             life_path_masters=list(body.life_path_masters),
                             life_path_method=body.life_path_method.value)
-    out.texts = await caller_texts(session, tenant.id, keys, principal, body.locale)
+    out.texts = await caller_texts(session, tenant, keys, principal, body.locale)
     return out
 
 
@@ -172,7 +173,7 @@ async def compute_lo_shu(
     """The Lo Shu grid of a birth date, with driver, conductor, Kua and planes."""
     with engine_errors(""):
         grid = lo_shu_grid(body.date, gender=body.gender, convention=body.convention.to_engine())
-    texts = await caller_texts(session, tenant.id, grid.keys, principal, body.locale)
+    texts = await caller_texts(session, tenant, grid.keys, principal, body.locale)
     return LoShuOut(grid=grid, keys=grid.keys, texts=texts)
 
 
@@ -308,7 +309,7 @@ async def birth_profile_chart(
 ) -> ChartOut:
     when = _aware(at)
     profile = await load_profile(session, principal, tenant.id, profile_id)
-    return await _chart_out(session, tenant.id, principal, await _profile_chart(profile), when, locale)
+    return await _chart_out(session, tenant, principal, await _profile_chart(profile), when, locale)
 
 
 @router.get("/birth-profiles/{profile_id}/numerology", response_model=NumerologyOut)
@@ -321,7 +322,7 @@ async def birth_profile_numerology(
     profile = await load_profile(session, principal, tenant.id, profile_id)
     out, keys = _numerology(profile.full_name, profile.birth_date, system=system, y_rule=y_rule, method=method,
                             masters=None)
-    out.texts = await caller_texts(session, tenant.id, keys, principal, locale)
+    out.texts = await caller_texts(session, tenant, keys, principal, locale)
     return out
 
 
@@ -342,7 +343,7 @@ async def birth_profile_lo_shu(
     profile = await load_profile(session, principal, tenant.id, profile_id)
     grid = _grid(profile, LoShuConventionIn(driver=driver, conductor=conductor, kua=kua,
                                             kua_year_start=kua_year_start))
-    texts = await caller_texts(session, tenant.id, grid.keys, principal, locale)
+    texts = await caller_texts(session, tenant, grid.keys, principal, locale)
     return LoShuOut(grid=grid, keys=grid.keys, texts=texts)
 
 
@@ -359,7 +360,7 @@ async def birth_profile_report(
     running = running_at(chart, now)
     grid = _grid(profile)
     keys = chart_keys(chart, running) + grid.keys
-    texts = await caller_texts(session, tenant.id, keys, principal, locale)
+    texts = await caller_texts(session, tenant, keys, principal, locale)
     context = chart_report_context(chart, name=profile.full_name, label=profile.label, at=now, running=running,
                                    grid=grid, texts=texts, consultancy=tenant.name,
                                    zone=await reader_zone(session, profile, tenant, chart))

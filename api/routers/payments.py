@@ -52,7 +52,7 @@ from api.schemas.payments import (
 from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.order_refunds import is_membership_charge, refund_membership_charge, release_held_refunds
 from api.services.orders import NewOrder, create_order, order_view, orders_of, start_order_workflow
-from api.services.payment_events import EventProcessor, WebhookSecrets, ingest_webhook
+from api.services.payment_events import EventInserter, EventProcessor, WebhookSecrets, ingest_webhook
 from core.razorpay import PaymentsNotConfigured, platform_credentials
 from domain.payments.orders import (
     LineCompletion,
@@ -473,6 +473,14 @@ def _processor(request: Request, state: State) -> EventProcessor:
     return processor
 
 
+def _inserter(request: Request, state: State) -> EventInserter:
+    inserter: EventInserter | None = getattr(request.app.state, "webhook_inserter", None)
+    if inserter is None:
+        inserter = EventInserter(state.sessionmaker)
+        request.app.state.webhook_inserter = inserter
+    return inserter
+
+
 async def _receive(request: Request, state: State, signature: str, event_id: str | None,
                    tenant_id: uuid.UUID | None) -> Response:
     if int(request.headers.get("content-length") or 0) > MAX_WEBHOOK_BYTES:
@@ -480,7 +488,8 @@ async def _receive(request: Request, state: State, signature: str, event_id: str
     body = await request.body()
     ingested = await ingest_webhook(state.sessionmaker, _secrets(request, state), body=body, signature=signature,
                                     event_id=event_id, tenant_id=tenant_id,
-                                    ip=request.client.host if request.client else None)
+                                    ip=request.client.host if request.client else None,
+                                    inserter=_inserter(request, state))
     if ingested.row_id is not None:
         _processor(request, state).submit(ingested.row_id)  # acted on after the answer
     ack = WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Select, String, any_, bindparam, case, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Principal
@@ -120,33 +120,77 @@ def chart_keys(chart: VedicChart, running: RunningDasha | None) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-# The caller's texts: their locale (`asked`, else their own 'hi…' or English) or English. Built
-# once, so each chart reuses the expression and its cache key (docs/performance.md).
-_OWN_LOCALE = (select(case((User.locale.startswith("hi"), "hi"), else_="en"))
-               .where(User.id == bindparam("user")).scalar_subquery())
-_TEXTS = select(InterpretiveText.key, InterpretiveText.locale, InterpretiveText.text).where(
-    InterpretiveText.tenant_id == bindparam("tenant"),
-    InterpretiveText.key == any_(bindparam("keys", type_=ARRAY(String))),
-    (InterpretiveText.locale == "en")
-    | (InterpretiveText.locale == func.coalesce(bindparam("asked", type_=String), _OWN_LOCALE, "en")))
+# The caller's texts: their locale (`asked`, else their own 'hi…' or English) or English.
+#
+# Each API process keeps every tenant's texts in memory, keyed by the tenant's `texts_version`,
+# which PostgreSQL bumps in the same transaction as any change to them (migration 2800). The
+# tenant row is read by every tenant request already (api.deps.tenant_in_scope), so knowing
+# whether the copy is current costs no round trip, in any process; a chart no longer queries
+# its texts (docs/performance.md, sixth pass). A copy read in a transaction that began before
+# a change may be newer than its version says, never older: the next request sees the new
+# version and reads them again.
+_ALL_TEXTS = select(InterpretiveText.key, InterpretiveText.locale, InterpretiveText.text).where(
+    InterpretiveText.tenant_id == bindparam("tenant"))
+_TEXTS_CACHE_TENANTS = 256
 
 
-async def caller_texts(session: AsyncSession, tenant_id: UUID, keys: Sequence[str], principal: Principal,
+class TenantTexts:
+    """One tenant's texts at one `texts_version`: {locale: {key: text}}."""
+
+    __slots__ = ("by_locale", "version")
+
+    def __init__(self, version: int, by_locale: dict[str, dict[str, str]]) -> None:
+        self.version = version
+        self.by_locale = by_locale
+
+    @property
+    def only_english(self) -> bool:
+        return all(locale == "en" for locale in self.by_locale)
+
+
+_texts_cache: OrderedDict[UUID, TenantTexts] = OrderedDict()
+
+
+def forget_texts() -> None:
+    """Drop every cached copy (tests)."""
+    _texts_cache.clear()
+
+
+async def tenant_texts(session: AsyncSession, tenant: Tenant) -> TenantTexts:
+    cached = _texts_cache.get(tenant.id)
+    if cached is not None and cached.version == tenant.texts_version:
+        _texts_cache.move_to_end(tenant.id)
+        return cached
+    by_locale: dict[str, dict[str, str]] = {}
+    for key, locale, text in (await session.execute(_ALL_TEXTS, {"tenant": tenant.id})).all():
+        by_locale.setdefault(locale, {})[key] = text
+    fresh = TenantTexts(tenant.texts_version, by_locale)
+    _texts_cache[tenant.id] = fresh
+    _texts_cache.move_to_end(tenant.id)
+    while len(_texts_cache) > _TEXTS_CACHE_TENANTS:
+        _texts_cache.popitem(last=False)
+    return fresh
+
+
+async def caller_texts(session: AsyncSession, tenant: Tenant, keys: Sequence[str], principal: Principal,
                        asked: str | None) -> dict[str, str]:
     """The tenant's text for each key that has one, in the caller's locale (`asked`, else
     `caller_locale`'s), else in English.
 
-    One statement: the caller's locale is read by a subquery instead of a round trip of its own
-    (docs/performance.md), and the keys are one array parameter, so every chart is the same
-    prepared statement whatever its number of keys."""
+    From the process's copy of the tenant's texts (above); the caller's own locale is read only
+    when it matters, i.e. when nothing was asked and the tenant has texts in another language."""
     if not keys:
         return {}
-    rows = (await session.execute(_TEXTS, {"tenant": tenant_id, "keys": list(keys), "asked": asked or None,
-                                           "user": principal.user_id})).all()
+    texts = await tenant_texts(session, tenant)
+    english = texts.by_locale.get("en", {})
+    locale = asked or ("en" if texts.only_english else await caller_locale(session, principal, None))
+    wanted = texts.by_locale.get(locale, {}) if locale != "en" else {}
     found: dict[str, str] = {}
-    for key, _loc, text in sorted(rows, key=lambda r: r[1] != "en"):  # the wanted locale last: it wins
-        found[key] = text
-    return {k: found[k] for k in keys if k in found}
+    for key in keys:
+        text = wanted.get(key, english.get(key))
+        if text is not None:
+            found[key] = text
+    return found
 
 
 async def caller_locale(session: AsyncSession, principal: Principal, asked: str | None) -> str:

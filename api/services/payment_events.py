@@ -86,8 +86,10 @@ async def ingest_webhook(
     event_id: str | None,
     tenant_id: uuid.UUID | None,
     ip: str | None,
+    inserter: EventInserter | None = None,
 ) -> Ingested:
-    """Verify and store one delivery. A bad signature changes nothing but the audit log."""
+    """Verify and store one delivery (with `inserter`, grouped with concurrent ones). A bad
+    signature changes nothing but the audit log."""
     credentials = await secrets.tenant(sessionmaker, tenant_id) if tenant_id else secrets.platform()
     if tenant_id is not None and credentials is None:
         # not a passing fault to retry: this consultancy has no Razorpay account of its own
@@ -109,26 +111,115 @@ async def ingest_webhook(
     except (ValueError, AttributeError):
         event_name = "unreadable"
     event_id = (event_id or "sha256:" + hashlib.sha256(body).hexdigest())[:100]
-    engine = sessionmaker.kw["bind"]
-    # Autocommit: the one statement is its own transaction, so no BEGIN and no COMMIT round trip.
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        row_id = (await connection.execute(_INSERT_EVENT, {
-            "tenant": str(tenant_id or ""), "id": uuid.uuid4(), "event_id": event_id, "event": event_name,
-            "body": body.decode("utf-8", errors="replace")})).scalar_one_or_none()
-    return Ingested(event_id, row_id)
+    row = _Row(uuid.uuid4(), event_id, event_name, body.decode("utf-8", errors="replace"))
+    tenant = str(tenant_id or "")
+    if inserter is not None:
+        stored = await inserter.insert(tenant, row)
+    else:
+        stored = await _insert_rows(sessionmaker, tenant, [row])
+    return Ingested(event_id, row.id if row.id in stored else None)
 
 
-# One statement, one round trip: the row-level-security scope is set (transaction-local) by the
-# CTE the INSERT reads from, so it is in force when PostgreSQL checks the new row.
-_INSERT_EVENT = text("""
+@dataclass(frozen=True)
+class _Row:
+    id: uuid.UUID
+    event_id: str
+    event: str
+    body: str
+
+
+# One statement, one round trip, any number of rows: the row-level-security scope is set
+# (transaction-local) by the CTE the INSERT reads from, so it is in force when PostgreSQL checks
+# the new rows. Autocommit: the statement is its own transaction, committed when it returns, so no
+# BEGIN and no COMMIT round trip. Rows are arrays (unnest), so every batch size is the same prepared
+# statement. Two rows of one batch with the same event_id: the second is a conflict like any other
+# (DO NOTHING), so exactly one of them comes back.
+_INSERT_EVENTS = text("""
     WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
                           set_config('app.rls_bypass', 'off', true) AS bypass)
     INSERT INTO gateway_webhook_events (id, event_id, event, tenant_id, body, received_at, attempts)
-    SELECT :id, :event_id, :event, CAST(NULLIF(scope.tenant, '') AS uuid), :body, now(), 0 FROM scope
+    SELECT r.id, r.event_id, r.event, CAST(NULLIF(scope.tenant, '') AS uuid), r.body, now(), 0
+    FROM scope, unnest(CAST(:ids AS uuid[]), CAST(:event_ids AS text[]), CAST(:events AS text[]),
+                       CAST(:bodies AS text[])) WITH ORDINALITY AS r(id, event_id, event, body, n)
+    ORDER BY r.n
     ON CONFLICT (event_id) DO NOTHING
     RETURNING id
 """)
+
+
+async def _insert_rows(sessionmaker: async_sessionmaker[AsyncSession], tenant: str, rows: list[_Row]
+                       ) -> set[uuid.UUID]:
+    """Insert `rows` of one account (`tenant`, '' for the platform's) in one autocommitted
+    statement; the ids of those stored (not redeliveries)."""
+    engine = sessionmaker.kw["bind"]
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        result = await connection.execute(_INSERT_EVENTS, {
+            "tenant": tenant, "ids": [r.id for r in rows], "event_ids": [r.event_id for r in rows],
+            "events": [r.event for r in rows], "bodies": [r.body for r in rows]})
+        return set(result.scalars().all())
+
+
+class EventInserter:
+    """Group commit for webhook deliveries: the ones that arrive while a statement is in flight
+    are stored together by the next one, per account, each request still answered only once its
+    own row is committed. Under a burst this makes one statement (one round trip, one commit, one
+    pass through SQLAlchemy and psycopg) for many deliveries instead of one each; a lone delivery
+    waits for nothing. If a batch fails, its rows are tried one by one, so a row PostgreSQL
+    refuses fails only its own request. One per API process."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
+        self.sessionmaker, self.batch = sessionmaker, batch
+        self._pending: dict[str, list[tuple[_Row, asyncio.Future[set[uuid.UUID]]]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.statements = 0  # for tests and benches
+
+    async def insert(self, tenant: str, row: _Row) -> set[uuid.UUID]:
+        future: asyncio.Future[set[uuid.UUID]] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(tenant, []).append((row, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        return await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while self._pending:
+            tenant = next(iter(self._pending))
+            waiting = self._pending[tenant]
+            group, rest = waiting[:self.batch], waiting[self.batch:]
+            if rest:
+                self._pending[tenant] = rest
+            else:
+                del self._pending[tenant]
+            await self._store(tenant, group)
+
+    async def _store(self, tenant: str, group: list[tuple[_Row, asyncio.Future[set[uuid.UUID]]]]) -> None:
+        try:
+            self.statements += 1
+            stored = await _insert_rows(self.sessionmaker, tenant, [row for row, _ in group])
+        except Exception as exc:
+            if len(group) == 1:
+                _settle(group[0][1], exc=exc)
+                return
+            for one in group:
+                await self._store(tenant, [one])
+            return
+        for _, future in group:
+            _settle(future, stored)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await self._task
+
+
+def _settle(future: asyncio.Future[set[uuid.UUID]], stored: set[uuid.UUID] | None = None,
+            exc: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(stored or set())
 
 
 class EventProcessor:
