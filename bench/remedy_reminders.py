@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import sys
 import tempfile
 import time
@@ -71,6 +72,26 @@ ACTIVITIES: dict[str, int] = defaultdict(int)
 ARRIVED: dict[str, asyncio.Event] = defaultdict(asyncio.Event)   # set when a mark's reminders all came
 BURST = [0]
 RPC = timedelta(seconds=60)   # a busy machine's dev server can take more than the default 10 s to start one
+
+
+GC_PAUSES: list[tuple[int, float]] = []   # (generation, seconds) of each collection in this process
+_gc_started = [0.0]
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        GC_PAUSES.append((info["generation"], time.perf_counter() - _gc_started[0]))
+
+
+def gc_figures() -> str:
+    """The collector's pauses since the last call: the worker's event loop stands still in each."""
+    pauses = GC_PAUSES[:]
+    del GC_PAUSES[:]
+    full = [d for g, d in pauses if g == 2]
+    return (f"gc {len(pauses)} collections, {sum(d for _, d in pauses):.2f} s; full {len(full)}, "
+            f"longest {max(full, default=0):.2f} s")
 
 
 def rss_mb() -> float:
@@ -174,6 +195,7 @@ async def main(args: argparse.Namespace) -> None:
                               search_attributes=SEARCH_ATTRIBUTES)
     server.start()
     BURST[0] = args.burst
+    gc.callbacks.append(_gc_timer)
     tuning = worker_tuning(Settings())
     print(f"dev server: {'in memory' if args.memory else 'SQLite file (as muhurta dev)'}; worker {tuning}"
           f"{'; steps from BEFORE the patch' if args.before_patch else ''}", flush=True)
@@ -214,7 +236,7 @@ async def main(args: argparse.Namespace) -> None:
                 got = LATENESS[mark.isoformat()]
                 print(f"  {running:>6} running (step started in {started_in:.0f} s"
                       f"{', PAST its mark' if late_start else ''}): reminders {len(got)} of {args.burst}, "
-                      f"lateness {figures(got)}; worker RSS {rss_mb():.0f} MB",
+                      f"lateness {figures(got)}; worker RSS {rss_mb():.0f} MB; {gc_figures()}",
                       flush=True)
             every = [v for values in LATENESS.values() for v in values]
             print(f"all marks: {len(every)} reminders, lateness {figures(every)}; {running} programmes in "
