@@ -62,6 +62,7 @@ from domain.remedies.programme import (
     remedy_workflow_id,
 )
 from domain.remedies.schedule import Plan, Schedule
+from workers.collector import tune_collector
 from workers.registry import workflow_runner
 from workers.worker import worker_tuning
 from workflows.remedy import RemedyWorkflow
@@ -196,8 +197,10 @@ async def main(args: argparse.Namespace) -> None:
     server.start()
     BURST[0] = args.burst
     gc.callbacks.append(_gc_timer)
-    tuning = worker_tuning(Settings())
-    print(f"dev server: {'in memory' if args.memory else 'SQLite file (as muhurta dev)'}; worker {tuning}"
+    settings = Settings()
+    tuning = worker_tuning(settings)
+    print(f"dev server: {'in memory' if args.memory else 'SQLite file (as muhurta dev)'}; worker {tuning}, "
+          f"gc young threshold {settings.worker_gc_young_threshold or 'default'}"
           f"{'; steps from BEFORE the patch' if args.before_patch else ''}", flush=True)
     try:
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
@@ -205,6 +208,7 @@ async def main(args: argparse.Namespace) -> None:
         async with Worker(client, task_queue=queue, workflows=[RemedyWorkflow, BenchTimer],
                           activities=[begin, save, missed, check_in, notify], workflow_runner=workflow_runner(),
                           **tuning):
+            tune_collector(settings.worker_gc_young_threshold)  # as the worker does once it has started
             await raw_timers(client, queue, args.burst)
             if args.timers_only:
                 return

@@ -157,6 +157,9 @@ class Settings(BaseSettings):
                                                                ge=1)
     worker_workflow_task_pollers: int | None = Field(None, alias="WORKER_WORKFLOW_TASK_POLLERS", ge=2)
     worker_activity_task_pollers: int | None = Field(None, alias="WORKER_ACTIVITY_TASK_POLLERS", ge=1)
+    # The worker freezes its start-up heap and collects its young generation every this many
+    # allocations, not 700 (workers/collector.py, docs/remedies.md); 0 leaves CPython's collector as is.
+    worker_gc_young_threshold: int = Field(50_000, alias="WORKER_GC_YOUNG_THRESHOLD", ge=0)
     worker_metrics_port: int = Field(9464, alias="WORKER_METRICS_PORT")
     otlp_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otlp_traces_endpoint: str | None = Field(None, alias="OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")

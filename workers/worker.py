@@ -14,6 +14,7 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from core.db import make_engine, make_sessionmaker, open_pool_ahead, pool_cap
 from core.settings import Settings
 from core.temporal import connect_temporal
+from workers.collector import tune_collector
 from workers.registry import WORKFLOWS, build_activities, workflow_runner
 from workers.relay import run_relay, run_webhook_relay
 from workers.schedules import ensure_schedules
@@ -90,6 +91,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         await ensure_schedules(client, settings.temporal_task_queue)
     except Exception:  # a worker without the schedule still works; say so loudly
         log.exception("could not create the schedules (reconciliation, housekeeping, retention)")
+    tune_collector(settings.worker_gc_young_threshold)  # every import done, before the cache fills
     log.info("worker polling task queue %s on %s", settings.temporal_task_queue, settings.temporal_address)
     try:
         async with worker:
