@@ -12,7 +12,8 @@ priority (`nice` +10), so on a busy machine answering people and firing timers g
 documents take the cores that are left. Only the PDF's layout runs there: templates are
 rendered by the caller (they are cheap and need its data). A child that dies is replaced and
 the render tried once more; an error from WeasyPrint itself (a bad document,
-`PdfUnavailableError`) comes back as it is.
+`PdfUnavailableError`) comes back as it is. A child whose parent is gone exits by itself, within
+a second, however the parent ended (`_exit_with_parent`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,6 +34,7 @@ from activities.documents.pdf import render_html, render_pdf_html
 log = logging.getLogger(__name__)
 
 CHILD_NICENESS = 10
+PARENT_CHECK_SECONDS = 1.0
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -51,8 +54,21 @@ class _OnlyOnce(logging.Filter):
         return True
 
 
+def _exit_with_parent(parent: int) -> None:
+    """The child's watch on its parent: once the parent is gone (the child is re-parented), exit.
+
+    The child cannot learn it from its work queue. The queue's pipe travels to the child whole,
+    its write end included, so a parent that ends without shutting the pool down (SIGKILL, the
+    OOM killer, a supervisor's hard stop after its grace period) never closes it, and the child
+    would wait on it for ever: a 120 MB orphan per worker or API process ended that way."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
 def _start_child() -> None:
-    """In the child: lower its priority, and log as the processes around it do."""
+    """In the child: exit with the parent, lower its priority, and log as the processes around it do."""
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s [pdf renderer]")
     logging.getLogger("weasyprint").addFilter(_OnlyOnce())

@@ -51,3 +51,45 @@ async def test_a_renderer_that_died_is_replaced():
 
     assert pdf.startswith(b"%PDF-")
     assert _child_pid() != dead
+
+
+# A parent that renders one PDF, prints its renderer child's pid and then waits to be killed.
+_PARENT = """
+import asyncio
+from activities.documents import renderer
+
+async def main():
+    await renderer.pdf_from_html("<html><body>orphan?</body></html>")
+    [pid] = list(renderer._pool._processes)
+    print(pid, flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_renderer_whose_parent_is_killed_outright_exits_by_itself():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from support import poll_until
+
+    root = Path(__file__).resolve().parents[3]
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+    finally:
+        parent.kill()   # SIGKILL: no atexit, no pool shutdown
+        parent.wait()
+
+    async def alive() -> bool:   # a zombie left for an init that does not reap is gone too
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return False
+        return state != "Z"
+
+    assert not await poll_until(alive, lambda running: not running, timeout=30), \
+        f"the renderer {child} outlived its parent"
