@@ -168,32 +168,31 @@ class EventInserter:
     are stored together by the next one, per account, each request still answered only once its
     own row is committed. Under a burst this makes one statement (one round trip, one commit, one
     pass through SQLAlchemy and psycopg) for many deliveries instead of one each; a lone delivery
-    waits for nothing. If a batch fails, its rows are tried one by one, so a row PostgreSQL
-    refuses fails only its own request. One per API process."""
+    waits for nothing. Each account has its own queue and statement in flight, so one account's
+    slow or failing insert never holds another's. If a batch fails, its rows are tried one by
+    one, so a row PostgreSQL refuses fails only its own request. One per API process."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
         self.sessionmaker, self.batch = sessionmaker, batch
         self._pending: dict[str, list[tuple[_Row, asyncio.Future[set[uuid.UUID]]]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self.statements = 0  # for tests and benches
 
     async def insert(self, tenant: str, row: _Row) -> set[uuid.UUID]:
         future: asyncio.Future[set[uuid.UUID]] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(tenant, []).append((row, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        if tenant not in self._tasks:
+            self._tasks[tenant] = asyncio.get_running_loop().create_task(self._run(tenant))
         return await asyncio.shield(future)
 
-    async def _run(self) -> None:
-        while self._pending:
-            tenant = next(iter(self._pending))
-            waiting = self._pending[tenant]
-            group, rest = waiting[:self.batch], waiting[self.batch:]
-            if rest:
-                self._pending[tenant] = rest
-            else:
-                del self._pending[tenant]
-            await self._store(tenant, group)
+    async def _run(self, tenant: str) -> None:
+        try:
+            while waiting := self._pending.pop(tenant, None):
+                if len(waiting) > self.batch:
+                    self._pending[tenant] = waiting[self.batch:]
+                await self._store(tenant, waiting[:self.batch])
+        finally:
+            del self._tasks[tenant]
 
     async def _store(self, tenant: str, group: list[tuple[_Row, asyncio.Future[set[uuid.UUID]]]]) -> None:
         try:
@@ -210,9 +209,7 @@ class EventInserter:
             _settle(future, stored)
 
     async def close(self) -> None:
-        if self._task is not None:
-            with contextlib.suppress(Exception):
-                await self._task
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
 
 def _settle(future: asyncio.Future[set[uuid.UUID]], stored: set[uuid.UUID] | None = None,
