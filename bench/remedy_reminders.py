@@ -10,7 +10,8 @@ Programmes are started in steps (`--step`, default 1,000) up to N; they stay run
 whole bench. Occurrences are compressed to one a minute: step j ends at minute mark j, where
 `--burst` reminders fall due at once (a consultancy's clients who all chose 06:00), drawn evenly
 from every step started so far, so old programmes the worker's cache has evicted are woken too.
-Lateness = when the reminder's notify activity started minus its occurrence's instant; worker
+Lateness = when the reminder's notify activity lets it go (after holding it, as the real one does,
+until its instant when it was handed over `--lead` seconds ahead) minus its occurrence's instant; worker
 memory = this process's RSS after each step. The dev server's raw timer rate (`--burst` bare
 workflows asleep until one instant, the same worker) is measured first in the same run: the floor
 for the reminders. `--before-patch` runs the workflow's steps from before `remedy-occurrence-v2`
@@ -18,7 +19,7 @@ for the reminders. `--before-patch` runs the workflow's steps from before `remed
 Prints figures; asserts nothing.
 
     .venv/bin/python bench/remedy_reminders.py [programmes=10000] [--step 1000] [--burst 200]
-        [--memory] [--before-patch] [--port 21601]
+        [--lead 10] [--memory] [--before-patch] [--port 21601]
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.remedies.messages import hold, hold_deadline, reminder_instant
 from core.embedded import EmbeddedTemporal
 from core.settings import Settings
 from domain.remedies.programme import (
@@ -49,6 +51,7 @@ from domain.remedies.programme import (
     NOTIFY,
     RECORD_CHECK_IN,
     RECORD_MISSED,
+    REMINDER_LEAD_SECONDS,
     SAVE,
     Begin,
     Begun,
@@ -128,7 +131,9 @@ async def check_in(step: RecordCheckIn) -> RecordedCheckIn:
 
 @activity.defn(name=NOTIFY)
 async def notify(notice: RemedyNotice) -> int:
+    """Holds a reminder handed over ahead until its instant, as the real activity does."""
     ACTIVITIES[NOTIFY] += 1
+    await hold(hold_deadline(reminder_instant(notice)))
     at = notice.variables.get("occurrence_at")
     if at:
         LATENESS[str(at)].append(time.time() - datetime.fromisoformat(str(at)).timestamp())
@@ -201,7 +206,8 @@ async def main(args: argparse.Namespace) -> None:
     tuning = worker_tuning(settings)
     print(f"dev server: {'in memory' if args.memory else 'SQLite file (as muhurta dev)'}; worker {tuning}, "
           f"gc young threshold {settings.worker_gc_young_threshold or 'default'}"
-          f"{'; steps from BEFORE the patch' if args.before_patch else ''}", flush=True)
+          f"{'; steps from BEFORE the patch' if args.before_patch else ''}; reminders handed over "
+          f"{args.lead} s ahead and held until their instant", flush=True)
     try:
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
         queue = f"bench-{uuid.uuid4().hex[:6]}"
@@ -226,7 +232,7 @@ async def main(args: argparse.Namespace) -> None:
                 for chunk in range(0, args.step, 50):
                     await asyncio.gather(*(client.start_workflow(RemedyWorkflow.run, RemedyInput(
                         programme_id=(pid := uuid.uuid4()), tenant_id=uuid.uuid4(), client_id=uuid.uuid4(),
-                        nudge_after_missed=30, plan=Plan(
+                        nudge_after_missed=30, reminder_lead_seconds=args.lead, plan=Plan(
                             schedule=Schedule(times=sorted({t.time() for t in due[j][i]}) or [mark.time()]),
                             timezone="UTC", start_date=mark.date() + timedelta(days=0 if due[j][i] else 1),
                             duration_days=1)), id=remedy_workflow_id(pid), task_queue=queue, rpc_timeout=RPC)
@@ -256,6 +262,8 @@ if __name__ == "__main__":
     parser.add_argument("--step", type=int, default=1000, help="programmes started per step")
     parser.add_argument("--burst", type=int, default=200, help="reminders due at one instant at each step's mark")
     parser.add_argument("--period", type=int, default=120, help="seconds between marks (a multiple of 60)")
+    parser.add_argument("--lead", type=int, default=REMINDER_LEAD_SECONDS,
+                        help="seconds an occurrence comes before its instant (0: at its instant, as before)")
     parser.add_argument("--memory", action="store_true", help="an in-memory dev server, not an SQLite file")
     parser.add_argument("--before-patch", action="store_true", help="the workflow's steps before remedy-occurrence-v2")
     parser.add_argument("--timers-only", action="store_true", help="only the raw timer rate")

@@ -152,7 +152,9 @@ class Settings(BaseSettings):
     # pollers; unset ones keep the SDK's defaults.
     worker_max_cached_workflows: int = Field(10_000, alias="WORKER_MAX_CACHED_WORKFLOWS", ge=0)
     worker_max_concurrent_workflow_tasks: int | None = Field(None, alias="WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", ge=2)
-    worker_max_concurrent_activities: int | None = Field(None, alias="WORKER_MAX_CONCURRENT_ACTIVITIES", ge=1)
+    # Above the SDK's 100: a remedy reminder handed over ahead of its instant holds its slot until
+    # the instant (docs/remedies.md, Scale), so a burst larger than the slots would wait for slots.
+    worker_max_concurrent_activities: int | None = Field(500, alias="WORKER_MAX_CONCURRENT_ACTIVITIES", ge=1)
     worker_max_concurrent_local_activities: int | None = Field(None, alias="WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES",
                                                                ge=1)
     worker_workflow_task_pollers: int | None = Field(None, alias="WORKER_WORKFLOW_TASK_POLLERS", ge=2)

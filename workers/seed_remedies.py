@@ -21,6 +21,7 @@ from core.settings import Settings
 from domain.remedies.planning import make_plan
 from domain.remedies.programme import (
     REMEDY_WORKFLOW,
+    REMINDER_LEAD_SECONDS,
     ProgrammeSource,
     RemedyInput,
     RemedyState,
@@ -79,7 +80,7 @@ async def seed_remedies(session: AsyncSession, settings: Settings, tenant_id: uu
         end_date=plan.end_date, workflow_id=workflow_id, counted=0, done=0, skipped=0, missed=0, streak=0,
         best_streak=0, assigned_by=consultant_id))
     inp = RemedyInput(programme_id=programme_id, tenant_id=tenant_id, client_id=client_id, consultant_id=consultant_id,
-                      plan=plan)
+                      plan=plan, reminder_lead_seconds=REMINDER_LEAD_SECONDS)
     session.add(PendingWorkflowStart(
         tenant_id=tenant_id, workflow_id=workflow_id, workflow_type=REMEDY_WORKFLOW,
         task_queue=settings.temporal_task_queue, payload=inp.model_dump(mode="json"),

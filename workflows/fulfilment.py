@@ -55,7 +55,14 @@ from domain.payments.orders import (
     consultation_workflow_id,
 )
 from domain.payments.pricing import LineKind
-from domain.remedies.programme import REMEDY_WORKFLOW, ProgrammeSource, RemedyInput, Stop, remedy_workflow_id
+from domain.remedies.programme import (
+    REMEDY_WORKFLOW,
+    REMINDER_LEAD_SECONDS,
+    ProgrammeSource,
+    RemedyInput,
+    Stop,
+    remedy_workflow_id,
+)
 from domain.report_delivery import ReportDeliveryInput, report_delivery_workflow_id
 
 PAYMENT_CONFIRMED = "payment_confirmed"
@@ -240,7 +247,8 @@ class RemedyHandler(StartChildWorkflowHandler):
         if not line.ref_id:
             raise ApplicationError("a remedy line names its remedy (ref_id)", non_retryable=True)
         return RemedyInput(programme_id=line.line_id, tenant_id=ctx.tenant_id, client_id=ctx.client_id,
-                           source=ProgrammeSource.ORDER, order_id=ctx.order_id, remedy_ref=UUID(line.ref_id))
+                           source=ProgrammeSource.ORDER, order_id=ctx.order_id, remedy_ref=UUID(line.ref_id),
+                           reminder_lead_seconds=REMINDER_LEAD_SECONDS)
 
     async def release(self, ctx: FulfilmentContext, line: FulfilmentLine, reason: str) -> None:
         await self._stop(ctx, line, reason)

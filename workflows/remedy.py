@@ -9,7 +9,10 @@
 
 The workflow holds *when*: it sleeps until the next occurrence (a local wall-clock time in the
 client's IANA zone, `domain.remedies.schedule`, DST-correct) or until the open occurrence's
-check-in window closes (the next occurrence, at most 24 h). The programme's row in PostgreSQL is
+check-in window closes (the next occurrence, at most 24 h). An occurrence comes
+`reminder_lead_seconds` (10) before its instant: its reminder is handed over early and delivered
+at the instant (`activities.remedies.messages.hold_deadline`), so a burst due at one instant is on
+time even when the server's timers run late; the occurrence before it closes then. The programme's row in PostgreSQL is
 written by activities at each step, so lists and the client's "today" view need no query.
 
 Updates (validated, audited, answered with the new state once it is written): `check_in`
@@ -146,14 +149,22 @@ class RemedyWorkflow:
         if self._s.current is not None:
             times.append(self._s.current.closes_at)
         if self._s.status == ProgrammeStatus.ACTIVE and self._s.upcoming is not None:
-            times.append(self._s.upcoming.at)
+            times.append(self._s.upcoming.at - self._lead)
         return min(times, default=None)
+
+    @property
+    def _lead(self) -> timedelta:
+        """How long before its instant an occurrence comes (its reminder is held until the instant)."""
+        return timedelta(seconds=self._inp.reminder_lead_seconds)
 
     async def _step(self) -> None:
         """What is due now: close the open occurrence, fire the next one, or complete."""
         now, changed, missed = workflow.now(), False, None
-        current = self._s.current
-        if current is not None and now >= current.closes_at:
+        current, upcoming = self._s.current, self._s.upcoming
+        firing = self._s.status == ProgrammeStatus.ACTIVE and upcoming is not None and now >= upcoming.at - self._lead
+        # the open occurrence closes at the next one's instant at the latest: when that one comes
+        # ahead of its instant, this one closes with it (runs without a lead keep their old steps)
+        if current is not None and (now >= current.closes_at or (firing and self._lead > timedelta(0))):
             changed = True
             self._s.current = None
             if current.checked is None:
@@ -162,8 +173,7 @@ class RemedyWorkflow:
                     await self._background(RECORD_MISSED, missed.model_copy(update={"at": None}), bool)
                     missed = None
                 self._nudge(current)
-        upcoming = self._s.upcoming
-        if self._s.status == ProgrammeStatus.ACTIVE and upcoming is not None and now >= upcoming.at:
+        if firing and upcoming is not None:
             changed = True
             self._fire(upcoming)
             self._post(f"reminder:{upcoming.key}", "remedy.reminder", occurrence_key=upcoming.key,

@@ -9,6 +9,8 @@ sends nothing twice. A reminder carries a signed link to check in on its own occ
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,12 +26,38 @@ from core.settings import Settings
 from core.signing import sign
 from domain.notification_templates import format_instant, language_of
 from domain.notifications import NotificationRequest
-from domain.remedies.programme import CHECK_IN_WINDOW, NOTIFY, RemedyNotice
+from domain.remedies.programme import CHECK_IN_WINDOW, MAX_REMINDER_LEAD_SECONDS, NOTIFY, RemedyNotice
 from domain.remedies.schedule import Plan, describe
 from models.identity import User
 from models.remedies import Remedy
 
 CHECK_IN_LINK = "remedy-check-in"
+
+
+def reminder_instant(notice: RemedyNotice) -> datetime | None:
+    """The instant a reminder is for (None for every other message)."""
+    at = notice.variables.get("occurrence_at") if notice.event == "remedy.reminder" else None
+    return datetime.fromisoformat(str(at)) if at else None
+
+
+def hold_deadline(instant: datetime | None) -> float | None:
+    """When (on `time.monotonic`) a message for `instant` may leave; None if it may leave now.
+
+    The workflow hands a reminder over `reminder_lead_seconds` before its occurrence; the message
+    is prepared, then held until this deadline, so it leaves at the client's chosen time rather
+    than when a burst of timers due at that instant has been worked through. Measured from when
+    Temporal started this attempt (its clock, so right on the time-skipping test server too), and
+    at most MAX_REMINDER_LEAD_SECONDS, so a wrong instant cannot hold an activity slot for long.
+    """
+    if instant is None or not activity.in_activity():
+        return None
+    ahead = (instant - activity.info().started_time).total_seconds()
+    return time.monotonic() + min(ahead, MAX_REMINDER_LEAD_SECONDS) if ahead > 0 else None
+
+
+async def hold(deadline: float | None) -> None:
+    if deadline is not None and (wait := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(wait)
 
 
 def check_in_token(keys: Keys, *, programme_id: object, tenant_id: object, occurrence_key: str,
@@ -52,6 +80,8 @@ class RemedyMessageActivities:
     @activity.defn(name=NOTIFY)
     async def notify(self, notice: RemedyNotice) -> int:
         """One message (1 if some channel took it now or before, 0 if nothing was due or no one to tell)."""
+        instant = reminder_instant(notice)
+        deadline = hold_deadline(instant)
         async with scoped_session(self.sessionmaker, TenantScope.of(notice.ref.tenant_id)) as session:
             programme = await load_programme(session, notice.ref.programme_id, lock=False)
             recipient_id = programme.client_id if notice.audience == "client" else programme.consultant_id
@@ -84,9 +114,12 @@ class RemedyMessageActivities:
                 variables["check_in_url"] = data["link"] = f"{self._base()}/api/v1/remedy-links/{token}"
                 data["occurrence_key"] = key
             variables.pop("occurrence_key", None)
+            scheduled = attempt_time()   # quiet hours are judged at the instant the reminder is for
+            when = max(scheduled, instant) if scheduled is not None and instant is not None else scheduled
             request = NotificationRequest(
                 dedupe_key=f"{notice.ref.workflow_id}:{notice.step}", tenant_id=programme.tenant_id,
-                recipient_user_id=recipient.id, event=notice.event, variables=variables, at=attempt_time(), data=data)
+                recipient_user_id=recipient.id, event=notice.event, variables=variables, at=when, data=data)
+        await hold(deadline)   # prepared ahead, sent on the instant (outside the transaction)
         outcome = await deliver_or_retry(self.notifier, request)
         if outcome.sent_on and notice.event == "remedy.reminder" and occurrence_at:
             # how long after the client's chosen time it went (muhurta_reminders_sent_late_total)

@@ -60,6 +60,7 @@ from core.signing import LinkError, verify
 from domain.notification_templates import language_of
 from domain.remedies.programme import (
     REMEDY_WORKFLOW,
+    REMINDER_LEAD_SECONDS,
     ChangeTimes,
     CheckIn,
     CheckInAnswer,
@@ -133,7 +134,8 @@ async def assign(body: ProgrammeCreate, request: Request, tenant: CurrentTenant,
     session.add(programme)
     await session.flush()
     inp = RemedyInput(programme_id=programme_id, tenant_id=tenant.id, client_id=client.id,
-                      consultant_id=consultant_id, plan=plan, source=body.source)
+                      consultant_id=consultant_id, plan=plan, source=body.source,
+                      reminder_lead_seconds=REMINDER_LEAD_SECONDS)
     attributes = {"TenantId": str(tenant.id), "ClientId": str(client.id), "EntityStatus": "active"}
     if consultant_id is not None:
         attributes["ConsultantId"] = str(consultant_id)

@@ -22,6 +22,12 @@ REMEDY_WORKFLOW = "Remedy"
 NUDGE_AFTER_MISSED = 3                  # missed occurrences in a row before the client is nudged
 CHECK_IN_WINDOW = timedelta(hours=24)   # an occurrence takes its check-in until the next one, at most this long
 OCCURRENCES_PER_RUN = 120               # continue-as-new after this many (history stays bounded)
+# An occurrence comes this long before its instant: the workflow hands its reminder over early and
+# the notify activity, its message prepared, holds it until the instant. A burst of reminders due
+# at one instant (thousands of clients who chose 06:00) then goes out on time even when the
+# server's timers and the worker take seconds to get through the burst (docs/remedies.md, Scale).
+REMINDER_LEAD_SECONDS = 10
+MAX_REMINDER_LEAD_SECONDS = 60
 
 
 def remedy_workflow_id(programme_id: UUID | str) -> str:
@@ -78,6 +84,9 @@ class RemedyInput(BaseModel):
     remedy_ref: UUID | None = Field(None, description="an order line's ref_id: the catalogue remedy")
     nudge_after_missed: int = Field(NUDGE_AFTER_MISSED, ge=1, le=30)
     occurrences_per_run: int = Field(OCCURRENCES_PER_RUN, ge=2, le=10_000)
+    # 0 (runs started before the lead existed, whose inputs lack it): the occurrence comes at its
+    # instant. Every starter sets REMINDER_LEAD_SECONDS.
+    reminder_lead_seconds: int = Field(0, ge=0, le=MAX_REMINDER_LEAD_SECONDS)
     resume: RemedyState | None = None   # carried over by continue-as-new
 
 

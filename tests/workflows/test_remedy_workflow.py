@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -240,6 +240,40 @@ async def test_pause_resume_change_times_extend_and_stop_move_the_reminders(env,
             AuditEvent.target_id == str(row.id)).order_by(AuditEvent.at))).scalars())
     assert actions == ["remedy.times_changed", "remedy.paused", "remedy.resumed", "remedy.extended",
                        "remedy.stopped"]
+
+
+async def test_an_occurrence_comes_ahead_and_its_reminder_is_held_until_its_instant(env, sessionmaker):
+    """With a lead, the occurrence comes (and the one before it closes) `lead` before its instant:
+    its reminder is handed over then, to be held until the instant (the hold itself:
+    tests/unit/remedies/test_reminder_hold.py), so a burst due at one instant leaves on time."""
+    zone = "Asia/Kolkata"
+    world = await _world(sessionmaker, zone)
+    tomorrow = (await env.get_current_time()).astimezone(ZoneInfo(zone)).date() + timedelta(days=1)
+    plan = Plan(schedule=Schedule(times=[time(6)]), timezone=zone, start_date=tomorrow, duration_days=2)
+    lead = timedelta(seconds=5)
+    handle = await _assign(env, sessionmaker, world, plan, reminder_lead_seconds=5)
+    first = (await handle.query(RemedyWorkflow.state)).upcoming
+    assert first is not None
+
+    await _until(env, first.at - timedelta(seconds=4))
+    state = await _settled(handle, lambda s: s.current is not None)
+    assert state.current is not None and (state.current.key, state.reminders) == (first.key, 1)
+    events = (await handle.fetch_history()).events
+    woke = [(i, e.event_time.ToDatetime(tzinfo=UTC)) for i, e in enumerate(events) if e.HasField(
+        "timer_fired_event_attributes")]
+    notified = [i for i, e in enumerate(events)
+                if e.activity_task_scheduled_event_attributes.activity_type.name == "remedies.notify"]
+    assert first.at - lead <= woke[-1][1] < first.at  # the occurrence came `lead` ahead of its instant
+    assert notified[-1] > woke[-1][0]                 # and handed its reminder over then
+    await poll_until(lambda: _templates(sessionmaker, CLIENT_EMAIL), lambda t: "remedy.reminder" in t, 60)
+
+    # no check-in: when the next occurrence comes ahead, this one closes with it, counted missed
+    second = state.upcoming
+    assert second is not None
+    await _until(env, second.at - timedelta(seconds=4))
+    state = await _settled(handle, lambda s: s.current is not None and s.current.key == second.key)
+    assert (state.counted, state.missed, state.reminders) == (2, 1, 2)
+    assert (await _check_ins(sessionmaker, handle))[first.key] == ("missed", first.at)
 
 
 async def test_a_year_of_saturdays_continues_as_new_and_replays(env, sessionmaker):
