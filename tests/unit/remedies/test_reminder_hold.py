@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.remedies.messages import hold, hold_deadline, reminder_instant
 from domain.remedies.programme import MAX_REMINDER_LEAD_SECONDS, RemedyNotice, RemedyRef
 
-STARTED = datetime(2027, 1, 9, 0, 29, 50, tzinfo=UTC)   # Temporal's clock when the attempt started
+STARTED = datetime(2027, 1, 9, 0, 29, 50, tzinfo=UTC)   # Temporal's clock (time-skipping: ahead of ours)
 
 
 def _notice(event: str, at: datetime) -> RemedyNotice:
@@ -21,9 +21,9 @@ def _notice(event: str, at: datetime) -> RemedyNotice:
                         variables={"occurrence_key": "2027-01-09T06:00", "occurrence_at": at.isoformat()})
 
 
-def _in_activity(fn, *args):  # type: ignore[no-untyped-def]
+def _in_activity(fn, *args, started: datetime = STARTED):  # type: ignore[no-untyped-def]
     env = ActivityEnvironment()
-    env.info = dataclasses.replace(env.info, started_time=STARTED)
+    env.info = dataclasses.replace(env.info, started_time=started)
     return env.run(fn, *args)
 
 
@@ -48,3 +48,12 @@ def test_a_reminder_already_due_is_not_held_and_none_is_held_long() -> None:
     deadline = _in_activity(hold_deadline, STARTED + timedelta(days=1))   # a wrong instant
     assert deadline is not None and deadline - time.monotonic() <= MAX_REMINDER_LEAD_SECONDS
     assert hold_deadline(STARTED + timedelta(days=1)) is None   # outside an activity: nothing to hold for
+
+
+def test_an_attempt_run_late_is_not_held_for_its_backlog_too() -> None:
+    """In a burst the worker may run an attempt seconds after Temporal started it: the hold counts
+    from now, so the backlog is not added to the reminder's lateness."""
+    now = datetime.now(UTC)
+    deadline = _in_activity(hold_deadline, now + timedelta(seconds=0.5), started=now - timedelta(seconds=4))
+    assert deadline is not None and deadline - time.monotonic() <= 0.5
+    assert _in_activity(hold_deadline, now - timedelta(seconds=1), started=now - timedelta(seconds=4)) is None
