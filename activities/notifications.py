@@ -9,6 +9,7 @@ domain.notifications and do not depend on where the code lives.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,17 +53,19 @@ def attempt_time() -> datetime | None:
     return activity.info().current_attempt_scheduled_time if activity.in_activity() else None
 
 
-async def deliver_or_retry(notifier: Notifier, request: NotificationRequest) -> NotificationOutcome:
+async def deliver_or_retry(notifier: Notifier, request: NotificationRequest, *,
+                           before_sending: Callable[[], Awaitable[None]] | None = None) -> NotificationOutcome:
     """`Notifier.deliver` for an activity that sends by itself rather than through `notify()`.
 
     Provider outages become a retryable `ProviderUnavailable`; a message held by quiet hours a
     retryable `QuietHours` whose `next_retry_delay` is when they end, so the activity's retry
     sends it then (channels already sent are not sent again). Permanent failures are in the
     outcome (`failed_on`) and the delivery log, never raised: one bad address must not stop a
-    workflow. Use with a retry policy without a small `maximum_attempts`.
+    workflow. Use with a retry policy without a small `maximum_attempts`. `before_sending`: see
+    `Notifier.deliver`.
     """
     try:
-        outcome = await notifier.deliver(request)
+        outcome = await notifier.deliver(request, before_sending=before_sending)
     except NotificationDeferred as exc:
         delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
         raise ApplicationError(str(exc), type=PROVIDER_UNAVAILABLE, next_retry_delay=delay) from exc

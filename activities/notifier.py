@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -199,11 +200,16 @@ class Notifier:
         return quiet_hours_end(at, preferences_of(row, timezone).quiet_hours)
 
     # -- sending -------------------------------------------------------------------------------------
-    async def deliver(self, request: NotificationRequest) -> NotificationOutcome:
+    async def deliver(self, request: NotificationRequest, *,
+                      before_sending: Callable[[], Awaitable[None]] | None = None) -> NotificationOutcome:
         """Send on every chosen channel not sent before; hold it if quiet hours say so.
 
-        Returns the outcome (permanent failures included, per channel); raises UnknownEvent, or
-        NotificationDeferred when a channel must be tried again later.
+        Every channel's delivery row is written (recipient, preferences, template, rendering)
+        before any provider is called; `before_sending`, when given, is awaited between the two,
+        so a message due at an instant can be made ready ahead and only handed to its providers
+        at the instant (remedy reminders). Returns the outcome (permanent failures included, per
+        channel); raises UnknownEvent, or NotificationDeferred when a channel must be tried again
+        later.
         """
         spec = event_spec(request.event)
         outcome = NotificationOutcome(dedupe_key=request.dedupe_key, event=request.event)
@@ -243,11 +249,16 @@ class Notifier:
         except ValueError as exc:
             variables, bad_variables = None, f"variables: {exc}"
 
+        ready = [await self._row(request, recipient, channel, variables, bad_variables) for channel in chosen]
+        if before_sending is not None and any(isinstance(r, NotificationDelivery) for r in ready):
+            await before_sending()
         deferred: list[TransientProviderError] = []
-        for channel in chosen:
+        for channel, row in zip(chosen, ready, strict=True):
+            if isinstance(row, ChannelOutcome):
+                outcome.channels.append(row)
+                continue
             try:
-                outcome.channels.append(
-                    await self._channel(request, recipient, channel, variables, bad_variables))
+                outcome.channels.append(await self._attempt(request, recipient, row))
             except TransientProviderError as exc:
                 deferred.append(exc)
                 outcome.channels.append(ChannelOutcome(channel=channel, status=DeliveryStatus.QUEUED, error=str(exc)))
@@ -256,8 +267,10 @@ class Notifier:
             raise NotificationDeferred("; ".join(str(e) for e in deferred), max(delays) if delays else None, outcome)
         return outcome
 
-    async def _channel(self, request: NotificationRequest, recipient: _Recipient, channel: Channel,
-                       variables: dict[str, Any] | None, bad_variables: str | None) -> ChannelOutcome:
+    async def _row(self, request: NotificationRequest, recipient: _Recipient, channel: Channel,
+                   variables: dict[str, Any] | None, bad_variables: str | None
+                   ) -> ChannelOutcome | NotificationDelivery:
+        """The channel's delivery row, written if new: to attempt; or its outcome if there is none to make."""
         row = recipient.existing.get(channel)
         fresh = row is None
         if row is None:
@@ -283,7 +296,7 @@ class Notifier:
                                      subject, body, error)
         if DeliveryStatus(row.status) in TERMINAL_STATUSES:
             return _outcome_of(row, already_done=not fresh)
-        return await self._attempt(request, recipient, row)
+        return row
 
     async def _insert(self, request: NotificationRequest, recipient: _Recipient, channel: Channel,
                       choice: ProviderChoice, language: str, source: str, subject: str | None, body: str,

@@ -122,8 +122,9 @@ class RemedyMessageActivities:
             request = NotificationRequest(
                 dedupe_key=f"{notice.ref.workflow_id}:{notice.step}", tenant_id=programme.tenant_id,
                 recipient_user_id=recipient.id, event=notice.event, variables=variables, at=when, data=data)
-        await hold(deadline)   # prepared ahead, sent on the instant (outside the transaction)
-        outcome = await deliver_or_retry(self.notifier, request)
+        # made ready ahead (recipient, channels, rendering, delivery rows), handed to the providers
+        # at the instant
+        outcome = await deliver_or_retry(self.notifier, request, before_sending=lambda: hold(deadline))
         if outcome.sent_on and notice.event == "remedy.reminder" and occurrence_at:
             # how long after the client's chosen time it went (muhurta_reminders_sent_late_total)
             record_reminder("remedy", datetime.fromisoformat(str(occurrence_at)), datetime.now(UTC))

@@ -72,6 +72,28 @@ async def test_without_credentials_email_goes_to_the_outbox_and_in_app_to_the_in
     assert rows["in_app"].status == "delivered" and rows["in_app"].provider_message_id == str(inbox.id)
 
 
+async def test_a_message_is_made_ready_on_every_channel_before_any_is_sent(local, people, sessionmaker):
+    """`before_sending` (what holds a remedy reminder until its instant) runs once every channel's
+    row is written and rendered, and before any provider has it: only the hand-over is left."""
+    seen: dict[str, object] = {}
+
+    async def at_the_instant() -> None:
+        rows = await deliveries(sessionmaker)
+        seen["rows"] = sorted((r.channel, r.status, bool(r.body)) for r in rows)
+        seen["sent"] = len(await outbox(sessionmaker))
+
+    outcome = await local.notifier.deliver(_request(people), before_sending=at_the_instant)
+    assert seen == {"rows": [("email", "queued", True), ("in_app", "queued", True)], "sent": 0}
+    assert outcome.sent_on == [Channel.EMAIL, Channel.IN_APP] and len(await outbox(sessionmaker)) == 1
+    called = []
+
+    async def again() -> None:
+        called.append(True)
+
+    repeat = await local.notifier.deliver(_request(people), before_sending=again)   # nothing left to send
+    assert called == [] and [c.already_done for c in repeat.channels] == [True, True]
+
+
 async def test_a_retry_or_replay_sends_nothing_twice(local, people, sessionmaker):
     first = await _send(local, _request(people))
     again = await _send(local, _request(people))
