@@ -235,16 +235,17 @@ class LocalOutbox:
     account = "local"
 
     async def store(self, session: AsyncSession, message: OutgoingMessage) -> Receipt:
-        new_id = uuid.uuid4()
-        await session.execute(
+        stored = await session.scalar(
             insert(OutboxMessage).values(
-                id=new_id, dedupe_key=message.dedupe_key, tenant_id=message.tenant_id, channel=message.channel.value,
-                recipient=message.to, user_id=message.user_id, template=message.event, subject=message.subject,
-                body=message.body, data=outbox_data(message),
-            ).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                id=uuid.uuid4(), dedupe_key=message.dedupe_key, tenant_id=message.tenant_id,
+                channel=message.channel.value, recipient=message.to, user_id=message.user_id, template=message.event,
+                subject=message.subject, body=message.body, data=outbox_data(message),
+            ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage.id)
         )
-        stored = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == message.dedupe_key))
-        return Receipt(provider_message_id=f"outbox:{stored or new_id}")
+        if stored is None:   # stored by an earlier attempt
+            stored = await session.scalar(
+                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == message.dedupe_key))
+        return Receipt(provider_message_id=f"outbox:{stored}")
 
 
 def outbox_data(message: OutgoingMessage) -> dict[str, Any]:
@@ -264,17 +265,17 @@ class InAppInbox:
 
     async def store(self, session: AsyncSession, message: OutgoingMessage) -> Receipt:
         assert message.user_id is not None
-        new_id = uuid.uuid4()
-        await session.execute(
+        stored = await session.scalar(
             insert(InAppNotification).values(
-                id=new_id, dedupe_key=message.dedupe_key, tenant_id=message.tenant_id, user_id=message.user_id,
+                id=uuid.uuid4(), dedupe_key=message.dedupe_key, tenant_id=message.tenant_id, user_id=message.user_id,
                 event=message.event, title=message.subject or message.event, body=message.body,
                 link=_link(message.data), created_at=datetime.now(UTC),
-            ).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(InAppNotification.id)
         )
-        stored = await session.scalar(
-            select(InAppNotification.id).where(InAppNotification.dedupe_key == message.dedupe_key))
-        return Receipt(provider_message_id=str(stored or new_id), delivered=True)
+        if stored is None:   # stored by an earlier attempt
+            stored = await session.scalar(
+                select(InAppNotification.id).where(InAppNotification.dedupe_key == message.dedupe_key))
+        return Receipt(provider_message_id=str(stored), delivered=True)
 
 
 def _link(data: Mapping[str, Any]) -> str | None:

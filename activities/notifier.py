@@ -332,16 +332,22 @@ class Notifier:
             return await self._finish(scope, row.id, failed=PermanentProviderError(str(exc), code="not_configured"))
 
         if hasattr(provider, "store"):
-            # Our own tables: store and mark sent in one transaction, the row locked meanwhile.
+            # Our own tables: store and mark sent in one transaction, the row locked meanwhile (by
+            # the UPDATE that counts the attempt; none if another attempt finished it first).
             async with scoped_session(self.sessionmaker, scope) as session:
-                current = await session.get(NotificationDelivery, row.id, with_for_update=True, populate_existing=True)
-                assert current is not None
-                if DeliveryStatus(current.status) in TERMINAL_STATUSES:
+                counted = (await session.execute(
+                    update(NotificationDelivery)
+                    .where(NotificationDelivery.id == row.id,
+                           NotificationDelivery.status.not_in([s.value for s in TERMINAL_STATUSES]))
+                    .values(attempts=NotificationDelivery.attempts + 1)
+                    .returning(NotificationDelivery.id))).first()
+                if counted is None:
+                    current = await session.get(NotificationDelivery, row.id, populate_existing=True)
+                    assert current is not None
                     return _outcome_of(current, already_done=True)
-                current.attempts += 1
                 with provider_call(provider.name, row.channel):
                     receipt = await provider.store(session, message)
-                return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
+                return await self._mark_sent(session, row, receipt.provider_message_id, receipt.delivered)
 
         circuit = circuit_key(row.tenant_id, row.provider, row.provider_account)
         if (is_open := self.health.open_for(circuit)) is not None:
@@ -396,7 +402,7 @@ class Notifier:
             log.warning("notification %s may have been sent twice: an earlier attempt reached %s without "
                         "recording the answer", row.dedupe_key, row.provider)
         async with scoped_session(self.sessionmaker, scope) as session:
-            return await self._mark_sent(session, row.id, receipt.provider_message_id, receipt.delivered)
+            return await self._mark_sent(session, row, receipt.provider_message_id, receipt.delivered)
 
     async def _tell_owner(self, tenant_id: uuid.UUID, settings: TenantNotificationSettings | None, provider: str,
                           channel: Channel, reason: str) -> None:
@@ -418,17 +424,17 @@ class Notifier:
         except Exception:
             log.exception("could not tell the owner of tenant %s that %s keeps failing", tenant_id, provider)
 
-    async def _mark_sent(self, session: AsyncSession, delivery_id: uuid.UUID, provider_message_id: str,
+    async def _mark_sent(self, session: AsyncSession, row: NotificationDelivery, provider_message_id: str,
                          delivered: bool) -> ChannelOutcome:
         now = datetime.now(UTC)
         status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.SENT
-        await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == delivery_id).values(
-            status=status.value, provider_message_id=provider_message_id[:100], claimed_until=None, error=None,
+        provider_message_id = provider_message_id[:100]
+        await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == row.id).values(
+            status=status.value, provider_message_id=provider_message_id, claimed_until=None, error=None,
             error_code=None, sent_at=now, delivered_at=now if delivered else None, status_updated_at=now,
             updated_at=now))
-        row = await session.get(NotificationDelivery, delivery_id, populate_existing=True)
-        assert row is not None
-        return _outcome_of(row, already_done=False)
+        return ChannelOutcome(channel=Channel(row.channel), status=status, delivery_id=row.id, provider=row.provider,
+                              provider_message_id=provider_message_id, error=None, already_done=False)
 
     async def _finish(self, scope: TenantScope, delivery_id: uuid.UUID, *, failed: ProviderError) -> ChannelOutcome:
         now = datetime.now(UTC)
