@@ -10,10 +10,11 @@
 The workflow holds *when*: it sleeps until the next occurrence (a local wall-clock time in the
 client's IANA zone, `domain.remedies.schedule`, DST-correct) or until the open occurrence's
 check-in window closes (the next occurrence, at most 24 h). An occurrence comes
-`reminder_lead_seconds` (10) before its instant: its reminder is handed over early and delivered
-at the instant (`activities.remedies.messages.hold_deadline`), so a burst due at one instant is on
-time even when the server's timers run late; the occurrence before it closes then. The programme's row in PostgreSQL is
-written by activities at each step, so lists and the client's "today" view need no query.
+`reminder_lead_seconds` (10) before its instant: its reminder is handed over then and delivered at
+the instant (`activities.remedies.messages.hold_deadline`), so a burst due at one instant is on
+time even when the server's timers run late; the occurrence before it closes then. The
+programme's row in PostgreSQL is written by activities at each step, so lists and the client's
+"today" view need no query.
 
 Updates (validated, audited, answered with the new state once it is written): `check_in`
 (answers the check-in: a repeat is answered with the first and counts nothing), `pause`,
