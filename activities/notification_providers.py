@@ -90,7 +90,7 @@ class StoredProvider(Protocol):
     name: str
     account: str
 
-    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Receipt: ...
+    async def store_many(self, session: AsyncSession, messages: list[OutgoingMessage]) -> list[Receipt]: ...
 
 
 Provider = RemoteProvider | StoredProvider
@@ -234,18 +234,12 @@ class LocalOutbox:
     name = "local"
     account = "local"
 
-    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Receipt:
-        stored = await session.scalar(
-            insert(OutboxMessage).values(
-                id=uuid.uuid4(), dedupe_key=message.dedupe_key, tenant_id=message.tenant_id,
-                channel=message.channel.value, recipient=message.to, user_id=message.user_id, template=message.event,
-                subject=message.subject, body=message.body, data=outbox_data(message),
-            ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage.id)
-        )
-        if stored is None:   # stored by an earlier attempt
-            stored = await session.scalar(
-                select(OutboxMessage.id).where(OutboxMessage.dedupe_key == message.dedupe_key))
-        return Receipt(provider_message_id=f"outbox:{stored}")
+    async def store_many(self, session: AsyncSession, messages: list[OutgoingMessage]) -> list[Receipt]:
+        ids = await _store_once(session, OutboxMessage, [dict(
+            id=uuid.uuid4(), dedupe_key=m.dedupe_key, tenant_id=m.tenant_id, channel=m.channel.value, recipient=m.to,
+            user_id=m.user_id, template=m.event, subject=m.subject, body=m.body, data=outbox_data(m))
+            for m in messages])
+        return [Receipt(provider_message_id=f"outbox:{stored}") for stored in ids]
 
 
 def outbox_data(message: OutgoingMessage) -> dict[str, Any]:
@@ -263,19 +257,27 @@ class InAppInbox:
     name = "in_app"
     account = "local"
 
-    async def store(self, session: AsyncSession, message: OutgoingMessage) -> Receipt:
-        assert message.user_id is not None
-        stored = await session.scalar(
-            insert(InAppNotification).values(
-                id=uuid.uuid4(), dedupe_key=message.dedupe_key, tenant_id=message.tenant_id, user_id=message.user_id,
-                event=message.event, title=message.subject or message.event, body=message.body,
-                link=_link(message.data), created_at=datetime.now(UTC),
-            ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(InAppNotification.id)
-        )
-        if stored is None:   # stored by an earlier attempt
-            stored = await session.scalar(
-                select(InAppNotification.id).where(InAppNotification.dedupe_key == message.dedupe_key))
-        return Receipt(provider_message_id=str(stored), delivered=True)
+    async def store_many(self, session: AsyncSession, messages: list[OutgoingMessage]) -> list[Receipt]:
+        now = datetime.now(UTC)
+        ids = await _store_once(session, InAppNotification, [dict(
+            id=uuid.uuid4(), dedupe_key=m.dedupe_key, tenant_id=m.tenant_id, user_id=m.user_id, event=m.event,
+            title=m.subject or m.event, body=m.body, link=_link(m.data), created_at=now) for m in messages])
+        return [Receipt(provider_message_id=str(stored), delivered=True) for stored in ids]
+
+
+async def _store_once(session: AsyncSession, model: type[OutboxMessage] | type[InAppNotification],
+                      rows: list[dict[str, Any]]) -> list[uuid.UUID]:
+    """Insert rows keyed by `dedupe_key` in one statement; the id of each, stored now or by an
+    earlier attempt (ON CONFLICT: never stored twice)."""
+    keys = [row["dedupe_key"] for row in rows]
+    inserted: dict[str, uuid.UUID] = {key: id_ for key, id_ in (await session.execute(
+        insert(model).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(model.dedupe_key, model.id))).all()}
+    missing = [key for key in keys if key not in inserted]
+    if missing:   # stored by an earlier attempt
+        inserted.update({key: id_ for key, id_ in (await session.execute(
+            select(model.dedupe_key, model.id).where(model.dedupe_key.in_(missing)))).all()})
+    return [inserted[key] for key in keys]
 
 
 def _link(data: Mapping[str, Any]) -> str | None:
@@ -284,7 +286,7 @@ def _link(data: Mapping[str, Any]) -> str | None:
 
 
 def is_stored(provider: Provider) -> bool:
-    return hasattr(provider, "store")
+    return hasattr(provider, "store_many")
 
 
 # -- building a provider ---------------------------------------------------------------------------------

@@ -26,18 +26,22 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.handover import HandOver, StoredHandOvers, outcome_of
 from activities.notification_providers import (
     OutgoingMessage,
     PermanentProviderError,
     ProviderError,
     ProviderFactory,
+    RemoteProvider,
+    StoredProvider,
     TransientProviderError,
+    is_stored,
 )
 from activities.provider_health import AUTH_RETRY, AUTH_STATUSES, THRESHOLD, ProviderHealth, circuit_key
 from core.db import TenantScope, scoped_session
@@ -134,12 +138,6 @@ async def _preference_row(session: AsyncSession, user_id: uuid.UUID) -> Notifica
         select(NotificationPreference).where(NotificationPreference.user_id == user_id))).scalar_one_or_none()
 
 
-def _outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutcome:
-    return ChannelOutcome(
-        channel=Channel(row.channel), status=DeliveryStatus(row.status), delivery_id=row.id, provider=row.provider,
-        provider_message_id=row.provider_message_id, error=row.error, already_done=already_done)
-
-
 class Notifier:
     """Sends one NotificationRequest; shared by the activities, the seed and other capabilities."""
 
@@ -150,6 +148,7 @@ class Notifier:
         self.providers = providers or ProviderFactory(settings, keys)
         self.lease = timedelta(seconds=settings.notify_http_timeout_seconds + 30)
         self.health = ProviderHealth()
+        self.handovers = StoredHandOvers(sessionmaker)
 
     # -- loading -----------------------------------------------------------------------------------
     async def _recipient(self, request: NotificationRequest, spec: EventSpec) -> _Recipient | None:
@@ -295,7 +294,7 @@ class Notifier:
             row = await self._insert(request, recipient, channel, choice, resolved.language, resolved.source,
                                      subject, body, error)
         if DeliveryStatus(row.status) in TERMINAL_STATUSES:
-            return _outcome_of(row, already_done=not fresh)
+            return outcome_of(row, already_done=not fresh)
         return row
 
     async def _insert(self, request: NotificationRequest, recipient: _Recipient, channel: Channel,
@@ -331,23 +330,10 @@ class Notifier:
         except NotConfigured as exc:
             return await self._finish(scope, row.id, failed=PermanentProviderError(str(exc), code="not_configured"))
 
-        if hasattr(provider, "store"):
-            # Our own tables: store and mark sent in one transaction, the row locked meanwhile (by
-            # the UPDATE that counts the attempt; none if another attempt finished it first).
-            async with scoped_session(self.sessionmaker, scope) as session:
-                counted = (await session.execute(
-                    update(NotificationDelivery)
-                    .where(NotificationDelivery.id == row.id,
-                           NotificationDelivery.status.not_in([s.value for s in TERMINAL_STATUSES]))
-                    .values(attempts=NotificationDelivery.attempts + 1)
-                    .returning(NotificationDelivery.id))).first()
-                if counted is None:
-                    current = await session.get(NotificationDelivery, row.id, populate_existing=True)
-                    assert current is not None
-                    return _outcome_of(current, already_done=True)
-                with provider_call(provider.name, row.channel):
-                    receipt = await provider.store(session, message)
-                return await self._mark_sent(session, row, receipt.provider_message_id, receipt.delivered)
+        if is_stored(provider):
+            # Our own tables: stored and marked sent in one transaction, with whatever other
+            # hand-overs of this consultancy arrive at the same moment (activities/handover.py).
+            return await self.handovers.hand_over(HandOver(row, message, cast(StoredProvider, provider)))
 
         circuit = circuit_key(row.tenant_id, row.provider, row.provider_account)
         if (is_open := self.health.open_for(circuit)) is not None:
@@ -371,13 +357,13 @@ class Notifier:
                 current = await session.get(NotificationDelivery, row.id, populate_existing=True)
                 assert current is not None
                 if DeliveryStatus(current.status) in TERMINAL_STATUSES:
-                    return _outcome_of(current, already_done=True)
+                    return outcome_of(current, already_done=True)
                 wait = (current.claimed_until - datetime.now(UTC)).total_seconds() if current.claimed_until else 1.0
                 raise TransientProviderError("another attempt is sending this message", code="in_flight",
                                              retry_after=max(wait, 1.0))
         try:
             with provider_call(provider.name, row.channel):
-                receipt = await provider.send(message)
+                receipt = await cast(RemoteProvider, provider).send(message)
         except ProviderError as exc:
             refused_key = row.provider_account == "tenant" and exc.status in AUTH_STATUSES
             if isinstance(exc, PermanentProviderError) and not refused_key:
@@ -444,4 +430,4 @@ class Notifier:
                 error_code=failed.code, failed_at=now, status_updated_at=now, updated_at=now))
             row = await session.get(NotificationDelivery, delivery_id, populate_existing=True)
             assert row is not None
-            return _outcome_of(row, already_done=False)
+            return outcome_of(row, already_done=False)

@@ -45,8 +45,9 @@ def failure_reason(exc: BaseException) -> str:
 
 
 @contextmanager
-def provider_call(provider: str, channel: str, operation: str = "send") -> Iterator[Span]:
-    """Time one provider call; an exception leaving the block counts as a failure (and is re-raised)."""
+def provider_call(provider: str, channel: str, operation: str = "send", *, messages: int = 1) -> Iterator[Span]:
+    """Time one provider call; an exception leaving the block counts as a failure (and is re-raised).
+    `messages`: how many messages the call carries (a batch handed to a stored channel)."""
     span = _TRACER.start_span(
         f"{provider} {operation}", kind=SpanKind.CLIENT,
         attributes={"muhurta.provider": provider, "muhurta.channel": channel, "muhurta.operation": operation})
@@ -56,13 +57,14 @@ def provider_call(provider: str, channel: str, operation: str = "send") -> Itera
             yield span
     except BaseException as exc:
         reason = failure_reason(exc)
-        PROVIDER_SENDS.labels(provider, channel, "failed").inc()
+        if messages == 1:   # a failed batch is retried message by message, and counted then
+            PROVIDER_SENDS.labels(provider, channel, "failed").inc()
         PROVIDER_FAILURES.labels(provider, channel, reason).inc()
         span.set_status(Status(StatusCode.ERROR, reason))
         span.set_attribute("error.type", reason)
         raise
     else:
-        PROVIDER_SENDS.labels(provider, channel, "sent").inc()
+        PROVIDER_SENDS.labels(provider, channel, "sent").inc(messages)
     finally:
         PROVIDER_LATENCY.labels(provider, channel).observe(time.perf_counter() - started)
         span.end()

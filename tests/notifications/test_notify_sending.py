@@ -94,6 +94,68 @@ async def test_a_message_is_made_ready_on_every_channel_before_any_is_sent(local
     assert called == [] and [c.already_done for c in repeat.channels] == [True, True]
 
 
+async def test_messages_handed_over_together_are_stored_once_each_in_one_transaction_per_channel(
+        local, people, sessionmaker):
+    """Thirty messages released at one instant (remedy reminders held until 06:00): the inbox and
+    the outbox take them in one transaction per channel, each stored once and answered with its
+    own outcome; a repeat finds every one done and stores nothing."""
+    ready, release = 0, asyncio.Event()
+
+    async def at_the_instant() -> None:
+        nonlocal ready
+        ready += 1
+        if ready == 30:
+            release.set()
+        await release.wait()
+
+    requests = [_request(people, key=f"burst-{i}:booked") for i in range(30)]
+    outcomes = await asyncio.gather(*(local.notifier.deliver(r, before_sending=at_the_instant) for r in requests))
+    assert all(o.sent_on == [Channel.EMAIL, Channel.IN_APP] for o in outcomes)
+    assert len({c.delivery_id for o in outcomes for c in o.channels}) == 60
+    assert local.notifier.handovers.batches == 2          # one for the 30 emails, one for the 30 inboxes
+    assert len(await outbox(sessionmaker)) == 30
+    async with scoped_session(sessionmaker, TenantScope.of(people.tenant_id)) as session:
+        assert len((await session.execute(select(InAppNotification))).scalars().all()) == 30
+    rows = await deliveries(sessionmaker)
+    assert sorted({(r.status, r.attempts) for r in rows}) == [("delivered", 1), ("sent", 1)] and len(rows) == 60
+
+    again = await asyncio.gather(*(local.notifier.deliver(r) for r in requests))
+    assert all(c.already_done for o in again for c in o.channels)
+    assert len(await outbox(sessionmaker)) == 30 and local.notifier.handovers.batches == 2
+
+
+async def test_a_hand_over_that_fails_fails_only_its_own_message(local, people, sessionmaker, monkeypatch):
+    """A batch the database refuses is retried one message at a time: only the bad one fails
+    (its activity retries it), the others are stored."""
+    from activities.notification_providers import InAppInbox
+
+    real = InAppInbox.store_many
+
+    async def refusing(self, session, messages):  # type: ignore[no-untyped-def]
+        if any(m.dedupe_key.startswith("bad") for m in messages):
+            raise RuntimeError("refused by the database")
+        return await real(self, session, messages)
+
+    monkeypatch.setattr(InAppInbox, "store_many", refusing)
+    release = asyncio.Event()
+    arrived = 0
+
+    async def together() -> None:
+        nonlocal arrived
+        arrived += 1
+        if arrived == 3:
+            release.set()
+        await release.wait()
+
+    keys = ["ok-1:booked", "bad:booked", "ok-2:booked"]
+    results = await asyncio.gather(*(local.notifier.deliver(_request(people, key=k), before_sending=together)
+                                     for k in keys), return_exceptions=True)
+    assert isinstance(results[1], RuntimeError)
+    assert [r.sent_on for r in results if not isinstance(r, BaseException)] == [[Channel.EMAIL, Channel.IN_APP]] * 2
+    rows = {(r.request_key, r.channel): r.status for r in await deliveries(sessionmaker)}
+    assert rows[("bad:booked", "in_app")] == "queued" and rows[("ok-2:booked", "in_app")] == "delivered"
+
+
 async def test_a_retry_or_replay_sends_nothing_twice(local, people, sessionmaker):
     first = await _send(local, _request(people))
     again = await _send(local, _request(people))

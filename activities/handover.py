@@ -1,0 +1,155 @@
+"""Messages for our own stored channels (in-app inbox, local outbox), handed over in batches.
+
+A stored channel's hand-over is database work only: count the attempt (locking the delivery
+row), store the message, mark the row sent. One at a time that is a transaction per channel per
+message, and when hundreds of messages are due at one instant (remedy reminders held until
+06:00) the worker spent seconds of CPU on them after the instant (docs/remedies.md, Scale).
+Hand-overs that arrive together are done in one transaction per consultancy: one UPDATE counts
+and locks every row still to send, one multi-row INSERT per channel stores the messages (ON
+CONFLICT on the dedupe key, as before, so a message stored by an earlier attempt is found, not
+stored twice), one executemany marks them sent. Each caller gets its own outcome. A row another
+attempt finished first is answered as done, as before. If a batch fails, its hand-overs are
+tried one by one, so one bad message fails only itself. A lone hand-over is a batch of one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.notification_providers import OutgoingMessage, Receipt, StoredProvider
+from core.db import TenantScope, scoped_session
+from core.observability.providers import provider_call
+from domain.notifications import TERMINAL_STATUSES, Channel, ChannelOutcome, DeliveryStatus
+from models.notifications import NotificationDelivery
+
+
+@dataclass(frozen=True)
+class HandOver:
+    row: NotificationDelivery
+    message: OutgoingMessage
+    provider: StoredProvider
+
+
+_Waiting = tuple[HandOver, "asyncio.Future[ChannelOutcome]"]
+
+_MARK_SENT = (
+    update(NotificationDelivery.__table__)  # type: ignore[arg-type]
+    .where(NotificationDelivery.__table__.c.id == bindparam("delivery_id"))
+    .values(status=bindparam("new_status"), provider_message_id=bindparam("message_id"), claimed_until=None,
+            error=None, error_code=None, sent_at=bindparam("at"), delivered_at=bindparam("delivered_time"),
+            status_updated_at=bindparam("at"), updated_at=bindparam("at"))
+)
+
+
+def outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutcome:
+    return ChannelOutcome(
+        channel=Channel(row.channel), status=DeliveryStatus(row.status), delivery_id=row.id, provider=row.provider,
+        provider_message_id=row.provider_message_id, error=row.error, already_done=already_done)
+
+
+class StoredHandOvers:
+    """One per Notifier (so one per worker process): queues and a statement in flight per tenant."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._queues: dict[uuid.UUID | None, list[_Waiting]] = {}
+        self._tasks: dict[uuid.UUID | None, asyncio.Task[None]] = {}
+        self.batches = 0   # transactions made (bench and tests read it)
+
+    async def hand_over(self, item: HandOver) -> ChannelOutcome:
+        tenant = item.row.tenant_id
+        future: asyncio.Future[ChannelOutcome] = asyncio.get_running_loop().create_future()
+        self._queues.setdefault(tenant, []).append((item, future))
+        task = self._tasks.get(tenant)
+        if task is None or task.done():
+            self._tasks[tenant] = asyncio.get_running_loop().create_task(self._drain(tenant))
+        return await future
+
+    async def _drain(self, tenant: uuid.UUID | None) -> None:
+        queue = self._queues[tenant]
+        while queue:
+            batch = queue[:]
+            del queue[:]
+            try:
+                outcomes = await self._store(tenant, [item for item, _ in batch])
+            except Exception as exc:
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc=exc)
+                    continue
+                for item, future in batch:   # one by one: only the bad one fails
+                    try:
+                        [outcome] = await self._store(tenant, [item])
+                    except Exception as one:
+                        _settle(future, exc=one)
+                    else:
+                        _settle(future, outcome)
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                _settle(future, outcome)
+
+    async def _store(self, tenant: uuid.UUID | None, items: list[HandOver]) -> list[ChannelOutcome]:
+        self.batches += 1
+        ids = [item.row.id for item in items]
+        async with scoped_session(self.sessionmaker, TenantScope.of(tenant)) as session:
+            counted = set((await session.execute(
+                update(NotificationDelivery)
+                .where(NotificationDelivery.id.in_(ids),
+                       NotificationDelivery.status.not_in([s.value for s in TERMINAL_STATUSES]))
+                .values(attempts=NotificationDelivery.attempts + 1)
+                .returning(NotificationDelivery.id))).scalars())
+            receipts: dict[uuid.UUID, Receipt] = {}
+            by_provider: dict[str, list[HandOver]] = {}
+            for item in items:
+                if item.row.id in counted:
+                    by_provider.setdefault(item.provider.name, []).append(item)
+            for group in by_provider.values():
+                provider = group[0].provider
+                with provider_call(provider.name, group[0].row.channel, messages=len(group)):
+                    stored = await provider.store_many(session, [item.message for item in group])
+                receipts.update(zip([item.row.id for item in group], stored, strict=True))
+            now = datetime.now(UTC)
+            if receipts:
+                connection = await session.connection()
+                await connection.execute(_MARK_SENT, [
+                    {"delivery_id": delivery_id, "message_id": receipt.provider_message_id[:100],
+                     "new_status": (DeliveryStatus.DELIVERED if receipt.delivered else DeliveryStatus.SENT).value,
+                     "at": now, "delivered_time": now if receipt.delivered else None}
+                    for delivery_id, receipt in receipts.items()])
+            done_before = {row.id: row for row in (await session.execute(select(NotificationDelivery).where(
+                NotificationDelivery.id.in_([i for i in ids if i not in counted])))).scalars()} \
+                if len(counted) < len(ids) else {}
+        outcomes = []
+        for item in items:
+            receipt = receipts.get(item.row.id)
+            if receipt is None:
+                outcomes.append(outcome_of(done_before[item.row.id], already_done=True))
+                continue
+            outcomes.append(ChannelOutcome(
+                channel=Channel(item.row.channel),
+                status=DeliveryStatus.DELIVERED if receipt.delivered else DeliveryStatus.SENT,
+                delivery_id=item.row.id, provider=item.row.provider,
+                provider_message_id=receipt.provider_message_id[:100], error=None, already_done=False))
+        return outcomes
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            with contextlib.suppress(Exception):
+                await task
+
+
+def _settle(future: asyncio.Future[ChannelOutcome], outcome: ChannelOutcome | None = None,
+            exc: BaseException | None = None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        assert outcome is not None
+        future.set_result(outcome)
