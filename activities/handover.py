@@ -7,15 +7,13 @@ message, and when hundreds of messages are due at one instant (remedy reminders 
 Hand-overs that arrive together are done in one transaction per consultancy: one UPDATE counts
 and locks every row still to send, one multi-row INSERT per channel stores the messages (ON
 CONFLICT on the dedupe key, as before, so a message stored by an earlier attempt is found, not
-stored twice), one executemany marks them sent. Each caller gets its own outcome. A row another
-attempt finished first is answered as done, as before. If a batch fails, its hand-overs are
-tried one by one, so one bad message fails only itself. A lone hand-over is a batch of one.
+stored twice), one executemany marks them sent. A row another attempt finished first is
+answered as done, as before. The batching itself (a queue per tenant, a batch of one when alone,
+one by one when a batch fails) is `core.group_commit`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.notification_providers import OutgoingMessage, Receipt, StoredProvider
 from core.db import TenantScope, scoped_session
+from core.group_commit import GroupCommit
 from core.observability.providers import provider_call
 from domain.notifications import TERMINAL_STATUSES, Channel, ChannelOutcome, DeliveryStatus
 from models.notifications import NotificationDelivery
@@ -36,8 +35,6 @@ class HandOver:
     message: OutgoingMessage
     provider: StoredProvider
 
-
-_Waiting = tuple[HandOver, "asyncio.Future[ChannelOutcome]"]
 
 _MARK_SENT = (
     update(NotificationDelivery.__table__)  # type: ignore[arg-type]
@@ -55,47 +52,20 @@ def outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutco
 
 
 class StoredHandOvers:
-    """One per Notifier (so one per worker process): queues and a statement in flight per tenant."""
+    """One per Notifier (so one per worker process): a group commit per tenant (`core.group_commit`)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.sessionmaker = sessionmaker
-        self._queues: dict[uuid.UUID | None, list[_Waiting]] = {}
-        self._tasks: dict[uuid.UUID | None, asyncio.Task[None]] = {}
-        self.batches = 0   # transactions made (bench and tests read it)
+        self._group: GroupCommit[uuid.UUID | None, HandOver, ChannelOutcome] = GroupCommit(self._store)
+
+    @property
+    def batches(self) -> int:   # transactions made (tests and benches read it)
+        return self._group.batches
 
     async def hand_over(self, item: HandOver) -> ChannelOutcome:
-        tenant = item.row.tenant_id
-        future: asyncio.Future[ChannelOutcome] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(tenant, []).append((item, future))
-        task = self._tasks.get(tenant)
-        if task is None or task.done():
-            self._tasks[tenant] = asyncio.get_running_loop().create_task(self._drain(tenant))
-        return await future
-
-    async def _drain(self, tenant: uuid.UUID | None) -> None:
-        queue = self._queues[tenant]
-        while queue:
-            batch = queue[:]
-            del queue[:]
-            try:
-                outcomes = await self._store(tenant, [item for item, _ in batch])
-            except Exception as exc:
-                if len(batch) == 1:
-                    _settle(batch[0][1], exc=exc)
-                    continue
-                for item, future in batch:   # one by one: only the bad one fails
-                    try:
-                        [outcome] = await self._store(tenant, [item])
-                    except Exception as one:
-                        _settle(future, exc=one)
-                    else:
-                        _settle(future, outcome)
-                continue
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                _settle(future, outcome)
+        return await self._group.submit(item.row.tenant_id, item)
 
     async def _store(self, tenant: uuid.UUID | None, items: list[HandOver]) -> list[ChannelOutcome]:
-        self.batches += 1
         ids = [item.row.id for item in items]
         async with scoped_session(self.sessionmaker, TenantScope.of(tenant)) as session:
             counted = set((await session.execute(
@@ -137,19 +107,3 @@ class StoredHandOvers:
                 delivery_id=item.row.id, provider=item.row.provider,
                 provider_message_id=receipt.provider_message_id[:100], error=None, already_done=False))
         return outcomes
-
-    async def close(self) -> None:
-        for task in self._tasks.values():
-            with contextlib.suppress(Exception):
-                await task
-
-
-def _settle(future: asyncio.Future[ChannelOutcome], outcome: ChannelOutcome | None = None,
-            exc: BaseException | None = None) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        assert outcome is not None
-        future.set_result(outcome)

@@ -25,6 +25,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import NOT_FOUND, PAYMENTS_UNAVAILABLE, WEBHOOK_SIGNATURE_INVALID, Problem
 from core.db import TenantScope, scoped_session
+from core.group_commit import GroupCommit
 from core.razorpay import GatewayCredentials, PaymentsNotConfigured, platform_credentials, signature_matches
 from core.security import Keys
 from core.settings import Settings
@@ -164,62 +165,29 @@ async def _insert_rows(sessionmaker: async_sessionmaker[AsyncSession], tenant: s
 
 
 class EventInserter:
-    """Group commit for webhook deliveries: the ones that arrive while a statement is in flight
-    are stored together by the next one, per account, each request still answered only once its
-    own row is committed. Under a burst this makes one statement (one round trip, one commit, one
-    pass through SQLAlchemy and psycopg) for many deliveries instead of one each; a lone delivery
-    waits for nothing. Each account has its own queue and statement in flight, so one account's
-    slow or failing insert never holds another's. If a batch fails, its rows are tried one by
-    one, so a row PostgreSQL refuses fails only its own request. One per API process."""
+    """Group commit for webhook deliveries (`core.group_commit`): the ones that arrive while a
+    statement is in flight are stored together by the next one, per account, each request still
+    answered only once its own row is committed; a row PostgreSQL refuses fails only its own
+    request. One per API process."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
-        self.sessionmaker, self.batch = sessionmaker, batch
-        self._pending: dict[str, list[tuple[_Row, asyncio.Future[set[uuid.UUID]]]]] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self.statements = 0  # for tests and benches
+        self.sessionmaker = sessionmaker
+        self._group: GroupCommit[str, _Row, set[uuid.UUID]] = GroupCommit(self._store, batch=batch)
+
+    @property
+    def batches(self) -> int:   # statements run (tests and benches read it)
+        return self._group.batches
 
     async def insert(self, tenant: str, row: _Row) -> set[uuid.UUID]:
-        future: asyncio.Future[set[uuid.UUID]] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(tenant, []).append((row, future))
-        if tenant not in self._tasks:
-            self._tasks[tenant] = asyncio.get_running_loop().create_task(self._run(tenant))
-        return await asyncio.shield(future)
+        """The ids stored by the statement that carried `row` (`row.id` among them unless a redelivery)."""
+        return await self._group.submit(tenant, row)
 
-    async def _run(self, tenant: str) -> None:
-        try:
-            while waiting := self._pending.pop(tenant, None):
-                if len(waiting) > self.batch:
-                    self._pending[tenant] = waiting[self.batch:]
-                await self._store(tenant, waiting[:self.batch])
-        finally:
-            del self._tasks[tenant]
-
-    async def _store(self, tenant: str, group: list[tuple[_Row, asyncio.Future[set[uuid.UUID]]]]) -> None:
-        try:
-            self.statements += 1
-            stored = await _insert_rows(self.sessionmaker, tenant, [row for row, _ in group])
-        except Exception as exc:
-            if len(group) == 1:
-                _settle(group[0][1], exc=exc)
-                return
-            for one in group:
-                await self._store(tenant, [one])
-            return
-        for _, future in group:
-            _settle(future, stored)
+    async def _store(self, tenant: str, rows: list[_Row]) -> list[set[uuid.UUID]]:
+        stored = await _insert_rows(self.sessionmaker, tenant, rows)
+        return [stored] * len(rows)
 
     async def close(self) -> None:
-        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-
-
-def _settle(future: asyncio.Future[set[uuid.UUID]], stored: set[uuid.UUID] | None = None,
-            exc: BaseException | None = None) -> None:
-    if future.done():
-        return
-    if exc is not None:
-        future.set_exception(exc)
-    else:
-        future.set_result(stored or set())
+        await self._group.close()
 
 
 class EventProcessor:

@@ -48,7 +48,7 @@ async def test_concurrent_deliveries_share_statements_and_are_each_stored_once(c
     assert {e: sorted(d) for e, d in by_event.items()} == {e: [False, True] for e in ids}
     assert await _stored(sessionmaker, ids) == dict.fromkeys(ids, 1)
     inserter: EventInserter = client._transport.app.state.webhook_inserter  # type: ignore[attr-defined]
-    assert inserter.statements < len(deliveries), "concurrent deliveries were not grouped"
+    assert inserter.batches < len(deliveries), "concurrent deliveries were not grouped"
 
 
 async def test_a_row_postgresql_refuses_fails_only_its_own_delivery(sessionmaker):

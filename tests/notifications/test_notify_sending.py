@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -94,20 +95,26 @@ async def test_a_message_is_made_ready_on_every_channel_before_any_is_sent(local
     assert called == [] and [c.already_done for c in repeat.channels] == [True, True]
 
 
+def _released_together(n: int) -> Callable[[], Awaitable[None]]:
+    """A `before_sending` that holds each message until all `n` are ready, then lets them go at
+    once (what the remedy reminders' hold does at their instant)."""
+    ready, release = [0], asyncio.Event()
+
+    async def hold() -> None:
+        ready[0] += 1
+        if ready[0] == n:
+            release.set()
+        await release.wait()
+
+    return hold
+
+
 async def test_messages_handed_over_together_are_stored_once_each_in_one_transaction_per_channel(
         local, people, sessionmaker):
     """Thirty messages released at one instant (remedy reminders held until 06:00): the inbox and
     the outbox take them in one transaction per channel, each stored once and answered with its
     own outcome; a repeat finds every one done and stores nothing."""
-    ready, release = 0, asyncio.Event()
-
-    async def at_the_instant() -> None:
-        nonlocal ready
-        ready += 1
-        if ready == 30:
-            release.set()
-        await release.wait()
-
+    at_the_instant = _released_together(30)
     requests = [_request(people, key=f"burst-{i}:booked") for i in range(30)]
     outcomes = await asyncio.gather(*(local.notifier.deliver(r, before_sending=at_the_instant) for r in requests))
     assert all(o.sent_on == [Channel.EMAIL, Channel.IN_APP] for o in outcomes)
@@ -137,16 +144,7 @@ async def test_a_hand_over_that_fails_fails_only_its_own_message(local, people, 
         return await real(self, session, messages)
 
     monkeypatch.setattr(InAppInbox, "store_many", refusing)
-    release = asyncio.Event()
-    arrived = 0
-
-    async def together() -> None:
-        nonlocal arrived
-        arrived += 1
-        if arrived == 3:
-            release.set()
-        await release.wait()
-
+    together = _released_together(3)
     keys = ["ok-1:booked", "bad:booked", "ok-2:booked"]
     results = await asyncio.gather(*(local.notifier.deliver(_request(people, key=k), before_sending=together)
                                      for k in keys), return_exceptions=True)
