@@ -40,13 +40,26 @@ def gate_included_routers(app: FastAPI) -> int:
             continue
         if any(not isinstance(r, APIRoute) for r in router.routes) or getattr(router, "_low_priority_routes", None):
             continue
-        found = [getattr(context, "path", None) for context in contexts()]
+        found = _paths(route, router, contexts)
         paths = [path for path in found if isinstance(path, str) and path]
         if not paths or len(paths) != len(found):
             continue
         _install(route, router, tuple(sorted({literal_prefix(path) for path in paths})))
         gated += 1
     return gated
+
+
+def _paths(route: Any, router: Any, contexts: Any) -> list[object]:
+    """The router's effective paths. From the include's prefix and each route's own path when
+    FastAPI keeps them (cheap); otherwise from FastAPI's effective route contexts, whose first
+    building also builds every route's dependency tree: about a second of CPU for this app,
+    paid on every `create_app` (each API test's app) where a request pays it lazily per router
+    and production at start-up (`api.app.warm_routes`)."""
+    include = getattr(route, "include_context", None)
+    path_for = getattr(include, "path_for", None)
+    if callable(path_for):
+        return [path_for(r) for r in router.routes]
+    return [getattr(context, "path", None) for context in contexts()]
 
 
 def _install(route: Any, router: Any, prefixes: tuple[str, ...]) -> None:
