@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -33,10 +34,16 @@ from activities.payments.local_gateway import LocalRazorpay, LocalRazorpayServer
 from api.rate_limits import never_refusing
 from core.db import make_engine, make_sessionmaker
 from core.embedded import EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal, free_port
+from core.security import use_password_hasher
 from core.settings import Settings
 from models import Base
 from workers.cli import migrate_database
 from workflows.search_attributes import SEARCH_ATTRIBUTES
+
+# Passwords hashed by the code under test use argon2id at its smallest cost: at the product's
+# (3 passes over 64 MiB, ~50 ms of CPU) hashing was a tenth of every worker's time. The product's
+# own cost is checked in a fresh process (tests/unit/test_password_cost.py).
+use_password_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 Started = TypeVar("Started", EmbeddedPostgres, EmbeddedRedis, EmbeddedTemporal)
 
