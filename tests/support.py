@@ -124,12 +124,14 @@ async def sent_message(sessionmaker: async_sessionmaker[AsyncSession], recipient
                        timeout: float = SETTLE_SECONDS) -> OutboxMessage:
     """The latest outbox message of `template` to `recipient`, waiting for it: messages go through
     the notifications capability (a Notify workflow started after the request's commit)."""
-    found = await poll_until(
-        lambda: outbox_for(sessionmaker, recipient),
-        lambda rows: any(m.template == template for m in rows), timeout)
-    matching = [m for m in found if m.template == template]
-    assert matching, f"no {template} message to {recipient} after {timeout} s: {[m.template for m in found]}"
-    return matching[-1]
+    async def templates() -> list[OutboxMessage]:
+        return await outbox_for(sessionmaker, recipient)
+    try:
+        found = await poll_until(templates, lambda rows: any(m.template == template for m in rows), timeout)
+    except AssertionError:
+        sent = [m.template for m in await templates()]
+        raise AssertionError(f"no {template} message to {recipient} after {timeout:g} s; sent: {sent}") from None
+    return [m for m in found if m.template == template][-1]
 
 
 def link_token(message: OutboxMessage) -> str:
@@ -149,7 +151,9 @@ def assert_problem(response: Response, status: int, slug: str, field: str | None
 
 
 async def poll_until(probe: Any, done: Any, timeout: float = SETTLE_SECONDS) -> Any:
-    """Call `probe()` until `done(value)` holds (or `timeout` seconds pass); return the last value.
+    """Call `probe()` until `done(value)` holds; return that value. Fails the test, showing the
+    last value, if it does not hold within `timeout` seconds: a wait whose condition never came
+    would otherwise go on as if it had (one such wait hid a wrong expectation for 30 s a run).
 
     For state that settles on its own (Temporal's visibility index, a workflow on the real-time
     dev server, a message an activity writes): this waits on a condition, never for time to pass.
@@ -159,14 +163,18 @@ async def poll_until(probe: Any, done: Any, timeout: float = SETTLE_SECONDS) -> 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     value = await probe()
-    while not done(value) and loop.time() < deadline:
+    while not done(value):
+        if loop.time() >= deadline:
+            seen = repr(value)[:4000]
+            raise AssertionError(f"the awaited condition did not hold within {timeout:g} s; last seen: {seen}")
         await asyncio.sleep(0.02)  # allowed: the one polling loop of the suite
         value = await probe()
     return value
 
 
 async def eventually(probe: Any, expected: Any, timeout: float = SETTLE_SECONDS) -> Any:
-    """Poll `probe()` until it returns `expected`; return what it last returned."""
+    """Poll `probe()` until it returns `expected` (and return it); fails the test if it does not
+    within `timeout` seconds."""
     return await poll_until(probe, lambda value: value == expected, timeout)
 
 
