@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -52,10 +53,18 @@ async def app_state(
     await state.close()
 
 
+@pytest.fixture(scope="session")
+def api_app(app_state: AppState) -> FastAPI:
+    """One app per worker: FastAPI builds a router's per-route state (every dependency tree) on its
+    first request in each app, and with an app per test that was a fifth of the workers' CPU. The
+    app keeps nothing of a request (its state is `app_state`'s, which is per worker already) but
+    the webhook inserter and processor it starts on its first webhook, as a running API does."""
+    return create_app(state=app_state)
+
+
 @pytest.fixture
-async def client(app_state: AppState, clean: None) -> AsyncIterator[AsyncClient]:
-    app = create_app(state=app_state)
-    transport = ASGITransport(app=app, client=("203.0.113.7", 50000))
+async def client(api_app: FastAPI, clean: None) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=api_app, client=("203.0.113.7", 50000))
     async with AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
 
