@@ -18,12 +18,14 @@ from support import (
     poll_until,
     register_client,
 )
+from temporalio.api.enums.v1 import EventType
 
 from core.db import TenantScope, scoped_session
 from core.signing import booking_link_token
 from domain.bookings import links
+from domain.payments.orders import order_workflow_id
 from models.bookings import Booking
-from models.payments import Order, Refund
+from models.payments import GatewayWebhookEvent, Order, Payment, Refund
 from models.platform import AuditEvent
 
 WEBHOOK = "/api/v1/webhooks/razorpay"
@@ -39,16 +41,35 @@ async def _paid_offering(client, sessionmaker, days_ahead: int = 4):
     return owner, offering, customer, slot
 
 
-async def _webhooks(client, gateway, gateway_order_id: str, event: str) -> None:
-    """Post Razorpay's webhooks for `event`, once Razorpay has them: a refund row is committed
-    before the background step asks Razorpay for it, so the delivery can come a moment later."""
+async def _webhooks(client, gateway, gateway_order_id: str, event: str) -> list[str]:
+    """Post Razorpay's webhooks for `event`, once Razorpay has them (a refund row is committed
+    before the background step asks Razorpay for it, so the delivery can come a moment later);
+    returns their event ids."""
     async def deliveries():
         return gateway.deliveries_for(gateway_order_id, event)
     found = await poll_until(deliveries, bool)
-    assert found, f"Razorpay sent no {event} for {gateway_order_id}"
     for delivery in found:
         answer = await client.post(WEBHOOK, content=delivery.body, headers=delivery.headers)
         assert answer.status_code == 200, answer.text
+    return [delivery.headers["X-Razorpay-Event-Id"] for delivery in found]
+
+
+async def _acted_on(sessionmaker, temporal_client, event_ids: list[str], order_id: str) -> None:
+    """Wait until the stored webhook events were acted on (their signals sent to the order's
+    workflow) and the workflow has handled every signal it was sent."""
+    async def processed() -> bool:
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            rows = (await session.execute(select(GatewayWebhookEvent.processed_at).where(
+                GatewayWebhookEvent.event_id.in_(event_ids)))).scalars().all()
+        return len(rows) == len(event_ids) and all(at is not None for at in rows)
+    await poll_until(processed, bool)
+    handle = temporal_client.get_workflow_handle(order_workflow_id(order_id))
+
+    async def last_event() -> int:
+        events = [event async for event in handle.fetch_history_events()]
+        return events[-1].event_type
+    await poll_until(last_event, lambda kind: kind in {EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+                                                       EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED})
 
 
 async def _field(client, headers, path: str, key: str, expected, timeout: float = SETTLE_SECONDS):
@@ -200,7 +221,7 @@ async def test_a_guest_books_with_a_coupon_but_not_with_store_credit(client, ses
             PRICE, PRICE // 10, PRICE * 9 // 10, 0, PRICE * 9 // 10)
 
 
-async def test_a_guest_pays_a_held_booking_with_its_signed_link(client, sessionmaker, gateway):
+async def test_a_guest_pays_a_held_booking_with_its_signed_link(client, sessionmaker, gateway, temporal_client):
     owner, offering, _, slot = await _paid_offering(client, sessionmaker)
     booking = await _guest_booking(client, owner, offering, slot)
     assert (booking["status"], booking["can_pay"], booking["amount_due_minor"]) == ("held", True, PRICE)
@@ -253,11 +274,22 @@ async def test_a_guest_pays_a_held_booking_with_its_signed_link(client, sessionm
     assert audit.details["via"] == "booking_link"
     body = assert_problem(await client.post(checkout_path), 409, "booking-not-payable")
     assert "paid" in body["detail"]
-    # The webhooks that follow change nothing (one payment, one confirmation).
-    await _webhooks(client, gateway, info["gateway_order_id"], "payment.captured")
+    # The webhooks that follow change nothing (one payment, one confirmation), once acted on.
+    events = await _webhooks(client, gateway, info["gateway_order_id"], "payment.captured")
+    await _acted_on(sessionmaker, temporal_client, events, booking["order_id"])
     assert await _field(client, owner.headers(), f"/api/v1/orders/{booking['order_id']}", "status",
                         "fulfilled") == "fulfilled"
     assert (await client.get(manage_path)).json()["status"] == "confirmed"
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        order = await session.get(Order, uuid.UUID(booking["order_id"]))
+        payments = (await session.execute(select(Payment).where(
+            Payment.order_id == uuid.UUID(booking["order_id"])))).scalars().all()
+    assert order is not None and order.amount_paid == PRICE
+    assert [(p.status, p.amount) for p in payments] == [("captured", PRICE)]
+    async def confirmations() -> list[str]:
+        return [m.template for m in await outbox_for(sessionmaker, "payer@example.com")
+                if m.template == "consultation.confirmed.client"]
+    assert len(await poll_until(confirmations, bool)) == 1
 
 
 async def test_guest_checkout_refuses_bad_links_and_bookings_that_cannot_be_paid(
