@@ -289,15 +289,19 @@ async def test_a_year_of_saturdays_continues_as_new_and_replays(env, sessionmake
     await env.sleep(timedelta(days=200))
     state = await _settled(handle, lambda s: s.runs >= 3)
     assert state.counted >= 28
-    current = state.current
-    if current is not None:   # a check-in in a later run counts on the carried state
-        answer = await handle.execute_update(RemedyWorkflow.check_in, CheckIn())
-        assert answer.counted_now and answer.state.done == 1
+    # a check-in in a later run counts on the carried state: at the next Saturday, whatever the day today
+    upcoming = state.upcoming
+    assert upcoming is not None
+    await _until(env, upcoming.at + timedelta(minutes=5))
+    await _settled(handle, lambda s: s.current is not None and s.current.key == upcoming.key)
+    answer = await handle.execute_update(RemedyWorkflow.check_in, CheckIn())
+    assert answer.counted_now and answer.state.done == 1
 
     await env.sleep(timedelta(days=170))
     state = await _settled(handle, lambda s: s.status == ProgrammeStatus.COMPLETED)
     saturdays = sum(1 for d in range(365) if (start + timedelta(days=d)).weekday() == 5)
     assert state.counted == saturdays and state.done + state.missed == saturdays and state.runs >= 5
+    assert state.done == 1
     history = await env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
     assert len(history.events) < 400   # bounded: one run holds ten occurrences
     replayer = _replayer()
