@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from booking_support import bookable
 from membership_support import active_member, deliver
 from sqlalchemy import select
@@ -16,10 +17,11 @@ from support import PASSWORD, Account, active_consultancy, eventually, poll_unti
 from temporalio.client import WorkflowExecutionStatus
 from test_privacy_api import Person, _settled, _where_written
 
+from activities.payments.local_gateway import GatewayError
 from core.db import TenantScope, scoped_session
 from domain.memberships import ERASED_REASON
 from models.catalogue import PackageGrant
-from models.memberships import Membership
+from models.memberships import Membership, MembershipCharge
 
 
 async def _consultancy_with_a_member(client, sessionmaker) -> tuple[Account, Account, Person, dict]:
@@ -37,6 +39,18 @@ async def _consultancy_with_a_member(client, sessionmaker) -> tuple[Account, Acc
     member = Account(body["user"]["id"], person.email, owner.tenant_slug, body["user"]["tenant_id"],
                      body["tokens"]["access_token"], body["tokens"]["refresh_token"])
     return owner, member, person, plan
+
+
+async def _never_charged_again(sessionmaker, gateway, sub: str, membership_id: str) -> None:
+    """Razorpay refuses the next cycle of the cancelled subscription, and the one period paid is all
+    that was charged, at Razorpay and in the membership's charges."""
+    with pytest.raises(GatewayError, match="is not charged"):
+        gateway.renew(sub)
+    assert gateway.subscriptions[sub]["paid_count"] == 1
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        charges = (await session.execute(select(MembershipCharge.amount).where(
+            MembershipCharge.membership_id == uuid.UUID(membership_id)))).scalars().all()
+    assert charges == [149_900]
 
 async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again(client, sessionmaker, gateway,
                                                                                   temporal_client):
@@ -69,12 +83,7 @@ async def test_an_erased_member_is_cancelled_at_razorpay_and_never_charged_again
         return (await handle.describe()).status
     assert await eventually(workflow_status, WorkflowExecutionStatus.COMPLETED, 30) == \
         WorkflowExecutionStatus.COMPLETED
-    try:
-        gateway.renew(sub)
-        charged_again = True
-    except Exception:  # the local Razorpay refuses to charge a cancelled subscription
-        charged_again = False
-    assert charged_again is False
+    await _never_charged_again(sessionmaker, gateway, sub, membership["id"])
     assert await deliver(client, gateway, sub, seen) == ["subscription.cancelled"]  # ignored: it has ended
 
     # The row keeps the plan, the amounts and the periods paid; nothing that names the client.
@@ -134,10 +143,5 @@ async def test_an_erased_member_whose_membership_workflow_is_gone_is_still_cance
             return found
     kept = await poll_until(row, lambda m: m.status == "cancelled")
     assert (kept.periods_paid, kept.price_minor, kept.short_url, kept.gateway_error) == (1, 149_900, None, None)
-    try:
-        gateway.renew(sub)
-        charged_again = True
-    except Exception:  # the local Razorpay refuses to charge a cancelled subscription
-        charged_again = False
-    assert charged_again is False
+    await _never_charged_again(sessionmaker, gateway, sub, membership["id"])
     assert await _where_written(sessionmaker, person.strings()) == {}
