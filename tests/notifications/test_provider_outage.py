@@ -84,6 +84,9 @@ async def test_a_tenants_failing_provider_is_kept_logged_told_once_and_isolated(
         rows = await deliveries(sessionmaker, tenant_id=people.tenant_id, channel=channel.value)
         assert len(rows) == THRESHOLD + 1 and all(r.status == "queued" for r in rows)
         assert all(words in (r.error or "") for r in rows[:THRESHOLD]), [r.error for r in rows]
+        # ...nor was tried at all (an open circuit refuses before the attempt is claimed), also when
+        # the provider is unreachable and so never saw a request to count.
+        assert sorted(r.attempts for r in rows) == [0] + [1] * THRESHOLD, [(r.attempts, r.error) for r in rows]
 
         alerts = await _owner_alerts(sessionmaker, people)
         assert len(alerts) == 1, alerts  # told once, however often it failed
