@@ -11,6 +11,7 @@ import pyotp
 from httpx import AsyncClient, Response
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
 
 from core.db import TenantScope, scoped_session
 from core.security import Keys, hash_password
@@ -184,3 +185,22 @@ async def end_refresh_grace(redis: Any, refresh_token: str) -> None:
     from core.security import hash_token
 
     assert await redis.delete(f"refresh-grace:{hash_token(refresh_token.partition('.')[2])}") == 1
+
+
+async def handled_signals(handle: Any, name: str, count: int) -> None:
+    """Wait until the workflow was sent `count` signals called `name` and has handled them all: a
+    workflow task that started after the last of them has completed."""
+    async def history() -> list[EventType.ValueType]:
+        return [event.event_type async for event in handle.fetch_history_events()
+                if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+                or event.workflow_execution_signaled_event_attributes.signal_name == name]
+
+    def handled(kinds: list[EventType.ValueType]) -> bool:
+        sent = [i for i, kind in enumerate(kinds) if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
+        if len(sent) < count:
+            return False
+        after = kinds[sent[count - 1]:]
+        started = after.index(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) \
+            if EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED in after else None
+        return started is not None and EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in after[started:]
+    await poll_until(history, handled)

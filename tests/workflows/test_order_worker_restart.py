@@ -9,7 +9,7 @@ import uuid
 
 from payments_fakes import FakeConsultation
 from payments_support import consultancy, consultation, count, new_order, payment_reports, rows
-from support import eventually, poll_until
+from support import eventually, handled_signals, poll_until
 from temporalio import activity
 from temporalio.worker import Worker
 
@@ -66,6 +66,8 @@ async def test_a_worker_stopped_mid_fulfilment_leaves_one_confirmation_receipt_a
             assert await eventually(status, OrderStatus.FULFILLED, 30) == OrderStatus.FULFILLED
             # Replays (no cache: every task replays the whole history) send nothing again.
             await handle.signal(OrderWorkflow.payment_captured, payment_reports(gateway, info.gateway_order_id)[0])
+            reports = len(payment_reports(gateway, info.gateway_order_id))
+            await handled_signals(handle, "payment_captured", 3 * reports + 1)  # every report, handled
             assert (await handle.query(OrderWorkflow.state)).status == OrderStatus.FULFILLED
 
             assert len((await held.query(FakeConsultation.state)).confirmed) == 1

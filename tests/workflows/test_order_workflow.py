@@ -22,8 +22,7 @@ from payments_support import (
     rows,
 )
 from sqlalchemy import select
-from support import eventually, poll_until
-from temporalio.api.enums.v1 import EventType
+from support import eventually, handled_signals, poll_until
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
@@ -310,25 +309,6 @@ async def test_refunds_are_validated_idempotent_and_closed_by_their_webhook(env,
     assert await count(sessionmaker, Refund, Refund.order_id == inp.order_id) == 2
 
 
-async def _handled_signals(handle: WorkflowHandle, name: str, count: int) -> None:
-    """Wait until the workflow was sent `count` signals called `name` and has handled them all: a
-    workflow task that started after the last of them has completed."""
-    async def history() -> list[EventType.ValueType]:
-        return [event.event_type async for event in handle.fetch_history_events()
-                if event.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-                or event.workflow_execution_signaled_event_attributes.signal_name == name]
-
-    def handled(kinds: list[EventType.ValueType]) -> bool:
-        sent = [i for i, kind in enumerate(kinds) if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
-        if len(sent) < count:
-            return False
-        after = kinds[sent[count - 1]:]
-        started = after.index(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) \
-            if EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED in after else None
-        return started is not None and EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in after[started:]
-    await poll_until(history, handled)
-
-
 async def test_a_cancelled_consultation_refunds_what_its_policy_says(env, bookings, gateway, sessionmaker):
     shop = await consultancy(sessionmaker)
     booking = f"bk{uuid.uuid4().hex[:10]}"
@@ -354,7 +334,7 @@ async def test_a_cancelled_consultation_refunds_what_its_policy_says(env, bookin
     # second request (the consultation forwards it in a workflow task of its own).
     await held.signal(FakeConsultation.cancel_booking, Cancellation(
         order_id=inp.order_id, paid=180_000, starts_at=now + timedelta(hours=30), cancelled_at=now))
-    await _handled_signals(handle, "request_refund", 2)
+    await handled_signals(handle, "request_refund", 2)
     assert [(r.refund_id, r.amount) for r in (await state(handle)).refunds] == [(refund.refund_id, 90_000)]
     assert len([r for r in gateway.refunds.values() if r["notes"].get("order_id") == str(inp.order_id)]) == 1
     await handle.signal(OrderWorkflow.refund_settled, report_of(
