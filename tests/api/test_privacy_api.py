@@ -16,7 +16,7 @@ from typing import Any
 
 from booking_support import bookable, public_slots
 from payments_support import GSTIN
-from sqlalchemy import JSON, Enum, String, Text, cast, func, or_, select
+from sqlalchemy import JSON, Enum, LargeBinary, String, Text, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from support import (
     PASSWORD,
@@ -108,13 +108,29 @@ async def _naming_rows(sessionmaker, user_id: str, addresses: list[str]) -> dict
     return found
 
 
+def _binary_text(value: bytes) -> str:
+    """What a stored file says: a PDF's text (an invoice's), anything else as UTF-8."""
+    if value.startswith(b"%PDF"):
+        from pypdf import PdfReader
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(value)).pages)
+    return value.decode("utf-8", errors="ignore")
+
+
 async def _where_written(sessionmaker, needles: list[str]) -> dict[str, list[str]]:
-    """Every table.column (text or JSON, every tenant) in which one of `needles` is still written."""
+    """Every table.column (text, JSON or a stored file such as an invoice's PDF, every tenant) in
+    which one of `needles` is still written."""
     hits: dict[str, list[str]] = {}
     async with scoped_session(sessionmaker, TenantScope.system()) as session:
         for table in Base.metadata.sorted_tables:
             for column in table.columns:
                 if isinstance(column.type, Enum):
+                    continue
+                if isinstance(column.type, LargeBinary):
+                    texts = [_binary_text(value) for value in (await session.execute(
+                        select(column).where(column.is_not(None)))).scalars()]
+                    for needle in needles:
+                        if any(needle in text for text in texts):
+                            hits.setdefault(needle, []).append(f"{table.name}.{column.name}")
                     continue
                 if isinstance(column.type, String | Text):
                     as_text = column
@@ -212,7 +228,9 @@ async def test_an_erased_client_is_written_nowhere_and_their_invoices_still_add_
             select(Invoice).join(Order, Order.id == Invoice.order_id).where(
                 Order.client_id == uuid.UUID(buyer.user_id)))).scalars()]
     assert len(invoices_before) == 1
-    assert set(await _where_written(sessionmaker, person.strings())) == set(person.strings())  # written before
+    written = await _where_written(sessionmaker, person.strings())
+    assert set(written) == set(person.strings())  # written before
+    assert "invoices.pdf" in written[person.name], written  # the invoice's PDF names the buyer
 
     refused = await client.post("/api/v1/me/privacy/erasure", headers=buyer.headers(),
                                 json={"confirm_email": "someone-else@example.com"})
