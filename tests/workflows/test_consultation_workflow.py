@@ -398,6 +398,10 @@ async def test_two_changes_at_once_one_is_applied_the_other_refused_or_after(env
     )
     applied = [o for o in outcomes if isinstance(o, ConsultationState)]
     assert applied, outcomes
+    refused = [o for o in outcomes if not isinstance(o, ConsultationState)]
+    # a refusal is the workflow's own answer (its validator or handler), never a timeout or a crash
+    assert all(isinstance(o, WorkflowUpdateFailedError) and isinstance(o.cause, ApplicationError)
+               for o in refused), outcomes
     final = await _state(handle)
     row = await load_booking(sessionmaker, booking_id)
     assert row.status == final.status and row.starts_at == final.starts_at and row.sequence == final.sequence

@@ -190,6 +190,7 @@ async def test_a_second_decision_while_the_first_is_applied_is_refused(env, sess
     accepted = [o for o in outcomes if isinstance(o, OnboardingState)]
     refused = [o for o in outcomes if isinstance(o, BaseException)]
     assert len(accepted) == 1 and len(refused) == 1
+    assert isinstance(refused[0], WorkflowUpdateFailedError), refused  # the validator's refusal, not a timeout
     tenant = await _tenant(sessionmaker, tenant_id)
     assert tenant.status == (TenantStatus.ACTIVE if accepted[0].status == OnboardingStatus.APPROVED
                              else TenantStatus.REJECTED)
