@@ -170,12 +170,15 @@ async def test_a_booking_is_one_trace_from_request_to_activity_and_the_metrics_m
     assert workflow_span.attributes and workflow_span.attributes["temporalWorkflowID"] == f"consultation-{booking_id}"
     failed = [s for s in found if s.name == "sendgrid send" and not s.status.is_ok]
     assert failed and failed[0].attributes and failed[0].attributes["muhurta.channel"] == "email"
+    assert failed[0].status.description or failed[0].events  # why it failed is in the span (checked below)
 
     # nothing personal in any span of the trace or any series of either /metrics
     async with AsyncClient() as plain:
         exposition = (await plain.get(worker_metrics)).text
     api_exposition = (await metrics_of(app)).text
-    attributes = " ".join(f"{s.name} {dict(s.attributes or {})} {dict(s.resource.attributes)}" for s in found)
+    attributes = " ".join(  # names, attributes, statuses and events (an exception's message is an event's)
+        f"{s.name} {dict(s.attributes or {})} {dict(s.resource.attributes)} {s.status.description or ''} "
+        + " ".join(f"{e.name} {dict(e.attributes or {})}" for e in s.events) for s in found)
     for personal in (*GUEST.values(), GUEST["email"].lower(), "Savitri", "Deshpande", owner.email):
         assert personal not in attributes, personal
         assert personal not in exposition and personal not in api_exposition, personal
