@@ -36,6 +36,8 @@ class HandOver:
     provider: StoredProvider
 
 
+# What marks a delivery sent, for both paths: a provider's answer (activities/notifier.py) and a
+# stored channel's hand-over (below, many rows per statement).
 _MARK_SENT = (
     update(NotificationDelivery.__table__)  # type: ignore[arg-type]
     .where(NotificationDelivery.__table__.c.id == bindparam("delivery_id"))
@@ -43,6 +45,27 @@ _MARK_SENT = (
             error=None, error_code=None, sent_at=bindparam("at"), delivered_at=bindparam("delivered_time"),
             status_updated_at=bindparam("at"), updated_at=bindparam("at"))
 )
+
+
+def _sent_status(receipt: Receipt) -> DeliveryStatus:
+    return DeliveryStatus.DELIVERED if receipt.delivered else DeliveryStatus.SENT
+
+
+async def mark_sent(session: AsyncSession, sent: dict[uuid.UUID, Receipt]) -> None:
+    """Mark each delivery (by id) sent, or delivered, with its provider's receipt: one statement."""
+    now = datetime.now(UTC)
+    connection = await session.connection()
+    await connection.execute(_MARK_SENT, [
+        {"delivery_id": delivery_id, "message_id": receipt.provider_message_id[:100],
+         "new_status": _sent_status(receipt).value, "at": now, "delivered_time": now if receipt.delivered else None}
+        for delivery_id, receipt in sent.items()])
+
+
+def sent_outcome(row: NotificationDelivery, receipt: Receipt) -> ChannelOutcome:
+    """The outcome of a delivery `mark_sent` has just marked."""
+    return ChannelOutcome(
+        channel=Channel(row.channel), status=_sent_status(receipt), delivery_id=row.id, provider=row.provider,
+        provider_message_id=receipt.provider_message_id[:100], error=None, already_done=False)
 
 
 def outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutcome:
@@ -84,26 +107,10 @@ class StoredHandOvers:
                 with provider_call(provider.name, group[0].row.channel, messages=len(group)):
                     stored = await provider.store_many(session, [item.message for item in group])
                 receipts.update(zip([item.row.id for item in group], stored, strict=True))
-            now = datetime.now(UTC)
             if receipts:
-                connection = await session.connection()
-                await connection.execute(_MARK_SENT, [
-                    {"delivery_id": delivery_id, "message_id": receipt.provider_message_id[:100],
-                     "new_status": (DeliveryStatus.DELIVERED if receipt.delivered else DeliveryStatus.SENT).value,
-                     "at": now, "delivered_time": now if receipt.delivered else None}
-                    for delivery_id, receipt in receipts.items()])
+                await mark_sent(session, receipts)
             done_before = {row.id: row for row in (await session.execute(select(NotificationDelivery).where(
                 NotificationDelivery.id.in_([i for i in ids if i not in counted])))).scalars()} \
                 if len(counted) < len(ids) else {}
-        outcomes = []
-        for item in items:
-            receipt = receipts.get(item.row.id)
-            if receipt is None:
-                outcomes.append(outcome_of(done_before[item.row.id], already_done=True))
-                continue
-            outcomes.append(ChannelOutcome(
-                channel=Channel(item.row.channel),
-                status=DeliveryStatus.DELIVERED if receipt.delivered else DeliveryStatus.SENT,
-                delivery_id=item.row.id, provider=item.row.provider,
-                provider_message_id=receipt.provider_message_id[:100], error=None, already_done=False))
-        return outcomes
+        return [sent_outcome(item.row, receipts[item.row.id]) if item.row.id in receipts
+                else outcome_of(done_before[item.row.id], already_done=True) for item in items]

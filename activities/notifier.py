@@ -32,7 +32,7 @@ from sqlalchemy import func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.handover import HandOver, StoredHandOvers, outcome_of
+from activities.handover import HandOver, StoredHandOvers, mark_sent, outcome_of, sent_outcome
 from activities.notification_providers import (
     OutgoingMessage,
     PermanentProviderError,
@@ -388,7 +388,8 @@ class Notifier:
             log.warning("notification %s may have been sent twice: an earlier attempt reached %s without "
                         "recording the answer", row.dedupe_key, row.provider)
         async with scoped_session(self.sessionmaker, scope) as session:
-            return await self._mark_sent(session, row, receipt.provider_message_id, receipt.delivered)
+            await mark_sent(session, {row.id: receipt})
+            return sent_outcome(row, receipt)
 
     async def _tell_owner(self, tenant_id: uuid.UUID, settings: TenantNotificationSettings | None, provider: str,
                           channel: Channel, reason: str) -> None:
@@ -409,18 +410,6 @@ class Notifier:
                            "link": f"{self.settings.public_base_url}/api/v1/tenant/notification-settings"}))
         except Exception:
             log.exception("could not tell the owner of tenant %s that %s keeps failing", tenant_id, provider)
-
-    async def _mark_sent(self, session: AsyncSession, row: NotificationDelivery, provider_message_id: str,
-                         delivered: bool) -> ChannelOutcome:
-        now = datetime.now(UTC)
-        status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.SENT
-        provider_message_id = provider_message_id[:100]
-        await session.execute(update(NotificationDelivery).where(NotificationDelivery.id == row.id).values(
-            status=status.value, provider_message_id=provider_message_id, claimed_until=None, error=None,
-            error_code=None, sent_at=now, delivered_at=now if delivered else None, status_updated_at=now,
-            updated_at=now))
-        return ChannelOutcome(channel=Channel(row.channel), status=status, delivery_id=row.id, provider=row.provider,
-                              provider_message_id=provider_message_id, error=None, already_done=False)
 
     async def _finish(self, scope: TenantScope, delivery_id: uuid.UUID, *, failed: ProviderError) -> ChannelOutcome:
         now = datetime.now(UTC)
