@@ -138,15 +138,15 @@ class Bare:
 
 
 @contextmanager
-def bare_app(workers: int = 1) -> Iterator[Bare]:
-    """bench/_bare_app.py under uvicorn with the API's own settings (uvloop, httptools, no access
-    log), `workers` processes; yields its port and process id."""
+def bare_app(workers: int = 1, module: str = "_bare_app") -> Iterator[Bare]:
+    """bench/_bare_app.py (or another app of bench/, `module`) under uvicorn with the API's own
+    settings (uvloop, httptools, no access log), `workers` processes; yields its port and process id."""
     base = os.environ.get("BENCH_PORT_BASE")
-    port = int(base) + 6 if base else free_port()
+    port = int(base) + (6 if module == "_bare_app" else 7) if base else free_port()
     process = subprocess.Popen(
         [sys.executable, "-c",
-         "import uvicorn, sys; uvicorn.run('_bare_app:app', host='127.0.0.1', port=int(sys.argv[1]), "
-         "workers=int(sys.argv[2]), log_config=None, access_log=False)", str(port), str(workers)],
+         "import uvicorn, sys; uvicorn.run(sys.argv[3] + ':app', host='127.0.0.1', port=int(sys.argv[1]), "
+         "workers=int(sys.argv[2]), log_config=None, access_log=False)", str(port), str(workers), module],
         cwd=str(ROOT / "bench"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, process_group=0)
     try:
         deadline = time.monotonic() + 60

@@ -14,6 +14,13 @@ a new event naming no order (verified, stored once, acted on after the answer);
 `POST /api/v1/astrology/chart` (signed-in consultant);
 `GET /api/v1/public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`.
 Twice: with `make dev`'s defaults, then with API_WORKERS = cores (the production layout).
+
+Each layout also measures the *ceiling* of each targeted route: bench/_ceiling_app.py does the
+route's own work alone (the chart computed and encoded with the API's schemas, the webhook's
+signature checked, the 60-day listing's arithmetic and document) in a bare FastAPI app, beside
+that app's own `GET /health`. No API layer on FastAPI can make a route cheaper than its own work,
+so a target above its ceiling is out of reach on this machine whatever the stack does.
+
 Targets (issue 17): health >= 85 %, webhooks >= 30 %, chart >= 25 %, slots >= 15 % of the bare app.
 
     .venv/bin/python bench/request_path.py [seconds per round] [rounds]
@@ -160,6 +167,60 @@ def measure(dev: Dev, bare: Bare, seconds: float, rounds: int, label: str) -> di
     return best
 
 
+CEILING_ROUTES = ("webhook", "chart", "slots")
+
+
+def ceiling_requests(port: int, n: int, first: int) -> dict[str, list[bytes]]:
+    """The ceiling app's requests: the same bodies as the product's routes (webhooks signed with
+    the ceiling app's own secret, each a new event)."""
+    from _ceiling_app import WEBHOOK_SECRET
+
+    host = f"127.0.0.1:{port}"
+    chart = json.dumps({"birth": {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209,
+                                  "timezone": "Asia/Kolkata"}}).encode()
+    webhooks = []
+    for i in range(first, first + n):
+        body = json.dumps({
+            "entity": "event", "account_id": "acc_bench", "event": "payment.captured", "contains": ["payment"],
+            "payload": {"payment": {"entity": {
+                "id": f"pay_bench{i:09d}", "entity": "payment", "amount": 49_900, "currency": "INR",
+                "status": "captured", "order_id": f"order_bench{i:09d}", "method": "upi", "captured": True}}},
+            "created_at": int(time.time())}, separators=(",", ":")).encode()
+        webhooks.append(http_request("POST", "/webhook", host, {
+            "Content-Type": "application/json", "X-Razorpay-Signature": sign(WEBHOOK_SECRET, body),
+            "X-Razorpay-Event-Id": f"evt_bench_{i:09d}"}, body))
+    return {
+        "webhook": webhooks,
+        "chart": repeat(http_request("POST", "/chart", host, {"Content-Type": "application/json"}, chart), n),
+        "slots": repeat(http_request("GET", "/slots?days=60&timezone=Asia/Kolkata", host), n),
+    }
+
+
+def measure_ceiling(workers: int, seconds: float, rounds: int) -> dict[str, float]:
+    """Best ratio of each route's own work (bench/_ceiling_app.py) to the same app's GET /health,
+    rounds alternating."""
+    best: dict[str, float] = {}
+    with bare_app(workers, module="_ceiling_app") as app:
+        health = repeat(http_request("GET", "/health", f"127.0.0.1:{app.port}"), 60_000)
+        for number in range(rounds):
+            for route, requests in ceiling_requests(app.port, 20_000, (number + 1) * 1_000_000).items():
+                bare_result = run_load(app.port, health, seconds=seconds, connections=CONNECTIONS)
+                got = run_load(app.port, requests, seconds=seconds, connections=CONNECTIONS)
+                if set(got.statuses) != {200}:
+                    raise SystemExit(f"ceiling {route}: answers other than 200: {got.statuses}")
+                best[route] = max(best.get(route, 0.0), got.rate / bare_result.rate)
+    return best
+
+
+def report_ceiling(best: dict[str, float]) -> None:
+    print("  each route's own work alone (bench/_ceiling_app.py), beside that app's GET /health: the most any "
+          "layer on FastAPI could reach")
+    for route, ratio in best.items():
+        target = TARGETS[route]
+        verdict = "the target is within it" if ratio >= target else "the target is ABOVE the ceiling"
+        print(f"    {LABELS[route]:44} ceiling {ratio:6.1%}  target {target:.0%}: {verdict}")
+
+
 def wrk_rate(port: int, seconds: float) -> float | None:
     """wrk's rate on the bare app, when wrk is installed: the check that the generator is not the limit."""
     import re
@@ -214,6 +275,7 @@ def main() -> None:
         with bare_app(bare_workers) as bare, muhurta_dev(api_workers=api_workers) as dev:
             check_generator(bare, seconds)
             report(f"{label}, load average {os.getloadavg()[0]:.2f}", measure(dev, bare, seconds, rounds, label))
+        report_ceiling(measure_ceiling(bare_workers, seconds, rounds))
 
 
 if __name__ == "__main__":
