@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.routers.astrology import _aware
 from api.schemas.astrology import ChartOut, ChartRequest
 from api.services.astrology import birth_data, chart_keys, running_at
-from api.services.bookings import _iso, _local_iso
+from api.services.bookings import _slot_json
 from core.razorpay import signature_matches
 from domain.astrology import compute_chart
-from domain.bookings.slots import Availability, Busy, SlotRules, day_range, free_slots, zone
+from domain.bookings.slots import Availability, Busy, SlotRules, day_range, free_slot_starts, zone
 from models.bookings import weekly_windows
 from workers.seed import WORKING_HOURS
 
@@ -68,10 +68,8 @@ async def slots(days: int = 60, timezone: str = "Asia/Kolkata") -> Response:
     now = datetime.now(UTC)
     first_day = now.astimezone(tz).date()
     start, end = day_range(first_day, days, timezone)
-    out = []
-    for slot in free_slots(AVAILABILITY, FREE_CALL, busy=Busy(), now=now, start=start, end=end):
-        shown = _local_iso(slot.start, tz)
-        out.append({"starts_at": _iso(slot.start), "local_start": shown, "local_date": shown[:10]})
+    out = [_slot_json(start, tz) for start in free_slot_starts(AVAILABILITY, FREE_CALL, busy=Busy(), now=now,
+                                                               start=start, end=end)]
     document = {"offering_id": "00000000-0000-0000-0000-000000000000", "duration_minutes": 20, "timezone": timezone,
                 "consultant_timezone": "Asia/Kolkata", "start": first_day.isoformat(), "days": days, "slots": out}
     return Response(orjson.dumps(document), media_type="application/json")

@@ -63,7 +63,7 @@ from domain.bookings.consultation import (
 )
 from domain.bookings.intake import IntakeError, IntakeField, check_intake
 from domain.bookings.policies import ReschedulePolicy
-from domain.bookings.slots import Busy, day_range, free_slots, slot_is_free, zone
+from domain.bookings.slots import Busy, day_range, free_slot_starts, from_epoch_us, slot_is_free, zone
 from domain.payments.orders import OrderInput
 from domain.payments.pricing import LineIn, LineKind
 from models.bookings import (
@@ -151,15 +151,14 @@ def _utc(instant: datetime) -> str:
 
 
 # The same slots are listed again and again (every visitor of a page, every day of a range):
-# formatting an aware datetime costs more than finding the slot, so the strings are remembered.
+# formatting an aware datetime and encoding the slot's object cost more than finding the slot, so
+# each slot's JSON (for a viewer's zone) is remembered, and embedded as it is (orjson.Fragment).
 @lru_cache(maxsize=1 << 16)
-def _iso(instant: datetime) -> str:
-    return instant.isoformat()
-
-
-@lru_cache(maxsize=1 << 16)
-def _local_iso(instant: datetime, tz: ZoneInfo) -> str:
-    return instant.astimezone(tz).isoformat()
+def _slot_json(start_us: int, tz: ZoneInfo) -> orjson.Fragment:
+    start = from_epoch_us(start_us)
+    shown = start.astimezone(tz).isoformat()
+    return orjson.Fragment(orjson.dumps({"starts_at": start.isoformat(), "local_start": shown,
+                                         "local_date": shown[:10]}))
 
 
 async def list_slots(
@@ -175,7 +174,7 @@ async def list_slots(
     tz = zone(viewer)
     first_day = start or now.astimezone(tz).date()
     range_start, range_end = day_range(first_day, days, viewer)
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any] | orjson.Fragment] = []
     if offering.kind == OfferingKind.WEBINAR:
         rows = (await session.execute(
             select(WebinarSession).where(
@@ -190,10 +189,9 @@ async def list_slots(
                         "seats_left": ws.capacity - ws.seats_taken})
     else:
         ctx = await slot_context(session, consultant, offering, range_start, range_end)
-        for slot in free_slots(ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day,
-                               now=now, start=range_start, end=range_end):
-            shown = _local_iso(slot.start, tz)  # slots are UTC instants already
-            out.append({"starts_at": _iso(slot.start), "local_start": shown, "local_date": shown[:10]})
+        out = [_slot_json(start, tz) for start in free_slot_starts(
+            ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day, now=now,
+            start=range_start, end=range_end)]
     document = {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
                 "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days, "slots": out}
     return Response(orjson.dumps(document), media_type="application/json")

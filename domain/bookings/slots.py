@@ -126,7 +126,7 @@ class Slot:
 class Busy:
     """Intervals [start, end) that block the consultant, merged for O(log n) overlap tests."""
 
-    __slots__ = ("_ends", "_starts")
+    __slots__ = ("_ends", "_ends_us", "_starts", "_starts_us")
 
     def __init__(self, intervals: Iterable[tuple[datetime, datetime]] = ()) -> None:
         merged: list[list[datetime]] = []
@@ -137,14 +137,36 @@ class Busy:
                 merged.append([start, end])
         self._starts = [m[0] for m in merged]
         self._ends = [m[1] for m in merged]
+        self._starts_us = [epoch_us(m[0]) for m in merged]
+        self._ends_us = [epoch_us(m[1]) for m in merged]
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Does [start, end) share an instant with a busy interval? Touching ends do not."""
         i = bisect_right(self._ends, start)  # the first interval ending after `start`
         return i < len(self._starts) and self._starts[i] < end
 
+    def overlaps_us(self, start: int, end: int) -> bool:
+        """`overlaps` for instants given as microseconds since the epoch (`epoch_us`)."""
+        i = bisect_right(self._ends_us, start)
+        return i < len(self._starts_us) and self._starts_us[i] < end
+
     def __len__(self) -> int:
         return len(self._starts)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def epoch_us(instant: datetime) -> int:
+    """An aware instant as whole microseconds since 1970-01-01 UTC: exact (datetimes have no finer
+    resolution), so arithmetic on it gives the same answers as on the datetimes."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_us(value: int) -> datetime:
+    """The UTC instant `value` microseconds after the epoch (the inverse of `epoch_us`)."""
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
@@ -180,6 +202,13 @@ def window_instants(day: date, window: Window, tz: ZoneInfo) -> tuple[datetime, 
     return first_instant_at_or_after(day, window.start, tz), first_instant_at_or_after(day, window.end, tz)
 
 
+@lru_cache(maxsize=65536)
+def window_instants_us(day: date, window: Window, tz: ZoneInfo) -> tuple[int, int]:
+    """`window_instants` as microseconds since the epoch."""
+    opens, closes = window_instants(day, window, tz)
+    return epoch_us(opens), epoch_us(closes)
+
+
 def local_date(instant: datetime, tz: ZoneInfo) -> date:
     return instant.astimezone(tz).date()
 
@@ -202,15 +231,43 @@ def free_slots(
     local date has fewer than `max_per_day` bookings of the offering (`booked_per_day`, keyed
     by the consultant's local date).
     """
+    duration = rules.duration
+    slots = []
+    for at in free_slot_starts(availability, rules, busy=busy, booked_per_day=booked_per_day, now=now,
+                               start=start, end=end):
+        instant = from_epoch_us(at)
+        slots.append(Slot(instant, instant + duration))
+    return slots
+
+
+def free_slot_starts(
+    availability: Availability,
+    rules: SlotRules,
+    *,
+    busy: Busy,
+    booked_per_day: Mapping[date, int] | None = None,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+) -> list[int]:
+    """The starts of `free_slots`, as microseconds since the epoch (`epoch_us`).
+
+    The one implementation of the rule: the candidate starts are walked as integers, which are
+    exact, because a 60-day listing walks about a thousand of them and datetime arithmetic,
+    overlap tests on datetimes and a `Slot` per start cost three times as much
+    (docs/performance.md). Windows become instants as before (`window_instants`, DST-correct).
+    """
     tz = zone(availability.timezone)
     first = max(start, now + rules.min_notice)
     last = min(end, now + rules.horizon)
     if first >= last:
         return []
     counts = booked_per_day or {}
-    duration, step = rules.duration, rules.step
-    before, after = rules.buffer_before, rules.buffer_after
-    slots: list[Slot] = []
+    first_us, last_us = epoch_us(first), epoch_us(last)
+    duration, step = epoch_us(_EPOCH + rules.duration), epoch_us(_EPOCH + rules.step)
+    before, after = epoch_us(_EPOCH + rules.buffer_before), epoch_us(_EPOCH + rules.buffer_after)
+    overlaps = busy.overlaps_us if len(busy) else None
+    starts: list[int] = []
     day = local_date(first, tz) - timedelta(days=1)
     last_day = local_date(last, tz)
     one_day = timedelta(days=1)
@@ -218,18 +275,20 @@ def free_slots(
         windows = availability.windows_on(day)
         if windows and (rules.max_per_day is None or counts.get(day, 0) < rules.max_per_day):
             for window in windows:
-                opens, closes = window_instants(day, window, tz)
+                opens, closes = window_instants_us(day, window, tz)
                 at = opens
-                if at < first:
-                    at += step * -((opens - first) // step)  # the first step on or after `first`
-                latest = closes - duration
-                while at <= latest and at < last:
-                    ends = at + duration
-                    if not busy.overlaps(at - before, ends + after):
-                        slots.append(Slot(at, ends))
+                if at < first_us:
+                    at += step * -((opens - first_us) // step)  # the first step on or after `first`
+                stop = min(closes - duration + 1, last_us)  # at <= closes - duration and at < last
+                if overlaps is None:
+                    starts.extend(range(at, stop, step))
+                    continue
+                while at < stop:
+                    if not overlaps(at - before, at + duration + after):
+                        starts.append(at)
                     at += step
         day += one_day
-    return slots
+    return starts
 
 
 def slot_is_free(

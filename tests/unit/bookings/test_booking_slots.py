@@ -20,8 +20,11 @@ from domain.bookings.slots import (
     Window,
     check_windows,
     day_range,
+    epoch_us,
     first_instant_at_or_after,
+    free_slot_starts,
     free_slots,
+    from_epoch_us,
     in_zone,
     parse_clock,
     slot_is_free,
@@ -269,7 +272,11 @@ def test_free_slots_equal_the_definition(scenario):
     range_start, range_end = day_range(first_day, 4, zone_name)
     got = free_slots(Availability(zone_name, weekly), r, busy=Busy(busy), booked_per_day=counts,
                      now=now, start=range_start, end=range_end)
-    assert got == oracle_slots(tz, weekly, r, now, busy, counts, range_start, range_end)
+    expected = oracle_slots(tz, weekly, r, now, busy, counts, range_start, range_end)
+    assert got == expected
+    listed = free_slot_starts(Availability(zone_name, weekly), r, busy=Busy(busy), booked_per_day=counts,
+                              now=now, start=range_start, end=range_end)  # what the public listing walks
+    assert listed == [epoch_us(slot.start) for slot in expected]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -291,3 +298,13 @@ def test_every_slot_keeps_its_invariants_in_any_viewer_zone(scenario, viewer):
                    and slot.end <= oracle_first_instant(day, w.end, tz) for w in weekly.get(day.weekday(), ()))
         assert shown.local_start.astimezone(UTC) == slot.start     # the viewer sees the same instant
         assert shown.local_start.tzinfo == ZoneInfo(viewer)
+
+
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1),
+                    timezones=st.sampled_from([ZoneInfo(z) for z in ZONES]), allow_imaginary=False),
+       st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)))
+def test_the_listing_counts_instants_in_whole_microseconds_without_losing_any(instant, later):
+    """free_slot_starts walks instants as integers: exact, and ordered as the instants are."""
+    assert from_epoch_us(epoch_us(instant)) == instant.astimezone(UTC)  # the same instant, also in a fold
+    assert from_epoch_us(epoch_us(instant)).tzinfo is UTC
+    assert epoch_us(instant.astimezone(UTC) + later) - epoch_us(instant) == later // timedelta(microseconds=1)
