@@ -12,6 +12,7 @@ from httpx import AsyncClient, Response
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus
 
 from core.db import TenantScope, scoped_session
 from core.security import Keys, hash_password
@@ -204,3 +205,23 @@ async def handled_signals(handle: Any, name: str, count: int) -> None:
             if EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED in after else None
         return started is not None and EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in after[started:]
     await poll_until(history, handled)
+
+
+async def settled(handle: Any) -> None:
+    """Wait until the workflow is idle: closed, or running with no activity or child workflow
+    pending and no workflow task to run (what it does next waits for a timer or a signal).
+    Counting what it sent is then final: "exactly once" is checked at a quiet point, not at the
+    first sighting."""
+    idle_after = {EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED}
+
+    async def idle() -> bool:
+        described = await handle.describe()
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            return True
+        raw = described.raw_description
+        if raw.pending_activities or raw.pending_children:
+            return False
+        last = [event.event_type async for event in handle.fetch_history_events()][-1]
+        return last not in idle_after
+
+    await poll_until(idle, bool)

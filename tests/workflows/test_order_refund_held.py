@@ -23,7 +23,7 @@ from payments_support import (
     rows,
 )
 from sqlalchemy import update
-from support import poll_until
+from support import poll_until, settled
 from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
@@ -143,7 +143,9 @@ async def test_a_refund_refused_for_the_keys_is_held_then_sent_once_when_the_key
     assert order.amount_refunded == 20_000
     [row] = await rows(sessionmaker, Refund, Refund.order_id == order_id)
     assert (row.status, row.held_reason, row.gateway_refund_id) == ("processed", None, sent["id"])
-    told = await poll_until(lambda: _messages(sessionmaker, "refund_processed"), bool)
+    await poll_until(lambda: _messages(sessionmaker, "refund_processed"), bool)
+    await settled(handle)  # nothing more on its way: told once, not just told
+    told = await _messages(sessionmaker, "refund_processed")
     assert [m.recipient for m in told] == [shop.client_email]
     assert await _messages(sessionmaker, "refund_failed_staff") == []
 
@@ -192,7 +194,9 @@ async def test_a_refund_held_past_the_limit_fails_and_staff_are_told_naming_the_
     assert state.refunded == 0 and _sent(gateway, order_id) == []
     [row] = await rows(sessionmaker, Refund, Refund.order_id == order_id)
     assert row.status == "failed" and key_id in (row.failure or "") and "held 30 days" in (row.failure or "")
-    told = await poll_until(lambda: _messages(sessionmaker, "refund_failed_staff"), lambda m: len(m) >= 2)
+    await poll_until(lambda: _messages(sessionmaker, "refund_failed_staff"), lambda m: len(m) >= 2)
+    await settled(handle)
+    told = await _messages(sessionmaker, "refund_failed_staff")
     assert len(told) == 2  # owner and staff, once each
     assert all(key_id in m.body and "30 days" in m.body for m in told)
     assert await count(sessionmaker, OutboxMessage, OutboxMessage.template == "refund_processed") == 0
