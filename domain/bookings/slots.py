@@ -166,7 +166,7 @@ def epoch_us(instant: datetime) -> int:
 
 def from_epoch_us(value: int) -> datetime:
     """The UTC instant `value` microseconds after the epoch (the inverse of `epoch_us`)."""
-    return _EPOCH + timedelta(microseconds=value)
+    return _EPOCH + _MICROSECOND * value
 
 
 def wall_clock(instant: datetime, tz: ZoneInfo) -> datetime:
