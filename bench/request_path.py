@@ -55,6 +55,23 @@ LABELS = {"health": "GET /health", "stack": "GET /health with Origin (every laye
           "chart": "POST /astrology/chart", "slots": "GET …/slots?days=60"}
 
 
+CHART = json.dumps({"birth": {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209,
+                              "timezone": "Asia/Kolkata"}}).encode()
+
+
+def signed_webhook(path: str, host: str, secret: str, number: int) -> bytes:
+    """A signed `payment.captured` delivery, a new event for each `number`, naming no order."""
+    body = json.dumps({
+        "entity": "event", "account_id": "acc_bench", "event": "payment.captured", "contains": ["payment"],
+        "payload": {"payment": {"entity": {
+            "id": f"pay_bench{number:09d}", "entity": "payment", "amount": 49_900, "currency": "INR",
+            "status": "captured", "order_id": f"order_bench{number:09d}", "method": "upi", "captured": True}}},
+        "created_at": int(time.time())}, separators=(",", ":")).encode()
+    return http_request("POST", path, host, {
+        "Content-Type": "application/json", "X-Razorpay-Signature": sign(secret, body),
+        "X-Razorpay-Event-Id": f"evt_bench_{number:09d}"}, body)
+
+
 async def _demo_ids(dev: Dev) -> dict[str, Any]:
     from sqlalchemy import select
 
@@ -89,20 +106,9 @@ def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = ROUTES)
     token, _ = Keys.from_settings(settings).issue_access_token(
         user_id=ids["user"], tenant_id=ids["tenant"], role=ids["role"], session_id=uuid.uuid4(), mfa=False,
         ttl=timedelta(hours=2))
-    chart = json.dumps({"birth": {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209,
-                                  "timezone": "Asia/Kolkata"}}).encode()
     secret = platform_credentials(settings).webhook_secret
-    webhooks = []
-    for i in range(first, first + n if "webhook" in only else first):
-        body = json.dumps({
-            "entity": "event", "account_id": "acc_bench", "event": "payment.captured", "contains": ["payment"],
-            "payload": {"payment": {"entity": {
-                "id": f"pay_bench{i:09d}", "entity": "payment", "amount": 49_900, "currency": "INR",
-                "status": "captured", "order_id": f"order_bench{i:09d}", "method": "upi", "captured": True}}},
-            "created_at": int(time.time())}, separators=(",", ":")).encode()
-        webhooks.append(http_request("POST", "/api/v1/webhooks/razorpay", host, {
-            "Content-Type": "application/json", "X-Razorpay-Signature": sign(secret, body),
-            "X-Razorpay-Event-Id": f"evt_bench_{i:09d}"}, body))
+    webhooks = [signed_webhook("/api/v1/webhooks/razorpay", host, secret, i)
+                for i in range(first, first + n if "webhook" in only else first)]
     slots = (f"/api/v1/public/demo/consultants/{ids['consultant']}/offerings/{ids['offering']}/slots"
              f"?days=60&timezone=Asia/Kolkata")
     prepared = {
@@ -110,7 +116,7 @@ def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = ROUTES)
         "stack": repeat(http_request("GET", "/health", host, {"Origin": "http://localhost:5173"}), n),
         "webhook": webhooks,
         "chart": repeat(http_request("POST", "/api/v1/astrology/chart", host, {
-            "Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Tenant": "demo"}, chart), n),
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Tenant": "demo"}, CHART), n),
         "slots": repeat(http_request("GET", slots, host), n),
     }
     return {route: prepared[route] for route in only}
@@ -176,22 +182,9 @@ def ceiling_requests(port: int, n: int, first: int) -> dict[str, list[bytes]]:
     from _ceiling_app import WEBHOOK_SECRET
 
     host = f"127.0.0.1:{port}"
-    chart = json.dumps({"birth": {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209,
-                                  "timezone": "Asia/Kolkata"}}).encode()
-    webhooks = []
-    for i in range(first, first + n):
-        body = json.dumps({
-            "entity": "event", "account_id": "acc_bench", "event": "payment.captured", "contains": ["payment"],
-            "payload": {"payment": {"entity": {
-                "id": f"pay_bench{i:09d}", "entity": "payment", "amount": 49_900, "currency": "INR",
-                "status": "captured", "order_id": f"order_bench{i:09d}", "method": "upi", "captured": True}}},
-            "created_at": int(time.time())}, separators=(",", ":")).encode()
-        webhooks.append(http_request("POST", "/webhook", host, {
-            "Content-Type": "application/json", "X-Razorpay-Signature": sign(WEBHOOK_SECRET, body),
-            "X-Razorpay-Event-Id": f"evt_bench_{i:09d}"}, body))
     return {
-        "webhook": webhooks,
-        "chart": repeat(http_request("POST", "/chart", host, {"Content-Type": "application/json"}, chart), n),
+        "webhook": [signed_webhook("/webhook", host, WEBHOOK_SECRET, i) for i in range(first, first + n)],
+        "chart": repeat(http_request("POST", "/chart", host, {"Content-Type": "application/json"}, CHART), n),
         "slots": repeat(http_request("GET", "/slots?days=60&timezone=Asia/Kolkata", host), n),
     }
 
