@@ -1,6 +1,7 @@
 """Verified-webhook ingestion: Razorpay events per second through the real API process.
 
-Starts an embedded PostgreSQL (migrated), runs `muhurta api` (uvicorn, API_WORKERS processes) against it,
+Starts an embedded PostgreSQL (migrated) and Redis (the rate limit counts every delivery), runs
+`muhurta api` (uvicorn, API_WORKERS processes: 2 unless given) against them,
 and posts signed `payment.captured` events, each with its own X-Razorpay-Event-Id, from
 concurrent HTTP clients in this process, the way Razorpay delivers them. Every answer must be
 200 (verified, stored once, acknowledged); the events are then acted on after the answer (here
@@ -32,7 +33,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select, text
 
 from api.rate_limits import never_refusing
-from core.embedded import EmbeddedPostgres, free_port, wait_until
+from core.embedded import EmbeddedPostgres, EmbeddedRedis, free_port, wait_until
 from core.razorpay import sign
 
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -145,16 +146,18 @@ def main() -> None:
     os.chmod(root, 0o755)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(root))
     postgres = EmbeddedPostgres(root / "pg", free_port())
+    redis = EmbeddedRedis(root / "redis", free_port(), persistent=False)  # the rate limit's round trip is real
     api = None
     try:
         postgres.start()
+        redis.start()
         database_url = postgres.ensure_database("bench", "bench", "bench")
         from workers.cli import migrate_database
 
         migrate_database(database_url)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "DATABASE_POOL_SIZE": "20",
-               "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
+               "REDIS_URL": redis.url, "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
                "JWT_SECRET": "bench-" + "x" * 40, "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
                "RAZORPAY_KEY_ID": "rzp_test_bench", "RAZORPAY_KEY_SECRET": "bench-key-secret",
                "RAZORPAY_WEBHOOK_SECRET": WEBHOOK_SECRET, "API_PORT": str(port), "LOG_LEVEL": "WARNING",
@@ -199,6 +202,7 @@ def main() -> None:
         if api is not None:
             api.terminate()
             api.wait(10)
+        redis.stop()
         postgres.stop()
         shutil.rmtree(root, ignore_errors=True)
 
