@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notifier import NotificationDeferred, Notifier
 from core.db import TenantScope, scoped_session
+from domain.notification_channels import Channel
 from domain.notifications import (
     BROADCAST_BATCH,
     BROADCAST_FINISH,
@@ -30,7 +31,6 @@ from domain.notifications import (
     BroadcastFinish,
     BroadcastRef,
     BroadcastStatus,
-    Channel,
     NotificationRequest,
     RecipientStatus,
 )

@@ -69,8 +69,9 @@ from domain.bookings.consultation import (
 from domain.bookings.money import format_money
 from domain.bookings.policies import CancellationPolicy, CancelledBy, cancellation_terms
 from domain.bookings.slots import Busy, slot_is_free
+from domain.notification_events import EVENTS
 from domain.notification_templates import format_instant, language_of
-from domain.notifications import EVENTS, Attachment, NotificationRequest
+from domain.notifications import Attachment, NotificationRequest
 from models.bookings import (
     Booking,
     Consultant,

@@ -25,7 +25,8 @@ from activities.notification_providers import OutgoingMessage, Receipt, StoredPr
 from core.db import TenantScope, scoped_session
 from core.group_commit import GroupCommit
 from core.observability.providers import provider_call
-from domain.notifications import TERMINAL_STATUSES, Channel, ChannelOutcome, DeliveryStatus
+from domain.notification_channels import TERMINAL_STATUSES, Channel, DeliveryStatus
+from domain.notifications import ChannelOutcome
 from models.notifications import NotificationDelivery
 
 

@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.security import Keys
 from core.settings import Settings
-from domain.notifications import Attachment, Channel, NotConfigured, ProviderChoice, choose_provider
+from domain.notification_channels import Channel
+from domain.notifications import Attachment, NotConfigured, ProviderChoice, choose_provider
 from models.notifications import InAppNotification, TenantNotificationSettings
 from models.platform import OutboxMessage
 

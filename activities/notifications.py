@@ -21,14 +21,14 @@ from activities.notification_providers import ProviderFactory
 from activities.notifier import NotificationDeferred, Notifier, preferences_of
 from core.security import Keys
 from core.settings import Settings
+from domain.notification_channels import DeliveryStatus
+from domain.notification_events import UnknownEvent
 from domain.notifications import (
     NOTIFICATION_REJECTED,
     PROVIDER_UNAVAILABLE,
     SEND_NOTIFICATION,
-    DeliveryStatus,
     NotificationOutcome,
     NotificationRequest,
-    UnknownEvent,
 )
 
 __all__ = ["QUIET_HOURS", "NotificationActivities", "NotificationDeferred", "Notifier", "attempt_time",

@@ -48,6 +48,8 @@ from core.db import TenantScope, scoped_session
 from core.observability.providers import provider_call
 from core.security import Keys
 from core.settings import Settings
+from domain.notification_channels import TERMINAL_STATUSES, Channel, DeliveryStatus
+from domain.notification_events import EventSpec, coerce_variables, event_spec
 from domain.notification_templates import (
     OverrideKey,
     TemplateError,
@@ -56,12 +58,8 @@ from domain.notification_templates import (
     resolve_template,
 )
 from domain.notifications import (
-    TERMINAL_STATUSES,
     Addresses,
-    Channel,
     ChannelOutcome,
-    DeliveryStatus,
-    EventSpec,
     NotConfigured,
     NotificationOutcome,
     NotificationRequest,
@@ -69,8 +67,6 @@ from domain.notifications import (
     ProviderChoice,
     QuietHours,
     choose_channels,
-    coerce_variables,
-    event_spec,
     quiet_hours_end,
 )
 from domain.privacy.consents import ConsentKind

@@ -19,7 +19,8 @@ from activities.notifications import Notifier
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
-from domain.notifications import Channel, NotificationOutcome, NotificationRequest
+from domain.notification_channels import Channel
+from domain.notifications import NotificationOutcome, NotificationRequest
 from domain.onboarding import (
     APPLY_DECISION,
     EMAIL_VERIFIED_AT,

@@ -12,7 +12,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.notifications import Notifier
 from core.db import TenantScope, scoped_session
-from domain.notifications import PROVIDER_UNAVAILABLE, Channel, DeliveryStatus, NotificationRequest, event_spec
+from domain.notification_channels import Channel, DeliveryStatus
+from domain.notification_events import event_spec
+from domain.notifications import PROVIDER_UNAVAILABLE, NotificationRequest
 from domain.support import RESEND_MESSAGE, ResendOutcome, ResendRequest
 from models.notifications import NotificationDelivery
 

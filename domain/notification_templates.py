@@ -25,13 +25,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from domain.notifications import (
-    AUTOMATIC_SAMPLE,
-    Channel,
-    EventSpec,
-    coerce_variables,
-    event_spec,
-)
+from domain.notification_channels import Channel
+from domain.notification_events import AUTOMATIC_SAMPLE, EventSpec, coerce_variables, event_spec
 
 LANGUAGES = ("en", "hi")
 MAX_TEMPLATE_LENGTH = 10_000

@@ -39,7 +39,8 @@ from activities.payments.razorpay_gateway import GatewayKeysRefused, GatewayRefu
 from core.db import TenantScope, scoped_session
 from core.razorpay import TENANT, GatewayCredentials
 from core.security import Keys
-from domain.notifications import Channel, NotificationRequest
+from domain.notification_channels import Channel
+from domain.notifications import NotificationRequest
 from models.identity import first_owner_id
 from models.payments import PaymentSettings
 

@@ -25,8 +25,9 @@ from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
 from core.signing import sign
+from domain.notification_events import EVENTS
 from domain.notification_templates import format_instant, language_of
-from domain.notifications import EVENTS, Attachment, NotificationRequest
+from domain.notifications import Attachment, NotificationRequest
 from domain.payments.money import format_amount
 from domain.quotations import LINK_GRACE, LINK_PURPOSE, NOTIFY, OPEN, Notice, QuotationStatus, quote_number
 from models.bookings import Consultant

@@ -40,18 +40,10 @@ from api.services.notifications import (
     settings_out,
 )
 from api.workflow_starts import start_after_commit
+from domain.notification_channels import Channel, DeliveryStatus
+from domain.notification_events import AUTOMATIC_VARIABLES, EVENTS, event_spec
 from domain.notification_templates import TemplateText
-from domain.notifications import (
-    AUTOMATIC_VARIABLES,
-    EVENTS,
-    BroadcastInput,
-    BroadcastProgress,
-    BroadcastStatus,
-    Channel,
-    DeliveryStatus,
-    broadcast_workflow_id,
-    event_spec,
-)
+from domain.notifications import BroadcastInput, BroadcastProgress, BroadcastStatus, broadcast_workflow_id
 from models.identity import User
 from models.notifications import (
     Broadcast,

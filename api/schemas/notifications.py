@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from api.schemas.common import Email, Name, Phone
 from api.schemas.identity import Strict
-from domain.notifications import BroadcastFilter, BroadcastProgress, Channel, DeliveryStatus, VarKind
+from domain.notification_channels import Channel, DeliveryStatus
+from domain.notification_events import VarKind
+from domain.notifications import BroadcastFilter, BroadcastProgress
 
 
 # -- inbox ------------------------------------------------------------------------------------------------

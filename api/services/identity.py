@@ -36,7 +36,8 @@ from core.security import (
     totp_matches,
     verify_password,
 )
-from domain.notifications import NOTIFY_WORKFLOW, Channel, NotificationRequest, notify_workflow_id
+from domain.notification_channels import Channel
+from domain.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify_workflow_id
 from models.identity import OneTimeToken, RecoveryCode, TokenPurpose, User
 from models.platform import record_audit
 from models.tenancy import Tenant

@@ -26,6 +26,8 @@ from api.state import AppState
 from core.db import TenantScope, scoped_session
 from core.security import Keys
 from core.settings import Settings
+from domain.notification_channels import Channel, DeliveryStatus, status_after_callback
+from domain.notification_events import EVENTS, UnknownEvent, coerce_variables, event_spec
 from domain.notification_templates import (
     BUILTIN,
     LANGUAGES,
@@ -36,17 +38,7 @@ from domain.notification_templates import (
     sample_variables,
     validate_template,
 )
-from domain.notifications import (
-    EVENTS,
-    Channel,
-    DeliveryStatus,
-    NotConfigured,
-    UnknownEvent,
-    choose_provider,
-    coerce_variables,
-    event_spec,
-    status_after_callback,
-)
+from domain.notifications import NotConfigured, choose_provider
 from models.identity import User
 from models.notifications import (
     NotificationDelivery,

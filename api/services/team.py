@@ -24,7 +24,8 @@ from api.workflow_starts import start_after_commit
 from core.db import TenantScope, enter_scope
 from core.security import hash_password, hash_token, verify_password
 from core.signing import LinkError, sign, verify
-from domain.notifications import NOTIFY_WORKFLOW, Channel, NotificationRequest, notify_workflow_id
+from domain.notification_channels import Channel
+from domain.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify_workflow_id
 from domain.team import INVITATION_PURPOSE, INVITATION_TTL, TEAM_ROLES, removal_refusal, role_change_refusal
 from models.identity import Role, User
 from models.platform import record_audit

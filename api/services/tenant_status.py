@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.state import AppState
 from api.workflow_starts import start_after_commit
-from domain.notifications import NOTIFY_WORKFLOW, Channel, NotificationRequest, notify_workflow_id
+from domain.notification_channels import Channel
+from domain.notifications import NOTIFY_WORKFLOW, NotificationRequest, notify_workflow_id
 from models.identity import Role, User
 from models.tenancy import Tenant
 from workflows.search_attributes import ENTITY_STATUS, TENANT_ID

@@ -12,7 +12,8 @@ from notify_support import consent, outbox, set_preferences
 from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import NotificationActivities
-from domain.notifications import Channel, DeliveryStatus, NotificationOutcome, NotificationRequest
+from domain.notification_channels import Channel, DeliveryStatus
+from domain.notifications import NotificationOutcome, NotificationRequest
 
 SESSION = {"counterpart_name": "Acharya Demo", "service_name": "Kundli reading",
            "starts_at": datetime(2026, 11, 28, 13, 0, tzinfo=UTC).isoformat(), "duration_minutes": 60,

@@ -14,7 +14,7 @@ from activities.notification_providers import (
     TransientProviderError,
     TwilioMessages,
 )
-from domain.notifications import Channel
+from domain.notification_channels import Channel
 
 SID = "AC" + "1" * 32
 TOKEN = "f" * 32

@@ -26,14 +26,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notifications import NotificationActivities
 from core.db import TenantScope, scoped_session
-from domain.notifications import (
-    NOTIFICATION_REJECTED,
-    PROVIDER_UNAVAILABLE,
-    Channel,
-    DeliveryStatus,
-    NotificationOutcome,
-    NotificationRequest,
-)
+from domain.notification_channels import Channel, DeliveryStatus
+from domain.notifications import NOTIFICATION_REJECTED, PROVIDER_UNAVAILABLE, NotificationOutcome, NotificationRequest
 from models.notifications import InAppNotification, NotificationTemplate
 
 STARTS_AT = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 18:30 in India, 13:00 in London

@@ -22,7 +22,8 @@ from activities.payments.razorpay_gateway import GatewayRefused, GatewayUnavaila
 from activities.provider_health import THRESHOLD
 from core.db import TenantScope, scoped_session
 from core.razorpay import GatewayCredentials
-from domain.notifications import PROVIDER_UNAVAILABLE, Channel, NotificationRequest
+from domain.notification_channels import Channel
+from domain.notifications import PROVIDER_UNAVAILABLE, NotificationRequest
 from models.notifications import InAppNotification
 
 UNREACHABLE = "http://127.0.0.1:9"  # nothing listens there: connection refused

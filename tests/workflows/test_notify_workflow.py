@@ -14,12 +14,11 @@ from temporalio.worker import Worker
 
 from core.db import TenantScope, scoped_session
 from core.security import Keys, hash_password
+from domain.notification_channels import Channel, DeliveryStatus
 from domain.notifications import (
     BroadcastFilter,
     BroadcastInput,
     BroadcastStatus,
-    Channel,
-    DeliveryStatus,
     NotificationRequest,
     broadcast_workflow_id,
     notify_workflow_id,

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.notification_channels import Channel
+from domain.notification_events import EVENTS, event_spec
 from domain.notification_templates import (
     BUILTIN,
     LANGUAGES,
@@ -21,7 +23,7 @@ from domain.notification_templates import (
     sample_variables,
     validate_template,
 )
-from domain.notifications import EVENTS, Addresses, Channel, Preferences, choose_channels, event_spec
+from domain.notifications import Addresses, Preferences, choose_channels
 
 SESSION_AT = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
 
