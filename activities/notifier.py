@@ -50,13 +50,8 @@ from core.security import Keys
 from core.settings import Settings
 from domain.notification_channels import TERMINAL_STATUSES, Channel, DeliveryStatus
 from domain.notification_events import EventSpec, coerce_variables, event_spec
-from domain.notification_templates import (
-    OverrideKey,
-    TemplateError,
-    TemplateText,
-    render_template,
-    resolve_template,
-)
+from domain.notification_templates import TemplateError, render_template, resolve_template
+from domain.notification_texts.base import OverrideKey, TemplateText
 from domain.notifications import (
     Addresses,
     ChannelOutcome,

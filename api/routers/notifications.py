@@ -42,7 +42,7 @@ from api.services.notifications import (
 from api.workflow_starts import start_after_commit
 from domain.notification_channels import Channel, DeliveryStatus
 from domain.notification_events import AUTOMATIC_VARIABLES, EVENTS, event_spec
-from domain.notification_templates import TemplateText
+from domain.notification_texts.base import TemplateText
 from domain.notifications import BroadcastInput, BroadcastProgress, BroadcastStatus, broadcast_workflow_id
 from models.identity import User
 from models.notifications import (

@@ -29,15 +29,15 @@ from core.settings import Settings
 from domain.notification_channels import Channel, DeliveryStatus, status_after_callback
 from domain.notification_events import EVENTS, UnknownEvent, coerce_variables, event_spec
 from domain.notification_templates import (
-    BUILTIN,
     LANGUAGES,
     TemplateError,
-    TemplateText,
     render_template,
     resolve_template,
     sample_variables,
     validate_template,
 )
+from domain.notification_texts import BUILTIN
+from domain.notification_texts.base import TemplateText
 from domain.notifications import NotConfigured, choose_provider
 from models.identity import User
 from models.notifications import (

@@ -109,7 +109,8 @@ def test_signed_links():
 
 def test_report_messages_refuse_missing_variables():
     from domain.notification_channels import Channel
-    from domain.notification_templates import BUILTIN, TemplateError, render_template
+    from domain.notification_templates import TemplateError, render_template
+    from domain.notification_texts import BUILTIN
 
     rendered = render_template(BUILTIN[("report_due_soon", Channel.EMAIL, "en")], {
         "full_name": "A", "client_name": "B", "title": "T", "due": "1 Jan", "link": "https://x"},

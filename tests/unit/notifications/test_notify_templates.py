@@ -13,16 +13,16 @@ from hypothesis import strategies as st
 from domain.notification_channels import Channel
 from domain.notification_events import EVENTS, event_spec
 from domain.notification_templates import (
-    BUILTIN,
     LANGUAGES,
     TemplateError,
-    TemplateText,
     format_instant,
     render_template,
     resolve_template,
     sample_variables,
     validate_template,
 )
+from domain.notification_texts import BUILTIN
+from domain.notification_texts.base import TemplateText
 from domain.notifications import Addresses, Preferences, choose_channels
 
 SESSION_AT = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
