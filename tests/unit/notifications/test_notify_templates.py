@@ -168,3 +168,18 @@ def test_the_docs_list_every_event_and_its_variables():
         inherited = set(EVENTS[like.group(1)].variables) if like else set()
         for name in set(spec.variables) - inherited:
             assert f"`{name}`" in row, (spec.name, name)
+
+
+def test_two_modules_of_texts_writing_the_same_text_are_refused(monkeypatch):
+    import types
+
+    import domain.notification_texts as texts
+    from domain.notification_texts.base import E, t
+
+    first = types.SimpleNamespace(__name__="first", TEXTS={("x.event", E, "en"): t("a", "b")})
+    second = types.SimpleNamespace(__name__="second", TEXTS={("x.event", E, "en"): t("c", "d")})
+    monkeypatch.setattr(texts, "_PARTS", (first, second))
+    with pytest.raises(ValueError, match="second repeats texts of another module"):
+        texts._merged()
+    monkeypatch.setattr(texts, "_PARTS", (first,))
+    assert texts._merged() == first.TEXTS
