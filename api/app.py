@@ -20,6 +20,7 @@ from api.routers import (
     admin,
     analytics,
     astrology,
+    astrology_content,
     auth,
     bookings,
     checkout,
@@ -143,9 +144,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         install_telemetry(app, settings)
 
     app.include_router(health.router)
-    for module in (auth, me, tenant, clients, records, astrology, files, reports, consultants, offerings,
-                   bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin, team,
-                   support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
+    for module in (auth, me, tenant, clients, records, astrology, astrology_content, files, reports, consultants,
+                   offerings, bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin,
+                   team, support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
                    course_public, privacy, analytics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
