@@ -44,6 +44,7 @@ from api.routers import (
     privacy,
     public,
     quotations,
+    razorpay_webhooks,
     records,
     remedies,
     remedy_programmes,
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.links, prefix=API_PREFIX)
     app.include_router(checkout.router, prefix=API_PREFIX)
+    app.include_router(razorpay_webhooks.router, prefix=API_PREFIX)
     app.include_router(memberships.router, prefix=API_PREFIX)
     app.include_router(my_memberships.router, prefix=API_PREFIX)
     declare_idempotency_key(app)
