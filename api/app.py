@@ -43,6 +43,7 @@ from api.routers import (
     platform_admin,
     privacy,
     public,
+    quotation_links,
     quotations,
     razorpay_webhooks,
     records,
@@ -146,9 +147,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, astrology_content, files, reports, consultants,
-                   offerings, bookings, public, payments, notifications, webhooks, admin, quotations, platform_admin,
-                   team, support, courses, course_cohorts, course_enrollments, course_lessons, course_discussions,
-                   course_public, privacy, analytics):
+                   offerings, bookings, public, payments, notifications, webhooks, admin, quotations, quotation_links,
+                   platform_admin, team, support, courses, course_cohorts, course_enrollments, course_lessons,
+                   course_discussions, course_public, privacy, analytics):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(remedies.router, prefix=API_PREFIX)
     app.include_router(remedy_programmes.router, prefix=API_PREFIX)

@@ -1,5 +1,5 @@
-"""/quotations: staff draft, send, revise, extend and withdraw; clients view, accept and reject;
-/quotation-links/{token}: the signed link from the email, without an account.
+"""/quotations: staff draft, send, revise, extend and withdraw; clients view, accept and reject.
+The signed link from the email, without an account, is `quotation_links` (/quotation-links/{token}).
 
 A sent quotation is a QuotationWorkflow (`quotation-<id>`): every change after sending is one of
 its validated updates, answered once the change is made (messages follow in the background).
@@ -18,21 +18,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import AwareDatetime
-from sqlalchemy import func, select, update
-from temporalio.client import Client, WorkflowUpdateFailedError
+from sqlalchemy import select
 from temporalio.service import RPCError
 
-from activities.documents.pdf import PdfUnavailableError
-from activities.quotations.document import render_quotation
 from api.deps import CurrentTenant, Principal, Session, State, Temporal, require
 from api.pagination import Page, Paging, paginate
 from api.permissions import Permission
-from api.problems import CONFLICT, NOT_FOUND, ORDER_NOT_PAYABLE, REPORT_UNAVAILABLE, VALIDATION, Problem
-from api.schemas.payments import CheckoutOut, PaymentAccepted, PaymentVerification
+from api.problems import CONFLICT, VALIDATION, Problem
 from api.schemas.quotations import (
     AcceptedOut,
     ExtendBody,
-    PublicQuotation,
+    PdfLanguage,
     QuotationContent,
     QuotationCreate,
     QuotationEdit,
@@ -44,15 +40,15 @@ from api.schemas.quotations import (
     SendBody,
     ViewOut,
 )
-from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.quotations import (
-    can_accept,
+    accept_and_checkout,
     client_user,
     consultant_for,
+    count_quotation_view,
     is_staff,
     next_number,
-    quotation_from_link,
     quotation_out,
+    quotation_pdf_response,
     quotations_of,
     require_client,
     require_draft,
@@ -64,19 +60,15 @@ from api.services.quotations import (
     visible_quotation,
     write_version,
 )
-from api.workflow_starts import signal_after_commit
 from core.db import TenantScope, scoped_session
-from domain.payments.orders import OrderStatus
 from domain.quotations import (
     OPEN,
-    Accepted,
     AcceptRequest,
     ExtendRequest,
     QuotationState,
     QuotationStatus,
     RejectRequest,
     ReviseRequest,
-    Viewed,
     WithdrawRequest,
     check_reminder_days,
     quotation_settings,
@@ -84,7 +76,6 @@ from domain.quotations import (
 )
 from models.bookings import Consultant
 from models.identity import Role, User
-from models.payments import Order
 from models.platform import record_audit
 from models.quotations import Quotation, QuotationLine, QuotationVersion
 from models.quotations import QuotationView as QuotationViewRow
@@ -92,9 +83,6 @@ from models.tenancy import Tenant
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["quotations"])
-Lang = Annotated[str, Query(pattern="^(en|hi)$", description="the PDF's language")]
-
-
 async def _view(session: Session, state: State, quotation: Quotation, principal: Principal) -> QuotationView:
     out = await quotation_out(session, quotation)
     staff = is_staff(principal)
@@ -258,7 +246,7 @@ async def read_quotation(
     reading counts as a view (the first tells the consultant)."""
     quotation = await visible_quotation(session, tenant.id, principal, quotation_id)
     if principal.role == Role.CLIENT:
-        await _count_view(request, session, state, quotation, "account")
+        await count_quotation_view(request, session, state, quotation, "account")
     return await _view(session, state, quotation, principal)
 
 
@@ -382,29 +370,13 @@ async def withdraw_quotation(
 @router.get("/quotations/{quotation_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
 async def quotation_pdf(
-    quotation_id: UUID, tenant: CurrentTenant, session: Session, lang: Lang = "en",
+    quotation_id: UUID, tenant: CurrentTenant, session: Session, lang: PdfLanguage = "en",
     version: Annotated[int | None, Query(ge=1, le=10_000, description="default: the current version")] = None,
     principal: Principal = require(Permission.VIEW_ORDERS),
 ) -> Response:
     """The PDF of a version (English or Hindi)."""
     quotation = await visible_quotation(session, tenant.id, principal, quotation_id)
-    return await _pdf(session, quotation, lang, version if is_staff(principal) else None)
-
-
-async def _pdf(session: Session, quotation: Quotation, lang: str, version: int | None) -> Response:
-    row = (await session.execute(select(QuotationVersion).where(
-        QuotationVersion.quotation_id == quotation.id,
-        QuotationVersion.version == (version or quotation.current_version)))).scalar_one_or_none()
-    if row is None:
-        raise Problem(NOT_FOUND, "this quotation has no such version", field="version")
-    lines = list((await session.execute(select(QuotationLine).where(QuotationLine.version_id == row.id)
-                                        .order_by(QuotationLine.position))).scalars())
-    try:
-        pdf = await render_quotation(session, quotation, row, lines, lang)
-    except PdfUnavailableError as exc:
-        raise Problem(REPORT_UNAVAILABLE, headers={"Retry-After": "60"}) from exc
-    return Response(pdf.content, media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{pdf.filename}"'})
+    return await quotation_pdf_response(session, quotation, lang, version if is_staff(principal) else None)
 
 
 # -- the client, signed in ------------------------------------------------------------------------
@@ -417,7 +389,8 @@ async def accept_quotation(
     back. An accept racing the expiry has one outcome: this answer, or 409 `quotation-expired`."""
     quotation = await visible_quotation(session, tenant.id, principal, quotation_id)
     require_client(principal, quotation)
-    return await _accept(session, temporal, quotation, AcceptRequest(actor_user_id=principal.user_id, via="account"))
+    return await accept_and_checkout(session, temporal, quotation,
+                                     AcceptRequest(actor_user_id=principal.user_id, via="account"))
 
 
 @router.post("/quotations/{quotation_id}/reject", response_model=QuotationOut)
@@ -432,111 +405,3 @@ async def reject_quotation(
                      RejectRequest(reason=body.reason if body else None, actor_user_id=principal.user_id),
                      QuotationState)
     return await quotation_out(session, await reread(session, quotation))
-
-
-async def _accept(session: Session, temporal: Client, quotation: Quotation, request: AcceptRequest) -> AcceptedOut:
-    accepted: Accepted = await run_update(temporal, session, quotation, "accept", request, Accepted)
-    order = await session.get(Order, accepted.order_id)
-    checkout: CheckoutOut | None = None
-    if order is not None:
-        try:
-            checkout = await begin_checkout(session, temporal, order)
-        except (Problem, WorkflowUpdateFailedError) as exc:
-            log.info("quotation %s accepted; checkout not available now: %s", quotation.id, exc)
-    return AcceptedOut(quotation_status=accepted.state.status, order_id=accepted.order_id, checkout=checkout)
-
-
-async def _count_view(request: Request, session: Session, state: State, quotation: Quotation, via: str) -> None:
-    """Count a view in the row; the first one of a sent quotation makes it viewed (the workflow tells the
-    consultant)."""
-    if quotation.status == QuotationStatus.DRAFT:
-        return
-    now = datetime.now(UTC)
-    agent = (request.headers.get("user-agent") or "")[:300] or None
-    views: int = (await session.execute(update(Quotation).where(Quotation.id == quotation.id).values(
-        views=Quotation.views + 1, last_viewed_at=now,
-        first_viewed_at=func.coalesce(Quotation.first_viewed_at, now)).returning(Quotation.views))).scalar_one()
-    if quotation.status == QuotationStatus.SENT:
-        await session.execute(update(Quotation).where(Quotation.id == quotation.id,
-                                                      Quotation.status == QuotationStatus.SENT)
-                              .values(status=QuotationStatus.VIEWED))
-    session.add(QuotationViewRow(tenant_id=quotation.tenant_id, quotation_id=quotation.id,
-                                 version=quotation.current_version, viewed_at=now, via=via, user_agent=agent))
-    await session.flush()
-    await session.refresh(quotation)
-    if quotation.status in OPEN and quotation.workflow_id:
-        await signal_after_commit(request, session, state, workflow_id=quotation.workflow_id, signal="viewed",
-                                  payload=Viewed(at=now, views=views), tenant_id=quotation.tenant_id)
-
-
-# -- the signed link, without an account ------------------------------------------------------
-async def _public(session: Session, tenant: Tenant, quotation: Quotation) -> PublicQuotation:
-    out = await quotation_out(session, quotation)
-    order = await session.get(Order, quotation.order_id) if quotation.order_id else None
-    return PublicQuotation(
-        number=out.number, status=out.status, tenant_name=tenant.name, consultant_name=out.consultant_name,
-        client_name=quotation.client_name, expires_at=quotation.expires_at, version=out.version, current=out.current,
-        can_accept=can_accept(quotation), order_id=quotation.order_id,
-        can_pay=order is not None and order.status == OrderStatus.PENDING_PAYMENT and order.amount_due > 0)
-
-
-@router.get("/quotation-links/{link_token}", response_model=PublicQuotation)
-async def link_quotation(link_token: str, request: Request, session: Session, state: State) -> PublicQuotation:
-    """The quotation a signed link from an email points to, always its newest version (an older version's
-    link shows the new one). Each opening is counted; the first tells the consultant."""
-    tenant, quotation = await quotation_from_link(session, state.keys, link_token)
-    await _count_view(request, session, state, quotation, "link")
-    return await _public(session, tenant, quotation)
-
-
-@router.get("/quotation-links/{link_token}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
-async def link_pdf(link_token: str, session: Session, state: State, lang: Lang = "en") -> Response:
-    """The current version's PDF."""
-    _, quotation = await quotation_from_link(session, state.keys, link_token)
-    return await _pdf(session, quotation, lang, None)
-
-
-@router.post("/quotation-links/{link_token}/accept", response_model=AcceptedOut)
-async def link_accept(link_token: str, session: Session, state: State, temporal: Temporal) -> AcceptedOut:
-    """Accept without an account: the order is made and Razorpay Checkout's details come back (pay them with
-    `/quotation-links/{token}/payment`). 409 `quotation-expired` once its time has passed."""
-    _, quotation = await quotation_from_link(session, state.keys, link_token)
-    return await _accept(session, temporal, quotation, AcceptRequest(actor_user_id=quotation.client_id, via="link"))
-
-
-@router.post("/quotation-links/{link_token}/reject", response_model=PublicQuotation)
-async def link_reject(link_token: str, session: Session, state: State, temporal: Temporal,
-                      body: ReasonBody | None = None) -> PublicQuotation:
-    """Decline without an account, with an optional reason."""
-    tenant, quotation = await quotation_from_link(session, state.keys, link_token)
-    await run_update(temporal, session, quotation, "reject",
-                     RejectRequest(reason=body.reason if body else None, actor_user_id=quotation.client_id),
-                     QuotationState)
-    return await _public(session, tenant, await reread(session, quotation))
-
-
-async def _order(session: Session, quotation: Quotation) -> Order:
-    order = await session.get(Order, quotation.order_id) if quotation.order_id else None
-    if order is None or order.tenant_id != quotation.tenant_id:
-        raise Problem(ORDER_NOT_PAYABLE, "this quotation has not been accepted: there is nothing to pay")
-    return order
-
-
-@router.post("/quotation-links/{link_token}/checkout", response_model=CheckoutOut)
-async def link_checkout(link_token: str, session: Session, state: State, temporal: Temporal) -> CheckoutOut:
-    """Pay the accepted quotation's order later: what Razorpay Checkout needs (made once)."""
-    _, quotation = await quotation_from_link(session, state.keys, link_token)
-    return await begin_checkout(session, temporal, await _order(session, quotation))
-
-
-@router.post("/quotation-links/{link_token}/payment", status_code=status.HTTP_202_ACCEPTED,
-             response_model=PaymentAccepted)
-async def link_payment(link_token: str, body: PaymentVerification, request: Request, session: Session,
-                       state: State) -> PaymentAccepted:
-    """Razorpay Checkout's answer, verified as for `POST /orders/{order_id}/payment`; the order's workflow
-    confirms it with Razorpay, and the quotation becomes paid."""
-    _, quotation = await quotation_from_link(session, state.keys, link_token)
-    order = await _order(session, quotation)
-    return await accept_checkout_payment(request, session, state, order, body, actor_user_id=quotation.client_id,
-                                         actor_role=Role.CLIENT.value, via="quotation_link")

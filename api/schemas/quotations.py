@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+from fastapi import Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.common import Email, Name, Phone, TimeZone
@@ -223,3 +224,6 @@ class QuotationStats(BaseModel):
     conversion_rate: float = Field(description="accepted (and paid) over sent, 0..1")
     median_hours_to_accept: float | None
     mean_hours_to_accept: float | None
+
+
+PdfLanguage = Annotated[str, Query(pattern="^(en|hi)$", description="the PDF's language")]

@@ -10,18 +10,21 @@ the same number replaces it).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import Request
-from sqlalchemy import Select, delete, select
+from fastapi import Request, Response
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from activities.documents.pdf import PdfUnavailableError
+from activities.quotations.document import render_quotation
 from api.deps import Principal
 from api.permissions import Permission, allowed
 from api.problems import (
@@ -31,11 +34,14 @@ from api.problems import (
     NOT_FOUND,
     QUOTATION_CLOSED,
     QUOTATION_EXPIRED,
+    REPORT_UNAVAILABLE,
     TOKEN_EXPIRED_OR_USED,
     VALIDATION,
     Problem,
 )
+from api.schemas.payments import CheckoutOut
 from api.schemas.quotations import (
+    AcceptedOut,
     QuotationContent,
     QuotationOut,
     QuoteLineIn,
@@ -43,8 +49,9 @@ from api.schemas.quotations import (
     VersionOut,
 )
 from api.services.bookings import guest_client
+from api.services.checkout import begin_checkout
 from api.state import AppState
-from api.workflow_starts import start_after_commit
+from api.workflow_starts import signal_after_commit, start_after_commit
 from core.db import TenantScope, enter_scope
 from core.security import Keys
 from core.signing import LinkError, verify
@@ -53,12 +60,15 @@ from domain.quotations import (
     LINK_PURPOSE,
     OPEN,
     QUOTATION_WORKFLOW,
+    Accepted,
+    AcceptRequest,
     DiscountKind,
     ExpiryRefused,
     QuotationInput,
     QuotationStatus,
     QuoteLine,
     QuoteLineKind,
+    Viewed,
     check_expiry,
     price_quotation,
     quotation_settings,
@@ -69,10 +79,13 @@ from models.bookings import Consultant, Offering
 from models.courses import Course
 from models.files import StoredFile
 from models.identity import Role, User
-from models.payments import payment_settings
+from models.payments import Order, payment_settings
 from models.quotations import Quotation, QuotationCounter, QuotationLine, QuotationVersion
+from models.quotations import QuotationView as QuotationViewRow
 from models.tenancy import Tenant
 from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
+
+log = logging.getLogger(__name__)
 
 
 def is_staff(principal: Principal) -> bool:
@@ -405,3 +418,61 @@ def require_client(principal: Principal, quotation: Quotation) -> None:
 
 def conflict(message: str) -> Problem:
     return Problem(CONFLICT, message)
+
+
+# -- shared by the signed-in client's routes and the signed link's (api/routers/quotations.py,
+# api/routers/quotation_links.py) ----------------------------------------------------------------
+async def quotation_pdf_response(session: AsyncSession, quotation: Quotation, lang: str, version: int | None
+                                 ) -> Response:
+    """A version's PDF (the current one without `version`), in `lang`."""
+    row = (await session.execute(select(QuotationVersion).where(
+        QuotationVersion.quotation_id == quotation.id,
+        QuotationVersion.version == (version or quotation.current_version)))).scalar_one_or_none()
+    if row is None:
+        raise Problem(NOT_FOUND, "this quotation has no such version", field="version")
+    lines = list((await session.execute(select(QuotationLine).where(QuotationLine.version_id == row.id)
+                                        .order_by(QuotationLine.position))).scalars())
+    try:
+        pdf = await render_quotation(session, quotation, row, lines, lang)
+    except PdfUnavailableError as exc:
+        raise Problem(REPORT_UNAVAILABLE, headers={"Retry-After": "60"}) from exc
+    return Response(pdf.content, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{pdf.filename}"'})
+
+
+async def accept_and_checkout(session: AsyncSession, temporal: Client, quotation: Quotation, request: AcceptRequest
+                              ) -> AcceptedOut:
+    """Accept through the workflow; the order it made answers with Checkout's details when it can."""
+    accepted: Accepted = await run_update(temporal, session, quotation, "accept", request, Accepted)
+    order = await session.get(Order, accepted.order_id)
+    checkout: CheckoutOut | None = None
+    if order is not None:
+        try:
+            checkout = await begin_checkout(session, temporal, order)
+        except (Problem, WorkflowUpdateFailedError) as exc:
+            log.info("quotation %s accepted; checkout not available now: %s", quotation.id, exc)
+    return AcceptedOut(quotation_status=accepted.state.status, order_id=accepted.order_id, checkout=checkout)
+
+
+async def count_quotation_view(request: Request, session: AsyncSession, state: AppState, quotation: Quotation,
+                               via: str) -> None:
+    """Count a view in the row; the first one of a sent quotation makes it viewed (the workflow tells the
+    consultant)."""
+    if quotation.status == QuotationStatus.DRAFT:
+        return
+    now = datetime.now(UTC)
+    agent = (request.headers.get("user-agent") or "")[:300] or None
+    views: int = (await session.execute(update(Quotation).where(Quotation.id == quotation.id).values(
+        views=Quotation.views + 1, last_viewed_at=now,
+        first_viewed_at=func.coalesce(Quotation.first_viewed_at, now)).returning(Quotation.views))).scalar_one()
+    if quotation.status == QuotationStatus.SENT:
+        await session.execute(update(Quotation).where(Quotation.id == quotation.id,
+                                                      Quotation.status == QuotationStatus.SENT)
+                              .values(status=QuotationStatus.VIEWED))
+    session.add(QuotationViewRow(tenant_id=quotation.tenant_id, quotation_id=quotation.id,
+                                 version=quotation.current_version, viewed_at=now, via=via, user_agent=agent))
+    await session.flush()
+    await session.refresh(quotation)
+    if quotation.status in OPEN and quotation.workflow_id:
+        await signal_after_commit(request, session, state, workflow_id=quotation.workflow_id, signal="viewed",
+                                  payload=Viewed(at=now, views=views), tenant_id=quotation.tenant_id)
