@@ -164,6 +164,7 @@ async def notify(acts: ConsultationActivities, step: Notify) -> int:
         record_reminder("consultation", step.due_at, datetime.now(UTC))
     return sent
 
+
 async def _confirmation(acts: ConsultationActivities, session: AsyncSession, booking: Booking, step: Notify,
                         offering: Offering, consultant: Consultant, client: User) -> tuple[UUID, str] | None:
     """For the client's confirmation or reschedule notice: the booking confirmation PDF for the
@@ -189,6 +190,7 @@ async def _confirmation(acts: ConsultationActivities, session: AsyncSession, boo
                                       expires_at=booking.ends_at + links.VALID_AFTER_END[links.MANAGE])
     base = acts.settings.public_base_url.rstrip("/")
     return stored.id, f"{base}/api/v1/files/{stored.id}/content?token={token}"
+
 
 def _invitation(booking: Booking, offering: Offering, consultant: Consultant,
                 consultant_user: User | None, client: User, method: str) -> str:

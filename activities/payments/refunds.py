@@ -78,6 +78,7 @@ async def refundable(session: AsyncSession, order: Order, payment_id: str) -> tu
     pool = order.amount_paid + wallet - sum(r.amount for r in refunds)
     return max(0, min(through_payment, pool)), max(0, pool)
 
+
 async def create_refund(acts: PaymentActivities, step: CreateRefund) -> RefundView:
     """A refund once per key: the wallet part as store credit, the rest through Razorpay with
     its idempotency key, so a retry never refunds twice.
@@ -102,7 +103,7 @@ async def create_refund(acts: PaymentActivities, step: CreateRefund) -> RefundVi
                 raise refused(str(exc), "RefundTooLarge") from exc
             if 0 < to_gateway < 100:
                 raise refused("Razorpay refunds at least 100 minor units; refund this to the wallet",
-                               "RefundTooSmall")
+                              "RefundTooSmall")
             refund = Refund(
                 tenant_id=order.tenant_id, order_id=order.id, key=request.key, gateway_payment_id=payment_id,
                 amount=request.amount, gateway_amount=to_gateway, wallet_amount=to_wallet,
@@ -157,6 +158,7 @@ async def create_refund(acts: PaymentActivities, step: CreateRefund) -> RefundVi
             amount=answer.get("amount"), payment_id=view.payment_id)))
     return view
 
+
 async def _hold(acts: PaymentActivities, ref: OrderRef, refund_id: uuid.UUID, reason: str) -> RefundView:
     """The refund waits for keys Razorpay takes: `held`, since its first refusal, in Razorpay's words."""
     async with acts._session(ref) as session:
@@ -170,6 +172,7 @@ async def _hold(acts: PaymentActivities, ref: OrderRef, refund_id: uuid.UUID, re
         if refund.status == RefundStatus.HELD.value:
             refund.held_reason = reason
         return refund_view(refund)
+
 
 async def processed(session: AsyncSession, order: Order, refund: Refund) -> None:
     refund.status, refund.processed_at = RefundStatus.PROCESSED.value, datetime.now(UTC)
@@ -188,6 +191,7 @@ async def processed(session: AsyncSession, order: Order, refund: Refund) -> None
                                                                         OrderStatus.REFUNDED):
         order.status = OrderStatus.REFUNDED.value
 
+
 async def settle_refund(acts: PaymentActivities, step: SettleRefund, failure: str | None = None) -> RefundView:
     report = step.report
     async with acts._session(step.ref) as session:
@@ -200,7 +204,7 @@ async def settle_refund(acts: PaymentActivities, step: SettleRefund, failure: st
                 select(Refund).where(Refund.gateway_refund_id == report.gateway_refund_id))).scalar_one_or_none()
         if refund is None or refund.order_id != order.id:
             raise refused(f"order {order.id} has no refund {report.refund_id or report.gateway_refund_id}",
-                           "UnknownRefund")
+                          "UnknownRefund")
         if refund.gateway_refund_id is None and report.gateway_refund_id:
             refund.gateway_refund_id = report.gateway_refund_id
         if refund.status in (RefundStatus.PENDING.value, RefundStatus.HELD.value):
