@@ -68,8 +68,8 @@ async def slots(days: int = 60, timezone: str = "Asia/Kolkata") -> Response:
     now = datetime.now(UTC)
     first_day = now.astimezone(tz).date()
     start, end = day_range(first_day, days, timezone)
-    out = [_slot_json(start, tz) for start in free_slot_starts(AVAILABILITY, FREE_CALL, busy=Busy(), now=now,
-                                                               start=start, end=end)]
+    out = [_slot_json(at, tz) for at in free_slot_starts(AVAILABILITY, FREE_CALL, busy=Busy(), now=now,
+                                                         start=start, end=end)]
     document = {"offering_id": "00000000-0000-0000-0000-000000000000", "duration_minutes": 20, "timezone": timezone,
                 "consultant_timezone": "Asia/Kolkata", "start": first_day.isoformat(), "days": days, "slots": out}
     return Response(orjson.dumps(document), media_type="application/json")

@@ -189,7 +189,7 @@ async def list_slots(
                         "seats_left": ws.capacity - ws.seats_taken})
     else:
         ctx = await slot_context(session, consultant, offering, range_start, range_end)
-        out = [_slot_json(start, tz) for start in free_slot_starts(
+        out = [_slot_json(at, tz) for at in free_slot_starts(
             ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day, now=now,
             start=range_start, end=range_end)]
     document = {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
