@@ -9,7 +9,8 @@ event processor per API process, made on first use and closed with the app (`api
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
@@ -27,30 +28,16 @@ from api.services.payment_events import EventInserter, EventProcessor, WebhookSe
 router = APIRouter(tags=["payments"])
 
 MAX_WEBHOOK_BYTES = 1_000_000
+T = TypeVar("T")
 
 
-def _secrets(request: Request, state: State) -> WebhookSecrets:
-    secrets: WebhookSecrets | None = getattr(request.app.state, "webhook_secrets", None)
-    if secrets is None:
-        secrets = WebhookSecrets(state.settings, state.keys)
-        request.app.state.webhook_secrets = secrets
-    return secrets
-
-
-def _processor(request: Request, state: State) -> EventProcessor:
-    processor: EventProcessor | None = getattr(request.app.state, "webhook_processor", None)
-    if processor is None:
-        processor = EventProcessor(state.sessionmaker, state.temporal)
-        request.app.state.webhook_processor = processor
-    return processor
-
-
-def _inserter(request: Request, state: State) -> EventInserter:
-    inserter: EventInserter | None = getattr(request.app.state, "webhook_inserter", None)
-    if inserter is None:
-        inserter = EventInserter(state.sessionmaker)
-        request.app.state.webhook_inserter = inserter
-    return inserter
+def _per_process(request: Request, name: str, make: Callable[[], T]) -> T:
+    """The API process's one `name` (app.state), made on first use; api/app.py closes them."""
+    found: T | None = getattr(request.app.state, name, None)
+    if found is None:
+        found = make()
+        setattr(request.app.state, name, found)
+    return found
 
 
 async def _receive(request: Request, state: State, signature: str, event_id: str | None,
@@ -58,12 +45,15 @@ async def _receive(request: Request, state: State, signature: str, event_id: str
     if int(request.headers.get("content-length") or 0) > MAX_WEBHOOK_BYTES:
         raise Problem(VALIDATION, "the body is too large for a Razorpay event", field="body")
     body = await request.body()
-    ingested = await ingest_webhook(state.sessionmaker, _secrets(request, state), body=body, signature=signature,
-                                    event_id=event_id, tenant_id=tenant_id,
-                                    ip=request.client.host if request.client else None,
-                                    inserter=_inserter(request, state))
-    if ingested.row_id is not None:
-        _processor(request, state).submit(ingested.row_id)  # acted on after the answer
+    secrets = _per_process(request, "webhook_secrets", lambda: WebhookSecrets(state.settings, state.keys))
+    inserter = _per_process(request, "webhook_inserter", lambda: EventInserter(state.sessionmaker))
+    ingested = await ingest_webhook(state.sessionmaker, secrets, body=body, signature=signature, event_id=event_id,
+                                    tenant_id=tenant_id, ip=request.client.host if request.client else None,
+                                    inserter=inserter)
+    if ingested.row_id is not None:  # acted on after the answer
+        processor = _per_process(request, "webhook_processor",
+                                 lambda: EventProcessor(state.sessionmaker, state.temporal))
+        processor.submit(ingested.row_id)
     ack = WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)
     return Response(ack.model_dump_json(), media_type="application/json")
 
