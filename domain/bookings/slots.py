@@ -124,9 +124,10 @@ class Slot:
 
 
 class Busy:
-    """Intervals [start, end) that block the consultant, merged for O(log n) overlap tests."""
+    """Intervals [start, end) that block the consultant, merged for O(log n) overlap tests; held as
+    microseconds since the epoch (`epoch_us`), the unit the slot walk uses."""
 
-    __slots__ = ("_ends", "_ends_us", "_starts", "_starts_us")
+    __slots__ = ("_ends", "_starts")
 
     def __init__(self, intervals: Iterable[tuple[datetime, datetime]] = ()) -> None:
         merged: list[list[datetime]] = []
@@ -135,20 +136,17 @@ class Busy:
                 merged[-1][1] = max(merged[-1][1], end)
             else:
                 merged.append([start, end])
-        self._starts = [m[0] for m in merged]
-        self._ends = [m[1] for m in merged]
-        self._starts_us = [epoch_us(m[0]) for m in merged]
-        self._ends_us = [epoch_us(m[1]) for m in merged]
+        self._starts = [epoch_us(m[0]) for m in merged]
+        self._ends = [epoch_us(m[1]) for m in merged]
 
     def overlaps(self, start: datetime, end: datetime) -> bool:
         """Does [start, end) share an instant with a busy interval? Touching ends do not."""
-        i = bisect_right(self._ends, start)  # the first interval ending after `start`
-        return i < len(self._starts) and self._starts[i] < end
+        return self.overlaps_us(epoch_us(start), epoch_us(end))
 
     def overlaps_us(self, start: int, end: int) -> bool:
-        """`overlaps` for instants given as microseconds since the epoch (`epoch_us`)."""
-        i = bisect_right(self._ends_us, start)
-        return i < len(self._starts_us) and self._starts_us[i] < end
+        """`overlaps` for instants given as microseconds since the epoch."""
+        i = bisect_right(self._ends, start)  # the first interval ending after `start`
+        return i < len(self._starts) and self._starts[i] < end
 
     def __len__(self) -> int:
         return len(self._starts)
