@@ -150,7 +150,7 @@ class RateLimitMiddleware:
         revoked: bool | None = None
         if counters:
             try:
-                counts, present = await count_and_check(state.redis, [key for key, _, _ in counters],
+                counts, present = await count_and_check(state.redis_batch, [key for key, _, _ in counters],
                                                         self.limits.window, check)
                 revoked = present[0] if check else None
             except Exception:  # Redis down: serve unlimited rather than not at all

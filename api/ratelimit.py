@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from api.problems import RATE_LIMITED, Problem
+from core.redis_batch import RedisBatch
 
 
 async def count(redis: Redis, key: str, window_seconds: int) -> tuple[int, int]:
@@ -66,21 +67,22 @@ return out
 _HIT_ALL_SHA = hashlib.sha1(_HIT_ALL.encode(), usedforsecurity=False).hexdigest()  # what Redis names it by
 
 
-async def count_all(redis: Redis, keys: list[str], window_seconds: int) -> list[tuple[int, int]]:
+async def count_all(batch: RedisBatch, keys: list[str], window_seconds: int) -> list[tuple[int, int]]:
     """Add one to each counter in one round trip (EVALSHA; the script is sent only the first time
     a server has not seen it); return (count in this window, seconds until it resets) per key."""
-    counts, _ = await count_and_check(redis, keys, window_seconds, [])
+    counts, _ = await count_and_check(batch, keys, window_seconds, [])
     return counts
 
 
-async def count_and_check(redis: Redis, keys: list[str], window_seconds: int, check: list[str]
+async def count_and_check(batch: RedisBatch, keys: list[str], window_seconds: int, check: list[str]
                           ) -> tuple[list[tuple[int, int]], list[bool]]:
-    """count_all, and whether each key of `check` exists, in the same round trip."""
+    """count_all, and whether each key of `check` exists, in the same round trip, which the
+    concurrent requests of the process share (`core.redis_batch`)."""
     args = [*keys, *check]
     try:
-        values = await redis.evalsha(_HIT_ALL_SHA, len(args), *args, window_seconds, len(keys))  # type: ignore[misc]
-    except NoScriptError:
-        values = await redis.eval(_HIT_ALL, len(args), *args, window_seconds, len(keys))  # type: ignore[misc]
+        [values] = await batch.execute(("EVALSHA", _HIT_ALL_SHA, len(args), *args, window_seconds, len(keys)))
+    except NoScriptError:  # a Redis that restarted since: EVAL sends the script, and keeps it
+        [values] = await batch.execute(("EVAL", _HIT_ALL, len(args), *args, window_seconds, len(keys)))
     counted = 2 * len(keys)
     return ([(int(values[i]), max(int(values[i + 1]), 1)) for i in range(0, counted, 2)],
             [bool(int(value)) for value in values[counted:]])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,6 +12,7 @@ from temporalio.client import Client
 from api.temporal_calls import guarded
 from core.db import make_engine, make_sessionmaker, open_pool_ahead
 from core.redis import make_redis
+from core.redis_batch import RedisBatch
 from core.security import Keys
 from core.settings import Settings
 from core.temporal import connect_temporal
@@ -27,6 +28,11 @@ class AppState:
     redis: Redis
     temporal: Client | None
     keys: Keys
+    # the Redis round trips of concurrent requests, sent together (rate limits, view counts)
+    redis_batch: RedisBatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.redis_batch = RedisBatch(self.redis)
 
     @classmethod
     async def build(cls, settings: Settings, *, temporal: Client | None = None) -> AppState:
@@ -57,5 +63,6 @@ class AppState:
         await open_pool_ahead(self.engine, count)
 
     async def close(self) -> None:
+        await self.redis_batch.close()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -4,11 +4,12 @@ Under a burst this makes one statement (one round trip, one commit, one pass thr
 and psycopg) for many callers instead of one each; a lone caller waits for nothing, it is a batch
 of one. Each key (an account, a consultancy) has its own queue and one batch in flight, so one
 key's slow or failing batch never holds another's. If a batch fails, its items are done one by
-one, so an item the database refuses fails only its own caller. Each caller is answered with its
-own result once its batch is committed.
+one, so an item the database refuses fails only its own caller (unless `split_on_failure` is off:
+then every caller of the batch gets its error at once, for a server that is down rather than an
+item it refuses). Each caller is answered with its own result once its batch is committed.
 
-Used by the webhook inserter (api/services/payment_events.py) and by the stored channels'
-hand-overs (activities/handover.py).
+Used by the webhook inserter (api/services/payment_events.py), by the stored channels'
+hand-overs (activities/handover.py) and by the Redis round trips of requests (core/redis_batch.py).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ R = TypeVar("R")
 class GroupCommit(Generic[K, I, R]):
     """`run(key, items)` does one batch and returns one result per item, in order."""
 
-    def __init__(self, run: Callable[[K, list[I]], Awaitable[list[R]]], *, batch: int = 200) -> None:
-        self._run_batch, self.batch = run, batch
+    def __init__(self, run: Callable[[K, list[I]], Awaitable[list[R]]], *, batch: int = 200,
+                 split_on_failure: bool = True) -> None:
+        self._run_batch, self.batch, self.split_on_failure = run, batch, split_on_failure
         self._pending: dict[K, list[tuple[I, asyncio.Future[R]]]] = {}
         self._tasks: dict[K, asyncio.Task[None]] = {}
         self.batches = 0  # batches run (tests and benches read it)
@@ -52,8 +54,9 @@ class GroupCommit(Generic[K, I, R]):
             self.batches += 1
             results = await self._run_batch(key, [item for item, _ in group])
         except Exception as exc:
-            if len(group) == 1:
-                _settle(group[0][1], exc=exc)
+            if len(group) == 1 or not self.split_on_failure:
+                for _, future in group:
+                    _settle(future, exc=exc)
                 return
             for one in group:   # one by one: only the bad one fails
                 await self._do(key, [one])

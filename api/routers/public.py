@@ -102,7 +102,7 @@ async def public_consultancy(tenant_slug: str, session: Session, state: State) -
     """A consultancy's public page: its consultants (photo, languages, specialities, experience,
     links, rating from clients' feedback) and what they offer."""
     tenant = await public_tenant(session, tenant_slug)
-    await count_view(state.redis, tenant.id, None, PageKind.PAGE)
+    await count_view(state.redis_batch, tenant.id, None, PageKind.PAGE)
     consultants = (await session.execute(select(Consultant).where(
         Consultant.tenant_id == tenant.id, Consultant.is_public.is_(True)).order_by(Consultant.display_name))).scalars()
     return PublicConsultancy(slug=tenant.slug, name=tenant.name,
@@ -114,7 +114,7 @@ async def public_consultant(tenant_slug: str, consultant_slug: str, session: Ses
                             state: State) -> PublicConsultant:
     tenant = await public_tenant(session, tenant_slug)
     consultant = await _public_consultant(session, tenant, consultant_slug)
-    await count_view(state.redis, tenant.id, consultant.id, PageKind.PAGE)
+    await count_view(state.redis_batch, tenant.id, consultant.id, PageKind.PAGE)
     return await _profile(session, tenant, consultant)
 
 
@@ -154,7 +154,7 @@ async def public_slots(
     consultant, offering = row
     if offering is None or not offering.is_active:
         raise Problem(NOT_FOUND, "this consultant has no such offering", field="offering_id")
-    await count_view(state.redis, tenant.id, consultant.id, PageKind.SLOTS)
+    await count_view(state.redis_batch, tenant.id, consultant.id, PageKind.SLOTS)
     return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone,
                             now=datetime.now(UTC))
 

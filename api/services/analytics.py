@@ -18,7 +18,6 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +36,7 @@ from api.schemas.analytics import (
     RevenueFigures,
     SessionFigures,
 )
+from core.redis_batch import RedisBatch
 from domain.analytics import (
     VIEW_KEY_TTL_SECONDS,
     DayRange,
@@ -227,14 +227,14 @@ def series_csv(daily: DailySeries) -> str:
     return out.getvalue()
 
 
-async def count_view(redis: Redis, tenant_id: uuid.UUID, consultant_id: uuid.UUID | None, kind: PageKind) -> None:
+async def count_view(batch: RedisBatch, tenant_id: uuid.UUID, consultant_id: uuid.UUID | None,
+                     kind: PageKind) -> None:
     """One view of a public page: a counter of its quarter hour in Redis (the roll-up copies the
-    counters into analytics_view_buckets). Never fails the page: a Redis hiccup loses a count."""
+    counters into analytics_view_buckets), sent with the process's other Redis calls of the moment
+    (`core.redis_batch`). Never fails the page: a Redis hiccup loses a count."""
     key = view_key(view_bucket(time.time()))
     try:
-        async with redis.pipeline(transaction=False) as pipe:
-            pipe.hincrby(key, view_field(tenant_id, consultant_id, kind), 1)
-            pipe.expire(key, VIEW_KEY_TTL_SECONDS)
-            await pipe.execute()
-    except (RedisError, OSError) as exc:
+        await batch.execute(("HINCRBY", key, view_field(tenant_id, consultant_id, kind), 1),
+                            ("EXPIRE", key, VIEW_KEY_TTL_SECONDS))
+    except (RedisError, OSError, TimeoutError) as exc:
         log.warning("page view not counted: %s", exc)

@@ -90,3 +90,20 @@ async def test_a_signed_out_session_is_refused_either_way(
         assert (await http.delete(f"/api/v1/auth/sessions/{other['id']}", headers=owner.headers())).status_code == 204
         assert_problem(await http.get("/api/v1/me", headers=stale), 401, "token-invalid")
         assert (await http.get("/api/v1/me", headers=owner.headers())).status_code == 200
+
+
+async def test_limits_still_count_after_redis_forgets_its_scripts(from_address: Client, api_settings: Settings) -> None:
+    """The counters run as a Lua script sent once and then called by its hash (api.ratelimit). A
+    Redis that restarted or was flushed has forgotten it: the next call sends it again."""
+    from redis.asyncio import Redis
+
+    async with from_address("198.51.100.9") as http:
+        assert (await http.get("/api/v1/public/script-jyotish")).status_code == 404
+        redis = Redis.from_url(api_settings.redis_url)
+        try:
+            await redis.script_flush()
+        finally:
+            await redis.aclose()
+        for _ in range(2):
+            assert (await http.get("/api/v1/public/script-jyotish")).status_code == 404
+        assert (await http.get("/api/v1/public/script-jyotish")).status_code == 429
