@@ -57,6 +57,7 @@ from api.routers import (
 )
 from api.state import AppState
 from api.telemetry import TelemetryMiddleware, metrics_response
+from api.tenant_directory import DIRECTORY
 from core.db import pool_cap
 from core.observability.multiprocess import process_exiting
 from core.settings import Settings, get_settings
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         warm_routes(app)
         if owned:
             await app.state.muhurta.open_connections(pool_cap(settings.database_pool_size))
+            if settings.tenant_directory:
+                DIRECTORY.start(settings.database_url)
         freeze_startup_heap()
         try:
             yield
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
             if processor is not None:  # stored webhook events left in its queue go to the relay
                 await processor.close()
             if owned:
+                await DIRECTORY.stop()
                 await app.state.muhurta.close()
                 process_exiting()
 

@@ -36,6 +36,7 @@ from api.rate_limits import verified_token
 from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from api.temporal_calls import request_session
+from api.tenant_directory import DIRECTORY
 from core.db import PLATFORM_SCOPE, TenantScope, enter_scope, scope_columns, scoped_by_statement
 from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
@@ -168,16 +169,28 @@ _TENANT_BY: dict[TenantBy, Select[Tenant, str, str]] = {
 
 async def tenant_in_scope(session: AsyncSession, by: TenantBy, value: object) -> Tenant | None:
     """The tenant whose `by` (slug, id or one of its domains) is `value`, with the session scoped
-    to it by the same statement: one round trip where a lookup and then a `set_config` took two
+    to it. From this process's copy when it has one (`api.tenant_directory`): no statement, the
+    scope set when the session's transaction begins. Else read with the scope set by the same
+    statement: one round trip where a lookup and then a `set_config` took two
     (docs/performance.md). None, and the scope unchanged, when no tenant matches.
 
     Its `domains` are not loaded (raiseload: using them without loading is an error, never a
     silent empty list): the routes that show them load them (`session.refresh(tenant, ["domains"])`)."""
+    kept = DIRECTORY.find(by, value)
+    if kept is not None:
+        await enter_scope(session, TenantScope.of(kept.id))  # before the add: it may begin the session
+        present = session.identity_map.get(Tenant.__mapper__.identity_key_from_primary_key((kept.id,)))
+        if present is not None:
+            return present  # type: ignore[no-any-return]
+        session.add(kept)
+        return kept
+    generation = DIRECTORY.generation
     row = (await session.execute(_TENANT_BY[by], {"value": value})).first()
     if row is None:
         return None
     tenant: Tenant = row[0]
     scoped_by_statement(session, TenantScope.of(tenant.id))
+    DIRECTORY.keep(by, value, tenant, generation)
     return tenant
 
 

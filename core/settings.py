@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(10, alias="DATABASE_POOL_SIZE")
     # How long a request waits for a pooled connection before it is answered 503 + Retry-After.
     database_pool_timeout_seconds: float = Field(5.0, alias="DATABASE_POOL_TIMEOUT")
+    # Each API process keeps the tenants it served, dropped when PostgreSQL says they changed
+    # (api/tenant_directory.py); off: every tenant request reads its tenant's row.
+    tenant_directory: bool = Field(True, alias="TENANT_DIRECTORY")
     redis_url: str = Field("redis://127.0.0.1:6380/0", alias="REDIS_URL")
 
     temporal_address: str = Field("127.0.0.1:7233", alias="TEMPORAL_ADDRESS")

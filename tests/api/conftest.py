@@ -10,11 +10,13 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from support import eventually
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.app import create_app
 from api.state import AppState
+from api.tenant_directory import DIRECTORY
 from core.embedded import EmbeddedTemporal
 from core.security import Keys
 from core.settings import Settings
@@ -49,7 +51,14 @@ async def app_state(
     api_settings: Settings, temporal_client: Client, worker: None
 ) -> AsyncIterator[AppState]:
     state = await AppState.build(api_settings, temporal=temporal_client)
+    # as the API's start-up does: every API test then runs with tenants kept between requests
+    DIRECTORY.start(api_settings.database_url)
+    async def listening() -> bool:
+        return DIRECTORY.listening
+
+    await eventually(listening, True, timeout=30)
     yield state
+    await DIRECTORY.stop()
     await state.close()
 
 

@@ -1,0 +1,219 @@
+"""Each API process's copy of the tenants it has served, so that a request need not read its
+tenant's row from PostgreSQL.
+
+Reading the tenant was most of what many requests asked of the database: through SQLAlchemy's
+asyncio layer, the lookup in the request's transaction cost the API about 1 ms of CPU on the
+machine of docs/performance.md (tenth pass), a third of a chart. A request that finds its tenant
+here runs no statement for it; the tenant scope that the lookup used to set is set when the
+request's transaction begins (`core.db`'s `after_begin`), so a route that needs nothing else from
+the database opens no transaction at all.
+
+Staying right, whoever changes a tenant:
+- **Listening.** The copy is used only while this process LISTENs on PostgreSQL's
+  `muhurta_tenants` channel. Triggers on `tenants` and `tenant_domains` (migration 2900) notify
+  it of every change to a tenant, its domains or its texts (which bump `texts_version`) when the
+  change commits, from the API, the worker, the seed or psql; `*` for a TRUNCATE. The process
+  drops that tenant. When the listening connection is lost, it drops everything and reads the
+  database until it listens again.
+- **This process's own writes** are dropped at once when their transaction commits (a session
+  event), without waiting for the notification: a consultant who edits a text, or an admin who
+  suspends a consultancy, sees the change in their very next request.
+- **No stale store.** A request that read its tenant from the database keeps its copy only if
+  nothing was dropped while it read (a generation counter), so a notification that overtook it
+  cannot leave an old copy behind.
+- **A bound.** A copy older than `MAX_AGE_SECONDS` is read again, should a notification ever be
+  missed.
+
+What changes for a user: a change made elsewhere (another API process, the worker) is seen here
+when its notification arrives, a few milliseconds after it committed, rather than by the next
+statement. A suspension, an approval and a text edit take effect that quickly in every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import psycopg
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from models.astrology import InterpretiveText
+from models.tenancy import Tenant, TenantDomain
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "muhurta_tenants"
+MAX_AGE_SECONDS = 60.0
+MAX_ENTRIES = 1024
+RECONNECT_AFTER_SECONDS = (0.5, 1.0, 2.0, 5.0)
+
+TenantBy = Literal["slug", "id", "domain"]
+_Key = tuple[TenantBy, str]
+
+_COLUMNS = tuple(Tenant.__table__.columns)
+# each column's attribute on Tenant (the same names today, but the mapping is the ORM's to say)
+_ATTRIBUTES = tuple(Tenant.__mapper__.get_property_by_column(column).key for column in _COLUMNS)
+
+
+class _Entry:
+    __slots__ = ("stored_at", "tenant_id", "values")
+
+    def __init__(self, tenant_id: uuid.UUID, values: tuple[Any, ...], stored_at: float) -> None:
+        self.tenant_id, self.values, self.stored_at = tenant_id, values, stored_at
+
+
+class TenantDirectory:
+    """The tenants this process has served, by slug, id and domain (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
+        self.generation = 0  # bumped by every drop: a read that spans one is not stored
+        self.listening = False
+        self.hits = self.misses = 0  # read by tests and benches
+        self._task: asyncio.Task[None] | None = None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def find(self, by: TenantBy, value: object) -> Tenant | None:
+        """A fresh detached `Tenant` for the copy kept under (by, value), or None."""
+        if not self.listening:
+            return None
+        key = (by, str(value))
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return _instance(entry.values)
+
+    def keep(self, by: TenantBy, value: object, tenant: Tenant, generation: int) -> None:
+        """Keep a copy of `tenant`, read from the database under `generation` (`self.generation`
+        when the read began): not kept if something was dropped since."""
+        if not self.listening or generation != self.generation:
+            return
+        values = tuple(getattr(tenant, attribute) for attribute in _ATTRIBUTES)
+        self._entries[(by, str(value))] = _Entry(tenant.id, copy.deepcopy(values), time.monotonic())
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)
+
+    # -- dropping -----------------------------------------------------------------------------
+
+    def forget(self, tenant_ids: Iterable[uuid.UUID | str]) -> None:
+        wanted = {str(tenant_id) for tenant_id in tenant_ids}
+        if not wanted:
+            return
+        self.generation += 1
+        if "*" in wanted:
+            self._entries.clear()
+            return
+        for key in [key for key, entry in self._entries.items() if str(entry.tenant_id) in wanted]:
+            del self._entries[key]
+
+    def forget_all(self) -> None:
+        self.forget(["*"])
+
+    # -- listening ----------------------------------------------------------------------------
+
+    def start(self, database_url: str) -> None:
+        """Listen for changes in the background (the API's start-up); the copy is used from the
+        moment the LISTEN is in force."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._listen(database_url))
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._stopped_listening()
+
+    async def _listen(self, database_url: str) -> None:
+        conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        failures = 0
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    # whatever changed while nobody listened is unknown: start from nothing
+                    self.forget_all()
+                    self.listening = True
+                    failures = 0
+                    async for notification in connection.notifies():
+                        self.forget([notification.payload])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database restarting, a dropped connection
+                self._stopped_listening()
+                pause = RECONNECT_AFTER_SECONDS[min(failures, len(RECONNECT_AFTER_SECONDS) - 1)]
+                failures += 1
+                log.warning("tenant change notifications lost (%s); reading tenants from the database, "
+                            "listening again in %.1f s", exc, pause)
+                await asyncio.sleep(pause)
+
+    def _stopped_listening(self) -> None:
+        self.listening = False
+        self.forget_all()
+
+
+def _instance(values: tuple[Any, ...]) -> Tenant:
+    """A detached Tenant holding `values` as loaded: persistent and clean once added to a
+    session, with its own copies of mutable values (a route that changes `settings` in place
+    must not change the copy kept here)."""
+    tenant: Tenant = Tenant.__mapper__.class_manager.new_instance()
+    for attribute, value in zip(_ATTRIBUTES, values, strict=True):
+        set_committed_value(tenant, attribute, copy.deepcopy(value) if isinstance(value, dict | list) else value)
+    make_transient_to_detached(tenant)
+    return tenant
+
+
+DIRECTORY = TenantDirectory()
+"""The API process's one directory (module-level so that session events reach it)."""
+
+
+# -- this process's own writes: dropped when they commit -------------------------------------------
+
+_CHANGED = "muhurta.tenants_changed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_tenant_changes(session: Session, _context: Any) -> None:
+    changed: set[uuid.UUID | str] = session.info.setdefault(_CHANGED, set())
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Tenant):
+            changed.add(instance.id)
+        elif isinstance(instance, TenantDomain | InterpretiveText):
+            changed.add(instance.tenant_id)
+
+
+_WATCHED_TABLES = frozenset({"tenants", "tenant_domains", "interpretive_texts"})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_tenant_changes(state: ORMExecuteState) -> None:
+    """`update(Tenant)` and the like change rows without the ORM's units of work: which tenants,
+    the statement does not say, so all are dropped at commit."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _WATCHED_TABLES:
+            state.session.info.setdefault(_CHANGED, set()).add("*")
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed_changes(session: Session) -> None:
+    changed = session.info.pop(_CHANGED, None)
+    if changed:
+        DIRECTORY.forget(changed)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_rolled_back_changes(session: Session, _previous: Any) -> None:
+    session.info.pop(_CHANGED, None)
