@@ -21,10 +21,12 @@ the server and never again on replay, and the order takes a refund once per key 
 Bookings without an order (free, or started before orders existed) send nothing, so their
 histories replay unchanged.
 
-One asyncio.Lock orders everything that changes the booking: an update applying a change and a
-reminder about to be posted never interleave, and a reminder is only posted if its sequence is
-still the booking's (a reschedule bumps it); the notify activity checks the start time again when
-it sends, so no reminder is ever sent for an old time.
+Reminders (`workflows/consultation_reminders.py`, a base class of this one) are planned from the
+booking's time and planned again when it moves. One asyncio.Lock orders everything that changes
+the booking: an update applying a change and a reminder about to be posted never interleave, and
+a reminder is only posted if its sequence is still the booking's (a reschedule bumps it); the
+notify activity checks the start time again when it sends, so no reminder is ever sent for an
+old time.
 
 Messages never hold anything up: each is posted to the workflow's outbox (`workflows.outbox`)
 once the change it announces is made, and leaves in the background with its own timeout and
@@ -53,12 +55,10 @@ with workflow.unsafe.imports_passed_through():
         EXPIRE_HOLD,
         FEEDBACK_AFTER,
         HELD_LONGER,
-        HOLDABLE_REMINDER_MINUTES,
         MAX_OUTCOME_ASKS,
         MOVE,
         NOTIFY,
         OUTCOME_ASK_EVERY,
-        QUIET_HOURS_END,
         RECORD_OUTCOME,
         WORKFLOW_TYPE,
         Audience,
@@ -80,36 +80,26 @@ with workflow.unsafe.imports_passed_through():
         OutcomeRequest,
         PaymentConfirmed,
         PaymentFailed,
-        PlannedReminder,
-        QuietCheck,
         RecordOutcome,
-        ReminderSent,
         RescheduleRequest,
         StopFollowUps,
-        describe_offset,
-        planned_reminders,
-        reminder_hold_until,
     )
     from domain.bookings.policies import CancelledBy, reschedule_refusal
     from domain.payments.orders import RefundRequest, order_workflow_id
     from domain.support import PauseReminders
+    from workflows.consultation_reminders import BACKGROUND, BOTH, TIMEOUT, ConsultationReminders
     from workflows.outbox import Outbox
     from workflows.search_attributes import CLIENT_ID, CONSULTANT_ID, ENTITY_STATUS, TENANT_ID
 
-TIMEOUT = timedelta(seconds=30)
-REMINDERS_WAIT_OUT_QUIET_HOURS = "reminders-wait-out-quiet-hours"  # workflow.patched id
 MESSAGES_AFTER_THE_ANSWER = "messages-after-the-answer"              # workflow.patched id
-# Steps of the lifecycle retry until the database answers again.
-BACKGROUND = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 # A person is waiting for an update's answer: a few quick tries, then a clear refusal.
 INTERACTIVE = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2),
                           maximum_attempts=4)
-BOTH = [Audience.CLIENT, Audience.CONSULTANT]
 T = TypeVar("T")
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class ConsultationWorkflow:
+class ConsultationWorkflow(ConsultationReminders):
     @workflow.init
     def __init__(self, inp: ConsultationInput) -> None:
         self._inp = inp
@@ -153,10 +143,6 @@ class ConsultationWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._outbox.drained()
         return self._state
-
-    @property
-    def _status(self) -> BookingStatus:
-        return self._state.status
 
     def _payment_settled(self) -> bool:
         return self._payment is not None or self._payment_failed is not None or self._status != BookingStatus.HELD
@@ -216,70 +202,6 @@ class ConsultationWorkflow:
             self._publish()
         if self._status == BookingStatus.CONFIRMED:
             await self._notify("confirmed", "confirmed", BOTH, ics="request")
-
-    async def _remind_until_start(self) -> None:
-        while self._status == BookingStatus.CONFIRMED:
-            now = workflow.now()
-            if now >= self._state.starts_at:
-                return
-            plan = planned_reminders(self._state, self._inp.reminder_offsets_minutes)
-            due = plan[0] if plan else None
-            deadline = due.due_at if due else self._state.starts_at
-            self._moved = False
-            if deadline > now:
-                try:
-                    await workflow.wait_condition(
-                        lambda: self._moved or self._status != BookingStatus.CONFIRMED, timeout=deadline - now)
-                    continue  # moved or ended: plan again
-                except TimeoutError:
-                    pass
-            if due is not None:
-                if await self._held_for_quiet_hours(due):
-                    continue  # moved or ended while it waited: plan again
-                await self._send_reminder(due)
-
-    async def _held_for_quiet_hours(self, due: PlannedReminder) -> bool:
-        """Wait (a timer, outside the lock) until the client's quiet hours end, for a reminder far
-        enough ahead; True if the booking moved or ended meanwhile. Nearer reminders never wait.
-
-        The client's hours decide: the consultant's reminder is about their own working day, and
-        waiting for the later of two people's mornings could push the client's into their night."""
-        if due.offset_minutes < HOLDABLE_REMINDER_MINUTES or not workflow.patched(REMINDERS_WAIT_OUT_QUIET_HOURS):
-            return False
-        check = QuietCheck(ref=self._ref, audience=[Audience.CLIENT], at=workflow.now())
-        quiet_end: datetime | None = await workflow.execute_activity(
-            QUIET_HOURS_END, check, result_type=datetime, start_to_close_timeout=TIMEOUT, retry_policy=BACKGROUND)
-        hold = reminder_hold_until(due.offset_minutes, self._state.starts_at, quiet_end)
-        if hold is None or hold <= workflow.now():
-            return False
-        self._moved = False
-        self._quiet_hold = hold
-        try:
-            await workflow.wait_condition(lambda: self._moved or self._status != BookingStatus.CONFIRMED,
-                                          timeout=hold - workflow.now())
-            return True
-        except TimeoutError:
-            return False
-
-    async def _send_reminder(self, due: PlannedReminder) -> None:
-        async with self._lock:
-            if self._status != BookingStatus.CONFIRMED or due.sequence != self._state.sequence:
-                return  # the booking moved or ended while the timer fired: not for this time
-            reminder = ReminderSent(sequence=due.sequence, offset_minutes=due.offset_minutes, due_at=due.due_at,
-                                    sent_at=workflow.now(), delivered=False, skipped=self._state.reminders_paused)
-            self._state.reminders.append(reminder)
-            if reminder.skipped:
-                return
-
-            def delivered(sent: int) -> None:
-                reminder.delivered = sent > 0
-
-            # Posted under the lock (so it is for this time), sent after it: a reschedule never waits.
-            meant_for = max(due.due_at, self._quiet_hold) if self._quiet_hold else due.due_at
-            await self._post(Notify(ref=self._ref, step=f"reminder:{due.sequence}:{due.offset_minutes}",
-                                    event="reminder", audience=BOTH, expected_starts_at=self._state.starts_at,
-                                    variables={"offset": describe_offset(due.offset_minutes)}, due_at=meant_for),
-                             delivered)
 
     async def _await_outcome(self) -> None:
         # The session runs: the consultant may record the outcome from its start.
