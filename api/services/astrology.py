@@ -123,10 +123,11 @@ def chart_keys(chart: VedicChart, running: RunningDasha | None) -> list[str]:
 # The caller's texts: their locale (`asked`, else their own 'hi…' or English) or English.
 #
 # Each API process keeps every tenant's texts in memory, keyed by the tenant's `texts_version`,
-# which PostgreSQL bumps in the same transaction as any change to them (migration 2800). The
-# tenant row is read by every tenant request already (api.deps.tenant_in_scope), so knowing
-# whether the copy is current costs no round trip, in any process; a chart no longer queries
-# its texts (docs/performance.md, sixth pass). A copy read in a transaction that began before
+# which PostgreSQL bumps in the same transaction as any change to them (migration 2800). Every
+# tenant request has its tenant's row already (api.deps.tenant_in_scope: read, or kept by
+# api.tenant_directory, which drops a tenant when that bump is notified), so knowing whether the
+# copy is current costs no round trip, in any process; a chart no longer queries its texts
+# (docs/performance.md, sixth and tenth passes). A copy read in a transaction that began before
 # a change may be newer than its version says, never older: the next request sees the new
 # version and reads them again.
 _ALL_TEXTS = select(InterpretiveText.key, InterpretiveText.locale, InterpretiveText.text).where(
