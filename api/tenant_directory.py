@@ -21,8 +21,9 @@ Staying right, whoever changes a tenant:
 - **No stale store.** A request that read its tenant from the database keeps its copy only if
   nothing was dropped while it read (a generation counter), so a notification that overtook it
   cannot leave an old copy behind.
-- **A bound.** A copy older than `MAX_AGE_SECONDS` is read again, should a notification ever be
-  missed.
+- **A bound.** The listening connection is checked every `HEARTBEAT_SECONDS` when quiet, so a
+  connection that died without a word stops the copy's use within seconds; a copy older than
+  `MAX_AGE_SECONDS` is read again, should a notification ever be missed.
 
 What changes for a user: a change made elsewhere (another API process, the worker) is seen here
 when its notification arrives, a few milliseconds after it committed, rather than by the next
@@ -51,9 +52,13 @@ from models.tenancy import Tenant, TenantDomain
 log = logging.getLogger(__name__)
 
 CHANNEL = "muhurta_tenants"
+APPLICATION_NAME = "muhurta-tenant-directory"  # how the listening connection shows in pg_stat_activity
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 1024
 RECONNECT_AFTER_SECONDS = (0.5, 1.0, 2.0, 5.0)
+# A listening connection quiet this long is asked a `SELECT 1`, which must answer as fast: a
+# connection that died without a word stops the copy's use within twice this.
+HEARTBEAT_SECONDS = 5.0
 
 TenantBy = Literal["slug", "id", "domain"]
 _Key = tuple[TenantBy, str]
@@ -141,14 +146,20 @@ class TenantDirectory:
         failures = 0
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as connection:
+                async with await psycopg.AsyncConnection.connect(
+                        conninfo, autocommit=True, connect_timeout=int(HEARTBEAT_SECONDS),
+                        application_name=APPLICATION_NAME) as connection:
                     await connection.execute(f"LISTEN {CHANNEL}")
                     # whatever changed while nobody listened is unknown: start from nothing
                     self.forget_all()
                     self.listening = True
                     failures = 0
-                    async for notification in connection.notifies():
-                        self.forget([notification.payload])
+                    while True:
+                        async for notification in connection.notifies(timeout=HEARTBEAT_SECONDS):
+                            self.forget([notification.payload])
+                        # quiet for a while: is the connection still there? (a dead TCP peer
+                        # would otherwise look like a quiet one)
+                        await asyncio.wait_for(connection.execute("SELECT 1"), HEARTBEAT_SECONDS)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database restarting, a dropped connection

@@ -10,7 +10,7 @@ from sqlalchemy import event, text
 from support import active_consultancy, assert_problem, eventually
 
 from api.state import AppState
-from api.tenant_directory import DIRECTORY, TenantDirectory
+from api.tenant_directory import APPLICATION_NAME, DIRECTORY, TenantDirectory
 from core.db import TenantScope, scoped_session
 from models.tenancy import Tenant, TenantStatus
 
@@ -105,6 +105,30 @@ async def test_without_notifications_every_request_reads_its_tenant(client, sess
             return DIRECTORY.listening
 
         await eventually(listening, True, timeout=30)
+
+
+async def test_a_lost_listening_connection_drops_every_copy_and_listens_again(client, sessionmaker, engine):
+    owner = await active_consultancy(client, sessionmaker)
+    headers = owner.headers()
+    assert await _chart_status(client, headers) == 200
+    assert await _chart_status(client, headers) == 200  # kept
+    generation = DIRECTORY.generation
+    async with engine.begin() as connection:  # as a database restart or a dropped connection would
+        ended = (await connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity, pg_terminate_backend(pid) WHERE application_name = :name"),
+            {"name": APPLICATION_NAME})).scalar_one()
+    assert ended == 1
+
+    async def listening_again() -> bool:
+        return DIRECTORY.listening and DIRECTORY.generation > generation
+
+    await eventually(listening_again, True, timeout=30)
+    await _suspend_behind_the_apis_back(engine, owner.tenant_id or "")
+
+    async def chart() -> int:
+        return await _chart_status(client, headers)
+
+    assert await eventually(chart, 403, timeout=10) == 403
 
 
 def _tenant(**values: object) -> Tenant:
