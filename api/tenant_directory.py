@@ -46,10 +46,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.observability.metrics import TENANT_LOOKUPS
 from models.astrology import InterpretiveText
 from models.tenancy import Tenant, TenantDomain
 
 log = logging.getLogger(__name__)
+_KEPT, _READ, _UNHEARD = (TENANT_LOOKUPS.labels(source) for source in ("kept", "read", "unheard"))
 
 CHANNEL = "muhurta_tenants"
 APPLICATION_NAME = "muhurta-tenant-directory"  # how the listening connection shows in pg_stat_activity
@@ -82,6 +84,7 @@ class TenantDirectory:
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self.generation = 0  # bumped by every drop: a read that spans one is not stored
         self.listening = False
+        self.started = False  # on (TENANT_DIRECTORY): not listening then means not hearing changes
         self.hits = self.misses = 0  # read by tests and benches
         self._task: asyncio.Task[None] | None = None
 
@@ -90,14 +93,17 @@ class TenantDirectory:
     def find(self, by: TenantBy, value: object) -> Tenant | None:
         """A fresh detached `Tenant` for the copy kept under (by, value), or None."""
         if not self.listening:
+            (_UNHEARD if self.started else _READ).inc()
             return None
         key = (by, str(value))
         entry = self._entries.get(key)
         if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
             self.misses += 1
+            _READ.inc()
             return None
         self._entries.move_to_end(key)
         self.hits += 1
+        _KEPT.inc()
         return _instance(entry.values)
 
     def keep(self, by: TenantBy, value: object, tenant: Tenant, generation: int) -> None:
@@ -131,6 +137,7 @@ class TenantDirectory:
     def start(self, database_url: str) -> None:
         """Listen for changes in the background (the API's start-up); the copy is used from the
         moment the LISTEN is in force."""
+        self.started = True
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._listen(database_url))
 

@@ -38,6 +38,9 @@ DB_POOL_WAIT = Histogram("muhurta_db_pool_wait_seconds", "time to get a connecti
 DB_POOL_TIMEOUTS = Counter("muhurta_db_pool_timeouts", "checkouts that gave up waiting (pool exhausted)", ["pool"])
 
 # -- dependencies ---------------------------------------------------------------------------------
+TENANT_LOOKUPS = Counter(
+    "muhurta_tenant_lookups", "how API requests found their tenant: kept (the process's copy), read (from the "
+    "database), unheard (read: the process is not hearing tenant changes, api/tenant_directory.py)", ["source"])
 REDIS_ERRORS = Counter("muhurta_redis_errors", "Redis calls that failed", ["where"])
 TEMPORAL_CLIENT_ERRORS = Counter(
     "muhurta_temporal_client_errors", "calls to Temporal (start, signal, update, query) that failed",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from prometheus_client import REGISTRY
 from sqlalchemy import event, text
 from support import active_consultancy, assert_problem, eventually
 
@@ -36,6 +37,10 @@ class Statements:
         self.seen.append(statement)
 
 
+def _lookups(source: str) -> float:
+    return REGISTRY.get_sample_value("muhurta_tenant_lookups_total", {"source": source}) or 0.0
+
+
 async def _chart_status(client, headers) -> int:  # type: ignore[no-untyped-def]
     return int((await client.post(CHART, headers=headers, json={"birth": BIRTH})).status_code)
 
@@ -51,10 +56,11 @@ async def test_a_kept_tenant_costs_the_request_no_statement(client, sessionmaker
     owner = await active_consultancy(client, sessionmaker)
     headers = owner.headers()
     assert await _chart_status(client, headers) == 200  # reads the tenant, keeps it
-    hits = DIRECTORY.hits
+    hits, kept = DIRECTORY.hits, _lookups("kept")
     with Statements(app_state) as seen:
         assert await _chart_status(client, headers) == 200
     assert DIRECTORY.hits == hits + 1
+    assert _lookups("kept") == kept + 1  # what an operator reads in muhurta_tenant_lookups_total
     assert seen == []  # no tenant, no BEGIN, no COMMIT: a chart needs nothing else from the database
 
 
@@ -93,9 +99,11 @@ async def test_without_notifications_every_request_reads_its_tenant(client, sess
     await DIRECTORY.stop()  # as when the listening connection is lost
     try:
         assert not DIRECTORY.listening
+        unheard = _lookups("unheard")
         with Statements(app_state) as seen:
             assert await _chart_status(client, headers) == 200
         assert any("FROM tenants" in statement for statement in seen), seen
+        assert _lookups("unheard") == unheard + 1  # the alert MuhurtaTenantChangesUnheard counts these
         await _suspend_behind_the_apis_back(engine, owner.tenant_id or "")
         assert await _chart_status(client, headers) == 403  # at once: nothing was kept
     finally:
