@@ -37,7 +37,7 @@ from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from api.temporal_calls import request_session
 from api.tenant_directory import DIRECTORY
-from core.db import PLATFORM_SCOPE, TenantScope, enter_scope, scope_columns, scoped_by_statement
+from core.db import PLATFORM_SCOPE, TenantScope, enter_scope, has_work, scope_columns, scoped_by_statement
 from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
 from models.identity import Role
@@ -90,7 +90,8 @@ async def db_session(request: Request, state: State,
         request_session.set(session)
         try:
             yield session
-            await session.commit()
+            if has_work(session):
+                await session.commit()
             request.state.committed = True
         except BaseException:
             await session.rollback()
