@@ -9,7 +9,7 @@ from typing import Any
 
 import pyotp
 from httpx import AsyncClient, Response
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
@@ -225,3 +225,22 @@ async def settled(handle: Any) -> None:
         return last not in idle_after
 
     await poll_until(idle, bool)
+
+
+class Statements:
+    """The statements an engine runs inside the block (`with Statements(app_state.engine) as seen`)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.seen: list[str] = []
+        self.engine = engine.sync_engine
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self.seen
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                executemany: bool) -> None:
+        self.seen.append(statement)

@@ -7,34 +7,15 @@ from __future__ import annotations
 import uuid
 
 from prometheus_client import REGISTRY
-from sqlalchemy import event, text
-from support import active_consultancy, assert_problem, eventually
+from sqlalchemy import text
+from support import Statements, active_consultancy, assert_problem, eventually
 
-from api.state import AppState
 from api.tenant_directory import APPLICATION_NAME, DIRECTORY, TenantDirectory
 from core.db import TenantScope, scoped_session
 from models.tenancy import Tenant, TenantStatus
 
 CHART = "/api/v1/astrology/chart"
 BIRTH = {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209, "timezone": "Asia/Kolkata"}
-
-
-class Statements:
-    """The statements the API's engine runs inside the block."""
-
-    def __init__(self, app_state: AppState) -> None:
-        self.seen: list[str] = []
-        self.engine = app_state.engine.sync_engine
-
-    def __enter__(self) -> list[str]:
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self.seen
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        self.seen.append(statement)
 
 
 def _lookups(source: str) -> float:
@@ -57,7 +38,7 @@ async def test_a_kept_tenant_costs_the_request_no_statement(client, sessionmaker
     headers = owner.headers()
     assert await _chart_status(client, headers) == 200  # reads the tenant, keeps it
     hits, kept = DIRECTORY.hits, _lookups("kept")
-    with Statements(app_state) as seen:
+    with Statements(app_state.engine) as seen:
         assert await _chart_status(client, headers) == 200
     assert DIRECTORY.hits == hits + 1
     assert _lookups("kept") == kept + 1  # what an operator reads in muhurta_tenant_lookups_total
@@ -100,7 +81,7 @@ async def test_without_notifications_every_request_reads_its_tenant(client, sess
     try:
         assert not DIRECTORY.listening
         unheard = _lookups("unheard")
-        with Statements(app_state) as seen:
+        with Statements(app_state.engine) as seen:
             assert await _chart_status(client, headers) == 200
         assert any("FROM tenants" in statement for statement in seen), seen
         assert _lookups("unheard") == unheard + 1  # the alert MuhurtaTenantChangesUnheard counts these

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, event, select, update
-from support import active_consultancy, register_client
+from sqlalchemy import delete, select, update
+from support import Statements, active_consultancy, register_client
 
 from api.services.astrology import forget_texts
-from api.state import AppState
 from core.db import TenantScope, scoped_session
 from domain.astrology import BirthData, compute_chart
 from models.astrology import InterpretiveText
@@ -28,22 +27,6 @@ def _lagna_key() -> str:
     return f"lagna:{engine.lagna.sign.english.lower()}"
 
 
-class Statements:
-    def __init__(self, app_state: AppState) -> None:
-        self.seen: list[str] = []
-        self.engine = app_state.engine.sync_engine
-
-    def __enter__(self) -> list[str]:
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self.seen
-
-    def __exit__(self, *exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        self.seen.append(statement)
-
-
 async def _texts(client, headers, **body):  # type: ignore[no-untyped-def]
     r = await client.post(CHART, headers=headers, json={"birth": BIRTH, **body})
     assert r.status_code == 200, r.text
@@ -56,7 +39,7 @@ async def test_a_chart_reads_its_texts_once_then_from_memory_until_they_change(c
     key, h = _lagna_key(), owner.headers()
     assert (await client.put(f"/api/v1/astrology/texts/{key}/en", headers=h, json={"text": "One."})).status_code == 200
     assert await _texts(client, h) == {key: "One."}
-    with Statements(app_state) as seen:
+    with Statements(app_state.engine) as seen:
         assert await _texts(client, h) == {key: "One."}
     assert not [s for s in seen if "interpretive_texts" in s], seen
 
