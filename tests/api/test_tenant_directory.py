@@ -8,7 +8,7 @@ import uuid
 
 from prometheus_client import REGISTRY
 from sqlalchemy import text
-from support import Statements, active_consultancy, assert_problem, eventually
+from support import Statements, active_consultancy, assert_problem, eventually, poll_until
 
 from api.tenant_directory import APPLICATION_NAME, DIRECTORY, TenantDirectory
 from core.db import TenantScope, scoped_session
@@ -36,13 +36,20 @@ async def _suspend_behind_the_apis_back(engine, tenant_id: str) -> None:  # type
 async def test_a_kept_tenant_costs_the_request_no_statement(client, sessionmaker, app_state):
     owner = await active_consultancy(client, sessionmaker)
     headers = owner.headers()
-    assert await _chart_status(client, headers) == 200  # reads the tenant, keeps it
-    hits, kept = DIRECTORY.hits, _lookups("kept")
-    with Statements(app_state.engine) as seen:
-        assert await _chart_status(client, headers) == 200
-    assert DIRECTORY.hits == hits + 1
-    assert _lookups("kept") == kept + 1  # what an operator reads in muhurta_tenant_lookups_total
+
+    async def from_the_directory() -> tuple[int, bool, list[str], bool]:
+        """A chart: its status, whether its tenant was kept, its statements, and the metric."""
+        hits, kept = DIRECTORY.hits, _lookups("kept")
+        with Statements(app_state.engine) as seen:
+            status = await _chart_status(client, headers)
+        return status, DIRECTORY.hits == hits + 1, seen, _lookups("kept") == kept + 1
+
+    # The first chart reads the tenant and keeps it. The notifications of the sign-up's own
+    # changes may still be on their way and drop it once more: wait for a chart that finds it.
+    status, _kept, seen, counted = await poll_until(from_the_directory, lambda answer: answer[1], timeout=10)
+    assert status == 200
     assert seen == []  # no tenant, no BEGIN, no COMMIT: a chart needs nothing else from the database
+    assert counted  # what an operator reads in muhurta_tenant_lookups_total{source="kept"}
 
 
 async def test_a_change_made_elsewhere_is_seen_once_postgresql_says_so(client, sessionmaker, app_state, engine):
