@@ -87,6 +87,7 @@ class TenantDirectory:
         self.started = False  # on (TENANT_DIRECTORY): not listening then means not hearing changes
         self.hits = self.misses = 0  # read by tests and benches
         self._task: asyncio.Task[None] | None = None
+        self._users = 0  # starts not yet matched by a stop
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -136,12 +137,17 @@ class TenantDirectory:
 
     def start(self, database_url: str) -> None:
         """Listen for changes in the background (the API's start-up); the copy is used from the
-        moment the LISTEN is in force."""
+        moment the LISTEN is in force. Each `start` is matched by a `stop`: the listener runs
+        until the last of its users stops (two apps in one process share it)."""
         self.started = True
+        self._users += 1
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._listen(database_url))
 
     async def stop(self) -> None:
+        self._users = max(0, self._users - 1)
+        if self._users:
+            return
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -127,6 +127,15 @@ async def test_a_lost_listening_connection_drops_every_copy_and_listens_again(cl
     assert await eventually(chart, 403, timeout=10) == 403
 
 
+async def test_another_app_starting_and_stopping_leaves_the_listener_running(client, api_settings):
+    """Two apps in one process (a test's own app, here the suite's and another) share the listener:
+    the one that stops first must not silence the other's."""
+    assert DIRECTORY.listening
+    DIRECTORY.start(api_settings.database_url)  # another app's start-up ...
+    await DIRECTORY.stop()                      # ... and shut-down
+    assert DIRECTORY.listening
+
+
 def _tenant(**values: object) -> Tenant:
     return Tenant(id=uuid.uuid4(), slug="kept", name="Kept", status=TenantStatus.ACTIVE, status_reason=None,
                   timezone="Asia/Kolkata", settings={"quotations": {"validity_days": 7}}, texts_version=0,
