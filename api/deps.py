@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
@@ -36,7 +36,7 @@ from api.rate_limits import verified_token
 from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from api.temporal_calls import request_session
-from api.tenant_directory import DIRECTORY
+from api.tenant_directory import DIRECTORY, TenantBy
 from core.db import PLATFORM_SCOPE, TenantScope, enter_scope, has_work, scope_columns, scoped_by_statement
 from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
@@ -46,7 +46,6 @@ from models.tenancy import Tenant, TenantDomain, TenantStatus
 log = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
-TenantBy = Literal["slug", "id", "domain"]
 
 
 async def get_state(request: Request) -> AppState:

@@ -83,9 +83,8 @@ class TenantDirectory:
     def __init__(self) -> None:
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self.generation = 0  # bumped by every drop: a read that spans one is not stored
-        self.listening = False
+        self._listening = asyncio.Event()
         self.started = False  # on (TENANT_DIRECTORY): not listening then means not hearing changes
-        self.hits = self.misses = 0  # read by tests and benches
         self._task: asyncio.Task[None] | None = None
         self._users = 0  # starts not yet matched by a stop
 
@@ -99,11 +98,9 @@ class TenantDirectory:
         key = (by, str(value))
         entry = self._entries.get(key)
         if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
-            self.misses += 1
             _READ.inc()
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         _KEPT.inc()
         return _instance(entry.values)
 
@@ -132,6 +129,22 @@ class TenantDirectory:
 
     def forget_all(self) -> None:
         self.forget(["*"])
+
+    @property
+    def listening(self) -> bool:
+        """Whether the LISTEN is in force: only then is a copy used or kept."""
+        return self._listening.is_set()
+
+    @listening.setter
+    def listening(self, value: bool) -> None:
+        if value:
+            self._listening.set()
+        else:
+            self._listening.clear()
+
+    async def listening_now(self) -> None:
+        """Return once the LISTEN is in force (tests, after a start)."""
+        await self._listening.wait()
 
     # -- listening ----------------------------------------------------------------------------
 

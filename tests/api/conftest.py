@@ -10,7 +10,6 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from support import eventually
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -53,10 +52,8 @@ async def app_state(
     state = await AppState.build(api_settings, temporal=temporal_client)
     # as the API's start-up does: every API test then runs with tenants kept between requests
     DIRECTORY.start(api_settings.database_url)
-    async def listening() -> bool:
-        return DIRECTORY.listening
-
-    await eventually(listening, True, timeout=30)
+    async with asyncio.timeout(30):
+        await DIRECTORY.listening_now()
     yield state
     await DIRECTORY.stop()
     await state.close()
