@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
+from api.dependency_plan import prune_repeated_dependencies
 from api.input_guard import refuse_nul_characters
 from api.liveness import MuhurtaAPI
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
@@ -84,12 +85,13 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-def warm_routes(app: FastAPI) -> None:
+def warm_routes(app: FastAPI) -> int:
     """Build FastAPI's per-route state (signatures, dependency trees, the effective routes of
     each included router) now rather than on the first request to each router: built lazily, it
     took a sixth of the API's time during a burst of bookings on a freshly started server
     (docs/performance.md). Only FastAPI's own lazily-built caches are touched; nothing if this
-    FastAPI version builds them otherwise."""
+    FastAPI version builds them otherwise. Then each tree's repeated dependencies are cut
+    (`api.dependency_plan`); returns how many."""
     pending: list[Any] = list(app.router.routes)
     while pending:
         route = pending.pop()
@@ -99,6 +101,7 @@ def warm_routes(app: FastAPI) -> None:
             low = getattr(route, "effective_low_priority_routes", None)
             if callable(low):
                 low()
+    return prune_repeated_dependencies(app)
 
 
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> FastAPI:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.app import create_app
+from api.app import create_app, warm_routes
 from api.state import AppState
 from api.tenant_directory import DIRECTORY
 from core.embedded import EmbeddedTemporal
@@ -65,7 +65,9 @@ def api_app(app_state: AppState) -> FastAPI:
     first request in each app, and with an app per test that was a fifth of the workers' CPU. The
     app keeps nothing of a request (its state is `app_state`'s, which is per worker already) but
     the webhook inserter and processor it starts on its first webhook, as a running API does."""
-    return create_app(state=app_state)
+    app = create_app(state=app_state)
+    warm_routes(app)  # as the API's start-up does: the tests run the dependency trees it runs
+    return app
 
 
 @pytest.fixture
