@@ -37,7 +37,15 @@ from api.schemas.common import RESERVED_SLUGS
 from api.state import AppState
 from api.temporal_calls import request_session
 from api.tenant_directory import DIRECTORY, TenantBy
-from core.db import PLATFORM_SCOPE, TenantScope, enter_scope, has_work, scope_columns, scoped_by_statement
+from core.db import (
+    PLATFORM_SCOPE,
+    TenantScope,
+    close_session,
+    enter_scope,
+    has_work,
+    scope_columns,
+    scoped_by_statement,
+)
 from core.observability.metrics import TEMPORAL_CLIENT_ERRORS, error_code
 from core.security import AccessClaims, TokenError
 from models.identity import Role
@@ -84,19 +92,20 @@ async def db_session(request: Request, state: State,
     Work that must follow the commit (starting or signalling a workflow) is queued with
     `after_commit(request, hook)` and runs only once the data is durable.
     """
-    async with state.sessionmaker() as session:
-        # A call to Temporal during the request commits first (api/temporal_calls.py).
-        request_session.set(session)
-        try:
-            yield session
-            if has_work(session):
-                await session.commit()
-            request.state.committed = True
-        except BaseException:
-            await session.rollback()
-            raise
-        finally:
-            request_session.set(None)
+    session = state.sessionmaker()
+    # A call to Temporal during the request commits first (api/temporal_calls.py).
+    request_session.set(session)
+    try:
+        yield session
+        if has_work(session):
+            await session.commit()
+        request.state.committed = True
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        request_session.set(None)
+        await close_session(session)
 
 
 def after_commit(request: Request, hook: AfterCommit) -> None:
