@@ -53,7 +53,7 @@ async def _receive(request: Request, state: State, signature: str, event_id: str
     if ingested.row_id is not None:  # acted on after the answer
         processor = _per_process(request, "webhook_processor",
                                  lambda: EventProcessor(state.sessionmaker, state.temporal))
-        processor.submit(ingested.row_id)
+        processor.submit(ingested.row_id, ingested.parsed)
     ack = WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)
     return Response(ack.model_dump_json(), media_type="application/json")
 

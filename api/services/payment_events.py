@@ -43,6 +43,7 @@ MAX_ATTEMPTS = 20
 class Ingested:
     event_id: str
     row_id: uuid.UUID | None  # None: a redelivery of an event stored before
+    parsed: ParsedEvent | None = None  # what the stored event says, as process_events reads it
 
 
 class WebhookSecrets:
@@ -108,18 +109,19 @@ async def ingest_webhook(
                                target_type="webhook", target_id=event_id, ip=ip,
                                details={"reason": "bad signature", "body_sha256": hashlib.sha256(body).hexdigest()})
         raise Problem(WEBHOOK_SIGNATURE_INVALID, field="X-Razorpay-Signature")
-    try:
-        event_name = str(json.loads(body).get("event", ""))[:64]
-    except (ValueError, AttributeError):
-        event_name = "unreadable"
+    text_body = body.decode("utf-8", errors="replace")  # what is stored, and what is read back
+    decoded = _decoded(text_body)
+    event_name = str(decoded.get("event", ""))[:64] if isinstance(decoded, dict) else "unreadable"
     event_id = (event_id or "sha256:" + hashlib.sha256(body).hexdigest())[:100]
-    row = _Row(uuid.uuid4(), event_id, event_name, body.decode("utf-8", errors="replace"))
+    row = _Row(uuid.uuid4(), event_id, event_name, text_body)
     tenant = str(tenant_id or "")
     if inserter is not None:
         stored = await inserter.insert(tenant, row)
     else:
         stored = await _insert_rows(sessionmaker, tenant, [row])
-    return Ingested(event_id, row.id if row.id in stored else None)
+    if row.id not in stored:
+        return Ingested(event_id, None)
+    return Ingested(event_id, row.id, _parsed(decoded, event_id))
 
 
 @dataclass(frozen=True)
@@ -199,30 +201,84 @@ class EventProcessor:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
                  *, batch: int = 100, capacity: int = 10_000) -> None:
         self.sessionmaker, self.client, self.batch = sessionmaker, client, batch
-        self.queue: asyncio.Queue[uuid.UUID] = asyncio.Queue(capacity)
+        self.queue: asyncio.Queue[tuple[uuid.UUID, ParsedEvent | None]] = asyncio.Queue(capacity)
         self._task: asyncio.Task[None] | None = None
 
-    def submit(self, row_id: uuid.UUID) -> None:
+    def submit(self, row_id: uuid.UUID, parsed: ParsedEvent | None = None) -> None:
+        """Act on stored event `row_id` soon; `parsed`: what it says, when the caller knows."""
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
         with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(row_id)
+            self.queue.put_nowait((row_id, parsed))
 
     async def _run(self) -> None:
         while True:
-            ids = [await self.queue.get()]
-            while len(ids) < self.batch and not self.queue.empty():
-                ids.append(self.queue.get_nowait())
+            received = [await self.queue.get()]
+            while len(received) < self.batch and not self.queue.empty():
+                received.append(self.queue.get_nowait())
             try:
-                await process_events(self.sessionmaker, self.client, ids)
+                await act_on_received(self.sessionmaker, self.client, received)
             except Exception:
-                log.exception("acting on %d webhook events failed; the relay will retry them", len(ids))
+                log.exception("acting on %d webhook events failed; the relay will retry them", len(received))
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+# Settles, in one statement, events just stored that ask nothing of us: a processed_at, an outcome
+# and an attempt each, as process_events would record them. A payment event is settled only if no
+# order of any tenant has its order id (system scope: the bypass is on); an event already settled
+# (by the worker's relay, whose lock this waits for) is left alone. The ids settled come back.
+_SETTLE = text("""
+    UPDATE gateway_webhook_events AS e
+    SET attempts = e.attempts + 1, processed_at = now(), outcome = v.outcome
+    FROM json_to_recordset(CAST(:rows AS json)) AS v(id uuid, outcome text, order_id text)
+    WHERE e.id = v.id AND e.processed_at IS NULL
+      AND (v.order_id IS NULL OR NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.gateway_order_id = v.order_id))
+    RETURNING e.id
+""")
+
+NOT_OURS = "ignored: not an order of ours"
+
+
+def _settled_unless_ours(parsed: ParsedEvent) -> tuple[str, str | None] | None:
+    """(outcome, order id) for an event that asks nothing of us unless an order has that id (None:
+    whatever the orders); None for an event to act on (a refund, a subscription)."""
+    if parsed.subscription is not None or parsed.refund is not None:
+        return None
+    if parsed.payment is None:
+        return f"ignored: {parsed.event or 'no event'}"[:200], None
+    return NOT_OURS, parsed.gateway_order_id
+
+
+async def act_on_received(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                          received: list[tuple[uuid.UUID, ParsedEvent | None]]) -> dict[uuid.UUID, str | None]:
+    """Act on events this process has just stored, knowing what they say (the API's processor).
+
+    Those that ask nothing of us (an event we do not act on, a payment of an order that is not
+    ours) are settled together by one statement, without reading them back, building an object
+    per row or writing each row by itself: the same outcomes as `process_events`, in a fraction
+    of its work (docs/performance.md, eleventh pass). The rest, and any whose order turned out
+    to be ours, go through `process_events`."""
+    settling: dict[uuid.UUID, tuple[str, str | None]] = {}
+    for row_id, parsed in received:
+        settled = _settled_unless_ours(parsed) if parsed is not None else None
+        if settled is not None:
+            settling[row_id] = settled
+    outcomes: dict[uuid.UUID, str | None] = {}
+    if settling:
+        rows = orjson.dumps([{"id": str(row_id), "outcome": outcome, "order_id": order_id}
+                             for row_id, (outcome, order_id) in settling.items()]).decode()
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            done = set((await session.execute(_SETTLE, {"rows": rows})).scalars())
+        outcomes.update({row_id: settling[row_id][0] for row_id in done})
+    rest = [row_id for row_id, _ in received if row_id not in outcomes]
+    if rest:
+        outcomes.update(await process_events(sessionmaker, client, rest))
+    return outcomes
 
 
 async def process_event(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
@@ -266,12 +322,24 @@ class RetryLater(Exception):
     pass
 
 
-def _parse(event: GatewayWebhookEvent) -> ParsedEvent:
+_UNREADABLE = object()
+
+
+def _decoded(body: str) -> object:
     try:
-        body = json.loads(event.body)
+        return json.loads(body)
     except ValueError:
+        return _UNREADABLE
+
+
+def _parsed(decoded: object, event_id: str) -> ParsedEvent:
+    if decoded is _UNREADABLE:
         return ParsedEvent("unreadable")
-    return parse_event(body if isinstance(body, dict) else {}, event.event_id)
+    return parse_event(decoded if isinstance(decoded, dict) else {}, event_id)
+
+
+def _parse(event: GatewayWebhookEvent) -> ParsedEvent:
+    return _parsed(_decoded(event.body), event.event_id)
 
 
 async def _act(session: AsyncSession, client: Client | None, event: GatewayWebhookEvent, parsed: ParsedEvent,
@@ -296,7 +364,7 @@ async def _act(session: AsyncSession, client: Client | None, event: GatewayWebho
     elif parsed.gateway_order_id:
         order = orders.get(parsed.gateway_order_id)
     if order is None:
-        return "ignored: not an order of ours"
+        return NOT_OURS
     if order.tenant_id != event.tenant_id and event.tenant_id is not None:
         log.warning("webhook %s of tenant %s names an order of tenant %s", event.event_id, event.tenant_id,
                     order.tenant_id)

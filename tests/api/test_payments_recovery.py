@@ -12,8 +12,15 @@ from support import active_consultancy, eventually, poll_until, register_client
 from temporalio.client import ScheduleActionStartWorkflow, ScheduleOverlapPolicy
 from test_payments_api import checkout, order_for, order_status
 
-from api.services.payment_events import WebhookSecrets, ingest_webhook, process_event, process_pending_events
+from api.services.payment_events import (
+    WebhookSecrets,
+    act_on_received,
+    ingest_webhook,
+    process_event,
+    process_pending_events,
+)
 from core.db import TenantScope, scoped_session
+from core.razorpay import sign
 from domain.housekeeping import HOUSEKEEPING_EVERY, HOUSEKEEPING_SCHEDULE_ID
 from domain.payments.orders import RECONCILE_EVERY, RECONCILE_SCHEDULE_ID, ReconcileResult
 from models.payments import GatewayWebhookEvent, Order
@@ -84,7 +91,6 @@ async def test_events_of_orders_not_ours_are_stored_and_ignored(client, sessionm
     other_shop = "order_" + uuid.uuid4().hex[:14]
     body = (b'{"entity":"event","event":"payment.captured","payload":{"payment":{"entity":{"id":"pay_abc",'
             b'"order_id":"' + other_shop.encode() + b'","status":"captured","amount":100,"currency":"INR"}}}}')
-    from core.razorpay import sign
     secret = app_state.settings.razorpay_webhook_secret.get_secret_value()
     answer = await client.post("/api/v1/webhooks/razorpay", content=body,
                                headers={"X-Razorpay-Signature": sign(secret, body), "X-Razorpay-Event-Id": "evt_x1"})
@@ -94,3 +100,48 @@ async def test_events_of_orders_not_ours_are_stored_and_ignored(client, sessionm
         async with scoped_session(sessionmaker, TenantScope.system()) as session:
             return (await session.execute(select(GatewayWebhookEvent.outcome))).scalar_one()
     assert await eventually(outcome, "ignored: not an order of ours") == "ignored: not an order of ours"
+
+
+async def test_events_that_ask_nothing_are_settled_together_and_ours_are_acted_on(
+        client, sessionmaker, gateway, app_state):
+    """api.services.payment_events.act_on_received (the API's processor): an event naming an order
+    that is not ours and one we never act on are settled by one statement, as process_events would
+    settle them; a payment of an order of ours is still acted on (here with Temporal away: kept
+    for the relay), and a settled event is not settled twice."""
+    owner = await active_consultancy(client, sessionmaker)
+    buyer = await register_client(client, owner.tenant_slug)
+    info = await checkout(client, buyer, (await order_for(client, owner, buyer))["id"])
+    gateway.pay(info["gateway_order_id"])
+    [captured] = gateway.deliveries_for(info["gateway_order_id"], "payment.captured")
+    secrets = WebhookSecrets(app_state.settings, app_state.keys)
+    secret = app_state.settings.razorpay_webhook_secret.get_secret_value()
+
+    async def ingest(body: bytes, event_id: str, signature: str | None = None):
+        ingested = await ingest_webhook(sessionmaker, secrets, body=body, signature=signature or sign(secret, body),
+                                        event_id=event_id, tenant_id=None, ip=None)
+        assert ingested.row_id is not None and ingested.parsed is not None
+        return ingested
+
+    ours = await ingest(captured.body, captured.event_id, captured.headers["X-Razorpay-Signature"])
+    foreign = await ingest(b'{"entity":"event","event":"payment.captured","payload":{"payment":{"entity":{'
+                           b'"id":"pay_elsewhere","order_id":"order_elsewhere01","status":"captured"}}}}', "evt_f1")
+    unknown = await ingest(b'{"entity":"event","event":"invoice.paid","payload":{}}', "evt_u1")
+    received = [(i.row_id, i.parsed) for i in (ours, foreign, unknown)]
+    outcomes = await act_on_received(sessionmaker, None, received)
+    assert outcomes == {foreign.row_id: "ignored: not an order of ours", unknown.row_id: "ignored: invoice.paid",
+                        ours.row_id: None}
+
+    async def events() -> dict[uuid.UUID, tuple[bool, int, str | None]]:
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            return {e.id: (e.processed_at is not None, e.attempts, e.outcome)
+                    for e in (await session.execute(select(GatewayWebhookEvent))).scalars()}
+    stored = await events()
+    assert stored[foreign.row_id] == (True, 1, "ignored: not an order of ours")
+    assert stored[unknown.row_id] == (True, 1, "ignored: invoice.paid")
+    processed, attempts, outcome = stored[ours.row_id]
+    assert not processed and attempts == 1 and "Temporal" in (outcome or "")
+
+    assert await act_on_received(sessionmaker, None, received[1:]) == {
+        foreign.row_id: None, unknown.row_id: None}  # settled already: nothing done twice
+    assert {k: v for k, v in (await events()).items() if k != ours.row_id} == {
+        k: v for k, v in stored.items() if k != ours.row_id}
