@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import raiseload
@@ -64,15 +64,10 @@ async def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-async def _after_commit_hooks(request: Request) -> AsyncIterator[None]:
-    """Work queued with `after_commit` (starting or signalling a workflow): run once the request's
-    data is committed, after the answer has gone out (request scope), never if it was not."""
-    hooks: list[AfterCommit] = []
-    request.state.after_commit = hooks
-    request.state.committed = False
-    yield
-    if not request.state.committed:
-        return
+AFTER_COMMIT = "after_commit"  # request.state: the hooks `after_commit` queued
+
+
+async def _run_after_commit(hooks: list[AfterCommit]) -> None:
     for hook in hooks:
         try:
             await hook()
@@ -82,15 +77,16 @@ async def _after_commit_hooks(request: Request) -> AsyncIterator[None]:
                           "is sent by the worker's relay)")
 
 
-async def db_session(request: Request, state: State,
-                     _hooks: Annotated[None, Depends(_after_commit_hooks)]) -> AsyncIterator[AsyncSession]:
+async def db_session(request: Request, state: State, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commits once when the route returns, or rolls back on any error.
 
     The commit happens *before* the answer is sent (function scope): a client holding a 201 can
     read its row back, and a commit that fails is answered as the error it is, never as a success.
-    (FastAPI runs a request-scoped dependency's exit code after the response has gone out.)
     Work that must follow the commit (starting or signalling a workflow) is queued with
-    `after_commit(request, hook)` and runs only once the data is durable.
+    `after_commit(request, hook)`: once the data is durable it becomes a background task of the
+    response, run after the answer has gone out, and never if the commit did not happen. (It was
+    a request-scoped generator dependency of its own, which every request paid for with a context
+    manager, a shielded exit and an exit-stack entry: docs/performance.md, eleventh pass.)
     """
     session = state.sessionmaker()
     # A call to Temporal during the request commits first (api/temporal_calls.py).
@@ -99,17 +95,23 @@ async def db_session(request: Request, state: State,
         yield session
         if has_work(session):
             await session.commit()
-        request.state.committed = True
     except BaseException:
         await session.rollback()
         raise
     finally:
         request_session.set(None)
         await close_session(session)
+    hooks: list[AfterCommit] | None = getattr(request.state, AFTER_COMMIT, None)
+    if hooks:
+        background.add_task(_run_after_commit, hooks)
 
 
 def after_commit(request: Request, hook: AfterCommit) -> None:
-    request.state.after_commit.append(hook)
+    hooks: list[AfterCommit] | None = getattr(request.state, AFTER_COMMIT, None)
+    if hooks is None:
+        hooks = []
+        setattr(request.state, AFTER_COMMIT, hooks)
+    hooks.append(hook)
 
 
 RawSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
