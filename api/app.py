@@ -16,7 +16,7 @@ from api.liveness import MuhurtaAPI
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.rate_limits import RateLimitMiddleware
-from api.route_index import gate_included_routers
+from api.route_index import gate_included_routers, handled_routes
 from api.routers import (
     admin,
     analytics,
@@ -92,15 +92,8 @@ def warm_routes(app: FastAPI) -> int:
     (docs/performance.md). Only FastAPI's own lazily-built caches are touched; nothing if this
     FastAPI version builds them otherwise. Then each tree's repeated dependencies are cut
     (`api.dependency_plan`); returns how many."""
-    pending: list[Any] = list(app.router.routes)
-    while pending:
-        route = pending.pop()
-        build = getattr(route, "effective_candidates", None)
-        if callable(build):
-            pending.extend(build())
-            low = getattr(route, "effective_low_priority_routes", None)
-            if callable(low):
-                low()
+    for _ in handled_routes(app):
+        pass
     return prune_repeated_dependencies(app)
 
 

@@ -26,6 +26,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant, _get_computed_scope, _uses_scopes
 
+from api.route_index import handled_routes
+
 CacheKey = tuple[Any, str]
 
 
@@ -84,13 +86,7 @@ def prune_repeated_dependencies(app: FastAPI) -> int:
     """Cut the repeats of every route FastAPI has built a handler for (call it after
     `api.app.warm_routes`, which builds them); returns how many were cut in all."""
     cut = 0
-    pending: list[Any] = list(app.router.routes)
-    while pending:
-        route = pending.pop()
-        candidates = getattr(route, "effective_candidates", None)
-        if callable(candidates):
-            pending.extend(candidates())
-            continue
+    for route in handled_routes(app):
         dependant = getattr(route, "dependant", None)
         if isinstance(dependant, Dependant):
             cut += prune_tree(dependant)

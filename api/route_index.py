@@ -17,6 +17,7 @@ that could match it is not skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,6 +25,22 @@ from fastapi.routing import APIRoute
 from starlette._utils import get_route_path
 from starlette.routing import Match
 from starlette.types import Scope
+
+
+def handled_routes(app: FastAPI) -> Iterator[Any]:
+    """Every route that answers requests, the included routers' effective routes among them,
+    which FastAPI builds (with their dependency trees) on the way."""
+    pending: list[Any] = list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        build = getattr(route, "effective_candidates", None)
+        if not callable(build):
+            yield route
+            continue
+        pending.extend(build())
+        low = getattr(route, "effective_low_priority_routes", None)
+        if callable(low):
+            low()
 
 
 def literal_prefix(path: str) -> str:

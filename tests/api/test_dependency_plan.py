@@ -11,6 +11,7 @@ from httpx import ASGITransport, AsyncClient
 
 from api.app import create_app, warm_routes
 from api.dependency_plan import prune_repeated_dependencies, prune_tree
+from api.route_index import handled_routes
 from core.settings import Settings
 
 
@@ -24,15 +25,10 @@ def _nodes(root: Dependant) -> list[Dependant]:
 
 
 def _route(app: FastAPI, path: str, method: str) -> Any:
-    pending: list[Any] = list(app.router.routes)
-    while pending:
-        route = pending.pop()
-        candidates = getattr(route, "effective_candidates", None)
-        if callable(candidates):
-            pending.extend(candidates())
-        elif getattr(route, "path", None) == path and method in getattr(route, "methods", ()):
-            return route
-    raise AssertionError(f"no route {method} {path}")
+    found = [route for route in handled_routes(app)
+             if getattr(route, "path", None) == path and method in getattr(route, "methods", ())]
+    assert len(found) == 1, f"no route {method} {path}"
+    return found[0]
 
 
 def test_the_chart_route_walks_each_dependency_once(settings: Settings) -> None:
