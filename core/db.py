@@ -89,9 +89,8 @@ def holds_connection(session: AsyncSession) -> bool:
 async def close_session(session: AsyncSession) -> None:
     """Close `session`. One that holds no connection has nothing to give back and no round trip
     to make: it is closed here, without the task, shield and greenlet that `AsyncSession`'s own
-    exit costs (about 5 % of a chart's CPU in the API, docs/performance.md, eleventh pass).
-    Otherwise it is closed as that exit does, in a task of its own that a cancellation cannot
-    abandon halfway."""
+    exit spends on every request (docs/performance.md, eleventh pass). Otherwise it is closed
+    as that exit does, in a task of its own that a cancellation cannot abandon halfway."""
     if not holds_connection(session):
         session.sync_session.close()
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -200,7 +201,8 @@ class Keys:
         if isinstance(data.get("exp"), int | float):
             self._verified[token] = dict(data)
             while len(self._verified) > VERIFIED_TOKENS_KEPT:
-                self._verified.pop(next(iter(self._verified)), None)
+                with contextlib.suppress(RuntimeError, StopIteration):  # another thread's change
+                    self._verified.pop(next(iter(self._verified)), None)
         return data
 
     # -- secrets at rest -------------------------------------------------------------------
