@@ -56,9 +56,13 @@ log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
 
 
-async def get_state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.muhurta
     return state
+
+
+async def get_state(request: Request) -> AppState:
+    return app_state(request)
 
 
 State = Annotated[AppState, Depends(get_state)]
@@ -77,7 +81,7 @@ async def _run_after_commit(hooks: list[AfterCommit]) -> None:
                           "is sent by the worker's relay)")
 
 
-async def db_session(request: Request, state: State, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
+async def db_session(request: Request, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commits once when the route returns, or rolls back on any error.
 
     The commit happens *before* the answer is sent (function scope): a client holding a 201 can
@@ -88,7 +92,7 @@ async def db_session(request: Request, state: State, background: BackgroundTasks
     a request-scoped generator dependency of its own, which every request paid for with a context
     manager, a shielded exit and an exit-stack entry: docs/performance.md, eleventh pass.)
     """
-    session = state.sessionmaker()
+    session = app_state(request).sessionmaker()  # read here, not a dependency: one node less per request
     # A call to Temporal during the request commits first (api/temporal_calls.py).
     request_session.set(session)
     try:
@@ -235,10 +239,11 @@ async def _principal(request: Request, state: AppState) -> Principal | None:
     return Principal.from_claims(claims)
 
 
-async def request_context(request: Request, state: State, session: RawSession) -> RequestContext:
+async def request_context(request: Request, session: RawSession) -> RequestContext:
     cached: RequestContext | None = getattr(request.state, "context", None)
     if cached is not None:
         return cached
+    state = app_state(request)
     principal = await _principal(request, state)
     named = named_tenant(request, state.settings.base_domain)
     tenant = await _load_tenant(session, named) if named else None
