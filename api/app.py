@@ -16,7 +16,7 @@ from api.liveness import MuhurtaAPI
 from api.middleware import IdempotencyMiddleware, ProblemCORSMiddleware, RequestIdMiddleware
 from api.problems import install_problem_handlers
 from api.rate_limits import RateLimitMiddleware
-from api.route_index import gate_included_routers, handled_routes
+from api.route_index import gate_included_routers
 from api.routers import (
     admin,
     analytics,
@@ -90,10 +90,8 @@ def warm_routes(app: FastAPI) -> int:
     each included router) now rather than on the first request to each router: built lazily, it
     took a sixth of the API's time during a burst of bookings on a freshly started server
     (docs/performance.md). Only FastAPI's own lazily-built caches are touched; nothing if this
-    FastAPI version builds them otherwise. Then each tree's repeated dependencies are cut
-    (`api.dependency_plan`); returns how many."""
-    for _ in handled_routes(app):
-        pass
+    FastAPI version builds them otherwise. The walk that builds them (`handled_routes`) is the
+    one that cuts each tree's repeated dependencies (`api.dependency_plan`); returns how many."""
     return prune_repeated_dependencies(app)
 
 

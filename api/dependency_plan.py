@@ -83,8 +83,8 @@ def prune_tree(root: Dependant) -> int:
 
 
 def prune_repeated_dependencies(app: FastAPI) -> int:
-    """Cut the repeats of every route FastAPI has built a handler for (call it after
-    `api.app.warm_routes`, which builds them); returns how many were cut in all."""
+    """Cut the repeats of every route that answers requests, building the included routers'
+    effective routes on the way (`api.app.warm_routes` calls it); returns how many were cut."""
     cut = 0
     for route in handled_routes(app):
         dependant = getattr(route, "dependant", None)
