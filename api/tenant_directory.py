@@ -39,7 +39,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import psycopg
 from sqlalchemy import event
@@ -77,10 +77,20 @@ class _Entry:
         self.tenant_id, self.values, self.stored_at = tenant_id, values, stored_at
 
 
+class Follower(Protocol):
+    """A copy of other rows kept right by the directory's listening connection, on its own channel
+    (`api.slot_listings`): told what changed, and to drop everything when nobody listens."""
+
+    def forget(self, ids: Iterable[uuid.UUID | str]) -> None: ...
+
+    def forget_all(self) -> None: ...
+
+
 class TenantDirectory:
     """The tenants this process has served, by slug, id and domain (see the module's docstring)."""
 
     def __init__(self) -> None:
+        self._followers: dict[str, Follower] = {}
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
         self.generation = 0  # bumped by every drop: a read that spans one is not stored
         self._listening = asyncio.Event()
@@ -129,6 +139,13 @@ class TenantDirectory:
 
     def forget_all(self) -> None:
         self.forget(["*"])
+        for follower in self._followers.values():
+            follower.forget_all()
+
+    def follow(self, channel: str, follower: Follower) -> None:
+        """Have `follower` told of the notifications on `channel` from the next LISTEN on: one
+        listening connection serves every copy the process keeps (module import time)."""
+        self._followers[channel] = follower
 
     @property
     def listening(self) -> bool:
@@ -175,14 +192,16 @@ class TenantDirectory:
                 async with await psycopg.AsyncConnection.connect(
                         conninfo, autocommit=True, connect_timeout=int(HEARTBEAT_SECONDS),
                         application_name=APPLICATION_NAME) as connection:
-                    await connection.execute(f"LISTEN {CHANNEL}")
+                    for channel in (CHANNEL, *self._followers):
+                        await connection.execute(f"LISTEN {channel}")
                     # whatever changed while nobody listened is unknown: start from nothing
                     self.forget_all()
                     self.listening = True
                     failures = 0
                     while True:
                         async for notification in connection.notifies(timeout=HEARTBEAT_SECONDS):
-                            self.forget([notification.payload])
+                            follower = self._followers.get(notification.channel)
+                            (follower or self).forget([notification.payload])
                         # quiet for a while: is the connection still there? (a dead TCP peer
                         # would otherwise look like a quiet one)
                         await asyncio.wait_for(connection.execute("SELECT 1"), HEARTBEAT_SECONDS)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.routers.astrology import _aware
 from api.schemas.astrology import ChartOut, ChartRequest
 from api.services.astrology import birth_data, chart_keys, running_at
-from api.services.bookings import _slot_json
+from api.services.slot_listing import _slot_json
 from core.razorpay import signature_matches
 from domain.astrology import compute_chart
 from domain.bookings.slots import Availability, Busy, SlotRules, day_range, free_slot_starts, zone

@@ -25,7 +25,8 @@ from api.schemas.bookings import (
     WebinarSessionOut,
 )
 from api.schemas.common import TimeZone
-from api.services.bookings import consultant_of, list_slots, offering_of
+from api.services.bookings import consultant_of, offering_of
+from api.services.slot_listing import list_slots
 from models.bookings import Booking, Consultant, Offering, OfferingKind, WebinarSession, WebinarStatus, live_bookings_of
 from models.platform import record_audit
 

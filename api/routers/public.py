@@ -40,7 +40,6 @@ from api.services.bookings import (
     consultant_from_feed,
     create_booking,
     guest_client,
-    list_slots,
     payable_order,
     payment_refusal,
     public_tenant,
@@ -50,13 +49,15 @@ from api.services.bookings import (
 )
 from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.profiles import consultant_rating, photo_response, public_profile
+from api.services.slot_listing import JSON, list_slots, slot_listing
+from api.slot_listings import LISTINGS, ListingKey
 from domain.analytics import PageKind
 from domain.bookings import ical, links
 from domain.bookings.consultation import BookingStatus, CancelRequest, RescheduleRequest
 from domain.bookings.policies import CancellationPolicy, CancelledBy, ReschedulePolicy, reschedule_refusal
 from domain.bookings.slots import zone
 from domain.payments.orders import OrderStatus
-from models.bookings import Booking, Consultant, Offering, WebinarSession, WebinarStatus
+from models.bookings import Booking, Consultant, Offering, OfferingKind, WebinarSession, WebinarStatus
 from models.identity import Role, User
 from models.payments import Order
 from models.platform import record_audit
@@ -144,8 +145,18 @@ async def public_slots(
     = None,
 ) -> Response:
     """Free slots, on the viewer's clock: weekly hours, overrides, bookings with buffers, notice,
-    horizon and daily limit applied. For a webinar: its sessions with seats left."""
+    horizon and daily limit applied. For a webinar: its sessions with seats left.
+
+    A 1:1 listing this process has shown before, and whose consultant nothing has changed since,
+    is shown again from memory (`api.slot_listings`, no statement)."""
     tenant = await public_tenant(session, tenant_slug)
+    now = datetime.now(UTC)
+    key: ListingKey = (tenant.id, consultant_slug.lower(), offering_id, start, days, timezone)
+    kept = LISTINGS.find(key, now)
+    if kept is not None:
+        await count_view(state.redis_batch, tenant.id, kept.consultant_id, PageKind.SLOTS)
+        return Response(kept.document(now), media_type=JSON)
+    generation = LISTINGS.generation
     row = (await session.execute(_CONSULTANT_AND_OFFERING, {
         "tenant": tenant.id, "slug": consultant_slug.lower(), "offering": offering_id})).first()
     if row is None:
@@ -155,8 +166,12 @@ async def public_slots(
     if offering is None or not offering.is_active:
         raise Problem(NOT_FOUND, "this consultant has no such offering", field="offering_id")
     await count_view(state.redis_batch, tenant.id, consultant.id, PageKind.SLOTS)
-    return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone,
-                            now=datetime.now(UTC))
+    if offering.kind == OfferingKind.WEBINAR:
+        return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone, now=now)
+    listing = await slot_listing(session, consultant, offering, start=start, days=days, viewer_zone=timezone,
+                                 now=now)
+    LISTINGS.keep(key, listing, generation)
+    return Response(listing.document(now), media_type=JSON)
 
 
 @router.post("/public/{tenant_slug}/bookings", status_code=status.HTTP_201_CREATED, response_model=PublicBookingOut)

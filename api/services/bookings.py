@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import orjson
-from fastapi import Request, Response
+from fastapi import Request
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,7 +60,7 @@ from domain.bookings.consultation import (
 )
 from domain.bookings.intake import IntakeError, IntakeField, check_intake
 from domain.bookings.policies import ReschedulePolicy
-from domain.bookings.slots import Busy, day_range, free_slot_starts, from_epoch_us, slot_is_free, zone
+from domain.bookings.slots import Busy, slot_is_free
 from domain.payments.orders import OrderInput
 from domain.payments.pricing import LineIn, LineKind
 from models.bookings import (
@@ -143,58 +140,6 @@ def booking_out(booking: Booking, state: AppState, principal: Principal | None =
     if principal and principal.role in (Role.OWNER, Role.CONSULTANT) and booking.private_notes_encrypted:
         out.private_notes = state.keys.decrypt(booking.private_notes_encrypted)
     return out
-
-
-# -- slots ---------------------------------------------------------------------------------
-def _utc(instant: datetime) -> str:
-    return (instant if instant.utcoffset() == timedelta(0) else instant.astimezone(UTC)).isoformat()
-
-
-# The same slots are listed again and again (every visitor of a page, every day of a range):
-# formatting an aware datetime and encoding the slot's object cost more than finding the slot, so
-# each slot's JSON (for a viewer's zone) is remembered, and embedded as it is (orjson.Fragment).
-@lru_cache(maxsize=1 << 16)
-def _slot_json(start_us: int, tz: ZoneInfo) -> orjson.Fragment:
-    start = from_epoch_us(start_us)
-    shown = start.astimezone(tz).isoformat()
-    return orjson.Fragment(orjson.dumps({"starts_at": start.isoformat(), "local_start": shown,
-                                         "local_date": shown[:10]}))
-
-
-async def list_slots(
-    session: AsyncSession, consultant: Consultant, offering: Offering, *,
-    start: date | None, days: int, viewer_zone: str | None, now: datetime,
-) -> Response:
-    """Free slots as a SlotsOut JSON document.
-
-    Written straight to JSON: 60 days can hold 1,500 slots, and building a pydantic model per
-    slot cost more than finding them (see docs/bookings.md, "Performance").
-    """
-    viewer = viewer_zone or consultant.timezone
-    tz = zone(viewer)
-    first_day = start or now.astimezone(tz).date()
-    range_start, range_end = day_range(first_day, days, viewer)
-    out: list[dict[str, Any] | orjson.Fragment] = []
-    if offering.kind == OfferingKind.WEBINAR:
-        rows = (await session.execute(
-            select(WebinarSession).where(
-                WebinarSession.offering_id == offering.id, WebinarSession.status == WebinarStatus.SCHEDULED,
-                WebinarSession.starts_at >= max(range_start, now + timedelta(minutes=offering.min_notice_minutes)),
-                WebinarSession.starts_at < range_end, WebinarSession.seats_taken < WebinarSession.capacity,
-            ).order_by(WebinarSession.starts_at))).scalars()
-        for ws in rows:
-            local = ws.starts_at.astimezone(tz)
-            out.append({"starts_at": _utc(ws.starts_at), "local_start": local.isoformat(),
-                        "local_date": local.date().isoformat(), "webinar_session_id": str(ws.id),
-                        "seats_left": ws.capacity - ws.seats_taken})
-    else:
-        ctx = await slot_context(session, consultant, offering, range_start, range_end)
-        out = [_slot_json(at, tz) for at in free_slot_starts(
-            ctx.availability, ctx.rules, busy=ctx.busy, booked_per_day=ctx.booked_per_day, now=now,
-            start=range_start, end=range_end)]
-    document = {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
-                "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days, "slots": out}
-    return Response(orjson.dumps(document), media_type="application/json")
 
 
 # -- booking -------------------------------------------------------------------------------

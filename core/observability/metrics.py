@@ -41,6 +41,9 @@ DB_POOL_TIMEOUTS = Counter("muhurta_db_pool_timeouts", "checkouts that gave up w
 TENANT_LOOKUPS = Counter(
     "muhurta_tenant_lookups", "how API requests found their tenant: kept (the process's copy), read (from the "
     "database), unheard (read: the process is not hearing tenant changes, api/tenant_directory.py)", ["source"])
+SLOT_LISTINGS = Counter(
+    "muhurta_slot_listings", "public slot listings: kept (shown from the process's copy, no statement) or read "
+    "(from the database, api/slot_listings.py)", ["source"])
 REDIS_ERRORS = Counter("muhurta_redis_errors", "Redis calls that failed", ["where"])
 TEMPORAL_CLIENT_ERRORS = Counter(
     "muhurta_temporal_client_errors", "calls to Temporal (start, signal, update, query) that failed",

@@ -21,9 +21,9 @@ day, and ends at the first instant at which it shows 17:00 or later. So:
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -287,6 +287,33 @@ def free_slot_starts(
                     at += step
         day += one_day
     return starts
+
+
+def free_slot_starts_at_any_time(
+    availability: Availability,
+    rules: SlotRules,
+    *,
+    busy: Busy,
+    booked_per_day: Mapping[date, int] | None = None,
+    start: datetime,
+    end: datetime,
+) -> list[int]:
+    """`free_slot_starts` over [start, end) with neither notice nor horizon applied: the only two
+    parts of the rule that depend on the moment of asking. Both cut the range at an instant, and
+    every candidate start lies on its window's steps wherever the range begins, so
+    `starts_as_of(listed, rules, now)` picks exactly the starts `free_slot_starts` gives at `now`.
+    A listing computed once can then be shown at any later moment (api/slot_listings.py)."""
+    whenever = replace(rules, min_notice=timedelta(0), horizon=end - start)
+    return free_slot_starts(availability, whenever, busy=busy, booked_per_day=booked_per_day, now=start,
+                            start=start, end=end)
+
+
+def starts_as_of(starts: Sequence[int], rules: SlotRules, now: datetime) -> tuple[int, int]:
+    """The indices [first, last) of the `free_slot_starts_at_any_time` starts that are free at
+    `now`: at least `min_notice` after it and before `now + horizon`."""
+    now_us = epoch_us(now)
+    first = bisect_left(starts, now_us + rules.min_notice // _MICROSECOND)
+    return first, max(first, bisect_left(starts, now_us + rules.horizon // _MICROSECOND))
 
 
 def slot_is_free(

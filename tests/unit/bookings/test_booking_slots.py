@@ -23,11 +23,13 @@ from domain.bookings.slots import (
     epoch_us,
     first_instant_at_or_after,
     free_slot_starts,
+    free_slot_starts_at_any_time,
     free_slots,
     from_epoch_us,
     in_zone,
     parse_clock,
     slot_is_free,
+    starts_as_of,
     wall_clock,
 )
 
@@ -277,6 +279,23 @@ def test_free_slots_equal_the_definition(scenario):
     listed = free_slot_starts(Availability(zone_name, weekly), r, busy=Busy(busy), booked_per_day=counts,
                               now=now, start=range_start, end=range_end)  # what the public listing walks
     assert listed == [epoch_us(slot.start) for slot in expected]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.lists(st.integers(-3 * 24 * 60, 6 * 24 * 60), min_size=1, max_size=6))
+def test_a_listing_computed_once_shows_at_any_moment_what_the_rule_gives_then(scenario, minutes_later):
+    """The public listing is kept and shown again later (api/slot_listings.py): notice and
+    horizon applied at the moment of showing pick exactly the slots computed at that moment."""
+    zone_name, _tz, weekly, r, now, busy, counts, first_day = scenario
+    range_start, range_end = day_range(first_day, 4, zone_name)
+    availability = Availability(zone_name, weekly)
+    kept = free_slot_starts_at_any_time(availability, r, busy=Busy(busy), booked_per_day=counts,
+                                        start=range_start, end=range_end)
+    for minutes in minutes_later:
+        then = now + timedelta(minutes=minutes, seconds=minutes % 7)  # also between two whole minutes
+        first, last = starts_as_of(kept, r, then)
+        assert kept[first:last] == free_slot_starts(availability, r, busy=Busy(busy), booked_per_day=counts,
+                                                    now=then, start=range_start, end=range_end)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,162 @@
+"""Each API process's copy of the public slot listings it has served, so that a page viewed again
+runs no statement.
+
+The public slot listing is the page a consultancy's visitors open most, and the same one again
+and again: a consultant's next weeks, on one clock. Read from PostgreSQL it was two statements in
+a transaction, three quarters of the listing's cost (docs/performance.md, twelfth pass). A
+listing found here is shown from memory: `SlotListing.document(now)` applies notice and horizon
+as of the moment of asking, so a kept listing stays right as time passes; one whose first day
+was "today" is not used once the viewer's date has changed.
+
+Staying right, whoever changes a schedule (as `api.tenant_directory`, whose listening connection
+this shares):
+- **Listening.** Triggers on `consultants`, `offerings`, `availability_overrides`, `bookings` and
+  `webinar_sessions` (migration 3000) notify the `muhurta_schedules` channel with the
+  consultant's id when a change that can move a slot commits: a booking made, moved, cancelled or
+  expired, an override, the weekly hours, an offering's rules; `*` on a TRUNCATE. The process
+  drops that consultant's listings. Listings are used only while the LISTEN is in force; when
+  the connection is lost, everything is dropped and listings are read until it listens again.
+- **This process's own writes** drop the consultant's listings when their transaction commits
+  (session events), without waiting for the notification: a client who books, or a consultant
+  who changes their hours, sees it in their very next listing.
+- **No stale store.** A listing read while something was dropped is not kept (a generation
+  counter); one older than `MAX_AGE_SECONDS` is read again.
+
+What changes for a visitor: a booking made through another API process or the worker leaves
+the listings of this one when its notification arrives, a few milliseconds after it committed.
+A slot shown in that moment and then booked is refused with a 409, as a slot shown a moment
+before someone else booked it always was: the booking path reads and locks the database, never
+this copy.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+
+from api.services.slot_listing import SlotListing
+from api.tenant_directory import DIRECTORY
+from core.observability.metrics import SLOT_LISTINGS
+from domain.bookings.slots import zone
+from models.bookings import AvailabilityOverride, Booking, Consultant, Offering, WebinarSession
+
+CHANNEL = "muhurta_schedules"
+MAX_AGE_SECONDS = 60.0
+MAX_ENTRIES = 2048
+_KEPT, _READ = SLOT_LISTINGS.labels("kept"), SLOT_LISTINGS.labels("read")
+
+# (tenant id, consultant slug, offering id, first day asked for or None, days, zone asked for or None)
+ListingKey = tuple[uuid.UUID, str, uuid.UUID, date | None, int, str | None]
+
+
+class _Entry:
+    __slots__ = ("listing", "stored_at")
+
+    def __init__(self, listing: SlotListing, stored_at: float) -> None:
+        self.listing, self.stored_at = listing, stored_at
+
+
+class SlotListings:
+    """The public listings this process has served (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[ListingKey, _Entry] = OrderedDict()
+        self.generation = 0  # bumped by every drop: a read that spans one is not stored
+
+    def find(self, key: ListingKey, now: datetime) -> SlotListing | None:
+        """The listing kept under `key`, if it is still the one to show at `now`."""
+        entry = self._entries.get(key) if DIRECTORY.listening else None
+        if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
+            _READ.inc()
+            return None
+        listing = entry.listing
+        if key[3] is None and now.astimezone(zone(listing.viewer)).date() != listing.first_day:
+            del self._entries[key]  # "from today", and today is another day on the viewer's clock
+            _READ.inc()
+            return None
+        self._entries.move_to_end(key)
+        _KEPT.inc()
+        return listing
+
+    def keep(self, key: ListingKey, listing: SlotListing, generation: int) -> None:
+        """Keep `listing`, read under `generation` (`self.generation` before the read began):
+        not kept if something was dropped since, or if nobody listens for changes."""
+        if not DIRECTORY.listening or generation != self.generation:
+            return
+        self._entries[key] = _Entry(listing, time.monotonic())
+        while len(self._entries) > MAX_ENTRIES:
+            self._entries.popitem(last=False)
+
+    def forget(self, consultant_ids: Iterable[uuid.UUID | str]) -> None:
+        wanted = {str(consultant_id) for consultant_id in consultant_ids}
+        if not wanted:
+            return
+        self.generation += 1
+        if "*" in wanted:
+            self._entries.clear()
+            return
+        for key in [key for key, entry in self._entries.items() if str(entry.listing.consultant_id) in wanted]:
+            del self._entries[key]
+
+    def forget_all(self) -> None:
+        self.forget(["*"])
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+LISTINGS = SlotListings()
+"""The API process's one copy (module-level so that session events and the listener reach it)."""
+DIRECTORY.follow(CHANNEL, LISTINGS)
+
+
+# -- this process's own writes: dropped when they commit -------------------------------------------
+
+_CHANGED = "muhurta.schedules_changed"
+_SCHEDULE_ROWS = (AvailabilityOverride, Booking, Offering, WebinarSession)
+_WATCHED_TABLES = frozenset({"consultants", "offerings", "availability_overrides", "bookings", "webinar_sessions"})
+
+
+@event.listens_for(Session, "after_flush")
+def _note_schedule_changes(session: Session, _context: Any) -> None:
+    changed: set[uuid.UUID | str] | None = None
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(instance, Consultant):
+            consultant_id = instance.id
+        elif isinstance(instance, _SCHEDULE_ROWS):
+            consultant_id = instance.consultant_id
+        else:
+            continue
+        if changed is None:
+            changed = session.info.setdefault(_CHANGED, set())
+        changed.add(consultant_id)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_schedule_changes(state: ORMExecuteState) -> None:
+    """`update(Booking)` and the like change rows without the ORM's units of work: whose
+    schedules, the statement does not say, so every listing is dropped at commit."""
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _WATCHED_TABLES:
+            state.session.info.setdefault(_CHANGED, set()).add("*")
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed_changes(session: Session) -> None:
+    changed = session.info.pop(_CHANGED, None)
+    if changed:
+        LISTINGS.forget(changed)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_rolled_back_changes(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:  # a savepoint's rollback leaves its transaction's changes to commit
+        session.info.pop(_CHANGED, None)
