@@ -12,7 +12,11 @@ from a browser (with `Origin`), which goes through every layer: the stack's fixe
 route that does nothing, printed without a target; `POST /api/v1/webhooks/razorpay` signed, each
 a new event naming no order (verified, stored once, acted on after the answer);
 `POST /api/v1/astrology/chart` (signed-in consultant);
-`GET /api/v1/public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`.
+`GET /api/v1/public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`, the same listing again
+and again as a page's visitors ask for it (after the first, shown from the API process's copy:
+api/slot_listings.py); and the same route asked each time for a listing the process does not
+keep (a zone and first day it has not listed lately: read from the database and computed, as
+the first view after a booking is), printed without a target.
 Twice: with `make dev`'s defaults, then with API_WORKERS = cores (the production layout).
 
 Each layout also measures the *ceiling* of each targeted route: bench/_ceiling_app.py does the
@@ -36,7 +40,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +53,11 @@ from core.razorpay import platform_credentials, sign
 
 CONNECTIONS = 32
 TARGETS = {"health": 0.85, "webhook": 0.30, "chart": 0.25, "slots": 0.15}
-ROUTES = ("health", "stack", "webhook", "chart", "slots")
+ROUTES = ("health", "stack", "webhook", "chart", "slots", "slots-new")
 LABELS = {"health": "GET /health", "stack": "GET /health with Origin (every layer)",
           "webhook": "POST /webhooks/razorpay (signed, new event)",
-          "chart": "POST /astrology/chart", "slots": "GET …/slots?days=60"}
+          "chart": "POST /astrology/chart", "slots": "GET …/slots?days=60",
+          "slots-new": "GET …/slots?days=60, each a listing not kept"}
 
 
 CHART = json.dumps({"birth": {"date": "1990-05-17", "time": "14:25", "latitude": 28.6139, "longitude": 77.209,
@@ -96,6 +101,26 @@ async def _demo_ids(dev: Dev) -> dict[str, Any]:
         await engine.dispose()
 
 
+def new_listings(path: str, host: str, n: int) -> list[bytes]:
+    """`n` slot listings, none of which the API process keeps when it is asked: two halves (one
+    per generator process) over disjoint sets of zones, each set cycled, each holding more
+    listings than api/slot_listings.py keeps (so each is dropped before it is asked again)."""
+    from zoneinfo import available_timezones
+
+    from api.slot_listings import MAX_ENTRIES
+
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    today = datetime.now(UTC).date()
+    first_days = [today + timedelta(days=offset) for offset in range(14)]
+    per_half = -(-MAX_ENTRIES // len(first_days)) + 1  # zones per half
+    assert 2 * per_half <= len(zones), "not enough zones for two disjoint sets"
+    halves = []
+    for half in (zones[:per_half], zones[per_half:2 * per_half]):
+        keys = [f"{path}&timezone={zone}&start={day.isoformat()}" for zone in half for day in first_days]
+        halves.append([http_request("GET", keys[i % len(keys)], host) for i in range(n // 2)])
+    return halves[0] + halves[1]
+
+
 def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = ROUTES) -> dict[str, list[bytes]]:
     """Prepared requests per route; webhooks are each a new event (a fresh id and signature)."""
     from core.security import Keys
@@ -118,6 +143,7 @@ def route_requests(dev: Dev, n: int, first: int, only: tuple[str, ...] = ROUTES)
         "chart": repeat(http_request("POST", "/api/v1/astrology/chart", host, {
             "Content-Type": "application/json", "Authorization": f"Bearer {token}", "X-Tenant": "demo"}, CHART), n),
         "slots": repeat(http_request("GET", slots, host), n),
+        "slots-new": new_listings(slots.split("&", 1)[0], host, n) if "slots-new" in only else [],
     }
     return {route: prepared[route] for route in only}
 
