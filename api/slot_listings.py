@@ -50,6 +50,10 @@ from models.bookings import AvailabilityOverride, Booking, Consultant, Offering,
 CHANNEL = "muhurta_schedules"
 MAX_AGE_SECONDS = 60.0
 MAX_ENTRIES = 2048
+# A 60-day listing holds about 700 starts and its document about 85 kB: the copy is bounded by
+# its size too, at about 300 such listings per API process.
+MAX_BYTES = 32 << 20
+BYTES_PER_START = 160  # the int in the list (36 bytes) and the slot's part of the document (~120)
 _KEPT, _READ = SLOT_LISTINGS.labels("kept"), SLOT_LISTINGS.labels("read")
 
 # (tenant id, consultant slug, offering id, first day asked for or None, days, zone asked for or None)
@@ -57,10 +61,11 @@ ListingKey = tuple[uuid.UUID, str, uuid.UUID, date | None, int, str | None]
 
 
 class _Entry:
-    __slots__ = ("listing", "stored_at")
+    __slots__ = ("listing", "size", "stored_at")
 
     def __init__(self, listing: SlotListing, stored_at: float) -> None:
         self.listing, self.stored_at = listing, stored_at
+        self.size = 1024 + BYTES_PER_START * len(listing.starts)
 
 
 class SlotListings:
@@ -68,6 +73,7 @@ class SlotListings:
 
     def __init__(self) -> None:
         self._entries: OrderedDict[ListingKey, _Entry] = OrderedDict()
+        self._bytes = 0
         self.generation = 0  # bumped by every drop: a read that spans one is not stored
 
     def find(self, key: ListingKey, now: datetime) -> SlotListing | None:
@@ -78,7 +84,7 @@ class SlotListings:
             return None
         listing = entry.listing
         if key[3] is None and now.astimezone(zone(listing.viewer)).date() != listing.first_day:
-            del self._entries[key]  # "from today", and today is another day on the viewer's clock
+            self._drop(key)  # "from today", and today is another day on the viewer's clock
             _READ.inc()
             return None
         self._entries.move_to_end(key)
@@ -90,9 +96,15 @@ class SlotListings:
         not kept if something was dropped since, or if nobody listens for changes."""
         if not DIRECTORY.listening or generation != self.generation:
             return
-        self._entries[key] = _Entry(listing, time.monotonic())
-        while len(self._entries) > MAX_ENTRIES:
-            self._entries.popitem(last=False)
+        if key in self._entries:
+            self._drop(key)
+        entry = self._entries[key] = _Entry(listing, time.monotonic())
+        self._bytes += entry.size
+        while len(self._entries) > MAX_ENTRIES or self._bytes > MAX_BYTES:
+            self._drop(next(iter(self._entries)))  # the least recently shown
+
+    def _drop(self, key: ListingKey) -> None:
+        self._bytes -= self._entries.pop(key).size
 
     def forget(self, consultant_ids: Iterable[uuid.UUID | str]) -> None:
         wanted = {str(consultant_id) for consultant_id in consultant_ids}
@@ -101,9 +113,10 @@ class SlotListings:
         self.generation += 1
         if "*" in wanted:
             self._entries.clear()
+            self._bytes = 0
             return
         for key in [key for key, entry in self._entries.items() if str(entry.listing.consultant_id) in wanted]:
-            del self._entries[key]
+            self._drop(key)
 
     def forget_all(self) -> None:
         self.forget(["*"])

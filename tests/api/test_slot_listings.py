@@ -16,10 +16,11 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text, update
 from support import Statements, active_consultancy, eventually, poll_until, register_client
 
-from api.slot_listings import LISTINGS
+from api.services.slot_listing import SlotListing
+from api.slot_listings import BYTES_PER_START, LISTINGS
 from api.tenant_directory import DIRECTORY
 from core.db import TenantScope, scoped_session
-from models.bookings import Booking, Consultant
+from models.bookings import Booking, Consultant, Offering
 
 
 def _listings(source: str) -> float:
@@ -193,3 +194,30 @@ async def test_this_processs_own_commits_drop_listings_without_waiting_for_postg
         DIRECTORY.start(api_settings.database_url)
         async with asyncio.timeout(30):
             await DIRECTORY.listening_now()
+
+
+def _listing(consultant_id: uuid.UUID, starts: int) -> SlotListing:
+    consultant = Consultant(id=consultant_id, timezone="Asia/Kolkata")
+    offering = Offering(id=uuid.uuid4(), duration_minutes=60, slot_interval_minutes=30, buffer_before_minutes=0,
+                        buffer_after_minutes=0, min_notice_minutes=0, horizon_days=60, max_per_day=None)
+    return SlotListing(consultant, offering, "Asia/Kolkata", datetime.now(UTC).date(), 60,
+                       list(range(0, starts * 1_800_000_000, 1_800_000_000)))
+
+
+async def test_the_copy_is_bounded_by_its_size_and_drops_the_least_recently_shown(monkeypatch, client):
+    assert DIRECTORY.listening
+    LISTINGS.forget_all()
+    monkeypatch.setattr("api.slot_listings.MAX_BYTES", 3 * (1024 + BYTES_PER_START * 700))
+    tenant, now = uuid.uuid4(), datetime.now(UTC)
+    keys = [(tenant, f"c{i}", uuid.uuid4(), None, 60, None) for i in range(4)]
+    for key in keys[:3]:
+        LISTINGS.keep(key, _listing(uuid.uuid4(), 700), LISTINGS.generation)
+    assert LISTINGS.find(keys[0], now) is not None  # shown: now the most recently shown
+    LISTINGS.keep(keys[3], _listing(uuid.uuid4(), 700), LISTINGS.generation)
+    assert len(LISTINGS) == 3
+    assert LISTINGS.find(keys[1], now) is None  # the least recently shown went
+    assert all(LISTINGS.find(key, now) is not None for key in (keys[0], keys[2], keys[3]))
+    stale = LISTINGS.generation
+    LISTINGS.forget([uuid.uuid4()])  # a drop while a listing was being read ...
+    LISTINGS.keep(keys[1], _listing(uuid.uuid4(), 10), stale)
+    assert LISTINGS.find(keys[1], now) is None  # ... keeps it from being stored
