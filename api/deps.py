@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -276,6 +277,17 @@ async def scoped_session(session: RawSession, context: Context) -> AsyncSession:
 
 
 Session = Annotated[AsyncSession, Depends(scoped_session)]
+
+
+@asynccontextmanager
+async def opened_session(request: Request, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
+    """The session `Session` gives a route, opened by the route itself when it needs one: for a
+    route that often answers without any (the public slot listing, kept in memory by
+    api/slot_listings.py), which should not pay for a session, its request context and their
+    teardown then. The same unit of work, scope and after-commit hooks as `Session`."""
+    async with asynccontextmanager(db_session)(request, background) as session:
+        await request_context(request, session)
+        yield session
 
 
 async def current_principal(context: Context) -> Principal:

@@ -39,7 +39,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 import psycopg
 from sqlalchemy import event
@@ -48,7 +48,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.observability.metrics import TENANT_LOOKUPS
 from models.astrology import InterpretiveText
-from models.tenancy import Tenant, TenantDomain
+from models.tenancy import Tenant, TenantDomain, TenantStatus
 
 log = logging.getLogger(__name__)
 _KEPT, _READ, _UNHEARD = (TENANT_LOOKUPS.labels(source) for source in ("kept", "read", "unheard"))
@@ -68,6 +68,13 @@ _Key = tuple[TenantBy, str]
 _COLUMNS = tuple(Tenant.__table__.columns)
 # each column's attribute on Tenant (the same names today, but the mapping is the ORM's to say)
 _ATTRIBUTES = tuple(Tenant.__mapper__.get_property_by_column(column).key for column in _COLUMNS)
+_ID, _NAME, _STATUS = (_ATTRIBUTES.index(attribute) for attribute in ("id", "name", "status"))
+
+
+class TenantSummary(NamedTuple):
+    id: uuid.UUID
+    name: str
+    status: TenantStatus
 
 
 class _Entry:
@@ -113,6 +120,20 @@ class TenantDirectory:
         self._entries.move_to_end(key)
         _KEPT.inc()
         return _instance(entry.values)
+
+    def peek(self, by: TenantBy, value: object) -> TenantSummary | None:
+        """What a route that needs no `Tenant` instance reads of a kept tenant (its id, name and
+        status), without building one: `find` makes a fresh detached copy for a session."""
+        if not self.listening:
+            return None
+        key = (by, str(value))
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
+            return None
+        self._entries.move_to_end(key)
+        _KEPT.inc()
+        values = entry.values
+        return TenantSummary(values[_ID], values[_NAME], values[_STATUS])
 
     def keep(self, by: TenantBy, value: object, tenant: Tenant, generation: int) -> None:
         """Keep a copy of `tenant`, read from the database under `generation` (`self.generation`

@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
 from sqlalchemy import and_, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Context, Session, State, Temporal
+from api.deps import Context, Session, State, Temporal, app_state, named_tenant, opened_session
 from api.problems import CONFLICT, NOT_FOUND, VALIDATION, Problem
 from api.ratelimit import enforce
 from api.schemas.bookings import (
@@ -50,7 +51,9 @@ from api.services.bookings import (
 from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.profiles import consultant_rating, photo_response, public_profile
 from api.services.slot_listing import JSON, list_slots, slot_listing
-from api.slot_listings import LISTINGS, ListingKey
+from api.slot_listings import LISTINGS
+from api.state import AppState
+from api.tenant_directory import DIRECTORY
 from domain.analytics import PageKind
 from domain.bookings import ical, links
 from domain.bookings.consultation import BookingStatus, CancelRequest, RescheduleRequest
@@ -61,7 +64,7 @@ from models.bookings import Booking, Consultant, Offering, OfferingKind, Webinar
 from models.identity import Role, User
 from models.payments import Order
 from models.platform import record_audit
-from models.tenancy import Tenant
+from models.tenancy import Tenant, TenantStatus
 
 router = APIRouter(tags=["public"])
 
@@ -138,7 +141,7 @@ _CONSULTANT_AND_OFFERING = select(Consultant, Offering).outerjoin(Offering, and_
 @router.get("/public/{tenant_slug}/consultants/{consultant_slug}/offerings/{offering_id}/slots",
             response_model=SlotsOut)
 async def public_slots(
-    tenant_slug: str, consultant_slug: str, offering_id: UUID, session: Session, state: State,
+    tenant_slug: str, consultant_slug: str, offering_id: UUID, request: Request, background: BackgroundTasks,
     start: Annotated[date | None, Query(description="first day on the viewer's clock (default today)")] = None,
     days: Annotated[int, Query(ge=1, le=92, description="how many days")] = 7,
     timezone: Annotated[TimeZone | None, Query(description="the viewer's IANA zone (default the consultant's)")]
@@ -148,14 +151,41 @@ async def public_slots(
     horizon and daily limit applied. For a webinar: its sessions with seats left.
 
     A 1:1 listing this process has shown before, and whose consultant nothing has changed since,
-    is shown again from memory (`api.slot_listings`, no statement)."""
-    tenant = await public_tenant(session, tenant_slug)
+    is shown again from memory (`api.slot_listings`): no statement, no session, no tenant
+    instance. Any other is read with the session `Session` would have given (`opened_session`)."""
     now = datetime.now(UTC)
-    key: ListingKey = (tenant.id, consultant_slug.lower(), offering_id, start, days, timezone)
-    kept = LISTINGS.find(key, now)
-    if kept is not None:
-        await count_view(state.redis_batch, tenant.id, kept.consultant_id, PageKind.SLOTS)
-        return Response(kept.document(now), media_type=JSON)
+    state = app_state(request)
+    tenant = DIRECTORY.peek("slug", tenant_slug.lower())
+    if tenant is not None and tenant.status == TenantStatus.ACTIVE and _asks_nothing_more(request, state, tenant.id):
+        kept = LISTINGS.find((tenant.id, consultant_slug.lower(), offering_id, start, days, timezone), now)
+        if kept is not None:
+            await count_view(state.redis_batch, tenant.id, kept.consultant_id, PageKind.SLOTS)
+            return Response(kept.document(now), media_type=JSON)
+    async with opened_session(request, background) as session:
+        return await _read_slots(session, state, tenant_slug, consultant_slug, offering_id,
+                                 start=start, days=days, viewer_zone=timezone, now=now)
+
+
+def _asks_nothing_more(request: Request, state: AppState, tenant_id: UUID) -> bool:
+    """Whether the request context `Session` builds could only agree with the path's tenant: no
+    token (a token of another consultancy naming this one is refused, 403), and no other tenant
+    named by X-Tenant or the host (an unknown one is a 404). Anything else takes the read path,
+    which answers as every other route does."""
+    if "authorization" in request.headers:
+        return False
+    named = named_tenant(request, state.settings.base_domain)
+    if named is None:
+        return True
+    kind, value = named
+    found = DIRECTORY.peek("slug" if kind == "slug" else "domain", value)
+    return found is not None and found.id == tenant_id
+
+
+async def _read_slots(session: AsyncSession, state: AppState, tenant_slug: str, consultant_slug: str,
+                      offering_id: UUID, *, start: date | None, days: int, viewer_zone: str | None,
+                      now: datetime) -> Response:
+    """The listing read from the database, and kept when it is a 1:1 offering's."""
+    tenant = await public_tenant(session, tenant_slug)
     generation = LISTINGS.generation
     row = (await session.execute(_CONSULTANT_AND_OFFERING, {
         "tenant": tenant.id, "slug": consultant_slug.lower(), "offering": offering_id})).first()
@@ -167,10 +197,11 @@ async def public_slots(
         raise Problem(NOT_FOUND, "this consultant has no such offering", field="offering_id")
     await count_view(state.redis_batch, tenant.id, consultant.id, PageKind.SLOTS)
     if offering.kind == OfferingKind.WEBINAR:
-        return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=timezone, now=now)
-    listing = await slot_listing(session, consultant, offering, start=start, days=days, viewer_zone=timezone,
+        return await list_slots(session, consultant, offering, start=start, days=days, viewer_zone=viewer_zone,
+                                now=now)
+    listing = await slot_listing(session, consultant, offering, start=start, days=days, viewer_zone=viewer_zone,
                                  now=now)
-    LISTINGS.keep(key, listing, generation)
+    LISTINGS.keep((tenant.id, consultant_slug.lower(), offering_id, start, days, viewer_zone), listing, generation)
     return Response(listing.document(now), media_type=JSON)
 
 

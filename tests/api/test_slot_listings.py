@@ -14,7 +14,7 @@ import psycopg
 from booking_support import bookable
 from prometheus_client import REGISTRY
 from sqlalchemy import text, update
-from support import Statements, active_consultancy, eventually, poll_until, register_client
+from support import Statements, active_consultancy, assert_problem, eventually, poll_until, register_client
 
 from api.services.slot_listing import SlotListing
 from api.slot_listings import BYTES_PER_START, LISTINGS
@@ -221,3 +221,17 @@ async def test_the_copy_is_bounded_by_its_size_and_drops_the_least_recently_show
     LISTINGS.forget([uuid.uuid4()])  # a drop while a listing was being read ...
     LISTINGS.keep(keys[1], _listing(uuid.uuid4(), 10), stale)
     assert LISTINGS.find(keys[1], now) is None  # ... keeps it from being stored
+
+
+async def test_a_kept_listing_answers_a_mismatched_request_as_every_route_does(client, sessionmaker, app_state):
+    """A listing shown from memory skips the request context, but never its refusals."""
+    owner, _, offering = await _setup(client, sessionmaker)
+    await _kept_listing(client, app_state, owner, offering)
+    other = await active_consultancy(client, sessionmaker)
+    crossed = await client.get(_path(owner, offering), params={"days": 14},
+                               headers=other.headers(**{"X-Tenant": owner.tenant_slug}))
+    assert_problem(crossed, 403, "tenant-mismatch")
+    unknown = await client.get(_path(owner, offering), params={"days": 14}, headers={"X-Tenant": "no-such-place"})
+    assert_problem(unknown, 404, "tenant-unknown")
+    named = await client.get(_path(owner, offering), params={"days": 14}, headers={"X-Tenant": owner.tenant_slug})
+    assert named.status_code == 200
