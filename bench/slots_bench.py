@@ -4,7 +4,10 @@
    change), two windows a day six days a week, a 15-minute step, 120 existing bookings with
    buffers, a few overrides, a daily limit.
 2. The same listing through the API (`GET /public/{slug}/consultants/{c}/offerings/{o}/slots?days=60`,
-   in-process over ASGI) on the embedded PostgreSQL: three queries, the arithmetic, JSON.
+   in-process over ASGI) on the embedded PostgreSQL: the statements, the arithmetic, JSON. This
+   app does not listen for schedule changes, so it keeps no listing (api/slot_listings.py):
+   every request is the read path, which bench/request_path.py's "each a listing not kept"
+   measures through `make dev`.
 3. Booking through the API, 50 requests in flight: first each request for its own slot (no
    contention), then ten signed-in clients per slot; exactly one wins each slot, the others get 409.
    Workflow starts stay in the transactional outbox (no Temporal here): what is measured is
