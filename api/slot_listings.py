@@ -36,11 +36,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
-
+from api.commit_drops import drop_on_commit
 from api.services.slot_listing import SlotListing
 from api.tenant_directory import DIRECTORY
 from core.observability.metrics import SLOT_LISTINGS
@@ -132,44 +129,13 @@ DIRECTORY.follow(CHANNEL, LISTINGS)
 
 # -- this process's own writes: dropped when they commit -------------------------------------------
 
-_CHANGED = "muhurta.schedules_changed"
-_SCHEDULE_ROWS = (AvailabilityOverride, Booking, Offering, WebinarSession)
-_WATCHED_TABLES = frozenset({"consultants", "offerings", "availability_overrides", "bookings", "webinar_sessions"})
+def _changed_consultant(instance: object) -> uuid.UUID | None:
+    if isinstance(instance, Consultant):
+        return instance.id
+    if isinstance(instance, AvailabilityOverride | Booking | Offering | WebinarSession):
+        return instance.consultant_id
+    return None
 
 
-@event.listens_for(Session, "after_flush")
-def _note_schedule_changes(session: Session, _context: Any) -> None:
-    changed: set[uuid.UUID | str] | None = None
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, Consultant):
-            consultant_id = instance.id
-        elif isinstance(instance, _SCHEDULE_ROWS):
-            consultant_id = instance.consultant_id
-        else:
-            continue
-        if changed is None:
-            changed = session.info.setdefault(_CHANGED, set())
-        changed.add(consultant_id)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk_schedule_changes(state: ORMExecuteState) -> None:
-    """`update(Booking)` and the like change rows without the ORM's units of work: whose
-    schedules, the statement does not say, so every listing is dropped at commit."""
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in _WATCHED_TABLES:
-            state.session.info.setdefault(_CHANGED, set()).add("*")
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_committed_changes(session: Session) -> None:
-    changed = session.info.pop(_CHANGED, None)
-    if changed:
-        LISTINGS.forget(changed)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _discard_rolled_back_changes(session: Session, previous: SessionTransaction) -> None:
-    if not previous.nested:  # a savepoint's rollback leaves its transaction's changes to commit
-        session.info.pop(_CHANGED, None)
+drop_on_commit("schedules", _changed_consultant,
+               ("consultants", "offerings", "availability_overrides", "bookings", "webinar_sessions"), LISTINGS.forget)

@@ -42,10 +42,10 @@ from collections.abc import Iterable
 from typing import Any, Literal, NamedTuple, Protocol
 
 import psycopg
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from api.commit_drops import drop_on_commit
 from core.observability.metrics import TENANT_LOOKUPS
 from models.astrology import InterpretiveText
 from models.tenancy import Tenant, TenantDomain, TenantStatus
@@ -258,39 +258,12 @@ DIRECTORY = TenantDirectory()
 
 # -- this process's own writes: dropped when they commit -------------------------------------------
 
-_CHANGED = "muhurta.tenants_changed"
+def _changed_tenant(instance: object) -> uuid.UUID | None:
+    if isinstance(instance, Tenant):
+        return instance.id
+    if isinstance(instance, TenantDomain | InterpretiveText):
+        return instance.tenant_id
+    return None
 
 
-@event.listens_for(Session, "after_flush")
-def _note_tenant_changes(session: Session, _context: Any) -> None:
-    changed: set[uuid.UUID | str] = session.info.setdefault(_CHANGED, set())
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(instance, Tenant):
-            changed.add(instance.id)
-        elif isinstance(instance, TenantDomain | InterpretiveText):
-            changed.add(instance.tenant_id)
-
-
-_WATCHED_TABLES = frozenset({"tenants", "tenant_domains", "interpretive_texts"})
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _note_bulk_tenant_changes(state: ORMExecuteState) -> None:
-    """`update(Tenant)` and the like change rows without the ORM's units of work: which tenants,
-    the statement does not say, so all are dropped at commit."""
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in _WATCHED_TABLES:
-            state.session.info.setdefault(_CHANGED, set()).add("*")
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_committed_changes(session: Session) -> None:
-    changed = session.info.pop(_CHANGED, None)
-    if changed:
-        DIRECTORY.forget(changed)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _discard_rolled_back_changes(session: Session, _previous: Any) -> None:
-    session.info.pop(_CHANGED, None)
+drop_on_commit("tenants", _changed_tenant, ("tenants", "tenant_domains", "interpretive_texts"), DIRECTORY.forget)
