@@ -185,8 +185,8 @@ async def _read_slots(session: AsyncSession, state: AppState, tenant_slug: str, 
                       offering_id: UUID, *, start: date | None, days: int, viewer_zone: str | None,
                       now: datetime) -> Response:
     """The listing read from the database, and kept when it is a 1:1 offering's."""
+    generation = LISTINGS.generation  # before any statement: what a drop during the read took is not kept
     tenant = await public_tenant(session, tenant_slug)
-    generation = LISTINGS.generation
     row = (await session.execute(_CONSULTANT_AND_OFFERING, {
         "tenant": tenant.id, "slug": consultant_slug.lower(), "offering": offering_id})).first()
     if row is None:
