@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     # How long a request waits for a pooled connection before it is answered 503 + Retry-After.
     database_pool_timeout_seconds: float = Field(5.0, alias="DATABASE_POOL_TIMEOUT")
     # Each API process keeps the tenants it served, dropped when PostgreSQL says they changed
-    # (api/tenant_directory.py); off: every tenant request reads its tenant's row.
+    # (api/tenant_directory.py), and the public slot listings it has shown (api/slot_listings.py);
+    # off: every tenant request reads its tenant's row, every listing its consultant's schedule.
     tenant_directory: bool = Field(True, alias="TENANT_DIRECTORY")
     redis_url: str = Field("redis://127.0.0.1:6380/0", alias="REDIS_URL")
 
