@@ -75,6 +75,12 @@ def outcome_of(row: NotificationDelivery, *, already_done: bool) -> ChannelOutco
         provider_message_id=row.provider_message_id, error=row.error, already_done=already_done)
 
 
+def erased_outcome(row: NotificationDelivery) -> ChannelOutcome:
+    """A delivery whose row was deleted before it was handed over (its recipient erased, a
+    consultancy's data removed): nothing was stored, and nothing is to be retried."""
+    return ChannelOutcome(channel=Channel(row.channel), skipped="erased before it was sent", delivery_id=row.id)
+
+
 class StoredHandOvers:
     """One per Notifier (so one per worker process): a group commit per tenant (`core.group_commit`)."""
 
@@ -114,4 +120,5 @@ class StoredHandOvers:
                 NotificationDelivery.id.in_([i for i in ids if i not in counted])))).scalars()} \
                 if len(counted) < len(ids) else {}
         return [sent_outcome(item.row, receipts[item.row.id]) if item.row.id in receipts
-                else outcome_of(done_before[item.row.id], already_done=True) for item in items]
+                else outcome_of(done_before[item.row.id], already_done=True) if item.row.id in done_before
+                else erased_outcome(item.row) for item in items]

@@ -20,7 +20,7 @@ from notify_support import (
     quiet,
     set_preferences,
 )
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
@@ -28,7 +28,7 @@ from activities.notifications import NotificationActivities
 from core.db import TenantScope, scoped_session
 from domain.notification_channels import Channel, DeliveryStatus
 from domain.notifications import NOTIFICATION_REJECTED, PROVIDER_UNAVAILABLE, NotificationOutcome, NotificationRequest
-from models.notifications import InAppNotification, NotificationTemplate
+from models.notifications import InAppNotification, NotificationDelivery, NotificationTemplate
 
 STARTS_AT = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)  # 18:30 in India, 13:00 in London
 SESSION = {"counterpart_name": "Acharya Demo", "service_name": "Kundli reading", "starts_at": STARTS_AT.isoformat(),
@@ -87,6 +87,23 @@ async def test_a_message_is_made_ready_on_every_channel_before_any_is_sent(local
 
     repeat = await local.notifier.deliver(_request(people), before_sending=again)   # nothing left to send
     assert called == [] and [c.already_done for c in repeat.channels] == [True, True]
+
+
+async def test_a_delivery_erased_before_it_is_handed_over_is_skipped_and_stores_nothing(
+        local, people, sessionmaker):
+    """A recipient erased (privacy) between a message being made ready and handed over: the
+    stored channels answer that nothing was sent, where the hand-over used to fail on the
+    vanished row and be retried for nothing."""
+    async def erase() -> None:
+        async with scoped_session(sessionmaker, TenantScope.system()) as session:
+            await session.execute(delete(NotificationDelivery))
+
+    outcome = await local.notifier.deliver(_request(people, key="erased:booked"), before_sending=erase)
+    assert [(c.channel, c.status, c.skipped) for c in outcome.channels] == [
+        (Channel.EMAIL, None, "erased before it was sent"), (Channel.IN_APP, None, "erased before it was sent")]
+    assert await outbox(sessionmaker) == []
+    async with scoped_session(sessionmaker, TenantScope.of(people.tenant_id)) as session:
+        assert (await session.execute(select(InAppNotification))).scalars().all() == []
 
 
 def _released_together(n: int) -> Callable[[], Awaitable[None]]:
