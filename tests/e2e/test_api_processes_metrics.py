@@ -1,5 +1,6 @@
 """`muhurta api` with several processes (the production layout, API_WORKERS = cores): whichever
-process answers a scrape, `/metrics` counts the requests every process served."""
+process answers a scrape, `/metrics` counts the requests every process served; and whichever
+answers a public slot listing, a booking committed elsewhere has left it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from booking_support import booking_row, practice
+from support import poll_until
 
+from core.db import TenantScope, scoped_session
 from core.embedded import EmbeddedTemporal, free_port, wait_until
+from models.tenancy import Tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -68,3 +74,38 @@ def test_every_scrape_counts_the_requests_of_every_process(two_process_api):
     # Each scrape may be answered by either process; each must see all 40.
     scrapes = [_health_count(base) for _ in range(12)]
     assert scrapes == [float(sent)] * len(scrapes), scrapes
+
+
+KEPT_LISTINGS = re.compile(r'^muhurta_slot_listings_total\{source="kept"\} (\S+)$', re.MULTILINE)
+
+
+async def test_a_booking_made_elsewhere_leaves_the_listings_every_process_keeps(two_process_api, sessionmaker):
+    """Each API process keeps the public listings it has shown (api/slot_listings.py); a booking
+    committed by another process (here, this test's) must leave the listing of both, once
+    PostgreSQL's notification reaches them, not when their copies grow old (a minute)."""
+    base, _ = two_process_api
+    p = await practice(sessionmaker)
+    async with scoped_session(sessionmaker, TenantScope.system()) as session:
+        slug = (await session.get(Tenant, p.tenant_id)).slug  # type: ignore[union-attr]
+    path = f"{base}/api/v1/public/{slug}/consultants/acharya/offerings/{p.offering_id}/slots"
+
+    def listing() -> list[str]:  # a new connection each: the kernel hands them to either process
+        response = httpx.get(path, params={"days": 7}, timeout=5)
+        assert response.status_code == 200, response.text
+        return [slot["starts_at"] for slot in response.json()["slots"]]
+
+    def kept() -> float:
+        found = KEPT_LISTINGS.search(httpx.get(f"{base}/metrics", timeout=5).text)
+        return float(found.group(1)) if found else 0.0
+
+    before = kept()
+    shown = listing()
+    assert all(listing() == shown for _ in range(20))
+    assert kept() - before >= 18  # each process read it once at most, then showed its copy
+    taken = shown[3]
+    await booking_row(sessionmaker, p, datetime.fromisoformat(taken), now=datetime.now(UTC))
+
+    async def twelve_listings_without_it() -> bool:
+        return all(taken not in listing() for _ in range(12))
+
+    await poll_until(twelve_listings_without_it, bool, timeout=10)
