@@ -202,7 +202,8 @@ def _listing(consultant_id: uuid.UUID, starts: int) -> SlotListing:
     consultant = Consultant(id=consultant_id, timezone="Asia/Kolkata")
     offering = Offering(id=uuid.uuid4(), duration_minutes=60, slot_interval_minutes=30, buffer_before_minutes=0,
                         buffer_after_minutes=0, min_notice_minutes=0, horizon_days=60, max_per_day=None)
-    return SlotListing(consultant, offering, "Asia/Kolkata", datetime.now(UTC).date(), 60,
+    today_there = datetime.now(ZoneInfo("Asia/Kolkata")).date()  # a listing "from today" on its viewer's clock
+    return SlotListing(consultant, offering, "Asia/Kolkata", today_there, 60,
                        list(range(0, starts * 1_800_000_000, 1_800_000_000)))
 
 
