@@ -279,6 +279,21 @@ async def scoped_session(session: RawSession, context: Context) -> AsyncSession:
 Session = Annotated[AsyncSession, Depends(scoped_session)]
 
 
+def asks_only_for(request: Request, tenant_id: UUID) -> bool:
+    """Whether `request_context` could only agree with a route that serves tenant `tenant_id`
+    (kept in the directory) to anyone: no token (one of another consultancy naming this one is a
+    403) and no other tenant named by X-Tenant or the host (an unknown one is a 404). A route
+    that answers such a request without a session (`opened_session`) answers as it would have."""
+    if "authorization" in request.headers:
+        return False
+    named = named_tenant(request, app_state(request).settings.base_domain)
+    if named is None:
+        return True
+    kind, value = named
+    found = DIRECTORY.peek("slug" if kind == "slug" else "domain", value)
+    return found is not None and found.id == tenant_id
+
+
 @asynccontextmanager
 async def opened_session(request: Request, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
     """The session `Session` gives a route, opened by the route itself when it needs one: for a

@@ -57,6 +57,12 @@ _KEPT, _READ = SLOT_LISTINGS.labels("kept"), SLOT_LISTINGS.labels("read")
 ListingKey = tuple[uuid.UUID, str, uuid.UUID, date | None, int, str | None]
 
 
+def listing_key(tenant_id: uuid.UUID, consultant_slug: str, offering_id: uuid.UUID, start: date | None, days: int,
+                viewer_zone: str | None) -> ListingKey:
+    """The listing a public request asks for, as it asked (`None`: today, the consultant's zone)."""
+    return tenant_id, consultant_slug.lower(), offering_id, start, days, viewer_zone
+
+
 class _Entry:
     __slots__ = ("listing", "size", "stored_at")
 

@@ -109,31 +109,30 @@ class TenantDirectory:
 
     def find(self, by: TenantBy, value: object) -> Tenant | None:
         """A fresh detached `Tenant` for the copy kept under (by, value), or None."""
-        if not self.listening:
-            (_UNHEARD if self.started else _READ).inc()
-            return None
-        key = (by, str(value))
-        entry = self._entries.get(key)
-        if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
-            _READ.inc()
-            return None
-        self._entries.move_to_end(key)
-        _KEPT.inc()
-        return _instance(entry.values)
+        values = self._kept(by, value, count_misses=True)
+        return None if values is None else _instance(values)
 
     def peek(self, by: TenantBy, value: object) -> TenantSummary | None:
         """What a route that needs no `Tenant` instance reads of a kept tenant (its id, name and
-        status), without building one: `find` makes a fresh detached copy for a session."""
+        status), without building one. A miss is not counted: the route then reads with `find`."""
+        values = self._kept(by, value, count_misses=False)
+        return None if values is None else TenantSummary(values[_ID], values[_NAME], values[_STATUS])
+
+    def _kept(self, by: TenantBy, value: object, *, count_misses: bool) -> tuple[Any, ...] | None:
+        """The values kept under (by, value), while listening and not too old."""
         if not self.listening:
+            if count_misses:
+                (_UNHEARD if self.started else _READ).inc()
             return None
         key = (by, str(value))
         entry = self._entries.get(key)
         if entry is None or time.monotonic() - entry.stored_at > MAX_AGE_SECONDS:
+            if count_misses:
+                _READ.inc()
             return None
         self._entries.move_to_end(key)
         _KEPT.inc()
-        values = entry.values
-        return TenantSummary(values[_ID], values[_NAME], values[_STATUS])
+        return entry.values
 
     def keep(self, by: TenantBy, value: object, tenant: Tenant, generation: int) -> None:
         """Keep a copy of `tenant`, read from the database under `generation` (`self.generation`

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Respons
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.deps import Context, Session, State, Temporal, app_state, named_tenant, opened_session
+from api.deps import Context, Session, State, Temporal, app_state, asks_only_for, opened_session
 from api.problems import CONFLICT, NOT_FOUND, VALIDATION, Problem
 from api.ratelimit import enforce
 from api.schemas.bookings import (
@@ -51,7 +51,7 @@ from api.services.bookings import (
 from api.services.checkout import accept_checkout_payment, begin_checkout
 from api.services.profiles import consultant_rating, photo_response, public_profile
 from api.services.slot_listing import JSON, list_slots, slot_listing
-from api.slot_listings import LISTINGS
+from api.slot_listings import LISTINGS, listing_key
 from api.state import AppState
 from api.tenant_directory import DIRECTORY
 from domain.analytics import PageKind
@@ -156,29 +156,14 @@ async def public_slots(
     now = datetime.now(UTC)
     state = app_state(request)
     tenant = DIRECTORY.peek("slug", tenant_slug.lower())
-    if tenant is not None and tenant.status == TenantStatus.ACTIVE and _asks_nothing_more(request, state, tenant.id):
-        kept = LISTINGS.find((tenant.id, consultant_slug.lower(), offering_id, start, days, timezone), now)
+    if tenant is not None and tenant.status == TenantStatus.ACTIVE and asks_only_for(request, tenant.id):
+        kept = LISTINGS.find(listing_key(tenant.id, consultant_slug, offering_id, start, days, timezone), now)
         if kept is not None:
             await count_view(state.redis_batch, tenant.id, kept.consultant_id, PageKind.SLOTS)
             return Response(kept.document(now), media_type=JSON)
     async with opened_session(request, background) as session:
         return await _read_slots(session, state, tenant_slug, consultant_slug, offering_id,
                                  start=start, days=days, viewer_zone=timezone, now=now)
-
-
-def _asks_nothing_more(request: Request, state: AppState, tenant_id: UUID) -> bool:
-    """Whether the request context `Session` builds could only agree with the path's tenant: no
-    token (a token of another consultancy naming this one is refused, 403), and no other tenant
-    named by X-Tenant or the host (an unknown one is a 404). Anything else takes the read path,
-    which answers as every other route does."""
-    if "authorization" in request.headers:
-        return False
-    named = named_tenant(request, state.settings.base_domain)
-    if named is None:
-        return True
-    kind, value = named
-    found = DIRECTORY.peek("slug" if kind == "slug" else "domain", value)
-    return found is not None and found.id == tenant_id
 
 
 async def _read_slots(session: AsyncSession, state: AppState, tenant_slug: str, consultant_slug: str,
@@ -201,7 +186,7 @@ async def _read_slots(session: AsyncSession, state: AppState, tenant_slug: str, 
                                 now=now)
     listing = await slot_listing(session, consultant, offering, start=start, days=days, viewer_zone=viewer_zone,
                                  now=now)
-    LISTINGS.keep((tenant.id, consultant_slug.lower(), offering_id, start, days, viewer_zone), listing, generation)
+    LISTINGS.keep(listing_key(tenant.id, consultant_slug, offering_id, start, days, viewer_zone), listing, generation)
     return Response(listing.document(now), media_type=JSON)
 
 

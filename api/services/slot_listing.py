@@ -53,6 +53,12 @@ def _slot_json(start_us: int, tz: ZoneInfo) -> orjson.Fragment:
                                          "local_date": shown[:10]}))
 
 
+def _head(consultant: Consultant, offering: Offering, viewer: str, first_day: date, days: int) -> dict[str, Any]:
+    """A `SlotsOut` document but its slots."""
+    return {"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
+            "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days}
+
+
 class SlotListing:
     """A 1:1 offering's free slots over one viewer's range, before notice and horizon."""
 
@@ -64,9 +70,7 @@ class SlotListing:
         self.rules: SlotRules = slot_rules(offering)
         self.viewer, self.first_day, self.starts = viewer, first_day, starts
         self._tz = zone(viewer)
-        self._head: dict[str, Any] = {
-            "offering_id": str(offering.id), "duration_minutes": offering.duration_minutes, "timezone": viewer,
-            "consultant_timezone": consultant.timezone, "start": first_day.isoformat(), "days": days}
+        self._head = _head(consultant, offering, viewer, first_day, days)
         self._shown: tuple[int, int, bytes] | None = None
 
     def document(self, now: datetime) -> bytes:
@@ -118,9 +122,7 @@ async def webinar_listing(session: AsyncSession, consultant: Consultant, offerin
         out.append({"starts_at": _utc(ws.starts_at), "local_start": local.isoformat(),
                     "local_date": local.date().isoformat(), "webinar_session_id": str(ws.id),
                     "seats_left": ws.capacity - ws.seats_taken})
-    return orjson.dumps({"offering_id": str(offering.id), "duration_minutes": offering.duration_minutes,
-                         "timezone": viewer, "consultant_timezone": consultant.timezone,
-                         "start": first_day.isoformat(), "days": days, "slots": out})
+    return orjson.dumps({**_head(consultant, offering, viewer, first_day, days), "slots": out})
 
 
 async def list_slots(

@@ -17,7 +17,7 @@ from sqlalchemy import text, update
 from support import Statements, active_consultancy, assert_problem, eventually, poll_until, register_client
 
 from api.services.slot_listing import SlotListing
-from api.slot_listings import BYTES_PER_START, LISTINGS
+from api.slot_listings import BYTES_PER_START, LISTINGS, listing_key
 from api.tenant_directory import DIRECTORY
 from core.db import TenantScope, scoped_session
 from models.bookings import Booking, Consultant, Offering
@@ -167,7 +167,7 @@ async def test_without_notifications_every_listing_is_read(client, sessionmaker,
 async def test_a_listing_from_today_is_not_shown_tomorrow(client, sessionmaker, app_state):
     owner, _, offering = await _setup(client, sessionmaker)
     await _kept_listing(client, app_state, owner, offering)
-    key = (uuid.UUID(owner.tenant_id), "acharya", uuid.UUID(offering["id"]), None, 14, None)
+    key = listing_key(uuid.UUID(owner.tenant_id), "acharya", uuid.UUID(offering["id"]), None, 14, None)
     now = datetime.now(UTC)
     assert LISTINGS.find(key, now) is not None
     assert LISTINGS.find(key, now + timedelta(days=1)) is None  # a new first day: read again
