@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
+from starlette.types import ASGIApp
 
 from api.dependency_plan import prune_repeated_dependencies
 from api.input_guard import refuse_nul_characters
@@ -59,6 +61,7 @@ from api.routers import (
 from api.state import AppState
 from api.telemetry import TelemetryMiddleware, metrics_response
 from api.tenant_directory import DIRECTORY
+from api.webhook_intake import WebhookIntake
 from core.db import pool_cap
 from core.observability.multiprocess import process_exiting
 from core.settings import Settings, get_settings
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.add_middleware(RequestIdMiddleware)
     if settings.telemetry_enabled:
         install_telemetry(app, settings)
+    app.webhook_intake = WebhookIntake(app, own_layers(app, settings))
 
     app.include_router(health.router)
     for module in (auth, me, tenant, clients, records, astrology, astrology_content, files, reports, consultants,
@@ -159,6 +163,16 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     declare_idempotency_key(app)
     gate_included_routers(app)
     return app
+
+
+def own_layers(app: FastAPI, settings: Settings) -> list[Callable[[ASGIApp], ASGIApp]]:
+    """The API's own middleware a plain webhook delivery goes through (api.webhook_intake), in the
+    stack's order: telemetry, request id and access log, rate limits. CORS and idempotency are
+    left out because the intake takes no request with `Origin` or `Idempotency-Key`."""
+    layers: list[Callable[[ASGIApp], ASGIApp]] = [TelemetryMiddleware] if settings.telemetry_enabled else []
+    layers.append(RequestIdMiddleware)
+    layers.append(partial(RateLimitMiddleware, state_getter=lambda: app.state.muhurta, settings=settings))
+    return layers
 
 
 def install_telemetry(app: FastAPI, settings: Settings) -> None:

@@ -18,13 +18,16 @@ other method, which gets the router's 405. The route itself stays in the OpenAPI
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from api.middleware import request_id_of
 from core.observability.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+if TYPE_CHECKING:
+    from api.webhook_intake import WebhookIntake
 
 LIVENESS_PATH = "/health"
 _BODY = b'{"status":"ok"}'
@@ -38,16 +41,19 @@ def is_probe(scope: Scope) -> bool:
 
 
 class MuhurtaAPI(FastAPI):
-    """FastAPI, with liveness probes answered before the middleware (see the module docstring)."""
+    """FastAPI, with liveness probes answered before the middleware (see the module docstring)
+    and plain Razorpay deliveries taken by `webhook_intake` through the API's own layers only."""
 
     def __init__(self, *args: Any, count_probes: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.webhook_intake: WebhookIntake | None = None  # api.webhook_intake, set by create_app
         self._probe_count = HTTP_REQUESTS.labels("GET", LIVENESS_PATH, "2xx") if count_probes else None
         self._probe_duration = HTTP_DURATION.labels("GET", LIVENESS_PATH) if count_probes else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not is_probe(scope):
-            await super().__call__(scope, receive, send)
+            if self.webhook_intake is None or not await self.webhook_intake.take(scope, receive, send):
+                await super().__call__(scope, receive, send)
             return
         started = time.perf_counter()
         await send({"type": "http.response.start", "status": 200,

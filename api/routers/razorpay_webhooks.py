@@ -14,6 +14,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
+from starlette.datastructures import State as StarletteState
 
 from api.deps import State
 from api.problems import (
@@ -24,6 +25,7 @@ from api.schemas.payments import (
     WebhookAck,
 )
 from api.services.payment_events import EventInserter, EventProcessor, WebhookSecrets, ingest_webhook
+from api.state import AppState
 
 router = APIRouter(tags=["payments"])
 
@@ -31,35 +33,46 @@ MAX_WEBHOOK_BYTES = 1_000_000
 T = TypeVar("T")
 
 
-def _per_process(request: Request, name: str, make: Callable[[], T]) -> T:
+def _per_process(holder: StarletteState, name: str, make: Callable[[], T]) -> T:
     """The API process's one `name` (app.state), made on first use; api/app.py closes them."""
-    found: T | None = getattr(request.app.state, name, None)
+    found: T | None = getattr(holder, name, None)
     if found is None:
         found = make()
-        setattr(request.app.state, name, found)
+        setattr(holder, name, found)
     return found
 
 
-async def _receive(request: Request, state: State, signature: str, event_id: str | None,
-                   tenant_id: uuid.UUID | None) -> Response:
-    if int(request.headers.get("content-length") or 0) > MAX_WEBHOOK_BYTES:
-        raise Problem(VALIDATION, "the body is too large for a Razorpay event", field="body")
-    body = await request.body()
-    secrets = _per_process(request, "webhook_secrets", lambda: WebhookSecrets(state.settings, state.keys))
-    inserter = _per_process(request, "webhook_inserter", lambda: EventInserter(state.sessionmaker))
+async def acknowledge_delivery(holder: StarletteState, state: AppState, *, body: bytes, signature: str,
+                               event_id: str | None, tenant_id: uuid.UUID | None, ip: str | None) -> bytes:
+    """Verify and store one delivery; the JSON answer (`WebhookAck`). Raises `Problem` as the
+    route answers it. Shared by the route and the intake in front of the middleware
+    (`api.webhook_intake`), which answer the same delivery the same way."""
+    secrets = _per_process(holder, "webhook_secrets", lambda: WebhookSecrets(state.settings, state.keys))
+    inserter = _per_process(holder, "webhook_inserter", lambda: EventInserter(state.sessionmaker))
     ingested = await ingest_webhook(state.sessionmaker, secrets, body=body, signature=signature, event_id=event_id,
-                                    tenant_id=tenant_id, ip=request.client.host if request.client else None,
-                                    inserter=inserter)
+                                    tenant_id=tenant_id, ip=ip, inserter=inserter)
     if ingested.row_id is not None:  # acted on after the answer
-        processor = _per_process(request, "webhook_processor",
+        processor = _per_process(holder, "webhook_processor",
                                  lambda: EventProcessor(state.sessionmaker, state.temporal))
         processor.submit(ingested.row_id, ingested.parsed)
     ack = WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)
-    return Response(ack.model_dump_json(), media_type="application/json")
+    return ack.model_dump_json().encode()
 
 
-Signature = Annotated[str, Header(alias="X-Razorpay-Signature", min_length=1, max_length=200)]
-EventId = Annotated[str | None, Header(alias="X-Razorpay-Event-Id", max_length=100)]
+async def _receive(request: Request, state: AppState, signature: str, event_id: str | None,
+                   tenant_id: uuid.UUID | None) -> Response:
+    if int(request.headers.get("content-length") or 0) > MAX_WEBHOOK_BYTES:
+        raise Problem(VALIDATION, "the body is too large for a Razorpay event", field="body")
+    answer = await acknowledge_delivery(request.app.state, state, body=await request.body(), signature=signature,
+                                        event_id=event_id, tenant_id=tenant_id,
+                                        ip=request.client.host if request.client else None)
+    return Response(answer, media_type="application/json")
+
+
+SIGNATURE_MAX = 200
+EVENT_ID_MAX = 100
+Signature = Annotated[str, Header(alias="X-Razorpay-Signature", min_length=1, max_length=SIGNATURE_MAX)]
+EventId = Annotated[str | None, Header(alias="X-Razorpay-Event-Id", max_length=EVENT_ID_MAX)]
 
 
 @router.post("/webhooks/razorpay", response_model=WebhookAck)
