@@ -3,7 +3,8 @@
 An ASGI middleware, before any database work: the request's class comes from its method and
 path, its tenant from what it names (the signed-in person's tenant in a valid access token, else
 `/public/{slug}`, `X-Tenant` or the host), and both counters are added to in one Redis round trip
-(`api.ratelimit.count_and_check`). The same round trip looks up whether a bearer token's session
+(`api.ratelimit.count_and_check`); a request far below its limits with no token to check does not
+wait for it (`api.rate_counts`). The same round trip looks up whether a bearer token's session
 was signed out, and the token's verified payload is kept for the request (`verified_token`): a
 request verifies its token once and asks Redis once, where it did both twice (docs/performance.md).
 Over either limit: 429 problem+json with `Retry-After`. If Redis
@@ -148,14 +149,19 @@ class RateLimitMiddleware:
         session_id = claims.get("sid") if claims else None
         check = [state.keys.revoked_key(session_id)] if isinstance(session_id, str) else []
         revoked: bool | None = None
-        if counters:
+        known = state.rate_counts(self.limits.window)
+        # far below every limit and nothing to check: counted in the background (api/rate_counts.py)
+        if counters and (check or not known.admit([(key, limit) for key, limit, _ in counters])):
+            keys = [key for key, _, _ in counters]
+            added = known.adding(keys)
+            counts: list[tuple[int, int]] = []
             try:
-                counts, present = await count_and_check(state.redis_batch, [key for key, _, _ in counters],
-                                                        self.limits.window, check)
+                counts, present = await count_and_check(state.redis_batch, keys, self.limits.window, check, added)
                 revoked = present[0] if check else None
             except Exception:  # Redis down: serve unlimited rather than not at all
                 log.warning("rate limits skipped: Redis did not answer", exc_info=True)
-                counts = []
+            finally:
+                known.settle(keys, added, counts)
             for (_, limit, whom), (hits, ttl) in zip(counters, counts, strict=False):
                 if hits > limit:
                     await _too_many(send, kind, whom, limit, self.limits.window, ttl)

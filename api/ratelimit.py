@@ -40,15 +40,16 @@ async def locked_for(redis: Redis, key: str, limit: int) -> int:
     return 0
 
 
-# One round trip for any number of counters: each of the first ARGV[2] keys is incremented and,
-# on its first hit, given the window (ARGV[1]) as its expiry; the keys after them are only looked
-# up (does it exist: a revoked session). The answer is [hits, ttl, hits, ttl, ..., exists, ...].
+# One round trip for any number of counters: each of the first ARGV[2] keys is increased (by
+# ARGV[2 + i], else by one) and, on its first hit, given the window (ARGV[1]) as its expiry; the
+# keys after them are only looked up (does it exist: a revoked session). The answer is
+# [hits, ttl, hits, ttl, ..., exists, ...].
 _HIT_ALL = """
 local out = {}
 local counters = tonumber(ARGV[2] or #KEYS)
 for i, key in ipairs(KEYS) do
   if i <= counters then
-    local hits = redis.call('INCR', key)
+    local hits = redis.call('INCRBY', key, tonumber(ARGV[2 + i] or 1))
     local ttl = redis.call('TTL', key)
     if ttl < 0 then
       redis.call('EXPIRE', key, ARGV[1])
@@ -74,15 +75,17 @@ async def count_all(batch: RedisBatch, keys: list[str], window_seconds: int) -> 
     return counts
 
 
-async def count_and_check(batch: RedisBatch, keys: list[str], window_seconds: int, check: list[str]
-                          ) -> tuple[list[tuple[int, int]], list[bool]]:
+async def count_and_check(batch: RedisBatch, keys: list[str], window_seconds: int, check: list[str],
+                          adding: list[int] | None = None) -> tuple[list[tuple[int, int]], list[bool]]:
     """count_all, and whether each key of `check` exists, in the same round trip, which the
-    concurrent requests of the process share (`core.redis_batch`)."""
+    concurrent requests of the process share (`core.redis_batch`). `adding`: how much to add to
+    each counter (one each when not given)."""
     args = [*keys, *check]
+    tail = (window_seconds, len(keys), *(adding or ()))
     try:
-        [values] = await batch.execute(("EVALSHA", _HIT_ALL_SHA, len(args), *args, window_seconds, len(keys)))
+        [values] = await batch.execute(("EVALSHA", _HIT_ALL_SHA, len(args), *args, *tail))
     except NoScriptError:  # a Redis that restarted since: EVAL sends the script, and keeps it
-        [values] = await batch.execute(("EVAL", _HIT_ALL, len(args), *args, window_seconds, len(keys)))
+        [values] = await batch.execute(("EVAL", _HIT_ALL, len(args), *args, *tail))
     counted = 2 * len(keys)
     return ([(int(values[i]), max(int(values[i + 1]), 1)) for i in range(0, counted, 2)],
             [bool(int(value)) for value in values[counted:]])

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.rate_counts import RateCounts
 from api.temporal_calls import guarded
 from core.db import make_engine, make_sessionmaker, open_pool_ahead
 from core.redis import make_redis
@@ -30,9 +31,17 @@ class AppState:
     keys: Keys
     # the Redis round trips of concurrent requests, sent together (rate limits, view counts)
     redis_batch: RedisBatch = field(init=False)
+    _rate_counts: dict[int, RateCounts] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.redis_batch = RedisBatch(self.redis)
+
+    def rate_counts(self, window_seconds: int) -> RateCounts:
+        """What this process knows of its rate-limit counters of that window (api/rate_counts.py)."""
+        counts = self._rate_counts.get(window_seconds)
+        if counts is None:
+            counts = self._rate_counts[window_seconds] = RateCounts(self.redis_batch, window_seconds)
+        return counts
 
     @classmethod
     async def build(cls, settings: Settings, *, temporal: Client | None = None) -> AppState:
@@ -63,6 +72,8 @@ class AppState:
         await open_pool_ahead(self.engine, count)
 
     async def close(self) -> None:
+        for counts in self._rate_counts.values():
+            await counts.close()
         await self.redis_batch.close()
         await self.redis.aclose()
         await self.engine.dispose()
