@@ -38,7 +38,9 @@ class GroupCommit(Generic[K, I, R]):
         self._pending.setdefault(key, []).append((item, future))
         if key not in self._tasks:
             self._tasks[key] = asyncio.get_running_loop().create_task(self._drain(key))
-        return await asyncio.shield(future)   # a caller that gives up does not cancel the batch
+        # A caller that gives up cancels only its own future: the batch is a task of its own and
+        # settles only the futures still waiting (no shield needed: one future and callback less).
+        return await future
 
     async def _drain(self, key: K) -> None:
         try:
