@@ -74,6 +74,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import CLIENT_ID, ENTITY_STATUS, TENANT_ID
 
 EXTEND_GRACE = timedelta(days=90)  # an expired enrolment's workflow waits this long for an extension
+# workflow.patched id: a `replan` that arrives while the enrolment syncs is acted on. Before it, the
+# flag was cleared at the top of the loop, after the sync, so a cohort moved during a sync was
+# planned only at the next wake (days later); runs started before it replay unchanged.
+REPLAN_KEPT_WHILE_SYNCING = "replan-kept-while-syncing"
 
 
 @workflow.defn(name=ENROLLMENT_WORKFLOW)
@@ -89,12 +93,14 @@ class EnrollmentWorkflow:
         self._state.messages = self._outbox.recent
         self._lock = asyncio.Lock()
         self._replan = False
+        self._replan_kept = False  # set in run (workflow.patched)
         self._revoke: EndAccess | None = None
         self._nudge_hold_until: datetime | None = None
 
     # -- the lifecycle ---------------------------------------------------------------------
     @workflow.run
     async def run(self, inp: EnrollmentInput) -> EnrollmentState:
+        self._replan_kept = workflow.patched(REPLAN_KEPT_WHILE_SYNCING)
         if inp.resume is None:
             began: EnrollmentState = await background(
                 BEGIN, Begin(ref=self._ref, inp=inp, at=workflow.now()), EnrollmentState)
@@ -106,7 +112,8 @@ class EnrollmentWorkflow:
         self._publish()
         while self._live():
             wake = self._next_wake()
-            self._replan = False
+            if not self._replan_kept:
+                self._replan = False
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._replan or self._revoke is not None or not self._live(),
                                               timeout=None if wake is None else max(wake - workflow.now(),
@@ -161,6 +168,8 @@ class EnrollmentWorkflow:
         return min(times, default=None)
 
     async def _sync(self) -> Synced:
+        if self._replan_kept:
+            self._replan = False  # every change signalled before now is read by this sync
         synced: Synced = await background(SYNC, Sync(ref=self._ref, at=workflow.now()), Synced)
         self._take(synced)
         return synced
