@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from support import poll_until
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+from temporalio.worker import Worker
 
 from core.db import TenantScope, scoped_session
 from domain.courses.drip import local_instant
 from domain.courses.enrollment import (
+    SYNC,
     CompleteLesson,
     EndAccess,
     EnrollmentInput,
@@ -23,6 +31,8 @@ from domain.courses.enrollment import (
     ExtendAccess,
     QuizAnswer,
     QuizSubmission,
+    Sync,
+    Synced,
     enrollment_workflow_id,
 )
 from models.courses import Certificate, Cohort, Course, CourseModule, Enrollment, EnrollmentLesson, Lesson
@@ -30,6 +40,7 @@ from models.identity import Role, User
 from models.notifications import NotificationPreference
 from models.platform import OutboxMessage
 from models.tenancy import Tenant, TenantStatus
+from workers.registry import WORKFLOWS, build_activities, workflow_runner
 from workflows.enrollment import EnrollmentWorkflow
 
 ZONE = "Asia/Kolkata"
@@ -332,3 +343,74 @@ async def _safe_state(handle: WorkflowHandle) -> EnrollmentState | None:
         return await handle.query(EnrollmentWorkflow.state)
     except RPCError:
         return None  # not started yet
+
+
+@pytest.fixture
+async def gated(time_skipping_env, sessionmaker, settings, clean) -> AsyncIterator[tuple[Any, SyncGate]]:
+    """The production worker, with the enrolment's sync activity held after it has read the
+    database when the test arms its gate: the moment a cohort may move while a sync runs."""
+    gate = SyncGate()
+    queue = f"wf-test-{uuid.uuid4().hex[:8]}"
+    activities = build_activities(sessionmaker, settings.model_copy(update={"temporal_task_queue": queue}))
+    real = next(a for a in activities if getattr(getattr(a, "__temporal_activity_definition", None), "name", None)
+                == SYNC)
+
+    @activity.defn(name=SYNC)
+    async def held_sync(step: Sync) -> Synced:
+        synced: Synced = await real(step)  # the real activity, on the test database
+        if gate.armed:
+            gate.armed = False
+            gate.read.set()
+            await gate.release.wait()
+        return synced
+
+    worker = Worker(time_skipping_env.client, task_queue=queue, workflows=list(WORKFLOWS),
+                    activities=[held_sync if a is real else a for a in activities],
+                    workflow_runner=workflow_runner())
+    async with worker:
+        time_skipping_env.task_queue = queue
+        time_skipping_env.started = []
+        yield time_skipping_env, gate
+        for handle in time_skipping_env.started:
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test finished")
+
+
+class SyncGate:
+    def __init__(self) -> None:
+        self.armed = False
+        self.read, self.release = asyncio.Event(), asyncio.Event()
+
+
+async def _signal_handled(handle: WorkflowHandle) -> None:
+    """Until the workflow has run a task after its last signal (its handler has run)."""
+    async def last_events() -> list[str]:
+        events = [e async for e in handle.fetch_history_events()]
+        names = [EventType.Name(e.event_type) for e in events]
+        signalled = max(i for i, n in enumerate(names) if n == "EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED")
+        return names[signalled:]
+    await poll_until(last_events, lambda names: "EVENT_TYPE_WORKFLOW_TASK_COMPLETED" in names)
+
+
+async def test_a_cohort_moved_while_the_enrolment_syncs_is_planned_at_once(gated, sessionmaker):
+    env, gate = gated
+    today = (await env.get_current_time()).date()
+    world = await _world(sessionmaker, [("Cohort week 1", {"cohort_day": 0}, [("Kick-off", "video", None)])],
+                         cohort_starts_on=today + timedelta(days=3))
+    handle = await _enrol(env, sessionmaker, world)
+    old_start = local_instant(today + timedelta(days=3), time(8, 0), ZONE)
+    assert (await handle.query(EnrollmentWorkflow.state)).next_unlock_at == old_start
+
+    gate.armed = True
+    await handle.signal(EnrollmentWorkflow.replan, "content changed")  # a sync starts and reads the old date
+    async with asyncio.timeout(20):
+        await gate.read.wait()
+    async with scoped_session(sessionmaker, TenantScope.of(world.tenant_id)) as session:  # what the API does
+        cohort = await session.get(Cohort, world.cohort_id)
+        cohort.starts_on = today + timedelta(days=10)
+    await handle.signal(EnrollmentWorkflow.replan, "cohort moved")
+    await _signal_handled(handle)  # the move is signalled while that sync is still running
+    gate.release.set()
+
+    new_start = local_instant(today + timedelta(days=10), time(8, 0), ZONE)
+    await _settled(handle, lambda s: s.next_unlock_at == new_start)  # not at the old date's wake, days later
