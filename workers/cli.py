@@ -9,8 +9,12 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -210,6 +214,17 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # -- api / worker ------------------------------------------------------------------------------
+def api_process_app() -> FastAPI:
+    """The app of one API process, its logging configured first. With API_WORKERS > 1 uvicorn
+    starts each process afresh (spawn): configured only in the parent, the processes wrote no
+    access line and no INFO line, and their warnings as bare text by Python's last-resort handler."""
+    from api.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app(settings)
+
+
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -218,7 +233,7 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     processes = args.workers or settings.api_workers
     made = prepare_api_processes(processes)  # one /metrics view over every process
     try:
-        uvicorn.run("api.app:create_app", factory=True, host=args.host or settings.api_host,
+        uvicorn.run("workers.cli:api_process_app", factory=True, host=args.host or settings.api_host,
                     port=args.port or settings.api_port, log_config=None, access_log=False,
                     workers=processes)
     finally:

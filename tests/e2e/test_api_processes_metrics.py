@@ -4,10 +4,12 @@ answers a public slot listing, a booking committed elsewhere has left it."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +21,8 @@ from support import poll_until
 
 from core.db import TenantScope, scoped_session
 from core.embedded import EmbeddedTemporal, free_port, wait_until
+from core.razorpay import platform_credentials, sign
+from core.settings import Settings
 from models.tenancy import Tenant
 
 pytestmark = pytest.mark.e2e
@@ -38,6 +42,9 @@ def two_process_api(settings, temporal_dev_server: EmbeddedTemporal, servers) ->
         "ENCRYPTION_KEYS": settings.encryption_keys.get_secret_value(),
         "MUHURTA_DATA_DIR": str(servers.root / "two-process-api"), "MUHURTA_ENV": "test",
         "API_PORT": str(port), "API_WORKERS": "2", "LOG_JSON": "false",
+        "RAZORPAY_KEY_ID": settings.razorpay_key_id or "",
+        "RAZORPAY_KEY_SECRET": settings.razorpay_key_secret.get_secret_value() if settings.razorpay_key_secret else "",
+        "RAZORPAY_WEBHOOK_SECRET": secret_of(settings),
     })
     log = servers.root / "two-process-api.log"
     with log.open("wb") as out:
@@ -59,6 +66,40 @@ def two_process_api(settings, temporal_dev_server: EmbeddedTemporal, servers) ->
     finally:
         process.terminate()
         process.wait(20)
+
+
+def secret_of(settings: Settings) -> str:
+    credentials = platform_credentials(settings)
+    assert credentials is not None and credentials.webhook_secret
+    return credentials.webhook_secret
+
+
+def test_a_signed_delivery_is_taken_by_a_real_api_process_as_the_route_would_answer(two_process_api, settings):
+    """The webhook intake (api/webhook_intake.py) under uvicorn: answered, stored once, its request
+    id echoed, its trace id given, its access line written and counted under the route's template."""
+    base, log = two_process_api
+    event_id = f"evt_e2e{uuid.uuid4().hex[:12]}"
+    body = json.dumps({"entity": "event", "event": "payment.failed", "id": event_id, "payload": {}}).encode()
+    headers = {"Content-Type": "application/json", "X-Razorpay-Signature": sign(secret_of(settings), body),
+               "X-Razorpay-Event-Id": event_id, "X-Request-ID": "e2e-" + event_id}
+    answers = [httpx.post(f"{base}/api/v1/webhooks/razorpay", content=body, headers=headers, timeout=10)
+               for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert [a.json()["duplicate"] for a in answers] == [False, True]
+    assert all(a.headers["x-request-id"] == "e2e-" + event_id and a.headers["traceresponse"] for a in answers)
+    counted = re.compile(r'^muhurta_http_requests_total\{method="POST",route="/api/v1/webhooks/razorpay",'
+                         r'status_class="2xx"\} (\S+)$', re.MULTILINE)
+    found = counted.search(httpx.get(f"{base}/metrics", timeout=5).text)
+    assert found and float(found.group(1)) >= 2
+
+    def access_lines() -> int:
+        return sum("POST /api/v1/webhooks/razorpay -> 200" in line and f"req e2e-{event_id}" in line
+                   for line in log.read_text().splitlines())
+
+    try:
+        wait_until(lambda: access_lines() == 2, "the two deliveries' access lines", timeout=10)
+    except TimeoutError as exc:
+        raise AssertionError(log.read_text()[-3000:]) from exc
 
 
 def _health_count(base: str) -> float:
