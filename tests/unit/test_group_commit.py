@@ -8,19 +8,27 @@ from core.group_commit import GroupCommit
 
 
 async def test_a_caller_that_gives_up_does_not_stop_its_batch_or_the_others() -> None:
-    release = asyncio.Event()
+    running, release = asyncio.Event(), asyncio.Event()
     done: list[list[int]] = []
 
     async def run(_key: None, items: list[int]) -> list[int]:
+        running.set()
         await release.wait()
         done.append(items)
         return [item * 10 for item in items]
 
     group: GroupCommit[None, int, int] = GroupCommit(run)
-    first = asyncio.ensure_future(group.submit(None, 1))
-    await asyncio.sleep(0)  # the first batch (of one) is now running
-    waiting = [asyncio.ensure_future(group.submit(None, n)) for n in (2, 3, 4)]
-    await asyncio.sleep(0)
+    queued = {n: asyncio.Event() for n in (1, 2, 3, 4)}
+
+    async def caller(n: int) -> int:
+        queued[n].set()  # submit queues its item in this same step, before it first waits
+        return await group.submit(None, n)
+
+    first = asyncio.ensure_future(caller(1))
+    await running.wait()  # the first batch (of one) is running
+    waiting = [asyncio.ensure_future(caller(n)) for n in (2, 3, 4)]
+    for n in (2, 3, 4):
+        await queued[n].wait()
     waiting[1].cancel()  # the caller of 3 gives up while its item waits for the next batch
     first.cancel()  # and the caller of 1 while its batch runs
     release.set()
