@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 # -- migrate ---------------------------------------------------------------------------------
