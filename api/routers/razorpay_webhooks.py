@@ -52,10 +52,10 @@ async def acknowledge_delivery(holder: StarletteState, state: AppState, *, body:
     inserter = _per_process(holder, "webhook_inserter", lambda: EventInserter(state.sessionmaker))
     ingested = await ingest_webhook(state.sessionmaker, secrets, body=body, signature=signature, event_id=event_id,
                                     tenant_id=tenant_id, ip=ip, inserter=inserter)
-    if ingested.row_id is not None:  # acted on after the answer
+    if ingested.row_id is not None and ingested.outcome is None:  # acted on after the answer
         processor = _per_process(holder, "webhook_processor",
                                  lambda: EventProcessor(state.sessionmaker, state.temporal))
-        processor.submit(ingested.row_id, ingested.parsed)
+        processor.submit(ingested.row_id)
     ack = WebhookAck(received=True, duplicate=ingested.row_id is None, event_id=ingested.event_id)
     return ack.model_dump_json().encode()
 

@@ -1,9 +1,11 @@
 """Razorpay webhooks: verify, store raw, answer at once; then act on them (signal the order).
 
 Ingestion does the least that makes the event safe: check the signature over the raw body,
-insert it once per `x-razorpay-event-id` (a redelivery is a no-op) and commit. Processing
-follows out of the request (a background task, and the worker's relay for anything left
-behind): it reads the stored event and signals the order's workflow, which decides.
+insert it once per `x-razorpay-event-id` (a redelivery is a no-op) and commit. An event that
+asks nothing of us (one we never act on, a payment of an order no tenant has) is stored settled
+by that same statement. Processing of the rest follows out of the request (a background task,
+and the worker's relay for anything left behind): it reads the stored event and signals the
+order's workflow, which decides.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ MAX_ATTEMPTS = 20
 class Ingested:
     event_id: str
     row_id: uuid.UUID | None  # None: a redelivery of an event stored before
-    parsed: ParsedEvent | None = None  # what the stored event says, as process_events reads it
+    outcome: str | None = None  # set when the event was stored settled (it asks nothing of us)
 
 
 class WebhookSecrets:
@@ -113,7 +115,9 @@ async def ingest_webhook(
     decoded = _decoded(text_body)
     event_name = str(decoded.get("event", ""))[:64] if isinstance(decoded, dict) else "unreadable"
     event_id = (event_id or "sha256:" + hashlib.sha256(body).hexdigest())[:100]
-    row = _Row(uuid.uuid4(), event_id, event_name, text_body)
+    settled = _settled_unless_ours(_parsed(decoded, event_id))
+    outcome, order_id = settled if settled is not None else (None, None)
+    row = _Row(uuid.uuid4(), event_id, event_name, text_body, outcome, order_id)
     tenant = str(tenant_id or "")
     if inserter is not None:
         stored = await inserter.insert(tenant, row)
@@ -121,7 +125,7 @@ async def ingest_webhook(
         stored = await _insert_rows(sessionmaker, tenant, [row])
     if row.id not in stored:
         return Ingested(event_id, None)
-    return Ingested(event_id, row.id, _parsed(decoded, event_id))
+    return Ingested(event_id, row.id, outcome if stored[row.id] else None)
 
 
 @dataclass(frozen=True)
@@ -130,116 +134,9 @@ class _Row:
     event_id: str
     event: str
     body: str
+    outcome: str | None  # what settles it if no order of any tenant has `order_id`; None: to act on
+    order_id: str | None
 
-
-# One statement, one round trip, any number of rows: the row-level-security scope is set
-# (transaction-local) by the CTE the INSERT reads from, so it is in force when PostgreSQL checks
-# the new rows. Autocommit: the statement is its own transaction, committed when it returns, so no
-# BEGIN and no COMMIT round trip. The rows travel as one JSON document (encoded by orjson, in C):
-# as four array parameters psycopg escaped every body element by element in Python, 7 % of the
-# API's CPU per webhook under load (docs/performance.md). Every batch size is the same prepared
-# statement. Two rows of one batch with the same event_id: the second is a conflict like any other
-# (DO NOTHING), so exactly one of them comes back. A body PostgreSQL's text refuses (NUL) fails
-# the statement, as it did one row at a time.
-_INSERT_EVENTS = text("""
-    WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
-                          set_config('app.rls_bypass', 'off', true) AS bypass)
-    INSERT INTO gateway_webhook_events (id, event_id, event, tenant_id, body, received_at, attempts)
-    SELECT r.id, r.event_id, r.event, CAST(NULLIF(scope.tenant, '') AS uuid), r.body, now(), 0
-    FROM scope, ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (id uuid, event_id text, event text, body text))
-         WITH ORDINALITY AS r(id, event_id, event, body, n)
-    ORDER BY r.n
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING id
-""")
-
-
-async def _insert_rows(sessionmaker: async_sessionmaker[AsyncSession], tenant: str, rows: list[_Row]
-                       ) -> set[uuid.UUID]:
-    """Insert `rows` of one account (`tenant`, '' for the platform's) in one autocommitted
-    statement; the ids of those stored (not redeliveries)."""
-    engine = sessionmaker.kw["bind"]
-    async with engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        result = await connection.execute(_INSERT_EVENTS, {"tenant": tenant, "rows": orjson.dumps(
-            [{"id": str(r.id), "event_id": r.event_id, "event": r.event, "body": r.body} for r in rows]).decode()})
-        return set(result.scalars().all())
-
-
-class EventInserter:
-    """Group commit for webhook deliveries (`core.group_commit`): the ones that arrive while a
-    statement is in flight are stored together by the next one, per account, each request still
-    answered only once its own row is committed; a row PostgreSQL refuses fails only its own
-    request. One per API process."""
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
-        self.sessionmaker = sessionmaker
-        self._group: GroupCommit[str, _Row, set[uuid.UUID]] = GroupCommit(self._store, batch=batch)
-
-    @property
-    def batches(self) -> int:   # statements run (tests and benches read it)
-        return self._group.batches
-
-    async def insert(self, tenant: str, row: _Row) -> set[uuid.UUID]:
-        """The ids stored by the statement that carried `row` (`row.id` among them unless a redelivery)."""
-        return await self._group.submit(tenant, row)
-
-    async def _store(self, tenant: str, rows: list[_Row]) -> list[set[uuid.UUID]]:
-        stored = await _insert_rows(self.sessionmaker, tenant, rows)
-        return [stored] * len(rows)
-
-    async def close(self) -> None:
-        await self._group.close()
-
-
-class EventProcessor:
-    """Acts on stored events soon after they were acknowledged, in batches, off the request path.
-
-    One per API process. If the queue is full or the process dies, the worker's relay acts on
-    whatever is left (every stored event is acted on at least once)."""
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
-                 *, batch: int = 100, capacity: int = 10_000) -> None:
-        self.sessionmaker, self.client, self.batch = sessionmaker, client, batch
-        self.queue: asyncio.Queue[tuple[uuid.UUID, ParsedEvent | None]] = asyncio.Queue(capacity)
-        self._task: asyncio.Task[None] | None = None
-
-    def submit(self, row_id: uuid.UUID, parsed: ParsedEvent | None = None) -> None:
-        """Act on stored event `row_id` soon; `parsed`: what it says, when the caller knows."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait((row_id, parsed))
-
-    async def _run(self) -> None:
-        while True:
-            received = [await self.queue.get()]
-            while len(received) < self.batch and not self.queue.empty():
-                received.append(self.queue.get_nowait())
-            try:
-                await act_on_received(self.sessionmaker, self.client, received)
-            except Exception:
-                log.exception("acting on %d webhook events failed; the relay will retry them", len(received))
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
-# Settles, in one statement, events just stored that ask nothing of us: a processed_at, an outcome
-# and an attempt each, as process_events would record them. A payment event is settled only if no
-# order of any tenant has its order id (system scope: the bypass is on); an event already settled
-# (by the worker's relay, whose lock this waits for) is left alone. The ids settled come back.
-_SETTLE = text("""
-    UPDATE gateway_webhook_events AS e
-    SET attempts = e.attempts + 1, processed_at = now(), outcome = v.outcome
-    FROM json_to_recordset(CAST(:rows AS json)) AS v(id uuid, outcome text, order_id text)
-    WHERE e.id = v.id AND e.processed_at IS NULL
-      AND (v.order_id IS NULL OR NOT EXISTS (SELECT 1 FROM orders AS o WHERE o.gateway_order_id = v.order_id))
-    RETURNING e.id
-""")
 
 NOT_OURS = "ignored: not an order of ours"
 
@@ -254,31 +151,119 @@ def _settled_unless_ours(parsed: ParsedEvent) -> tuple[str, str | None] | None:
     return NOT_OURS, parsed.gateway_order_id
 
 
-async def act_on_received(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
-                          received: list[tuple[uuid.UUID, ParsedEvent | None]]) -> dict[uuid.UUID, str | None]:
-    """Act on events this process has just stored, knowing what they say (the API's processor).
+# One statement, one round trip, any number of rows. Autocommit: the statement is its own
+# transaction, committed when it returns, so no BEGIN and no COMMIT round trip. The rows travel as
+# one JSON document (encoded by orjson, in C): as array parameters psycopg escaped every body
+# element by element in Python, 7 % of the API's CPU per webhook under load (docs/performance.md).
+# Every batch size is the same prepared statement. Two rows of one batch with the same event_id:
+# the second is a conflict like any other (DO NOTHING), so exactly one of them comes back. A body
+# PostgreSQL's text refuses (NUL) fails the statement, as it did one row at a time.
+#
+# An event that asks nothing of us (`_Row.outcome`) is stored settled, as `process_events` would
+# settle it (a processed_at, its outcome, one attempt), unless an order of any tenant has the
+# order id it names. Seeing every tenant's orders takes the system scope: the CTE `scope` turns
+# the row-level-security bypass on, transaction-local, and `incoming` reads `scope` in the same
+# row as the `NOT EXISTS`, a subquery of that row's projection, so the bypass is on before any
+# order is looked at; `scope.bypass = 'on'` makes the dependency explicit, and if it were ever
+# off the event would be left to `process_events` (never settled by mistake). `incoming` is
+# materialized so that each row's lookup runs once. The tenant id stored is the account's, whose
+# secret verified the delivery. Which rows were stored settled comes back with their ids.
+_INSERT_EVENTS = text("""
+    WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
+                          set_config('app.rls_bypass', 'on', true) AS bypass),
+    incoming AS MATERIALIZED (
+        SELECT r.n, r.id, r.event_id, r.event, r.body, r.outcome, CAST(NULLIF(scope.tenant, '') AS uuid) AS tenant_id,
+               r.outcome IS NOT NULL AND (r.order_id IS NULL OR (scope.bypass = 'on' AND NOT EXISTS (
+                   SELECT 1 FROM orders AS o WHERE o.gateway_order_id = r.order_id))) AS settled
+        FROM scope, ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (
+                 id uuid, event_id text, event text, body text, outcome text, order_id text))
+             WITH ORDINALITY AS r(id, event_id, event, body, outcome, order_id, n))
+    INSERT INTO gateway_webhook_events (id, event_id, event, tenant_id, body, received_at, attempts, processed_at,
+                                        outcome)
+    SELECT id, event_id, event, tenant_id, body, now(), CASE WHEN settled THEN 1 ELSE 0 END,
+           CASE WHEN settled THEN now() END, CASE WHEN settled THEN outcome END
+    FROM incoming
+    ORDER BY n
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, processed_at IS NOT NULL
+""")
 
-    Those that ask nothing of us (an event we do not act on, a payment of an order that is not
-    ours) are settled together by one statement, without reading them back, building an object
-    per row or writing each row by itself: the same outcomes as `process_events`, in a fraction
-    of its work (docs/performance.md, eleventh pass). The rest, and any whose order turned out
-    to be ours, go through `process_events`."""
-    settling: dict[uuid.UUID, tuple[str, str | None]] = {}
-    for row_id, parsed in received:
-        settled = _settled_unless_ours(parsed) if parsed is not None else None
-        if settled is not None:
-            settling[row_id] = settled
-    outcomes: dict[uuid.UUID, str | None] = {}
-    if settling:
-        rows = orjson.dumps([{"id": str(row_id), "outcome": outcome, "order_id": order_id}
-                             for row_id, (outcome, order_id) in settling.items()]).decode()
-        async with scoped_session(sessionmaker, TenantScope.system()) as session:
-            done = set((await session.execute(_SETTLE, {"rows": rows})).scalars())
-        outcomes.update({row_id: settling[row_id][0] for row_id in done})
-    rest = [row_id for row_id, _ in received if row_id not in outcomes]
-    if rest:
-        outcomes.update(await process_events(sessionmaker, client, rest))
-    return outcomes
+
+async def _insert_rows(sessionmaker: async_sessionmaker[AsyncSession], tenant: str, rows: list[_Row]
+                       ) -> dict[uuid.UUID, bool]:
+    """Insert `rows` of one account (`tenant`, '' for the platform's) in one autocommitted
+    statement; the ids of those stored (not redeliveries), each with whether it was stored settled."""
+    engine = sessionmaker.kw["bind"]
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        result = await connection.execute(_INSERT_EVENTS, {"tenant": tenant, "rows": orjson.dumps(
+            [{"id": str(r.id), "event_id": r.event_id, "event": r.event, "body": r.body, "outcome": r.outcome,
+              "order_id": r.order_id} for r in rows]).decode()})
+        return {row_id: settled for row_id, settled in result.tuples()}
+
+
+class EventInserter:
+    """Group commit for webhook deliveries (`core.group_commit`): the ones that arrive while a
+    statement is in flight are stored together by the next one, per account, each request still
+    answered only once its own row is committed; a row PostgreSQL refuses fails only its own
+    request. One per API process."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
+        self.sessionmaker = sessionmaker
+        self._group: GroupCommit[str, _Row, dict[uuid.UUID, bool]] = GroupCommit(self._store, batch=batch)
+
+    @property
+    def batches(self) -> int:   # statements run (tests and benches read it)
+        return self._group.batches
+
+    async def insert(self, tenant: str, row: _Row) -> dict[uuid.UUID, bool]:
+        """The ids stored by the statement that carried `row` (`row.id` among them unless a
+        redelivery), each with whether it was stored settled."""
+        return await self._group.submit(tenant, row)
+
+    async def _store(self, tenant: str, rows: list[_Row]) -> list[dict[uuid.UUID, bool]]:
+        stored = await _insert_rows(self.sessionmaker, tenant, rows)
+        return [stored] * len(rows)
+
+    async def close(self) -> None:
+        await self._group.close()
+
+
+class EventProcessor:
+    """Acts on stored events soon after they were acknowledged, in batches, off the request path
+    (`process_events`).
+
+    One per API process. If the queue is full or the process dies, the worker's relay acts on
+    whatever is left (every stored event is acted on at least once)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,
+                 *, batch: int = 100, capacity: int = 10_000) -> None:
+        self.sessionmaker, self.client, self.batch = sessionmaker, client, batch
+        self.queue: asyncio.Queue[uuid.UUID] = asyncio.Queue(capacity)
+        self._task: asyncio.Task[None] | None = None
+
+    def submit(self, row_id: uuid.UUID) -> None:
+        """Act on stored event `row_id` soon."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(row_id)
+
+    async def _run(self) -> None:
+        while True:
+            received = [await self.queue.get()]
+            while len(received) < self.batch and not self.queue.empty():
+                received.append(self.queue.get_nowait())
+            try:
+                await process_events(self.sessionmaker, self.client, received)
+            except Exception:
+                log.exception("acting on %d webhook events failed; the relay will retry them", len(received))
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 async def process_event(sessionmaker: async_sessionmaker[AsyncSession], client: Client | None,

@@ -4,6 +4,7 @@ not (its process died, or Temporal was away)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,8 +14,9 @@ from temporalio.client import ScheduleActionStartWorkflow, ScheduleOverlapPolicy
 from test_payments_api import checkout, order_for, order_status
 
 from api.services.payment_events import (
+    EventInserter,
+    Ingested,
     WebhookSecrets,
-    act_on_received,
     ingest_webhook,
     process_event,
     process_pending_events,
@@ -102,12 +104,13 @@ async def test_events_of_orders_not_ours_are_stored_and_ignored(client, sessionm
     assert await eventually(outcome, "ignored: not an order of ours") == "ignored: not an order of ours"
 
 
-async def test_events_that_ask_nothing_are_settled_together_and_ours_are_acted_on(
+async def test_events_that_ask_nothing_are_stored_settled_and_ours_are_left_to_act_on(
         client, sessionmaker, gateway, app_state):
-    """api.services.payment_events.act_on_received (the API's processor): an event naming an order
-    that is not ours and one we never act on are settled by one statement, as process_events would
-    settle them; a payment of an order of ours is still acted on (here with Temporal away: kept
-    for the relay), and a settled event is not settled twice."""
+    """api.services.payment_events.ingest_webhook: an event naming an order no tenant has and one we
+    never act on are stored settled by the insert itself, as process_events would settle them,
+    alone or grouped in one statement; a payment of an order of ours (a tenant's order, through the
+    platform's account: the insert sees every tenant's orders) is stored unsettled and then acted
+    on (here with Temporal away: kept for the relay)."""
     owner = await active_consultancy(client, sessionmaker)
     buyer = await register_client(client, owner.tenant_slug)
     info = await checkout(client, buyer, (await order_for(client, owner, buyer))["id"])
@@ -115,33 +118,41 @@ async def test_events_that_ask_nothing_are_settled_together_and_ours_are_acted_o
     [captured] = gateway.deliveries_for(info["gateway_order_id"], "payment.captured")
     secrets = WebhookSecrets(app_state.settings, app_state.keys)
     secret = app_state.settings.razorpay_webhook_secret.get_secret_value()
+    inserter = EventInserter(sessionmaker)
 
-    async def ingest(body: bytes, event_id: str, signature: str | None = None):
+    async def ingest(body: bytes, event_id: str, signature: str | None = None, grouped: bool = False) -> Ingested:
         ingested = await ingest_webhook(sessionmaker, secrets, body=body, signature=signature or sign(secret, body),
-                                        event_id=event_id, tenant_id=None, ip=None)
-        assert ingested.row_id is not None and ingested.parsed is not None
+                                        event_id=event_id, tenant_id=None, ip=None,
+                                        inserter=inserter if grouped else None)
+        assert ingested.row_id is not None
         return ingested
 
-    ours = await ingest(captured.body, captured.event_id, captured.headers["X-Razorpay-Signature"])
-    foreign = await ingest(b'{"entity":"event","event":"payment.captured","payload":{"payment":{"entity":{'
-                           b'"id":"pay_elsewhere","order_id":"order_elsewhere01","status":"captured"}}}}', "evt_f1")
-    unknown = await ingest(b'{"entity":"event","event":"invoice.paid","payload":{}}', "evt_u1")
-    received = [(i.row_id, i.parsed) for i in (ours, foreign, unknown)]
-    outcomes = await act_on_received(sessionmaker, None, received)
-    assert outcomes == {foreign.row_id: "ignored: not an order of ours", unknown.row_id: "ignored: invoice.paid",
-                        ours.row_id: None}
+    def foreign(n: int) -> bytes:
+        return (b'{"entity":"event","event":"payment.captured","payload":{"payment":{"entity":{'
+                b'"id":"pay_elsewhere","order_id":"order_elsewhere%02d","status":"captured"}}}}' % n)
+    try:
+        alone = [await ingest(captured.body, captured.event_id, captured.headers["X-Razorpay-Signature"]),
+                 await ingest(foreign(1), "evt_f1"),
+                 await ingest(b'{"entity":"event","event":"invoice.paid","payload":{}}', "evt_u1")]
+        grouped = await asyncio.gather(*(ingest(body, event_id, grouped=True) for body, event_id in [
+            (foreign(2), "evt_f2"), (b'{"entity":"event","event":"settlement.processed"}', "evt_u2"),
+            (foreign(3), "evt_f3"), (b"not json", "evt_u3")]))
+    finally:
+        await inserter.close()
+    ours = alone[0]
+    assert [i.outcome for i in alone] == [None, "ignored: not an order of ours", "ignored: invoice.paid"]
+    assert [i.outcome for i in grouped] == ["ignored: not an order of ours", "ignored: settlement.processed",
+                                            "ignored: not an order of ours", "ignored: unreadable"]
 
     async def events() -> dict[uuid.UUID, tuple[bool, int, str | None]]:
         async with scoped_session(sessionmaker, TenantScope.system()) as session:
             return {e.id: (e.processed_at is not None, e.attempts, e.outcome)
                     for e in (await session.execute(select(GatewayWebhookEvent))).scalars()}
     stored = await events()
-    assert stored[foreign.row_id] == (True, 1, "ignored: not an order of ours")
-    assert stored[unknown.row_id] == (True, 1, "ignored: invoice.paid")
-    processed, attempts, outcome = stored[ours.row_id]
+    assert len(stored) == 7
+    for ingested in [*alone[1:], *grouped]:
+        assert ingested.row_id is not None and stored[ingested.row_id] == (True, 1, ingested.outcome)
+    assert ours.row_id is not None and stored[ours.row_id] == (False, 0, None)
+    assert await process_event(sessionmaker, None, ours.row_id) is None
+    processed, attempts, outcome = (await events())[ours.row_id]
     assert not processed and attempts == 1 and "Temporal" in (outcome or "")
-
-    assert await act_on_received(sessionmaker, None, received[1:]) == {
-        foreign.row_id: None, unknown.row_id: None}  # settled already: nothing done twice
-    assert {k: v for k, v in (await events()).items() if k != ours.row_id} == {
-        k: v for k, v in stored.items() if k != ours.row_id}

@@ -55,13 +55,14 @@ async def test_concurrent_deliveries_share_statements_and_are_each_stored_once(c
 
 async def test_a_row_postgresql_refuses_fails_only_its_own_delivery(sessionmaker):
     inserter = EventInserter(sessionmaker)
-    good = [_Row(uuid.uuid4(), f"evt_ok{uuid.uuid4().hex[:12]}", "payment.failed", "{}") for _ in range(3)]
-    bad = _Row(uuid.uuid4(), f"evt_nul{uuid.uuid4().hex[:12]}", "payment.failed", "{\x00}")  # text refuses NUL
+    good = [_Row(uuid.uuid4(), f"evt_ok{uuid.uuid4().hex[:12]}", "payment.failed", "{}", None, None)
+            for _ in range(3)]
+    bad = _Row(uuid.uuid4(), f"evt_nul{uuid.uuid4().hex[:12]}", "payment.failed", "{\x00}", None, None)  # refused: NUL
     results = await asyncio.gather(*(inserter.insert("", row) for row in [good[0], bad, *good[1:]]),
                                    return_exceptions=True)
     assert isinstance(results[1], Exception)
     for row, result in zip(good, [results[0], *results[2:]], strict=True):
-        assert isinstance(result, set) and row.id in result
+        assert isinstance(result, dict) and result.get(row.id) is False  # stored, to act on
     assert await _stored(sessionmaker, [r.event_id for r in good]) == {r.event_id: 1 for r in good}
     assert await _stored(sessionmaker, [bad.event_id]) == {}
     with pytest.raises(DBAPIError):
