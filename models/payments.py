@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
@@ -306,15 +307,19 @@ class GatewayWebhookEvent(IdMixin, OptionallyTenantOwned, Base):
     `event_id` (Razorpay's x-razorpay-event-id) makes a redelivery a no-op. `processed_at`
     is set once the event was acted on; the worker's relay picks up any left unprocessed.
     tenant_id is the tenant whose own Razorpay account sent it (NULL: the platform account).
+    Only the events still to act on are indexed for the relay: most are stored settled, and an
+    index over every processed_at would grow with all of them (migration 3100).
     """
 
     __tablename__ = "gateway_webhook_events"
+    __table_args__ = (Index("ix_gateway_webhook_events_unprocessed", "received_at",
+                            postgresql_where=text("processed_at IS NULL")),)
 
     event_id: Mapped[str] = mapped_column(String(100), unique=True)
     event: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
-    processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    processed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
