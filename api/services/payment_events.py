@@ -199,7 +199,7 @@ async def _insert_rows(sessionmaker: async_sessionmaker[AsyncSession], tenant: s
         result = await connection.execute(_INSERT_EVENTS, {"tenant": tenant, "rows": orjson.dumps(
             [{"id": str(r.id), "event_id": r.event_id, "event": r.event, "body": r.body, "outcome": r.outcome,
               "order_id": r.order_id} for r in rows]).decode()})
-        return {row_id: settled for row_id, settled in result.tuples()}
+        return {row[0]: row[1] for row in result}
 
 
 class EventInserter:

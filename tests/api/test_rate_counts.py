@@ -75,6 +75,21 @@ async def test_far_below_the_limit_hits_are_sent_added_up_and_all_reach_redis(ap
     assert counts.sent == 1  # the 300 hits went in one round trip
 
 
+async def test_background_sends_wait_their_interval_and_closing_sends_the_rest_at_once(
+        app_state, api_settings, clean):
+    counts = RateCounts(app_state.redis_batch, 60, flush_every=3600)  # an interval no test outlasts
+    key = f"rl:test:{uuid.uuid4().hex}"
+    counts.learn([key], [(0, 60)])
+    assert counts.admit([(key, 1000)])
+    await poll_until(lambda: _counted(api_settings, key), lambda n: n == 1)  # the first send goes at once
+    assert all(counts.admit([(key, 1000)]) for _ in range(5))
+    for _ in range(20):  # the event loop runs, Redis answers what it is sent: nothing more is sent
+        await count_and_check(app_state.redis_batch, [f"{key}:other"], 60, [], [1])
+    assert counts.sent == 1 and await _counted(api_settings, key) == 1
+    await counts.close()  # at once, not an hour later
+    assert counts.sent == 2 and await _counted(api_settings, key) == 6
+
+
 async def test_a_redis_that_does_not_answer_makes_requests_wait_again(api_settings):
     unreachable = Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.5)
     counts = RateCounts(RedisBatch(unreachable, timeout=2.0), 60)
