@@ -202,6 +202,12 @@ async def _insert_rows(sessionmaker: async_sessionmaker[AsyncSession], tenant: s
         return {row[0]: row[1] for row in result}
 
 
+# Under load (the last statement carried several deliveries), the next one waits up to 1 ms to fill:
+# with two API processes, deliveries per statement went from 7-10 to 11-31 and the API's CPU per
+# delivery fell by about an eighth (docs/performance.md, fourteenth pass). Razorpay waits seconds.
+LINGER_SECONDS = 0.001
+
+
 class EventInserter:
     """Group commit for webhook deliveries (`core.group_commit`): the ones that arrive while a
     statement is in flight are stored together by the next one, per account, each request still
@@ -210,7 +216,8 @@ class EventInserter:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 200) -> None:
         self.sessionmaker = sessionmaker
-        self._group: GroupCommit[str, _Row, dict[uuid.UUID, bool]] = GroupCommit(self._store, batch=batch)
+        self._group: GroupCommit[str, _Row, dict[uuid.UUID, bool]] = GroupCommit(
+            self._store, batch=batch, linger=LINGER_SECONDS)
 
     @property
     def batches(self) -> int:   # statements run (tests and benches read it)

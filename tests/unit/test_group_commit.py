@@ -36,3 +36,37 @@ async def test_a_caller_that_gives_up_does_not_stop_its_batch_or_the_others() ->
     await group.close()
     assert done == [[1], [2, 3, 4]]  # both batches ran whole
     assert first.cancelled() and waiting[1].cancelled()
+
+
+async def test_after_a_crowded_batch_the_next_lingers_until_full_and_a_lone_caller_goes_at_once() -> None:
+    running, release = asyncio.Event(), asyncio.Event()
+    done: list[list[int]] = []
+    held = [False]
+
+    async def run(_key: None, items: list[int]) -> list[int]:
+        running.set()
+        if held[0]:
+            held[0] = False
+            await release.wait()  # this batch runs until the test lets it go
+        done.append(items)
+        return items
+
+    group: GroupCommit[None, int, int] = GroupCommit(run, batch=3, linger=3600)  # no test outlasts it
+    lone = await asyncio.wait_for(group.submit(None, 0), 60)  # a batch of one after a quiet spell: at once
+    assert lone == 0 and done == [[0]]
+
+    done.clear()
+    running.clear()
+    held[0] = True
+    crowded = [asyncio.ensure_future(group.submit(None, n)) for n in (1, 2)]
+    await running.wait()  # batch [1, 2] runs: callers are arriving together
+    late = asyncio.ensure_future(group.submit(None, 3))
+    release.set()
+    assert await asyncio.gather(*crowded) == [1, 2]
+    for _ in range(20):  # the event loop goes round: the next batch waits to fill, an hour at most
+        await asyncio.sleep(0)
+    assert not late.done() and done == [[1, 2]]
+    rest = [asyncio.ensure_future(group.submit(None, n)) for n in (4, 5)]  # now full
+    assert await asyncio.gather(late, *rest) == [3, 4, 5]
+    assert done == [[1, 2], [3, 4, 5]]
+    await asyncio.wait_for(group.close(), 60)  # the drain lingering for more is let go at once
