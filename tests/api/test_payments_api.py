@@ -286,6 +286,20 @@ async def test_a_tenants_own_razorpay_keys_are_encrypted_and_used(client, sessio
     accepted = await post_delivery(client, captured, f"{WEBHOOK}/{owner.tenant_id}")
     assert accepted.status_code == 200, accepted.text
     await order_status(client, owner.headers(), order["id"], "awaiting_fulfilment")
+    # An event of the tenant's account that asks nothing of us is stored settled, as the tenant's row.
+    elsewhere = b'{"entity":"event","event":"payment.captured","payload":{"payment":{"entity":{' \
+                b'"id":"pay_other1","order_id":"order_notours0001","status":"captured"}}}}'
+    ignored = await client.post(f"{WEBHOOK}/{owner.tenant_id}", content=elsewhere, headers={
+        "X-Razorpay-Signature": sign(hook_secret, elsewhere), "X-Razorpay-Event-Id": "evt_tenant_notours"})
+    assert ignored.status_code == 200, ignored.text
+
+    async def stored(scope: TenantScope) -> list[tuple[uuid.UUID | None, bool, str | None]]:
+        async with scoped_session(sessionmaker, scope) as session:
+            return [(e.tenant_id, e.processed_at is not None, e.outcome) for e in (await session.execute(
+                select(GatewayWebhookEvent).where(GatewayWebhookEvent.event_id == "evt_tenant_notours"))).scalars()]
+    assert await stored(TenantScope.of(uuid.UUID(owner.tenant_id))) == [
+        (uuid.UUID(owner.tenant_id), True, "ignored: not an order of ours")]
+    assert await stored(TenantScope.of(uuid.UUID(other.tenant_id))) == []  # not another consultancy's
     assert await rotate_encrypted_columns(sessionmaker, app_state.keys) >= 2  # the keys rotate with the rest
 
 
