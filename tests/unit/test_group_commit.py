@@ -60,12 +60,19 @@ async def test_after_a_crowded_batch_the_next_lingers_until_full_and_a_lone_call
     held[0] = True
     crowded = [asyncio.ensure_future(group.submit(None, n)) for n in (1, 2)]
     await running.wait()  # batch [1, 2] runs: callers are arriving together
-    late = asyncio.ensure_future(group.submit(None, 3))
+    queued = asyncio.Event()
+
+    async def late_caller() -> int:
+        queued.set()  # submit queues its item in this same step, before it first waits
+        return await group.submit(None, 3)
+
+    late = asyncio.ensure_future(late_caller())
+    await queued.wait()  # 3 waits for the next batch
     release.set()
+    # The crowded batch's callers are answered in the step that ends it, and in that same step the
+    # drain either starts the next batch (run() records it before its first wait) or lingers.
     assert await asyncio.gather(*crowded) == [1, 2]
-    for _ in range(20):  # the event loop goes round: the next batch waits to fill, an hour at most
-        await asyncio.sleep(0)
-    assert not late.done() and done == [[1, 2]]
+    assert not late.done() and done == [[1, 2]]  # it lingers: an hour at most, or until full
     rest = [asyncio.ensure_future(group.submit(None, n)) for n in (4, 5)]  # now full
     assert await asyncio.gather(late, *rest) == [3, 4, 5]
     assert done == [[1, 2], [3, 4, 5]]
