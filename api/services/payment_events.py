@@ -165,16 +165,18 @@ def _settled_unless_ours(parsed: ParsedEvent) -> tuple[str, str | None] | None:
 # the row-level-security bypass on, transaction-local, and `incoming` reads `scope` in the same
 # row as the `NOT EXISTS`, a subquery of that row's projection, so the bypass is on before any
 # order is looked at; `scope.bypass = 'on'` makes the dependency explicit, and if it were ever
-# off the event would be left to `process_events` (never settled by mistake). `incoming` is
-# materialized so that each row's lookup runs once. The tenant id stored is the account's, whose
+# off the event would be left to `process_events` (never settled by mistake). The lookup is a
+# scalar subquery, one probe of the unique index per row: written as NOT EXISTS, PostgreSQL may
+# turn it into a hashed subplan that reads every order once per statement (it did, with few
+# orders). `incoming` is materialized so that each row's lookup runs once. The tenant id stored is the account's, whose
 # secret verified the delivery. Which rows were stored settled comes back with their ids.
 _INSERT_EVENTS = text("""
     WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
                           set_config('app.rls_bypass', 'on', true) AS bypass),
     incoming AS MATERIALIZED (
         SELECT r.n, r.id, r.event_id, r.event, r.body, r.outcome, CAST(NULLIF(scope.tenant, '') AS uuid) AS tenant_id,
-               r.outcome IS NOT NULL AND (r.order_id IS NULL OR (scope.bypass = 'on' AND NOT EXISTS (
-                   SELECT 1 FROM orders AS o WHERE o.gateway_order_id = r.order_id))) AS settled
+               r.outcome IS NOT NULL AND (r.order_id IS NULL OR (scope.bypass = 'on' AND (
+                   SELECT 1 FROM orders AS o WHERE o.gateway_order_id = r.order_id LIMIT 1) IS NULL)) AS settled
         FROM scope, ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS (
                  id uuid, event_id text, event text, body text, outcome text, order_id text))
              WITH ORDINALITY AS r(id, event_id, event, body, outcome, order_id, n))
