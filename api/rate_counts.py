@@ -126,6 +126,8 @@ class RateCounts:
             if wait > 0 and not self._closing.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), wait)
+                if not self._pending:  # taken over meanwhile by requests that waited for Redis
+                    break
             self._last_send = loop.time()
             self._sending, self._pending = self._pending, {}
             keys = list(self._sending)

@@ -102,3 +102,19 @@ async def test_a_redis_that_does_not_answer_makes_requests_wait_again(api_settin
         assert not counts.admit([("rl:test:soon", 100)])
     finally:
         await unreachable.aclose()
+
+
+async def test_hits_a_waiting_request_took_over_during_the_interval_are_not_sent_again(
+        app_state, api_settings, clean):
+    counts = RateCounts(app_state.redis_batch, 60, flush_every=3600)
+    key = f"rl:test:{uuid.uuid4().hex}"
+    counts.learn([key], [(0, 60)])
+    assert counts.admit([(key, 1000)])
+    await poll_until(lambda: _counted(api_settings, key), lambda n: n == 1)  # the first send
+    assert counts.admit([(key, 1000)])  # waits for the interval to be sent...
+    added = counts.adding([key])  # ...until a request that waits for Redis takes it over
+    answered, _ = await count_and_check(app_state.redis_batch, [key], 60, [], added)
+    counts.settle([key], added, answered)
+    assert added == [2] and answered[0][0] == 3
+    await counts.close()
+    assert counts.sent == 1 and await _counted(api_settings, key) == 3  # no empty send, nothing twice
