@@ -112,6 +112,7 @@ async def test_hits_a_waiting_request_took_over_during_the_interval_are_not_sent
     assert counts.admit([(key, 1000)])
     await poll_until(lambda: _counted(api_settings, key), lambda n: n == 1)  # the first send
     assert counts.admit([(key, 1000)])  # waits for the interval to be sent...
+    await count_and_check(app_state.redis_batch, [f"{key}:other"], 60, [], [1])  # (the sender starts waiting)
     added = counts.adding([key])  # ...until a request that waits for Redis takes it over
     answered, _ = await count_and_check(app_state.redis_batch, [key], 60, [], added)
     counts.settle([key], added, answered)
