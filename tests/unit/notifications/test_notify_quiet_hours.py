@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.notifications import QuietHours, in_quiet_window, quiet_hours_end
@@ -26,6 +26,7 @@ def _local_wall(at: datetime, zone: str) -> time:
 
 @settings(max_examples=800, deadline=None)
 @given(at=instants, start=wall_times, end=wall_times, zone=st.sampled_from(ZONES))
+@example(at=datetime(2028, 9, 3, 3, 0, tzinfo=UTC), start=time(0, 1), end=time(0, 0), zone="America/Santiago")
 def test_a_hold_ends_after_now_outside_the_window_within_a_day(at, start, end, zone):
     quiet = QuietHours(start, end, zone)
     until = quiet_hours_end(at, quiet)
@@ -35,8 +36,18 @@ def test_a_hold_ends_after_now_outside_the_window_within_a_day(at, start, end, z
         return
     assert until > at
     assert until - at <= timedelta(hours=26)  # a day's window, plus a DST change
-    # when the hold ends, the person is out of quiet hours (or the end time itself was skipped by DST)
-    assert not in_quiet_window(_local_wall(until, zone), start, end)
+    # when the hold ends, the person is out of quiet hours, or the end time itself was skipped by DST:
+    # then the hold ends as the gap does (domain.notifications._utc_candidates), where the local
+    # time may already be in the next window (a window ending at 00:00 and starting at 00:01, on
+    # the night Santiago's clocks jump from 00:00 to 01:00)
+    local_until = until.astimezone(ZoneInfo(zone))
+    naive_end = datetime.combine(local_until.date(), end)
+    end_skipped = naive_end.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).astimezone(
+        ZoneInfo(zone)).replace(tzinfo=None) != naive_end
+    if end_skipped:
+        assert (until - timedelta(seconds=1)).astimezone(ZoneInfo(zone)).utcoffset() != local_until.utcoffset()
+    else:
+        assert not in_quiet_window(_local_wall(until, zone), start, end)
     # and it is the first such moment: a minute earlier they were still in quiet hours
     before = until - timedelta(minutes=1)
     if before > at:
@@ -47,6 +58,14 @@ def test_a_hold_ends_after_now_outside_the_window_within_a_day(at, start, end, z
 @given(at=instants, zone=st.sampled_from(ZONES))
 def test_equal_start_and_end_mean_no_quiet_hours(at, zone):
     assert quiet_hours_end(at, QuietHours(time(22), time(22), zone)) is None
+
+
+def test_a_hold_whose_end_and_next_start_dst_skips_ends_with_the_gap():
+    """Santiago, 3 September 2028: clocks jump from 00:00 to 01:00. Quiet from 00:01 to 00:00 leaves
+    one free minute a day, which that night does not have; the hold ends when the gap does."""
+    quiet = QuietHours(time(0, 1), time(0, 0), "America/Santiago")
+    at = datetime(2028, 9, 3, 3, 0, tzinfo=UTC)  # 23:00 on the 2nd, local (UTC-4)
+    assert quiet_hours_end(at, quiet) == datetime(2028, 9, 3, 4, 0, tzinfo=UTC)  # 01:00 local (UTC-3)
 
 
 def test_overnight_window_in_india():
