@@ -18,7 +18,7 @@ from starlette.datastructures import State as StarletteState
 
 from api.deps import State
 from api.problems import (
-    VALIDATION,
+    PAYLOAD_TOO_LARGE,
     Problem,
 )
 from api.schemas.payments import (
@@ -30,7 +30,7 @@ from api.state import AppState
 router = APIRouter(tags=["payments"])
 
 MAX_WEBHOOK_BYTES = 1_000_000
-TOO_LARGE = "the body is too large for a Razorpay event"
+TOO_LARGE = f"a Razorpay event is at most {MAX_WEBHOOK_BYTES:,} bytes"
 T = TypeVar("T")
 
 
@@ -63,12 +63,12 @@ async def acknowledge_delivery(holder: StarletteState, state: AppState, *, body:
 async def _receive(request: Request, state: AppState, signature: str, event_id: str | None,
                    tenant_id: uuid.UUID | None) -> Response:
     if int(request.headers.get("content-length") or 0) > MAX_WEBHOOK_BYTES:
-        raise Problem(VALIDATION, TOO_LARGE, field="body")
+        raise Problem(PAYLOAD_TOO_LARGE, TOO_LARGE, field="body")
     body = bytearray()
     async for chunk in request.stream():  # a body sent without its length is held to the limit too
         body += chunk
         if len(body) > MAX_WEBHOOK_BYTES:
-            raise Problem(VALIDATION, TOO_LARGE, field="body")
+            raise Problem(PAYLOAD_TOO_LARGE, TOO_LARGE, field="body")
     answer = await acknowledge_delivery(request.app.state, state, body=bytes(body), signature=signature,
                                         event_id=event_id, tenant_id=tenant_id,
                                         ip=request.client.host if request.client else None)
