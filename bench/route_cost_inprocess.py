@@ -9,7 +9,10 @@ its innermost frames):
 
     .venv/bin/py-spy record -r 400 -f raw -o chart.raw -- .venv/bin/python bench/route_cost_inprocess.py chart
 
-(py-spy is on PyPI.) docs/performance.md, eleventh pass, has what it found. One request at a time
+(py-spy is on PyPI.) docs/performance.md, eleventh pass, has what it found. Beside issue 17's
+routes, `signed-in` is a probe added to the app here only: a POST with the chart's request, token,
+tenant and dependencies (body, tenant, session, permission) that computes nothing and answers
+`{"ok": true}`, the fixed cost of a signed-in route (docs/performance.md, fifteenth pass). One request at a time
 means no batching: a webhook here is a group commit and a processing batch of its own, which
 under load it shares with the deliveries around it, so its figure is far above the server's.
 
@@ -32,7 +35,14 @@ from _devstack import muhurta_dev
 from request_path import LABELS, ROUTES, route_requests
 from starlette.types import ASGIApp, Message
 
+from api.deps import CurrentTenant, Principal, Session, require
+from api.permissions import Permission
+from api.schemas.astrology import ChartRequest
+
 WARM_UP = 200
+SIGNED_IN = "signed-in"
+SIGNED_IN_PATH = "/api/v1/_bench/signed-in"
+EXTRA_LABELS = {SIGNED_IN: "POST signed in, computing nothing"}
 
 
 def asgi_request(raw: bytes, port: int) -> tuple[dict[str, Any], bytes]:
@@ -73,11 +83,19 @@ async def send_all(app: ASGIApp, requests: list[tuple[dict[str, Any], bytes]]) -
     return statuses
 
 
+async def signed_in(body: ChartRequest, tenant: CurrentTenant, session: Session,
+                    principal: Principal = require(Permission.USE_ASTROLOGY)) -> dict[str, bool]:
+    """The `signed-in` probe: the chart route's dependencies, and no work (this bench's app only)."""
+    return {"ok": True}
+
+
 async def measure(port: int, settings: Any, prepared: dict[str, list[bytes]], requests: int,
                   rounds: int) -> dict[str, list[float]]:
     from api.app import create_app
 
     app = create_app(settings)
+    if SIGNED_IN in prepared:
+        app.post(SIGNED_IN_PATH)(signed_in)
     per_request: dict[str, list[float]] = {route: [] for route in prepared}
     async with app.router.lifespan_context(app):
         for route, raws in prepared.items():
@@ -96,7 +114,8 @@ async def measure(port: int, settings: Any, prepared: dict[str, list[bytes]], re
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("routes", nargs="*", default=[r for r in ROUTES if r != "health"], choices=ROUTES)
+    parser.add_argument("routes", nargs="*", default=[r for r in ROUTES if r != "health"],
+                        choices=(*ROUTES, SIGNED_IN))
     parser.add_argument("--requests", type=int, default=500, help="requests per round")
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
@@ -104,12 +123,21 @@ def main() -> None:
 
     with muhurta_dev() as dev:
         total = WARM_UP + args.requests * args.rounds
-        prepared = route_requests(dev, total, first=7_000_000, only=tuple(args.routes))
+        wanted = tuple(route for route in args.routes if route != SIGNED_IN)
+        if SIGNED_IN in args.routes and "chart" not in wanted:
+            wanted += ("chart",)
+        prepared = route_requests(dev, total, first=7_000_000, only=wanted)
+        if SIGNED_IN in args.routes:
+            prepared[SIGNED_IN] = [raw.replace(b"/api/v1/astrology/chart", SIGNED_IN_PATH.encode(), 1)
+                                   for raw in prepared["chart"]]
+            if "chart" not in args.routes:
+                del prepared["chart"]
         results = uvloop.run(measure(dev.api_port, dev.settings(), prepared, args.requests, args.rounds))
     print(f"CPU of this process per request, {args.rounds} rounds of {args.requests} (the whole ASGI app, "
           "in-process, one request at a time; background work of a round counted in it):")
     for route, values in results.items():
-        print(f"  {LABELS[route]:44} median {statistics.median(values):7,.0f} µs   best {min(values):7,.0f} µs")
+        label = LABELS.get(route) or EXTRA_LABELS[route]
+        print(f"  {label:44} median {statistics.median(values):7,.0f} µs   best {min(values):7,.0f} µs")
 
 
 if __name__ == "__main__":
