@@ -17,9 +17,8 @@ error is answered by the app's own exception handlers, as the stack would answer
 Anything else goes through the whole stack unchanged, and the route answers it: another method,
 a query string, `Origin` (CORS), `Idempotency-Key`, a missing, repeated or over-long signature or
 event id, a body of no declared length or declared over `MAX_WEBHOOK_BYTES`, a tenant id not written
-as a UUID. The routes
-stay in the OpenAPI document. `tests/api/test_webhook_intake.py` checks that both paths answer
-every case alike.
+as a UUID. The routes stay in the OpenAPI document. `tests/api/test_webhook_intake.py` checks that
+both paths answer every case alike.
 """
 
 from __future__ import annotations

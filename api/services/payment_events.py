@@ -147,8 +147,13 @@ def _settled_unless_ours(parsed: ParsedEvent) -> tuple[str, str | None] | None:
     if parsed.subscription is not None or parsed.refund is not None:
         return None
     if parsed.payment is None:
-        return f"ignored: {parsed.event or 'no event'}"[:200], None
+        return _ignored(parsed), None
     return NOT_OURS, parsed.gateway_order_id
+
+
+def _ignored(parsed: ParsedEvent) -> str:
+    """The outcome of an event we never act on (`outcome` holds 200 characters)."""
+    return f"ignored: {parsed.event or 'no event'}"[:200]
 
 
 # One statement, one round trip, any number of rows. Autocommit: the statement is its own
@@ -162,14 +167,15 @@ def _settled_unless_ours(parsed: ParsedEvent) -> tuple[str, str | None] | None:
 # An event that asks nothing of us (`_Row.outcome`) is stored settled, as `process_events` would
 # settle it (a processed_at, its outcome, one attempt), unless an order of any tenant has the
 # order id it names. Seeing every tenant's orders takes the system scope: the CTE `scope` turns
-# the row-level-security bypass on, transaction-local, and `incoming` reads `scope` in the same
-# row as the `NOT EXISTS`, a subquery of that row's projection, so the bypass is on before any
+# the row-level-security bypass on, transaction-local, and each row of `incoming` reads `scope`
+# beside its order lookup, a subquery of that row's projection, so the bypass is on before any
 # order is looked at; `scope.bypass = 'on'` makes the dependency explicit, and if it were ever
 # off the event would be left to `process_events` (never settled by mistake). The lookup is a
-# scalar subquery, one probe of the unique index per row: written as NOT EXISTS, PostgreSQL may
-# turn it into a hashed subplan that reads every order once per statement (it did, with few
-# orders). `incoming` is materialized so that each row's lookup runs once. The tenant id stored is the account's, whose
-# secret verified the delivery. Which rows were stored settled comes back with their ids.
+# scalar subquery with LIMIT 1, one probe of the unique index per row: written as NOT EXISTS,
+# PostgreSQL may turn it into a hashed subplan that reads every order once per statement (it
+# did, with few orders). `incoming` is materialized so that each row's lookup runs once. The
+# tenant id stored is the account's, whose secret verified the delivery. Which rows were stored
+# settled comes back with their ids.
 _INSERT_EVENTS = text("""
     WITH scope AS (SELECT set_config('app.tenant_id', :tenant, true) AS tenant,
                           set_config('app.rls_bypass', 'on', true) AS bypass),
@@ -345,7 +351,7 @@ async def _act(session: AsyncSession, client: Client | None, event: GatewayWebho
         except NotYet as exc:
             raise RetryLater(str(exc)) from exc
     if parsed.payment is None and parsed.refund is None:
-        return f"ignored: {parsed.event or 'no event'}"
+        return _ignored(parsed)
     order: Order | None = None
     if parsed.refund is not None:
         refund = None
